@@ -1,0 +1,127 @@
+"""The one exception tree of certdocs.
+
+Every error a user can meet is a :class:`CertdocsError` carrying one or more
+:class:`Problem` s, each saying *where* (a file, a JSON path, a template location)
+and *which rule* was broken, in Chinese for office staff. The CLI prints them all
+and exits with :attr:`CertdocsError.exit_code`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: where it is and what is wrong, in Chinese."""
+
+    where: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.where}：{self.rule}" if self.where else self.rule
+
+
+class CertdocsError(Exception):
+    """Base of every error certdocs raises on purpose."""
+
+    exit_code = 2
+    title = "处理失败"
+
+    def __init__(self, problems: Iterable[Problem] | str, *, source: str = "") -> None:
+        if isinstance(problems, str):
+            problems = [Problem("", problems)]
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        self.source = source
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """All problems as one Chinese message, one line each."""
+        head = f"{self.title}（{self.source}）" if self.source else self.title
+        if len(self.problems) == 1:
+            return f"{head}：{self.problems[0]}"
+        lines = [f"{head}，共 {len(self.problems)} 处问题："]
+        lines += [f"  {n}. {p}" for n, p in enumerate(self.problems, 1)]
+        return "\n".join(lines)
+
+
+class InvalidAuditResult(CertdocsError):
+    """The audit-result file breaks the format or the scheme's rules."""
+
+    title = "审核结果文件无效"
+
+
+class SchemeError(CertdocsError):
+    """A scheme data file is malformed or inconsistent."""
+
+    title = "评价方案文件无效"
+
+
+class ProfileError(CertdocsError):
+    """A certification-body profile is malformed or inconsistent."""
+
+    title = "认证机构配置无效"
+
+
+class DecisionError(CertdocsError):
+    """A decision-meeting file is malformed."""
+
+    title = "认证决定文件无效"
+
+
+class TemplateError(CertdocsError):
+    """A Word template cannot be rendered."""
+
+    title = "模板错误"
+
+
+class ConversionError(CertdocsError):
+    """LibreOffice did not produce the expected PDF."""
+
+    exit_code = 1
+    title = "PDF 转换失败"
+
+
+class RegisterError(CertdocsError):
+    """The certificate register refused an operation."""
+
+    exit_code = 1
+    title = "证书登记簿错误"
+
+
+class NotCertifiable(CertdocsError):
+    """The audit result does not pass, so no certificate may be issued."""
+
+    exit_code = 1
+    title = "不予发证"
+
+
+class SigningError(CertdocsError):
+    """A PDF could not be signed."""
+
+    exit_code = 1
+    title = "签名失败"
+
+
+class ArchiveError(CertdocsError):
+    """A file could not be archived, or the archive failed verification."""
+
+    exit_code = 1
+    title = "归档失败"
+
+
+__all__ = [
+    "ArchiveError",
+    "CertdocsError",
+    "ConversionError",
+    "DecisionError",
+    "InvalidAuditResult",
+    "NotCertifiable",
+    "Problem",
+    "ProfileError",
+    "RegisterError",
+    "SchemeError",
+    "SigningError",
+    "TemplateError",
+]
