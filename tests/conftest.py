@@ -1,0 +1,70 @@
+"""Shared fixtures: audit-result documents built from the bundled schemes."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from certdocs.scheme import get_scheme
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+def _valid_uscc() -> str:
+    from stdnum.cn import uscc
+
+    base = "91330106MA2CFXY80"
+    return base + uscc.calc_check_digit(base)
+
+
+def full_marks_audit(scheme_id: str) -> dict[str, Any]:
+    """A complete, valid audit-result document earning every point (level 5 for levels)."""
+    scheme = get_scheme(scheme_id)
+    items: dict[str, Any] = {}
+    for item in scheme.items:
+        if scheme.veto is not None and item.id == scheme.veto.item:
+            items[item.id] = {"compliant": True}
+        elif scheme.method == "levels":
+            items[item.id] = {"level": 5}
+        else:
+            items[item.id] = {"score": item.points, "evidence": "抽查记录完整"}
+    doc: dict[str, Any] = {
+        "scheme": scheme_id,
+        "organization": {
+            "name": "杭州某电器股份有限公司",
+            "uscc": _valid_uscc(),
+            "registered_address": "浙江省杭州市西湖区文三路 100 号",
+            "audit_address": "浙江省杭州市西湖区文三路 100 号",
+        },
+        "scope": "家用空调器产品的售后服务",
+        "audit": {
+            "type": "initial",
+            "start_date": "2026-11-10",
+            "end_date": "2026-11-11",
+            "team": [{"name": "王立新", "role": "leader"}, {"name": "陈静", "role": "member"}],
+        },
+        "items": items,
+    }
+    if scheme.prerequisites:
+        doc["prerequisites"] = {"operating_months": 12, "major_incident": False,
+                                "accepts_onsite_review": True}
+    return doc
+
+
+@pytest.fixture
+def audit_doc() -> Callable[[str], dict[str, Any]]:
+    """Factory: a fresh full-marks audit document for a scheme id."""
+    return lambda scheme_id: copy.deepcopy(full_marks_audit(scheme_id))
+
+
+def points_of(scheme_id: str, item_id: str) -> Decimal:
+    """The points of one item."""
+    p = get_scheme(scheme_id).item(item_id).points
+    assert p is not None
+    return p
