@@ -1,0 +1,59 @@
+# certdocs — one target per job. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+AUDIT ?= fixtures/xbht-s04-2025/pass.json
+DECISIONS ?= fixtures/decisions/2026-47.json
+OUTPUT ?= output
+ISSUE_DATE ?=
+REGISTER ?= $(OUTPUT)/register.sqlite3
+
+.DEFAULT_GOAL := help
+.PHONY: help setup system-deps certificate batch test lint unit bench regenerate archive templates clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) system-deps ## create .venv, install Python packages and (as root) Debian packages
+
+system-deps: ## install (as root) or name the Debian packages: LibreOffice, Noto CJK fonts, poppler, zbar
+	@tools/system-deps.sh
+
+certificate: setup ## score AUDIT=file.json and issue its documents and issue pack under output/
+	$(BIN)/certdocs certificate "$(AUDIT)" --output "$(OUTPUT)" --register "$(REGISTER)" $(if $(ISSUE_DATE),--issue-date $(ISSUE_DATE))
+
+batch: setup ## issue every approved certificate of DECISIONS=meeting.json|.csv|.xlsx
+	$(BIN)/certdocs batch "$(DECISIONS)" --output "$(OUTPUT)" --register "$(REGISTER)"
+
+regenerate: setup ## rebuild issued documents whose template, profile or scheme changed
+	$(BIN)/certdocs regenerate --output "$(OUTPUT)" --register "$(REGISTER)"
+
+archive: setup ## archive signed PDFs: make archive FILES="a.pdf b.pdf"
+	$(BIN)/certdocs archive $(FILES) --register "$(REGISTER)"
+
+templates: setup ## check every Word template (Jinja syntax, split tags, unknown variables)
+	$(BIN)/certdocs templates check
+
+lint: $(STAMP) ## ruff and mypy (strict)
+	$(BIN)/ruff check src tests tools
+	$(BIN)/mypy
+
+unit: setup ## the test suite without lint
+	$(BIN)/pytest -q
+
+test: setup lint ## the whole test suite, as CI runs it (lint, unit, LibreOffice, PDFs)
+	$(BIN)/pytest -q
+
+bench: setup ## batch speed and memory, regeneration check over 1,000 certificates
+	$(BIN)/python bench/run.py
+
+clean: ## remove output/ and caches (keeps .venv)
+	rm -rf $(OUTPUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis
