@@ -33,7 +33,10 @@ def full_marks_audit(scheme_id: str) -> dict[str, Any]:
         elif scheme.method == "levels":
             items[item.id] = {"level": 5}
         else:
-            items[item.id] = {"score": item.points, "evidence": "抽查记录完整"}
+            points = item.points or Decimal(0)
+            # JSON-native numbers, as a file would hold them.
+            value: int | float = int(points) if points == int(points) else float(points)
+            items[item.id] = {"score": value, "evidence": "抽查记录完整"}
     doc: dict[str, Any] = {
         "scheme": scheme_id,
         "organization": {
