@@ -1,0 +1,174 @@
+"""Reading the register: rows into records, in a fixed number of queries however many rows."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from certdocs.register._records import (
+    ArchiveEntry,
+    CertificateRecord,
+    DecisionRecord,
+    DocumentRecord,
+    State,
+    Status,
+    StatusChange,
+)
+
+# The status shown as of :today, in SQL so that list(status=...) filters in the database.
+SHOWN_STATUS = (
+    "(CASE WHEN c.status IN ('有效', '暂停') AND c.valid_until < :today"
+    " THEN '过期失效' ELSE c.status END)"
+)
+
+_DOCUMENTS = """
+SELECT c.number, d.kind, d.path, d.sha256, d.built_from, d.recorded_at, d.certificate_id
+FROM documents AS d JOIN certificates AS c ON c.id = d.certificate_id
+"""
+
+
+def certificates(
+    conn: sqlite3.Connection, *, where: str, params: Mapping[str, object], today: date
+) -> tuple[CertificateRecord, ...]:
+    """Certificates matching the SQL condition ``where`` (over alias ``c``), in number order.
+
+    Three queries in all (certificates, their documents, their histories), so listing a
+    thousand certificates does not cost three thousand round trips.
+    """
+    bound = {**params, "today": today.isoformat()}
+    rows = conn.execute(
+        f"SELECT c.*, {SHOWN_STATUS} AS shown_status FROM certificates AS c"
+        f" WHERE {where} ORDER BY c.id",
+        bound,
+    ).fetchall()
+    if not rows:
+        return ()
+    ids = f"SELECT c.id FROM certificates AS c WHERE {where}"
+    docs_by_id: dict[int, list[DocumentRecord]] = defaultdict(list)
+    for row in conn.execute(
+        f"{_DOCUMENTS} WHERE d.certificate_id IN ({ids}) ORDER BY d.kind", bound
+    ):
+        docs_by_id[int(row["certificate_id"])].append(document(row))
+    history_by_id: dict[int, list[StatusChange]] = defaultdict(list)
+    for row in conn.execute(
+        "SELECT h.* FROM status_history AS h"
+        f" WHERE h.certificate_id IN ({ids}) ORDER BY h.id",
+        bound,
+    ):
+        history_by_id[int(row["certificate_id"])].append(status_change(row))
+    return tuple(
+        certificate(row, documents=docs_by_id[row["id"]], history=history_by_id[row["id"]])
+        for row in rows
+    )
+
+
+def documents(
+    conn: sqlite3.Connection, *, where: str = "1", params: Mapping[str, object] | None = None
+) -> tuple[DocumentRecord, ...]:
+    """Documents matching ``where`` (over aliases ``c`` and ``d``), by number then kind."""
+    rows = conn.execute(f"{_DOCUMENTS} WHERE {where} ORDER BY c.id, d.kind", params or {})
+    return tuple(document(row) for row in rows)
+
+
+def certificate(
+    row: sqlite3.Row, *, documents: list[DocumentRecord], history: list[StatusChange]
+) -> CertificateRecord:
+    """A certificate record from a ``certificates`` row carrying ``shown_status``."""
+    return CertificateRecord(
+        number=row["number"],
+        key=row["reservation_key"],
+        series=row["series"],
+        serial=int(row["serial"]),
+        state=State(row["state"]),
+        status=_status(row["shown_status"]),
+        stored_status=_status(row["status"]),
+        organization_name=row["organization_name"],
+        uscc=row["uscc"],
+        scheme=row["scheme"],
+        grade=row["grade"],
+        stars=row["stars"],
+        level=row["level"],
+        score=None if row["score"] is None else Decimal(row["score"]),
+        first_issue_date=_date(row["first_issue_date"]),
+        issue_date=_date(row["issue_date"]),
+        valid_until=_date(row["valid_until"]),
+        decision_meeting=row["decision_meeting"],
+        decision_date=_date(row["decision_date"]),
+        audit_path=row["audit_path"],
+        audit_sha256=row["audit_sha256"],
+        last_audit_type=row["last_audit_type"],
+        last_audit_end_date=_date(row["last_audit_end_date"]),
+        initial_person_days=Decimal(row["initial_person_days"]),
+        superseded_by=row["superseded_by"],
+        reserved_at=_timestamp(row["reserved_at"]),
+        issued_at=None if row["issued_at"] is None else _timestamp(row["issued_at"]),
+        documents=tuple(documents),
+        history=tuple(history),
+    )
+
+
+def document(row: sqlite3.Row) -> DocumentRecord:
+    """A document record from a row of ``_DOCUMENTS``."""
+    built_from = {str(k): str(v) for k, v in json.loads(row["built_from"]).items()}
+    return DocumentRecord(
+        number=row["number"],
+        kind=row["kind"],
+        path=row["path"],
+        sha256=row["sha256"],
+        built_from=MappingProxyType(built_from),
+        recorded_at=_timestamp(row["recorded_at"]),
+    )
+
+
+def status_change(row: sqlite3.Row) -> StatusChange:
+    """A status-history entry from a ``status_history`` row."""
+    return StatusChange(
+        status=Status(row["status"]),
+        on=_date(row["on_date"]),
+        reason=row["reason"],
+        actor=row["actor"],
+        recorded_at=_timestamp(row["recorded_at"]),
+    )
+
+
+def decision(row: sqlite3.Row) -> DecisionRecord:
+    """A decision record from a ``decisions`` row."""
+    return DecisionRecord(
+        meeting=row["meeting"],
+        meeting_date=_date(row["meeting_date"]),
+        audit_path=row["audit_path"],
+        decision=row["decision"],
+        reason=row["reason"],
+        recorded_at=_timestamp(row["recorded_at"]),
+    )
+
+
+def archive_entry(row: sqlite3.Row) -> ArchiveEntry:
+    """An archive entry from an ``archive_entries`` row."""
+    return ArchiveEntry(
+        number=row["certificate_number"],
+        kind=row["kind"],
+        bag_path=row["bag_path"],
+        sha256=row["sha256"],
+        archived_at=datetime.fromisoformat(row["archived_at"]),
+        superseded=bool(row["superseded"]),
+        supersede_reason=row["supersede_reason"],
+    )
+
+
+def _status(value: Any) -> Status | None:
+    return None if value is None else Status(value)
+
+
+def _date(value: Any) -> date:
+    return date.fromisoformat(str(value))
+
+
+def _timestamp(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value))

@@ -1,0 +1,275 @@
+"""Facts the register is given and records it hands back, with their checks and text forms.
+
+SQLite stores decimals and dates as TEXT (``str(Decimal)``, ISO ``YYYY-MM-DD``) so that a
+score of ``86.10`` comes back as ``Decimal("86.10")``, never as a binary float.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import PurePath
+
+from certdocs.errors import Problem
+
+
+class Status(StrEnum):
+    """Status of an issued certificate (CONTRACT section 4); ``EXPIRED`` is only ever derived."""
+
+    VALID = "有效"
+    SUSPENDED = "暂停"
+    WITHDRAWN = "撤销"
+    CANCELLED = "注销"
+    EXPIRED = "过期失效"
+
+
+class State(StrEnum):
+    """Whether a certificate row holds only a reserved number or an issued certificate."""
+
+    RESERVED = "reserved"
+    ISSUED = "issued"
+
+
+AUDIT_TYPES = ("initial", "surveillance", "recertification")
+DECISIONS = ("approve", "reject", "defer")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    """What is known of one approved certificate when its number is reserved."""
+
+    organization_name: str
+    uscc: str
+    scheme: str
+    grade: str
+    stars: int | None
+    level: int | None
+    score: Decimal | None
+    first_issue_date: date
+    issue_date: date
+    valid_until: date
+    decision_meeting: str
+    decision_date: date
+    audit_path: str | os.PathLike[str]
+    audit_sha256: str
+    audit_type: str
+    audit_end_date: date
+    initial_person_days: Decimal
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """One produced document to record: its kind, where it is, its hash and its inputs' hashes."""
+
+    kind: str
+    path: str | os.PathLike[str]
+    sha256: str
+    built_from: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Certificate number held for one reservation key (new now, or found from an earlier run)."""
+
+    key: str
+    number: str
+    series: str
+    serial: int
+    state: State
+    created: bool
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One recorded document of a certificate."""
+
+    number: str
+    kind: str
+    path: str
+    sha256: str
+    built_from: Mapping[str, str]
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One entry of a certificate's status history."""
+
+    status: Status
+    on: date
+    reason: str
+    actor: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    """One certificate as the register holds it, with its status as of the ``today`` asked about.
+
+    ``status`` is ``None`` while the number is only reserved; ``stored_status`` is the last
+    status recorded by hand, ``status`` shows ``过期失效`` once ``valid_until`` has passed.
+    """
+
+    number: str
+    key: str
+    series: str
+    serial: int
+    state: State
+    status: Status | None
+    stored_status: Status | None
+    organization_name: str
+    uscc: str
+    scheme: str
+    grade: str
+    stars: int | None
+    level: int | None
+    score: Decimal | None
+    first_issue_date: date
+    issue_date: date
+    valid_until: date
+    decision_meeting: str
+    decision_date: date
+    audit_path: str
+    audit_sha256: str
+    last_audit_type: str
+    last_audit_end_date: date
+    initial_person_days: Decimal
+    superseded_by: str | None
+    reserved_at: datetime
+    issued_at: datetime | None
+    documents: tuple[DocumentRecord, ...]
+    history: tuple[StatusChange, ...]
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One decision taken at a certification decision meeting."""
+
+    meeting: str
+    meeting_date: date
+    audit_path: str
+    decision: str
+    reason: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    """One archived document of a certificate; a later archive of the same kind supersedes it."""
+
+    number: str
+    kind: str
+    bag_path: str
+    sha256: str
+    archived_at: datetime
+    superseded: bool
+    supersede_reason: str | None
+
+
+# Facts field -> certificates column; the record uses the column names.
+FACT_COLUMNS: dict[str, str] = {
+    f.name: {"audit_type": "last_audit_type", "audit_end_date": "last_audit_end_date"}.get(
+        f.name, f.name
+    )
+    for f in fields(CertificateFacts)
+}
+
+
+def facts_problems(facts: CertificateFacts) -> list[Problem]:
+    """Every way ``facts`` cannot be stored, each as a Problem (empty when they can)."""
+    problems: list[Problem] = []
+    for name in ("organization_name", "uscc", "scheme", "grade", "decision_meeting"):
+        problems += text_problems(getattr(facts, name), where=name)
+    problems += path_problems(facts.audit_path, where="audit_path")
+    problems += sha256_problems(facts.audit_sha256, where="audit_sha256")
+    for name in ("stars", "level"):
+        value = getattr(facts, name)
+        if value is not None and (type(value) is not int or not 1 <= value <= 5):
+            problems.append(Problem(name, f"应为 1 至 5 的整数或空，实为 {value!r}"))
+    if facts.score is not None:
+        problems += decimal_problems(facts.score, where="score")
+    problems += decimal_problems(facts.initial_person_days, where="initial_person_days")
+    if facts.audit_type not in AUDIT_TYPES:
+        problems.append(Problem("audit_type", f"应为 {' / '.join(AUDIT_TYPES)} 之一"))
+    date_names = ("first_issue_date", "issue_date", "valid_until", "decision_date")
+    for name in (*date_names, "audit_end_date"):
+        problems += date_problems(getattr(facts, name), where=name)
+    if problems:
+        return problems
+    if facts.issue_date < facts.decision_date:
+        problems.append(Problem("issue_date", "本次发证日期不得早于认证决定日期"))
+    if facts.first_issue_date > facts.issue_date:
+        problems.append(Problem("first_issue_date", "首次发证日期不得晚于本次发证日期"))
+    if facts.valid_until <= facts.issue_date:
+        problems.append(Problem("valid_until", "有效期至应晚于本次发证日期"))
+    return problems
+
+
+def facts_row(facts: CertificateFacts) -> dict[str, object]:
+    """Column values for already checked ``facts``."""
+    row: dict[str, object] = {}
+    for name, column in FACT_COLUMNS.items():
+        value = getattr(facts, name)
+        if isinstance(value, Decimal):
+            value = str(value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, os.PathLike):
+            value = path_text(value)
+        row[column] = value
+    return row
+
+
+def text_problems(value: object, *, where: str) -> list[Problem]:
+    """A Problem unless ``value`` is a non-blank string."""
+    if isinstance(value, str) and value.strip():
+        return []
+    return [Problem(where, "不能为空")]
+
+
+def path_problems(value: object, *, where: str) -> list[Problem]:
+    """A Problem unless ``value`` is a non-empty path."""
+    if isinstance(value, str | os.PathLike) and os.fspath(value).strip():
+        return []
+    return [Problem(where, "应为非空路径")]
+
+
+def sha256_problems(value: object, *, where: str) -> list[Problem]:
+    """A Problem unless ``value`` is a SHA-256 digest in lowercase hex."""
+    if isinstance(value, str) and _SHA256.fullmatch(value):
+        return []
+    return [Problem(where, f"应为 64 位小写十六进制 SHA-256 摘要，实为 {value!r}")]
+
+
+def decimal_problems(value: object, *, where: str) -> list[Problem]:
+    """A Problem unless ``value`` is a finite Decimal (never a float)."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return []
+    return [Problem(where, f"应为有限的 Decimal 数值，实为 {value!r}")]
+
+
+def date_problems(value: object, *, where: str) -> list[Problem]:
+    """A Problem unless ``value`` is a plain date (a datetime would carry a time of day)."""
+    if type(value) is date:
+        return []
+    return [Problem(where, f"应为日期（datetime.date），实为 {value!r}")]
+
+
+def built_from_problems(value: object, *, where: str) -> list[Problem]:
+    """A Problem unless ``value`` maps input names to hash strings."""
+    if isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        return []
+    return [Problem(where, "应为“输入名称 → 摘要”的字符串映射")]
+
+
+def path_text(value: str | os.PathLike[str]) -> str:
+    """A stored path: POSIX separators, as given (relative paths stay relative)."""
+    return value if isinstance(value, str) else PurePath(os.fspath(value)).as_posix()
