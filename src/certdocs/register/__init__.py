@@ -1,0 +1,53 @@
+"""The certificate register: numbers, issued certificates, documents, statuses, decisions.
+
+One SQLite database (stdlib ``sqlite3``, WAL journal, 30 s busy timeout, foreign keys on),
+migrated in order on :meth:`Register.open` and recorded in ``schema_migrations``.
+
+How a certificate is issued, crash-safely and without gaps::
+
+    with Register.open("output/register.sqlite") as register:
+        held = register.reserve(key, pattern="BZ{year}SC{serial:04d}", year=2026, facts=facts)
+        ...  # render the documents with held.number
+        register.complete(held.number, documents=[NewDocument(...), ...])
+
+``reserve`` is keyed by the natural identity of the audit, so a run killed between the two
+calls leaves a ``reserved`` row that the next run finds and completes with the same number.
+
+Statuses follow CONTRACT section 4: 有效, 暂停, 撤销, 注销 are stored with a dated history;
+过期失效 is derived from 有效期至 and the ``today`` a query is asked about, never from the
+clock. A recertified certificate is superseded: 注销 with reason "再认证换发新证 <new number>"
+and ``superseded_by`` set.
+"""
+
+from certdocs.register._lifecycle import SUPERSEDE_REASON
+from certdocs.register._migrations import MIGRATIONS, Migration
+from certdocs.register._records import (
+    ArchiveEntry,
+    CertificateFacts,
+    CertificateRecord,
+    DecisionRecord,
+    DocumentRecord,
+    NewDocument,
+    Reservation,
+    State,
+    Status,
+    StatusChange,
+)
+from certdocs.register._register import Register
+
+__all__ = [
+    "MIGRATIONS",
+    "SUPERSEDE_REASON",
+    "ArchiveEntry",
+    "CertificateFacts",
+    "CertificateRecord",
+    "DecisionRecord",
+    "DocumentRecord",
+    "Migration",
+    "NewDocument",
+    "Register",
+    "Reservation",
+    "State",
+    "Status",
+    "StatusChange",
+]
