@@ -1,0 +1,131 @@
+"""Certificate numbers under concurrent processes and after a process is killed (SIGKILL).
+
+Workers run in spawned processes (a fresh interpreter each), as two batch runs started
+together would; they live at module level so the children can import them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import time
+from collections.abc import Sequence
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier, Event
+from pathlib import Path
+
+from certdocs.register import NewDocument, Register, State
+from certdocs.register._numbers import NumberPattern, next_serial
+from tests.test_register import PATTERN, document, facts
+
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def _reserve_many(path: str, worker: int, count: int, start: Barrier, out: Queue[list[str]]) -> None:
+    start.wait(timeout=60)
+    numbers: list[str] = []
+    with Register.open(path) as register:
+        for n in range(count):
+            numbers.append(register.reserve(f"w{worker}-{n}", pattern=PATTERN, year=2026, facts=facts()).number)
+            time.sleep(0.002)  # let the others in between, as real runs rendering documents would
+    out.put(numbers)
+
+
+def _reserve_then_hang(path: str, key: str, reserved: Event) -> None:
+    with Register.open(path) as register:
+        register.reserve(key, pattern=PATTERN, year=2026, facts=facts())
+        reserved.set()
+        time.sleep(120)  # killed long before this ends
+
+
+def _allocate_then_hang(path: str, allocated: Event) -> None:
+    register = Register.open(path)
+    pattern = NumberPattern.parse(PATTERN)
+    assert isinstance(pattern, NumberPattern)
+    with register._write() as conn:
+        next_serial(conn, pattern.series(year=2026))
+        allocated.set()
+        time.sleep(120)  # killed inside the transaction, holding the write lock
+
+
+def _collect(out: Queue[list[str]], processes: Sequence[multiprocessing.process.BaseProcess]) -> list[list[str]]:
+    """Every worker's numbers, without waiting long for a worker that died."""
+    results: list[list[str]] = []
+    deadline = time.monotonic() + 120
+    while len(results) < len(processes) and time.monotonic() < deadline:
+        try:
+            results.append(out.get(timeout=0.5))
+        except queue.Empty:
+            if not any(process.is_alive() for process in processes) and out.empty():
+                break
+    return results
+
+
+def _kill(process: multiprocessing.process.BaseProcess) -> None:
+    assert process.pid is not None
+    os.kill(process.pid, signal.SIGKILL)
+    process.join(timeout=30)
+    assert process.exitcode == -signal.SIGKILL
+
+
+def test_concurrent_processes_never_share_or_skip_a_number(tmp_path: Path) -> None:
+    path = str(tmp_path / "register.sqlite")
+    workers, count = 4, 50
+    start = SPAWN.Barrier(workers)
+    out: Queue[list[str]] = SPAWN.Queue()
+    processes = [SPAWN.Process(target=_reserve_many, args=(path, w, count, start, out)) for w in range(workers)]
+    for process in processes:
+        process.start()
+    results = _collect(out, processes)
+    for process in processes:
+        process.join(timeout=30)
+        assert process.exitcode == 0
+    assert len(results) == workers
+    numbers = [number for numbers in results for number in numbers]
+    assert sorted(numbers) == [f"BZ2026SC{serial:04d}" for serial in range(1, workers * count + 1)]
+    # Each worker saw its own numbers rise, whatever the others took in between.
+    assert all(numbers == sorted(numbers) for numbers in results)
+    with Register.open(path) as register:
+        assert register.schema_version == 2
+        assert len(register.pending_reservations()) == workers * count
+
+
+def test_a_run_killed_between_reserve_and_complete_is_completed_with_the_same_number(tmp_path: Path) -> None:
+    path = str(tmp_path / "register.sqlite")
+    with Register.open(path) as register:
+        first = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
+        register.complete(first.number, documents=[document()])
+    reserved = SPAWN.Event()
+    child = SPAWN.Process(target=_reserve_then_hang, args=(path, "k2", reserved))
+    child.start()
+    assert reserved.wait(timeout=60)
+    _kill(child)
+
+    with Register.open(path) as register:
+        (pending,) = register.pending_reservations()
+        assert (pending.key, pending.number) == ("k2", "BZ2026SC0002")
+        again = register.reserve("k2", pattern=PATTERN, year=2026, facts=facts())
+        assert (again.number, again.created, again.state) == ("BZ2026SC0002", False, State.RESERVED)
+        register.complete(again.number, documents=[NewDocument("certificate", "c.pdf", "e" * 64, {})])
+        following = register.reserve("k3", pattern=PATTERN, year=2026, facts=facts())
+        assert following.number == "BZ2026SC0003"
+        record = register.get("BZ2026SC0002", today=facts().issue_date)
+        assert record.state == State.ISSUED and len(record.history) == 1
+
+
+def test_a_run_killed_inside_the_allocation_leaves_no_gap_and_no_lock(tmp_path: Path) -> None:
+    path = str(tmp_path / "register.sqlite")
+    Register.open(path).close()
+    allocated = SPAWN.Event()
+    child = SPAWN.Process(target=_allocate_then_hang, args=(path, allocated))
+    child.start()
+    assert allocated.wait(timeout=60)
+    _kill(child)
+
+    started = time.monotonic()
+    with Register.open(path) as register:
+        held = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
+    assert held.number == "BZ2026SC0001"
+    assert time.monotonic() - started < 10  # the dead process's lock went with it
