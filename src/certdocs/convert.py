@@ -1,0 +1,393 @@
+"""Word documents to PDF: the :class:`Converter` interface, LibreOffice behind it, and a fake.
+
+LibreOffice needs about a second to start (two with a fresh profile), so
+:class:`LibreOfficeConverter` never starts one process per document: it splits the
+documents into chunks, converts each chunk with one ``soffice --convert-to`` call, and runs
+a few such calls side by side, each with a profile of its own. :class:`FakeConverter` is
+the fast double for unit tests of the layers above.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import tempfile
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from pypdf import PdfReader
+
+from certdocs._fs import atomic_write_bytes
+from certdocs.errors import ConversionError, Problem
+
+INSTALL_HINT = "apt-get install -y libreoffice-writer-nogui fonts-noto-cjk"
+FONTS_CONF = Path(__file__).resolve().parent / "fonts" / "fonts.conf"
+
+#: writer_pdf_Export settings; LibreOffice 7.4 takes them as JSON after the filter name.
+PDF_EXPORT_OPTIONS: Mapping[str, bool | int] = {
+    # PDF/A-2b: every font embedded (even the 14 standard ones), sRGB output intent.
+    "SelectPdfVersion": 2,
+    "EmbedStandardFonts": True,
+    # Keep images as the template made them: a QR code downsampled to 300 dpi and
+    # JPEG-compressed (LibreOffice's defaults) prints with blurred modules.
+    "ReduceImageResolution": False,
+    "UseLosslessCompression": True,
+}
+
+
+class Converter(Protocol):
+    """Turns Word documents into PDFs."""
+
+    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
+        """Map each source to ``outdir / (stem + ".pdf")``; :class:`ConversionError` if any fails."""
+        ...
+
+
+def pdf_export_filter(options: Mapping[str, bool | int | str]) -> str:
+    """The ``--convert-to`` argument for writer_pdf_Export with ``options``."""
+    typed = {}
+    for name, value in options.items():
+        if isinstance(value, bool):
+            typed[name] = {"type": "boolean", "value": "true" if value else "false"}
+        elif isinstance(value, int):
+            typed[name] = {"type": "long", "value": str(value)}
+        else:
+            typed[name] = {"type": "string", "value": value}
+    return "pdf:writer_pdf_Export:" + json.dumps(typed, ensure_ascii=False, separators=(",", ":"))
+
+
+def find_soffice(soffice: str | Path | None = None) -> Path:
+    """The LibreOffice executable: ``soffice`` as given, else ``soffice``/``libreoffice`` on PATH."""
+    candidates = [str(soffice)] if soffice is not None else ["soffice", "libreoffice"]
+    for name in candidates:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    where = str(soffice) if soffice is not None else "soffice"
+    raise ConversionError(
+        [Problem(where, f"找不到 LibreOffice，请先安装：{INSTALL_HINT}")]
+    )
+
+
+@dataclass(frozen=True)
+class _Call:
+    """What one soffice call did."""
+
+    returncode: int | None
+    timed_out: bool
+    stderr: str
+
+    @property
+    def crashed(self) -> bool:
+        return not self.timed_out and self.returncode != 0
+
+
+class LibreOfficeConverter:
+    """Converts with LibreOffice headless: a few soffice processes, many documents each.
+
+    Each worker owns a profile directory (``-env:UserInstallation``) that lives as long as
+    the converter, so only the first call of a worker pays for creating it. Use it as a
+    context manager, or call :meth:`close`, to remove the profiles.
+    """
+
+    def __init__(
+        self,
+        *,
+        soffice: str | Path | None = None,
+        workers: int | None = None,
+        chunk_size: int = 20,
+        timeout: float = 300.0,
+        export_options: Mapping[str, bool | int | str] | None = None,
+    ) -> None:
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        self.soffice = find_soffice(soffice)
+        self.workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+        self.chunk_size = chunk_size
+        self.timeout = timeout
+        self.export_filter = pdf_export_filter(
+            PDF_EXPORT_OPTIONS if export_options is None else export_options
+        )
+        self._root = Path(tempfile.mkdtemp(prefix="certdocs-soffice-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._root, ignore_errors=True)
+        self._profiles: queue.SimpleQueue[Path] = queue.SimpleQueue()
+        for n in range(self.workers):
+            self._profiles.put(self._root / f"profile-{n}")
+
+    def __enter__(self) -> LibreOfficeConverter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the worker profiles."""
+        self._cleanup()
+
+    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
+        """Convert every source into ``outdir``; all failures are reported together."""
+        sources = [Path(s) for s in sources]
+        _check_sources(sources)
+        if not sources:
+            return {}
+        outdir.mkdir(parents=True, exist_ok=True)
+        chunks = _split(sources, chunk_size=self.chunk_size, workers=self.workers)
+        converted: dict[Path, Path] = {}
+        problems: list[Problem] = []
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(chunks))) as pool:
+            for done, failed in pool.map(lambda c: self._convert_chunk(c, outdir), chunks):
+                converted.update(done)
+                problems.extend(failed)
+        if problems:
+            raise ConversionError(problems)
+        return {source: converted[source] for source in sources}
+
+    def _convert_chunk(
+        self, chunk: list[Path], outdir: Path
+    ) -> tuple[dict[Path, Path], list[Problem]]:
+        profile = self._profiles.get()
+        try:
+            with tempfile.TemporaryDirectory(prefix="out-", dir=self._root) as tmp:
+                done: dict[Path, Path] = {}
+                pending, reasons = chunk, dict[Path, str]()
+                # A fresh profile sometimes makes soffice crash on its first start: retry once.
+                for _attempt in range(2):
+                    call = self._run(pending, profile=profile, tmpdir=Path(tmp))
+                    ok, reasons = _collect(pending, Path(tmp), outdir, call)
+                    done.update(ok)
+                    pending = [s for s in pending if s in reasons]
+                    if not pending or not call.crashed:
+                        break
+                return done, [Problem(s.name, reasons[s]) for s in pending]
+        finally:
+            self._profiles.put(profile)
+
+    def _run(self, chunk: list[Path], *, profile: Path, tmpdir: Path) -> _Call:
+        # The profile is ours alone; a lock left by a killed run would only get in the way.
+        with contextlib.suppress(FileNotFoundError):
+            (profile / ".lock").unlink()
+        command = [
+            str(self.soffice),
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--convert-to",
+            self.export_filter,
+            "--outdir",
+            str(tmpdir),
+            *(str(s.resolve()) for s in chunk),
+        ]
+        env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,  # soffice forks soffice.bin: kill them as one group
+        )
+        try:
+            _, err = process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            _, err = process.communicate()
+            return _Call(None, True, err.decode("utf-8", "replace"))
+        finally:
+            if process.poll() is None:  # interrupted: leave no soffice behind
+                _kill_group(process)
+                process.wait()
+        return _Call(process.returncode, False, err.decode("utf-8", "replace"))
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    # The leader is not yet reaped here, so its process group id cannot have been reused.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _check_sources(sources: Sequence[Path]) -> None:
+    problems = [Problem(s.name, "源文件不存在") for s in sources if not s.is_file()]
+    seen: dict[str, Path] = {}
+    for source in sources:
+        other = seen.setdefault(source.stem, source)
+        if other != source:
+            problems.append(
+                Problem(source.name, f"与 {other} 同名，转换后的 PDF 会互相覆盖")
+            )
+    if problems:
+        raise ConversionError(problems)
+
+
+def _split(sources: list[Path], *, chunk_size: int, workers: int) -> list[list[Path]]:
+    """Chunks of at most ``chunk_size``, at least one per worker, sizes as equal as can be."""
+    count = min(len(sources), max(workers, math.ceil(len(sources) / chunk_size)))
+    size, extra = divmod(len(sources), count)
+    chunks, start = [], 0
+    for n in range(count):
+        end = start + size + (1 if n < extra else 0)
+        chunks.append(sources[start:end])
+        start = end
+    return chunks
+
+
+def _collect(
+    pending: Iterable[Path], tmpdir: Path, outdir: Path, call: _Call
+) -> tuple[dict[Path, Path], dict[Path, str]]:
+    """Check each expected PDF in ``tmpdir`` and move the good ones into ``outdir``."""
+    done: dict[Path, Path] = {}
+    reasons: dict[Path, str] = {}
+    for source in pending:
+        produced = tmpdir / f"{source.stem}.pdf"
+        if not produced.exists():
+            reasons[source] = _missing_reason(call)
+            continue
+        data = produced.read_bytes()
+        produced.unlink()
+        reason = pdf_problem(data)
+        if reason:
+            reasons[source] = reason
+            continue
+        target = outdir / produced.name
+        atomic_write_bytes(target, data)
+        done[source] = target
+    return done, reasons
+
+
+def _missing_reason(call: _Call) -> str:
+    detail = call.stderr.strip().splitlines()[-1:] if call.stderr.strip() else []
+    tail = f"（{detail[0]}）" if detail else ""
+    if call.timed_out:
+        return "LibreOffice 超时未完成转换，已终止其进程组"
+    if call.crashed:
+        return f"LibreOffice 异常退出（退出码 {call.returncode}），未生成 PDF{tail}"
+    return f"LibreOffice 未生成 PDF，文件可能已损坏或不是 Word 文档{tail}"
+
+
+def pdf_problem(data: bytes) -> str | None:
+    """Why ``data`` is not a usable converted PDF, in Chinese; ``None`` when it is."""
+    if not data:
+        return "生成的 PDF 是空文件"
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        text = reader.pages[0].extract_text() if reader.pages else ""
+    except Exception as exc:  # pypdf raises many exception types on malformed files
+        return f"生成的 PDF 无法读取：{exc}"
+    if not text.strip():
+        return "生成的 PDF 第 1 页没有可提取的文字（字体未嵌入或文档为空）"
+    return None
+
+
+class FakeConverter:
+    """Test double: a one-page PDF per document with its paragraph text, no LibreOffice.
+
+    ``calls`` records the sources of every :meth:`convert` call.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Path, ...]] = []
+
+    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
+        """Write ``outdir / (stem + ".pdf")`` for each source; same errors as the real one."""
+        sources = [Path(s) for s in sources]
+        self.calls.append(tuple(sources))
+        _check_sources(sources)
+        problems: list[Problem] = []
+        converted: dict[Path, Path] = {}
+        for source in sources:
+            try:
+                lines = docx_text(source)
+            except Exception as exc:  # python-docx raises zipfile, KeyError, lxml errors …
+                problems.append(Problem(source.name, f"不是可读取的 Word 文档：{exc}"))
+                continue
+            if not any(line.strip() for line in lines):
+                problems.append(Problem(source.name, "生成的 PDF 第 1 页没有可提取的文字"))
+                continue
+            target = outdir / f"{source.stem}.pdf"
+            atomic_write_bytes(target, text_pdf(lines))
+            converted[source] = target
+        if problems:
+            raise ConversionError(problems)
+        return converted
+
+
+def docx_text(path: Path) -> list[str]:
+    """The paragraphs of a Word document, body then table cells, one string each."""
+    import docx  # only the fake needs python-docx
+
+    document = docx.Document(str(path))
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.extend(cell.text for cell in row.cells)
+    return lines
+
+
+def text_pdf(lines: Sequence[str]) -> bytes:
+    """A minimal one-page A4 PDF showing ``lines`` in the standard Chinese font STSong-Light.
+
+    The text is UCS-2 under the predefined UniGB-UCS2-H CMap, so readers render it with
+    their own Song face and extract it without a ToUnicode map.
+    """
+    wrapped = [line[i : i + 40] for line in lines for i in range(0, max(len(line), 1), 40)]
+    size = max(2.0, min(12.0, 760 / (1.25 * max(len(wrapped), 1))))
+    shown = " T*\n".join(
+        "<" + "".join(f"{min(ord(c), 0xFFFD):04X}" for c in line) + "> Tj" for line in wrapped
+    )
+    content = (
+        f"BT /F1 {size:.2f} Tf {size * 1.25:.2f} TL 56 800 Td\n{shown}\nET\n"
+    ).encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.28 841.89]"
+        b" /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H"
+        b" /DescendantFonts [6 0 R] >>",
+        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light"
+        b" /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >>"
+        b" /FontDescriptor 7 0 R /DW 1000 /W [1 95 500] >>",
+        b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6"
+        b" /FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120"
+        b" /CapHeight 880 /StemV 93 >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+__all__ = [
+    "FONTS_CONF",
+    "INSTALL_HINT",
+    "PDF_EXPORT_OPTIONS",
+    "Converter",
+    "FakeConverter",
+    "LibreOfficeConverter",
+    "docx_text",
+    "find_soffice",
+    "pdf_export_filter",
+    "pdf_problem",
+    "text_pdf",
+]
