@@ -1,0 +1,148 @@
+"""Certification decision meetings (认证决定会议): the input of ``certdocs batch`` (CONTRACT section 5).
+
+The same list may come as JSON (with meeting and date inside), or as a CSV or XLSX sheet with
+the columns ``audit``, ``decision``, ``issue_date``, ``reason`` (meeting and date then given by
+the caller). Every record is checked before anything is issued, and every problem is reported
+at once. Audit paths are relative to the decision file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from certdocs.errors import DecisionError, Problem
+
+DECISIONS = {"approve": "批准发证", "reject": "不予批准", "defer": "暂缓决定"}
+COLUMNS = ("audit", "decision", "issue_date", "reason")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision of a meeting about one audit result."""
+
+    audit: Path  # resolved against the decision file's folder
+    audit_as_written: str
+    decision: str  # approve / reject / defer
+    issue_date: date | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A decision meeting and its decisions, validated."""
+
+    name: str
+    date: date
+    decisions: tuple[Decision, ...]
+    source: Path
+
+
+def _day(value: Any, where: str, problems: list[Problem]) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):  # XLSX cells come back as datetimes
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        problems.append(Problem(where, f"日期 {value!r} 格式应为 YYYY-MM-DD"))
+        return None
+
+
+def _rows_from_sheet(path: Path) -> list[dict[str, Any]]:
+    if path.suffix.lower() == ".csv":
+        text = path.read_bytes().decode("utf-8-sig")
+        return list(csv.DictReader(io.StringIO(text)))
+    from openpyxl import load_workbook  # heavy; only for XLSX files
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    sheet = book.worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    book.close()
+    if not rows:
+        return []
+    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    return [dict(zip(header, row, strict=False)) for row in rows[1:] if any(c not in (None, "") for c in row)]
+
+
+def load_meeting(path: Path, *, meeting: str | None = None, meeting_date: date | None = None) -> Meeting:
+    """Read and validate a decision file (JSON, CSV or XLSX).
+
+    ``meeting`` and ``meeting_date`` are required for CSV/XLSX and override a JSON file's own.
+    """
+    problems: list[Problem] = []
+    source = str(path)
+    try:
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            data = json.loads(path.read_bytes().decode("utf-8-sig"))
+            if not isinstance(data, dict):
+                raise DecisionError([Problem("$", "顶层须为 JSON 对象")], source=source)
+            rows = data.get("decisions")
+            if not isinstance(rows, list):
+                problems.append(Problem("decisions", "缺少决定列表"))
+                rows = []
+            name = meeting or data.get("meeting")
+            day = meeting_date or _day(data.get("date"), "date", problems)
+        elif suffix in (".csv", ".xlsx"):
+            rows = _rows_from_sheet(path)
+            name, day = meeting, meeting_date
+            if rows and not set(COLUMNS[:2]) <= set(rows[0]):
+                problems.append(Problem("表头", f"须包含列 {', '.join(COLUMNS)}"))
+        else:
+            raise DecisionError([Problem(source, "决定文件须为 .json、.csv 或 .xlsx")])
+    except OSError as exc:
+        raise DecisionError([Problem(source, f"无法读取文件：{exc.strerror}")]) from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DecisionError([Problem(source, f"文件无法解析：{exc}")]) from exc
+    except DecisionError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        raise DecisionError([Problem(source, f"无法读取表格：{exc}")]) from exc
+    if not isinstance(name, str) or not name.strip():
+        problems.append(Problem("meeting", "缺少会议名称（CSV/XLSX 请用 --meeting 给出）"))
+        name = ""
+    if day is None:
+        problems.append(Problem("date", "缺少会议日期（CSV/XLSX 请用 --meeting-date 给出）"))
+        day = date.min
+    decisions: list[Decision] = []
+    seen: dict[Path, int] = {}
+    for n, row in enumerate(rows):
+        where = f"decisions[{n}]" if suffix == ".json" else f"第 {n + 2} 行"
+        if not isinstance(row, dict):
+            problems.append(Problem(where, "应为对象"))
+            continue
+        audit_text = str(row.get("audit") or "").strip()
+        kind = str(row.get("decision") or "").strip()
+        reason = str(row.get("reason") or "").strip()
+        issue = _day(row.get("issue_date"), f"{where}.issue_date", problems)
+        audit = (path.parent / audit_text).resolve() if audit_text else path.parent
+        if not audit_text:
+            problems.append(Problem(f"{where}.audit", "缺少审核结果文件路径"))
+        elif not audit.is_file():
+            problems.append(Problem(f"{where}.audit", f"审核结果文件 {audit_text} 不存在"))
+        elif audit in seen:
+            problems.append(Problem(f"{where}.audit", f"与第 {seen[audit] + 1} 条决定重复"))
+        seen.setdefault(audit, n)
+        if kind not in DECISIONS:
+            problems.append(Problem(f"{where}.decision", f"决定 {kind!r} 无效，应为 approve、reject 或 defer"))
+        elif kind != "approve" and not reason:
+            problems.append(Problem(f"{where}.reason", f"{DECISIONS[kind]}须写明理由"))
+        if issue is not None and day != date.min and issue < day:
+            problems.append(Problem(f"{where}.issue_date", f"发证日期 {issue} 早于认证决定日期 {day}"))
+        if issue is not None and kind in ("reject", "defer"):
+            problems.append(Problem(f"{where}.issue_date", f"{DECISIONS[kind]}的记录不应有发证日期"))
+        decisions.append(Decision(audit, audit_text, kind, issue, reason))
+    if not rows and not problems:
+        problems.append(Problem("decisions", "决定列表为空"))
+    if problems:
+        raise DecisionError(problems, source=source)
+    return Meeting(name.strip(), day, tuple(decisions), path)

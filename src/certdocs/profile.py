@@ -1,0 +1,192 @@
+"""Certification-body profiles (认证机构配置): who issues, how numbers and scopes read, which templates.
+
+A profile is a JSON file in ``certdocs/profiles/`` (or a folder given by the caller), validated
+completely on load. Office staff change a phone number or a signatory here, not in code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from certdocs.errors import Problem, ProfileError
+
+DOCUMENT_KINDS = ("audit_plan", "scoresheet", "report", "certificate", "surveillance_notice")
+DOCUMENT_TITLES = {"audit_plan": "审核计划", "scoresheet": "打分表", "report": "审核报告",
+                   "certificate": "认证证书", "surveillance_notice": "监督审核通知书"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One certification body's facts and settings."""
+
+    id: str
+    name: str
+    name_en: str
+    short_name: str
+    approval_no: str
+    address: str
+    phone: str
+    email: str
+    website: str
+    cnca_site: str
+    rules_code: str
+    rules_title: str
+    rules_edition: str
+    scheme: str
+    certificate_title: str
+    scope_template: str
+    number_pattern: str
+    verify_url: str
+    signatory_name: str
+    signatory_title: str
+    validity_statement: str
+    templates: Mapping[str, str]
+    digest: str = ""
+
+    @property
+    def rules(self) -> str:
+        """The implementation rules as documents cite them: BZ-SC-R-055《…》."""
+        if not self.rules_title:
+            return self.rules_code
+        return f"{self.rules_code}《{self.rules_title}》".strip()
+
+    def certified_scope(self, *, organization: str, scope: str, grade: str) -> str:
+        """The scope as the certificate words it, with the grade."""
+        return self.scope_template.format(organization=organization, scope=scope, grade=grade)
+
+    def certificate_number(self, *, year: int, serial: int) -> str:
+        """The certificate number for a year and serial."""
+        return self.number_pattern.format(year=year, serial=serial)
+
+    def verification_url(self, number: str) -> str:
+        """Where the QR code points for this certificate."""
+        return self.verify_url.format(number=number)
+
+
+def _fields(pattern: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+
+
+def parse_profile(data: Mapping[str, Any], *, source: str, digest: str = "") -> Profile:
+    """Build a :class:`Profile` from parsed JSON, reporting every problem at once."""
+    problems: list[Problem] = []
+
+    def text(key: str, *, required: bool = False, obj: Mapping[str, Any] = data, where: str = "") -> str:
+        value = obj.get(key, "")
+        path = f"{where}.{key}" if where else key
+        if not isinstance(value, str):
+            problems.append(Problem(path, "应为文本"))
+            return ""
+        if required and not value.strip():
+            problems.append(Problem(path, "不能为空"))
+        return value.strip()
+
+    def pattern(key: str, allowed: set[str], needed: set[str]) -> str:
+        value = text(key, required=True)
+        try:
+            found = _fields(value)
+        except ValueError as exc:
+            problems.append(Problem(key, f"格式串无效：{exc}"))
+            return value
+        if found - allowed:
+            problems.append(Problem(key, f"未知占位符 {sorted(found - allowed)}，可用：{sorted(allowed)}"))
+        if needed - found:
+            problems.append(Problem(key, f"缺少占位符 {sorted(needed - found)}"))
+        return value
+
+    rules = data.get("rules") or {}
+    signatory = data.get("signatory") or {}
+    templates = data.get("templates") or {}
+    if not isinstance(templates, dict):
+        problems.append(Problem("templates", "应为对象"))
+        templates = {}
+    for kind in DOCUMENT_KINDS:
+        if not isinstance(templates.get(kind), str) or not templates[kind].endswith(".docx"):
+            problems.append(Problem(f"templates.{kind}", f"须指定{DOCUMENT_TITLES[kind]}的 .docx 模板文件名"))
+    number_pattern = pattern("number_pattern", {"year", "serial"}, {"year", "serial"})
+    if number_pattern and not problems:
+        try:
+            sample = number_pattern.format(year=2026, serial=1)
+            if not re.fullmatch(r"[A-Za-z0-9\-_/（）()]+", sample):
+                problems.append(Problem("number_pattern", f"证书编号 {sample!r} 含不适合作文件夹名的字符"))
+        except (ValueError, IndexError) as exc:
+            problems.append(Problem("number_pattern", f"格式串无效：{exc}"))
+    verify = pattern("verify_url", {"number"}, {"number"})
+    if verify and not verify.startswith(("http://", "https://")):
+        problems.append(Problem("verify_url", "验证网址须以 http:// 或 https:// 开头"))
+    profile = Profile(
+        id=text("id", required=True), name=text("name", required=True), name_en=text("name_en"),
+        short_name=text("short_name"), approval_no=text("approval_no"), address=text("address"),
+        phone=text("phone"), email=text("email"), website=text("website"),
+        cnca_site=text("cnca_site") or "http://www.cnca.gov.cn",
+        rules_code=text("code", obj=rules, where="rules"), rules_title=text("title", obj=rules, where="rules"),
+        rules_edition=text("edition", obj=rules, where="rules"),
+        scheme=text("scheme", required=True), certificate_title=text("certificate_title", required=True),
+        scope_template=pattern("scope_template", {"organization", "scope", "grade"}, {"scope", "grade"}),
+        number_pattern=number_pattern, verify_url=verify,
+        signatory_name=text("name", obj=signatory, where="signatory"),
+        signatory_title=text("title", obj=signatory, where="signatory"),
+        validity_statement=text("validity_statement", required=True),
+        templates={k: str(v) for k, v in templates.items()}, digest=digest,
+    )
+    if problems:
+        raise ProfileError(problems, source=source)
+    return profile
+
+
+def load_profile_file(path: Path) -> Profile:
+    """Read and validate one profile file."""
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProfileError([Problem(str(path), f"不是有效的 UTF-8 JSON：{exc}")]) from exc
+    if not isinstance(data, dict):
+        raise ProfileError([Problem(str(path), "顶层须为 JSON 对象")])
+    return parse_profile(data, source=str(path), digest=hashlib.sha256(raw).hexdigest())
+
+
+def load_profiles(folder: Path | None = None) -> dict[str, Profile]:
+    """Every profile in ``folder`` (default: the bundled ones), by id."""
+    if folder is None:
+        return dict(_bundled())
+    return _load_folder(folder)
+
+
+def _load_folder(folder: Path) -> dict[str, Profile]:
+    out: dict[str, Profile] = {}
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            profile = load_profile_file(path)
+        except ProfileError as exc:
+            problems += [Problem(f"{path.name}: {p.where}", p.rule) for p in exc.problems]
+            continue
+        out[profile.id] = profile
+    if problems:
+        raise ProfileError(problems, source=str(folder))
+    return out
+
+
+@cache
+def _bundled() -> dict[str, Profile]:
+    with resources.as_file(resources.files("certdocs") / "profiles") as folder:
+        return _load_folder(Path(folder))
+
+
+def profile_for_scheme(scheme_id: str, *, folder: Path | None = None) -> Profile:
+    """The body that certifies under ``scheme_id``."""
+    matches = [p for p in load_profiles(folder).values() if p.scheme == scheme_id]
+    if len(matches) != 1:
+        rule = "没有认证机构配置使用该方案" if not matches else "有多个认证机构配置使用该方案，请用 --profile 指定"
+        raise ProfileError([Problem(f"scheme {scheme_id}", rule)])
+    return matches[0]
