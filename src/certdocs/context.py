@@ -115,9 +115,9 @@ def _default_timetable(audit: AuditResult, scheme: Scheme) -> list[dict[str, str
     names = ([c.name for c in scheme.categories] if scheme.method == "points"
              else [it.name or it.id for it in scheme.items])
     fixed = 30 + 90 + 60 + 30 + 30
-    # Spread the site work over the days available, in quarter hours, 45 minutes to 3 hours each.
+    # Spread the site work over the days available, in quarter hours, half an hour to 3 hours each.
     share = (450 * len(days) - fixed) // max(1, len(names))
-    minutes = max(45, min(180, share // 15 * 15))
+    minutes = max(30, min(180, share // 15 * 15))
     slots = [("首次会议", 30, everyone), ("文件审查：售后服务手册、程序文件、制度与记录", 90, info.leader.name)]
     slots += [(f"现场观察、人员访谈与记录抽查：{name}", minutes, team[n % len(team)]) for n, name in enumerate(names)]
     slots += [("顾客访谈与服务回访抽查", 60, team[-1]), ("审核组内部会议，汇总审核发现并评分", 30, everyone),
@@ -125,14 +125,18 @@ def _default_timetable(audit: AuditResult, scheme: Scheme) -> list[dict[str, str
     rows: list[dict[str, str]] = []
     day, clock = 0, 8 * 60 + 30
     for activity, length, who in slots:
-        if clock < 12 * 60 < clock + length:
-            clock = 13 * 60 + 30
-        if clock + length > 17 * 60 + 30 and day < len(days) - 1:
-            day, clock = day + 1, 8 * 60 + 30
-        start, clock = clock, clock + length
-        rows.append({"date": chinese_date(days[day]),
-                     "time": f"{start // 60:02d}:{start % 60:02d}—{clock // 60:02d}:{clock % 60:02d}",
-                     "activity": activity, "auditors": who, "area": ""})
+        left = length
+        while left > 0:  # a long activity runs on after lunch or into the next day
+            if 12 * 60 <= clock < 13 * 60 + 30:
+                clock = 13 * 60 + 30
+            if clock >= 17 * 60 + 30 and day < len(days) - 1:
+                day, clock = day + 1, 8 * 60 + 30
+            room = (12 * 60 if clock < 12 * 60 else 17 * 60 + 30) - clock
+            take = left if room <= 0 else min(left, room)
+            start, clock, left = clock, clock + take, left - take
+            rows.append({"date": chinese_date(days[day]),
+                         "time": f"{start // 60:02d}:{start % 60:02d}—{clock // 60:02d}:{clock % 60:02d}",
+                         "activity": activity, "auditors": who, "area": ""})
     return rows
 
 
