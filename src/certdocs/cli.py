@@ -123,14 +123,14 @@ def _print_outcome(outcome: Outcome) -> None:
         head = "已发证" if outcome.status == "issued" else "已发证（输入未变，未重新生成）"
         click.echo(f"{head}：证书编号 {outcome.number}，{outcome.grade}")
         for kind, path in outcome.documents.items():
-            click.echo(f"  {pad(DOCUMENT_TITLES[kind], 10)}{path}")
-        click.echo(f"  {pad('发证资料包', 10)}{outcome.issue_pack}")
+            click.echo(f"  {pad(DOCUMENT_TITLES[kind], 12)}{path}")
+        click.echo(f"  {pad('发证资料包', 12)}{outcome.issue_pack}")
         if outcome.folder is not None:
-            click.echo(f"  {pad('Word 文件', 10)}{outcome.folder}/*.docx")
+            click.echo(f"  {pad('Word 文件', 12)}{outcome.folder}/*.docx")
     elif outcome.status == "refused":
         click.echo(f"不予发证：{outcome.errors[0]}")
         for kind, path in outcome.documents.items():
-            click.echo(f"  {pad(DOCUMENT_TITLES[kind], 10)}{path}")
+            click.echo(f"  {pad(DOCUMENT_TITLES[kind], 12)}{path}")
     else:
         click.echo(f"失败：{outcome.audit_path}", err=True)
         for error in outcome.errors:

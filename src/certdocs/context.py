@@ -94,7 +94,8 @@ def _items(score: Score, scheme: Scheme) -> list[dict[str, Any]]:
         it, r = s.item, s.result
         rows.append({
             "no": it.id if scheme.id == "fw01-2021" else str(n), "id": it.id, "clause": it.clause,
-            "category": it.category, "group": it.group, "requirement": it.name or it.requirement,
+            "category": it.category, "group": it.group, "name": it.name or it.clause,
+            "requirement": it.name or it.requirement,
             "points": fmt(it.points) if it.points is not None else ("否决项" if r.form == "compliant" else ""),
             "earned": ("不适用" if r.form == "not_applicable" else _result_text(s, scheme)
                        if s.earned is None else fmt(s.earned)),
@@ -208,7 +209,7 @@ def build_context(*, audit: AuditResult, scheme: Scheme, score: Score, profile: 
         "certified_scope": profile.certified_scope(organization=org.name, scope=audit.scope,
                                                    grade=score.grade + stars),
         "audit": {
-            "type": info.type, "type_name": AUDIT_TYPES[info.type], "mode_name": MODES[info.mode],
+            "type": info.type, "type_name": AUDIT_TYPES[info.type], "mode": info.mode, "mode_name": MODES[info.mode],
             "start_date": chinese_date(info.start_date), "end_date": chinese_date(info.end_date),
             "period": _period(info.start_date, info.end_date),
             "person_days": format_days(info.person_days) if info.person_days is not None else "",
