@@ -23,6 +23,7 @@ from certdocs import convert
 from certdocs.convert import (
     FONTS_CONF,
     INSTALL_HINT,
+    Converter,
     FakeConverter,
     LibreOfficeConverter,
     pdf_export_filter,
@@ -91,8 +92,9 @@ def test_the_fake_maps_each_document_to_a_pdf_of_the_same_name_with_its_text(
 ) -> None:
     sources = [certificate_docx(tmp_path / f"证书{n}.docx", n) for n in range(3)]
     fake = FakeConverter()
+    converter: Converter = fake
 
-    result = fake.convert(sources, outdir=tmp_path / "out")
+    result = converter.convert([*sources, sources[0]], outdir=tmp_path / "out")
 
     assert result == {s: tmp_path / "out" / f"{s.stem}.pdf" for s in sources}
     text = PdfReader(result[sources[1]]).pages[0].extract_text()
@@ -231,7 +233,8 @@ def test_a_chunk_is_retried_once_when_soffice_crashes(
     tmp_path: Path, fake_soffice: Path, two_docs: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_SOFFICE_MODE", "crash-once")
-    with LibreOfficeConverter(soffice=fake_soffice, workers=1) as converter:
+    with LibreOfficeConverter(soffice=fake_soffice, workers=1) as real:
+        converter: Converter = real
         result = converter.convert(two_docs, outdir=tmp_path / "out")
     assert sorted(p.name for p in result.values()) == ["证书0.pdf", "证书1.pdf"]
     assert calls(tmp_path) == 2

@@ -137,7 +137,7 @@ class LibreOfficeConverter:
 
     def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
         """Convert every source into ``outdir``; all failures are reported together."""
-        sources = [Path(s) for s in sources]
+        sources = list(dict.fromkeys(Path(s) for s in sources))
         _check_sources(sources)
         if not sources:
             return {}
@@ -300,7 +300,7 @@ class FakeConverter:
 
     def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
         """Write ``outdir / (stem + ".pdf")`` for each source; same errors as the real one."""
-        sources = [Path(s) for s in sources]
+        sources = list(dict.fromkeys(Path(s) for s in sources))
         self.calls.append(tuple(sources))
         _check_sources(sources)
         problems: list[Problem] = []
