@@ -1,0 +1,119 @@
+"""Issuing through the pipeline with the fake converter: numbers, reruns, refusals, recertification."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from certdocs.convert import FakeConverter
+from certdocs.pipeline import IssueRequest, Issuer, Workspace
+from certdocs.register import Register, Status
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+DECIDED = date(2026, 11, 20)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return Workspace(output=tmp_path / "out", register=tmp_path / "out" / "register.sqlite3",
+                     templates=ROOT / "templates")
+
+
+def issue(ws: Workspace, *paths: Path, issue_date: date | None = None, today: date = date(2026, 11, 22),
+          converter: FakeConverter | None = None) -> list:  # type: ignore[type-arg]
+    with Register.open(ws.register) as register:
+        issuer = Issuer(ws, converter=converter or FakeConverter(), register=register, today=today)
+        return issuer.issue([IssueRequest(p, "2026年第47次认证决定会议", DECIDED, issue_date) for p in paths])
+
+
+def test_a_passing_audit_gets_a_number_documents_and_an_issue_pack(workspace: Workspace) -> None:
+    (outcome,) = issue(workspace, FIXTURES / "xbht-s04-2025" / "pass.json", issue_date=date(2026, 11, 22))
+    assert outcome.status == "issued" and outcome.number == "XBHT-SH-2026-0001" and outcome.grade == "四星级"
+    folder = workspace.output / "XBHT-SH-2026-0001"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"{k}.{s}" for k in ("audit_plan", "scoresheet", "report", "certificate") for s in ("docx", "pdf")]
+        + ["issue_pack.pdf"])
+    with Register.open(workspace.register) as register:
+        record = register.get("XBHT-SH-2026-0001", today=date(2026, 11, 22))
+    assert record.status == Status.VALID
+    assert (record.issue_date, record.valid_until) == (date(2026, 11, 22), date(2029, 11, 21))
+    assert {d.kind for d in record.documents} >= {"certificate.pdf", "issue_pack.pdf", "report.docx"}
+    assert all(d.built_from["template"] and d.built_from["audit"] for d in record.documents)
+    assert not [p for p in workspace.output.iterdir() if p.name.startswith(".staging")]
+
+
+def test_the_issue_date_defaults_to_the_decision_date(workspace: Workspace) -> None:
+    (outcome,) = issue(workspace, FIXTURES / "fw01-2021" / "pass.json")
+    with Register.open(workspace.register) as register:
+        assert register.get(outcome.number, today=DECIDED).issue_date == DECIDED
+
+
+def test_numbers_are_sequential_and_reissuing_the_same_audit_reuses_its_number(workspace: Workspace) -> None:
+    a, b = FIXTURES / "xbht-s04-2025" / "pass.json", FIXTURES / "xbht-s04-2025" / "exclusions.json"
+    first = issue(workspace, a, b)
+    assert [o.number for o in first] == ["XBHT-SH-2026-0001", "XBHT-SH-2026-0002"]
+    stamps = {p: p.stat().st_mtime_ns for p in (workspace.output / "XBHT-SH-2026-0001").iterdir()}
+    converter = FakeConverter()
+    again = issue(workspace, b, a, converter=converter)
+    assert [o.status for o in again] == ["unchanged", "unchanged"]
+    assert [o.number for o in again] == ["XBHT-SH-2026-0002", "XBHT-SH-2026-0001"]
+    assert converter.calls == []  # nothing rendered or converted
+    assert {p: p.stat().st_mtime_ns for p in (workspace.output / "XBHT-SH-2026-0001").iterdir()} == stamps
+
+
+def test_a_deleted_document_is_rebuilt_under_the_same_number(workspace: Workspace) -> None:
+    (first,) = issue(workspace, FIXTURES / "bjkb-006-2026" / "pass.json")
+    first.documents["certificate"].unlink()
+    (second,) = issue(workspace, FIXTURES / "bjkb-006-2026" / "pass.json")
+    assert second.status == "issued" and second.number == first.number
+    assert first.documents["certificate"].is_file()
+
+
+def test_a_failing_audit_gets_report_and_scoresheet_and_no_number(workspace: Workspace) -> None:
+    (outcome,) = issue(workspace, FIXTURES / "bjkb-006-2026" / "veto.json")
+    assert outcome.status == "refused" and outcome.number == "" and "一票否决" in outcome.errors[0]
+    assert set(outcome.documents) == {"audit_plan", "scoresheet", "report"}
+    assert all(p.is_file() for p in outcome.documents.values())
+    with Register.open(workspace.register) as register:
+        assert register.list(today=DECIDED) == ()
+
+
+def test_one_bad_audit_does_not_stop_the_others_and_writes_nothing(workspace: Workspace, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    doc = json.loads((FIXTURES / "fw01-2021" / "pass.json").read_text(encoding="utf-8"))
+    doc["items"]["a1"] = {"score": 7}
+    bad.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    outcomes = issue(workspace, bad, FIXTURES / "fw01-2021" / "pass.json")
+    assert outcomes[0].status == "failed" and 'items["a1"].score' in outcomes[0].errors[0]
+    assert outcomes[1].status == "issued" and outcomes[1].number == "ZD-FW-2026-0001"
+
+
+def test_an_issue_date_before_the_decision_is_refused(workspace: Workspace) -> None:
+    (outcome,) = issue(workspace, FIXTURES / "fw01-2021" / "pass.json", issue_date=date(2026, 11, 19))
+    assert outcome.status == "failed" and "早于认证决定日期" in outcome.errors[0]
+
+
+def test_recertification_keeps_the_first_issue_date_and_supersedes_the_old_certificate(
+    workspace: Workspace,
+) -> None:
+    (old,) = issue(workspace, FIXTURES / "xbht-s04-2025" / "pass.json", issue_date=date(2026, 11, 22))
+    later = date(2029, 10, 30)
+    with Register.open(workspace.register) as register:
+        issuer = Issuer(workspace, converter=FakeConverter(), register=register, today=later)
+        (new,) = issuer.issue([IssueRequest(FIXTURES / "xbht-s04-2025" / "recertification.json",
+                                            "2029年第40次认证决定会议", date(2029, 10, 28), later)])
+        assert new.status == "issued", new.errors
+        record = register.get(new.number, today=later)
+        assert record.first_issue_date == date(2026, 11, 22)
+        assert record.valid_until == date(2032, 11, 21)  # previous expiry 2029-11-21 + 3 years
+        previous = register.get(old.number, today=later)
+        assert previous.superseded_by == new.number and previous.status == Status.CANCELLED
+
+
+def test_recertification_without_a_certificate_is_refused(workspace: Workspace) -> None:
+    (outcome,) = issue(workspace, FIXTURES / "xbht-s04-2025" / "recertification.json")
+    assert outcome.status == "failed" and "再认证须有原证书" in outcome.errors[0]
