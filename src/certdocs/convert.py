@@ -137,6 +137,8 @@ class LibreOfficeConverter:
 
     def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
         """Convert every source into ``outdir``; all failures are reported together."""
+        if not self._cleanup.alive:
+            raise ValueError("the converter is closed")
         sources = list(dict.fromkeys(Path(s) for s in sources))
         _check_sources(sources)
         if not sources:
