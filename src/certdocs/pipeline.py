@@ -15,9 +15,12 @@ A run killed anywhere leaves whole files and a reserved number that the next run
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -99,6 +102,32 @@ class _Job:
         return ISSUED_KINDS if self.facts is not None else REFUSED_KINDS
 
 
+@contextlib.contextmanager
+def staging_dir(output: Path) -> Iterator[Path]:
+    """A private folder inside ``output`` (same file system, so finished files move by rename).
+
+    Folders left by runs that were killed are removed first; a live run's folder is kept, since
+    its name carries the process id.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    for old in output.glob(".staging-*"):
+        pid = old.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=f".staging-{os.getpid()}-", dir=output) as tmp:
+        yield Path(tmp)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
@@ -148,9 +177,7 @@ class Issuer:
                 continue
             jobs[n] = job
         if jobs:
-            self.workspace.output.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(prefix=".staging-", dir=self.workspace.output) as tmp:
-                staging = Path(tmp)
+            with staging_dir(self.workspace.output) as staging:
                 for done, (n, job) in enumerate(jobs.items()):
                     self._progress("生成 Word 文件", done, len(jobs))
                     self._render(job, staging, prefix=f"{n:05d}-")
@@ -251,18 +278,21 @@ class Issuer:
     def _convert(self, jobs: list[_Job]) -> None:
         """All staged documents in one converter call (it runs its own parallel workers)."""
         sources = [p for job in jobs if not job.errors for p in job.staged.values()]
+        if not sources:
+            return
         try:
-            self.converter.convert(sources, outdir=sources[0].parent) if sources else None
-        except CertdocsError:
-            # Find out whose documents failed, one job at a time, so the others still issue.
+            self.converter.convert(sources, outdir=sources[0].parent)
+        except CertdocsError as exc:
+            # Each problem names its source file: those jobs fail, the others go on.
+            failed = {p.where: str(p) for p in exc.problems}
             for job in jobs:
-                if job.errors:
-                    continue
-                staged = list(job.staged.values())
-                try:
-                    self.converter.convert(staged, outdir=staged[0].parent)
-                except CertdocsError as exc:
-                    job.errors += [str(p) for p in exc.problems]
+                job.errors += [failed[p.name] for p in job.staged.values() if p.name in failed]
+                missing = [p for p in job.staged.values() if not job.errors and not p.with_suffix(".pdf").is_file()]
+                if missing:
+                    try:
+                        self.converter.convert(missing, outdir=missing[0].parent)
+                    except CertdocsError as again:
+                        job.errors += [str(p) for p in again.problems]
 
     def _finish(self, job: _Job) -> Outcome:
         if job.errors:

@@ -7,7 +7,6 @@ next thing due is the recertification application, three months before expiry.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -27,7 +26,7 @@ from certdocs.dates import (
 )
 from certdocs.errors import CertdocsError, Problem
 from certdocs.pdf import PdfMetadata, normalize_pdf
-from certdocs.pipeline import Workspace, sha256_file
+from certdocs.pipeline import Workspace, sha256_file, staging_dir
 from certdocs.profile import DOCUMENT_TITLES, profile_for_scheme
 from certdocs.register import CertificateRecord, Register
 from certdocs.render import render_docx
@@ -90,8 +89,7 @@ def write_notices(items: list[DueItem], *, workspace: Workspace, register: Regis
     notices = [i for i in items if i.kind == "surveillance" and i.window is not None]
     problems: list[Problem] = []
     staged: list[tuple[DueItem, Path, dict[str, str], str]] = []
-    workspace.output.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".staging-", dir=workspace.output) as tmp:
+    with staging_dir(workspace.output) as tmp:
         for n, item in enumerate(notices):
             rec = item.record
             try:
@@ -105,7 +103,7 @@ def write_notices(items: list[DueItem], *, workspace: Workspace, register: Regis
                                                     rec.valid_until, profile.verification_url(rec.number)),
                     surveillance=SurveillanceFacts(item.window, item.person_days))
                 template = workspace.templates / profile.templates["surveillance_notice"]
-                out = Path(tmp) / f"{n:05d}-surveillance_notice.docx"
+                out = tmp / f"{n:05d}-surveillance_notice.docx"
                 render_docx(template, context, out=out)
             except CertdocsError as exc:
                 problems += [Problem(f"证书 {rec.number}", str(p)) for p in exc.problems]
@@ -114,7 +112,7 @@ def write_notices(items: list[DueItem], *, workspace: Workspace, register: Regis
                      "scheme": scheme.digest, "profile": profile.digest}
             staged.append((item, out, built, profile.name))
         if staged:
-            converter.convert([out for _, out, _, _ in staged], outdir=Path(tmp))
+            converter.convert([out for _, out, _, _ in staged], outdir=tmp)
         written: dict[str, Path] = {}
         for item, out, built, body in staged:
             rec = item.record

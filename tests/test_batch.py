@@ -1,0 +1,197 @@
+"""Batch issuing after a decision meeting: formats, idempotence, SIGKILL, concurrent runs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from certdocs.batch import run_batch
+from certdocs.convert import FakeConverter
+from certdocs.decisions import load_meeting
+from certdocs.errors import DecisionError
+from certdocs.pipeline import Issuer, Workspace, sha256_file
+from certdocs.register import Register
+
+ROOT = Path(__file__).resolve().parent.parent
+MEETING = ROOT / "fixtures" / "decisions" / "2026-47.json"
+TODAY = date(2026, 11, 22)
+
+
+def run(decisions: Path, output: Path, **kw: object) -> dict[str, object]:
+    ws = Workspace(output=output, register=output / "register.sqlite3", templates=ROOT / "templates")
+    meeting = load_meeting(decisions, **kw)  # type: ignore[arg-type]
+    with Register.open(ws.register) as register:
+        issuer = Issuer(ws, converter=FakeConverter(), register=register, today=TODAY)
+        return run_batch(meeting, issuer=issuer, register=register).to_json()
+
+
+def numbers_in(output: Path) -> list[str]:
+    with Register.open(output / "register.sqlite3") as register:
+        return sorted(r.number for r in register.list(today=TODAY))
+
+
+def test_the_meeting_issues_approved_and_records_the_rest(tmp_path: Path) -> None:
+    summary = run(MEETING, tmp_path / "out")
+    assert len(summary["issued"]) == 6 and not summary["failed"]  # type: ignore[arg-type]
+    skipped = summary["skipped"]
+    assert len(skipped) == 2 and {s["reason"][:4] for s in skipped} == {"不予批准", "暂缓决定"}  # type: ignore[union-attr,index]
+    first = summary["issued"][0]  # type: ignore[index]
+    assert set(first) == {"audit", "certificate_no", "grade", "documents", "issue_pack"}
+    assert set(first["documents"]) == {"audit_plan", "scoresheet", "report", "certificate"}
+    with Register.open(tmp_path / "out" / "register.sqlite3") as register:
+        decisions = register.decisions_of("2026年第47次认证决定会议")
+    assert len(decisions) == 8 and {d.decision for d in decisions} == {"approve", "reject", "defer"}
+
+
+def _as_csv(tmp_path: Path) -> Path:
+    doc = json.loads(MEETING.read_text(encoding="utf-8"))
+    path = MEETING.parent / "2026-47.csv"
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert [r["audit"] for r in rows] == [d["audit"] for d in doc["decisions"]]
+    return path
+
+
+def _as_xlsx(tmp_path: Path) -> Path:
+    from openpyxl import Workbook
+
+    doc = json.loads(MEETING.read_text(encoding="utf-8"))
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["audit", "decision", "issue_date", "reason"])
+    for d in doc["decisions"]:
+        sheet.append([d["audit"], d["decision"], d.get("issue_date"), d.get("reason")])
+    # Paths are relative to the decision file, so the sheet lives beside the JSON.
+    path = MEETING.parent / f"_test_{os.getpid()}.xlsx"
+    book.save(path)
+    return path
+
+
+def test_csv_and_xlsx_give_the_same_result_as_json(tmp_path: Path) -> None:
+    expected = run(MEETING, tmp_path / "json")
+    as_of = {"meeting": "2026年第47次认证决定会议", "meeting_date": date(2026, 11, 20)}
+    from_csv = run(_as_csv(tmp_path), tmp_path / "csv", **as_of)
+    xlsx = _as_xlsx(tmp_path)
+    try:
+        from_xlsx = run(xlsx, tmp_path / "xlsx", **as_of)
+    finally:
+        xlsx.unlink()
+
+    def essence(summary: dict[str, object]) -> list[tuple[str, str, str]]:
+        return [(i["audit"], i["certificate_no"], i["grade"]) for i in summary["issued"]]  # type: ignore[attr-defined]
+
+    assert essence(expected) == essence(from_csv) == essence(from_xlsx)
+    assert expected["skipped"] == from_csv["skipped"] == from_xlsx["skipped"]
+
+
+def test_running_the_same_meeting_again_issues_and_rewrites_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(MEETING, out)
+    files = {p: (p.stat().st_mtime_ns, sha256_file(p)) for p in out.rglob("*.pdf")}
+    again = run(MEETING, out)
+    assert again["issued"] == [] and len(again["skipped"]) == 8  # type: ignore[arg-type]
+    assert {p: (p.stat().st_mtime_ns, sha256_file(p)) for p in out.rglob("*.pdf")} == files
+    assert len(numbers_in(out)) == 6
+
+
+def test_every_bad_record_is_reported_before_anything_is_issued(tmp_path: Path) -> None:
+    bad = tmp_path / "m.json"
+    bad.write_text(json.dumps({"meeting": "第1次", "date": "2026-11-20", "decisions": [
+        {"audit": "nope.json", "decision": "approve"},
+        {"audit": str(MEETING.parent / "../fw01-2021/pass.json"), "decision": "maybe"},
+        {"audit": str(MEETING.parent / "../fw01-2021/fail.json"), "decision": "reject"},
+        {"audit": str(MEETING.parent / "../fw01-2021/exclusions.json"), "decision": "approve",
+         "issue_date": "2026-11-19"},
+    ]}, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(DecisionError) as info:
+        load_meeting(bad)
+    wheres = [p.where for p in info.value.problems]
+    assert wheres == ["decisions[0].audit", "decisions[1].decision", "decisions[2].reason",
+                      "decisions[3].issue_date"]
+    result = CliRunner().invoke(__import__("certdocs.cli").cli.main, ["batch", str(bad), "--output",
+                                                                      str(tmp_path / "out")])
+    assert result.exit_code == 2 and not (tmp_path / "out").exists()
+
+
+def test_a_failing_record_is_reported_and_the_rest_still_issue(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    doc = json.loads((ROOT / "fixtures" / "fw01-2021" / "pass.json").read_text(encoding="utf-8"))
+    doc["organization"]["uscc"] = "91330106MA2CFXY801"
+    broken.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    meeting = tmp_path / "m.json"
+    meeting.write_text(json.dumps({"meeting": "第2次", "date": "2026-11-20", "decisions": [
+        {"audit": "broken.json", "decision": "approve"},
+        {"audit": str(ROOT / "fixtures/bjkb-006-2026/pass.json"), "decision": "approve"}]}), encoding="utf-8")
+    summary = run(meeting, tmp_path / "out")
+    assert len(summary["issued"]) == 1 and len(summary["failed"]) == 1  # type: ignore[arg-type]
+    assert "organization.uscc" in summary["failed"][0]["errors"][0]  # type: ignore[index]
+
+
+def _driver(decisions: Path, output: Path, delay: float) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "tests.batch_driver", str(decisions), str(output), str(delay)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _check_consistent(output: Path) -> None:
+    """Numbers unique and gapless per series; every recorded file whole; no temporary files left."""
+    with Register.open(output / "register.sqlite3") as register:
+        held = register.pending_reservations()
+        issued = register.list(today=TODAY)
+        serials: dict[str, list[int]] = {}
+        for r in [*issued]:
+            serials.setdefault(r.series, []).append(r.serial)
+        for h in held:
+            serials.setdefault(h.series, []).append(h.serial)
+        for series, found in serials.items():
+            assert sorted(found) == list(range(1, len(found) + 1)), series
+        for r in issued:
+            for d in r.documents:
+                assert sha256_file(Path(d.path)) == d.sha256, d.path
+    assert not list(output.rglob("*.part"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_after", [0.4, 1.0, 2.0, 3.5])
+def test_a_batch_killed_at_any_moment_finishes_on_the_next_run(tmp_path: Path, kill_after: float) -> None:
+    out = tmp_path / "out"
+    proc = _driver(MEETING, out, 0.1)
+    time.sleep(kill_after)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    if (out / "register.sqlite3").exists():
+        _check_consistent(out)
+    assert _driver(MEETING, out, 0).wait() == 0
+    _check_consistent(out)
+    assert len(numbers_in(out)) == 6
+    assert not list(out.glob(".staging-*"))
+    complete = run(MEETING, out)
+    assert complete["issued"] == []
+
+
+@pytest.mark.slow
+def test_two_batches_at_once_never_share_or_skip_a_number(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    halves = []
+    doc = json.loads(MEETING.read_text(encoding="utf-8"))
+    for n, part in enumerate((doc["decisions"][:4], doc["decisions"][4:])):
+        path = MEETING.parent / f"_half{n}_{os.getpid()}.json"
+        path.write_text(json.dumps({**doc, "decisions": part}, ensure_ascii=False), encoding="utf-8")
+        halves.append(path)
+    try:
+        procs = [_driver(h, out, 0.05) for h in halves]
+        assert [p.wait() for p in procs] == [0, 0]
+    finally:
+        for h in halves:
+            h.unlink()
+    _check_consistent(out)
+    assert len(numbers_in(out)) == 6
