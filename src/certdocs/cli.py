@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from certdocs import __version__
+from certdocs import regenerate as regeneration
 from certdocs.audit import load_audit
 from certdocs.batch import run_batch
 from certdocs.convert import LibreOfficeConverter
@@ -325,3 +326,35 @@ def surveillance_notices(within: int, output: Path, register_path: Path | None, 
     for number, path in written.items():
         click.echo(f"{number}：{path}")
     click.echo(f"共出具 {len(written)} 份监督审核通知书")
+
+
+# -- regenerate ----------------------------------------------------------------------------
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="只报告将重新生成哪些文件及原因，不写任何文件。")
+@_workspace_options
+@_reports_errors
+def regenerate(dry_run: bool, output: Path, register_path: Path | None, templates: Path, profiles: Path | None,
+               schemes: Path | None) -> None:
+    """重新生成模板、认证机构配置、评价方案或审核结果有改动的已发证文件（证书编号和日期不变）。"""
+    ws = _workspace(output, register_path, templates, profiles, schemes)
+    today = _today()
+    with Register.open(ws.register) as register:
+        changes = regeneration.plan(workspace=ws, register=register, today=today)
+        for change in changes:
+            click.echo(f"{change.record.number}：{'、'.join(change.kinds)}（{'；'.join(change.reasons)}）")
+        if not changes:
+            click.echo("没有需要重新生成的文件。")
+            return
+        if dry_run:
+            click.echo(f"共 {len(changes)} 张证书的文件需要重新生成（--dry-run，未写入）。")
+            return
+        with LibreOfficeConverter() as converter:
+            issuer = Issuer(ws, converter=converter, register=register, today=today, progress=_Progress())
+            outcomes = regeneration.regenerate(changes, issuer=issuer)
+    failed = [o for o in outcomes if o.status == "failed"]
+    for outcome in failed:
+        _print_outcome(outcome)
+    click.echo(f"已重新生成 {len(outcomes) - len(failed)} 张证书的文件，失败 {len(failed)}。")
+    if failed:
+        sys.exit(1)

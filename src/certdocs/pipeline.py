@@ -36,7 +36,7 @@ from certdocs.pdf import PdfMetadata, merge_issue_pack, normalize_pdf
 from certdocs.profile import DOCUMENT_TITLES, Profile, profile_for_scheme
 from certdocs.qr import qr_png
 from certdocs.register import CertificateFacts as RegisterFacts
-from certdocs.register import NewDocument, Register, State, Status
+from certdocs.register import CertificateRecord, NewDocument, Register, State, Status
 from certdocs.render import render_docx
 from certdocs.scheme import Scheme
 from certdocs.scoring import Score, score_audit
@@ -96,10 +96,12 @@ class _Job:
     facts: CertificateFacts | None = None
     staged: dict[str, Path] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    only: tuple[str, ...] = ()  # regeneration: rebuild just these kinds
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return ISSUED_KINDS if self.facts is not None else REFUSED_KINDS
+        kinds = ISSUED_KINDS if self.facts is not None else REFUSED_KINDS
+        return tuple(k for k in kinds if k in self.only) if self.only else kinds
 
 
 @contextlib.contextmanager
@@ -176,18 +178,25 @@ class Issuer:
                 outcomes[n] = self._outcome(job, "unchanged")
                 continue
             jobs[n] = job
-        if jobs:
-            with staging_dir(self.workspace.output) as staging:
-                for done, (n, job) in enumerate(jobs.items()):
-                    self._progress("生成 Word 文件", done, len(jobs))
-                    self._render(job, staging, prefix=f"{n:05d}-")
-                self._progress("转换 PDF（LibreOffice）", 0, 1)
-                self._convert(list(jobs.values()))
-                for done, (n, job) in enumerate(jobs.items()):
-                    self._progress("合并发证资料包并登记", done, len(jobs))
-                    outcomes[n] = self._finish(job)
-                self._progress("完成", len(jobs), len(jobs))
+        outcomes.update(self._run(jobs))
         return [outcomes[n] for n in range(len(requests))]
+
+    def _run(self, jobs: dict[int, _Job]) -> dict[int, Outcome]:
+        """Render, convert together, and finish every job."""
+        outcomes: dict[int, Outcome] = {}
+        if not jobs:
+            return outcomes
+        with staging_dir(self.workspace.output) as staging:
+            for done, (n, job) in enumerate(jobs.items()):
+                self._progress("生成 Word 文件", done, len(jobs))
+                self._render(job, staging, prefix=f"{n:05d}-")
+            self._progress("转换 PDF（LibreOffice）", 0, 1)
+            self._convert(list(jobs.values()))
+            for done, (n, job) in enumerate(jobs.items()):
+                self._progress("合并发证资料包并登记", done, len(jobs))
+                outcomes[n] = self._finish(job)
+            self._progress("完成", len(jobs), len(jobs))
+        return outcomes
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -226,7 +235,7 @@ class Issuer:
             grade=score.grade, stars=score.stars, level=score.level, score=score.score,
             first_issue_date=first_issue, issue_date=issue_date, valid_until=expiry,
             decision_meeting=request.decision_meeting, decision_date=request.decision_date,
-            audit_path=str(request.audit_path), audit_sha256=audit.digest, audit_type=audit.audit.type,
+            audit_path=str(request.audit_path.resolve()), audit_sha256=audit.digest, audit_type=audit.audit.type,
             audit_end_date=audit.audit.end_date, initial_person_days=default_person_days(audit),
         )
         number = self.register.reserve(audit.key, pattern=profile.number_pattern, year=issue_date.year,
@@ -242,6 +251,38 @@ class Issuer:
         template = self.workspace.templates / job.profile.templates[kind]
         return {"audit": job.audit.digest, "template": sha256_file(template), "template_name": template.name,
                 "scheme": job.scheme.digest, "profile": job.profile.digest, "certdocs": __version__}
+
+    def _pack_built_from(self, job: _Job) -> dict[str, str]:
+        built = self._built_from(job, "certificate")
+        built["template"] = "+".join(self._built_from(job, k)["template"][:16] for k in PACK_ORDER)
+        built["template_name"] = "+".join(job.profile.templates[k] for k in PACK_ORDER)
+        return built
+
+    def rebuild(self, targets: Sequence[tuple[CertificateRecord, tuple[str, ...]]]) -> list[Outcome]:
+        """Rebuild some documents of issued certificates, keeping numbers and dates from the register."""
+        outcomes: dict[int, Outcome] = {}
+        jobs: dict[int, _Job] = {}
+        for n, (record, kinds) in enumerate(targets):
+            path = Path(record.audit_path)
+            try:
+                audit, scheme = load_audit(path, schemes_dir=self.workspace.schemes)
+                score = score_audit(audit, scheme)
+                if (score.grade, score.score) != (record.grade, record.score):
+                    raise CertdocsError([Problem(str(path), f"审核结果改动后评定为{score.grade}（{score.score}），"
+                                                            f"与登记的{record.grade}（{record.score}）不同，"
+                                                            "须重新作出认证决定，不能仅重新生成文件")])
+                profile = profile_for_scheme(scheme.id, folder=self.workspace.profiles)
+            except CertdocsError as exc:
+                outcomes[n] = Outcome(path, "failed", number=record.number, errors=tuple(str(p) for p in exc.problems))
+                continue
+            request = IssueRequest(path, record.decision_meeting, record.decision_date, record.issue_date)
+            job = _Job(request, audit, scheme, score, profile, self.workspace.output / record.number,
+                       number=record.number, only=kinds)
+            job.facts = CertificateFacts(record.number, record.first_issue_date, record.issue_date,
+                                         record.valid_until, profile.verification_url(record.number))
+            jobs[n] = job
+        outcomes.update(self._run(jobs))
+        return [outcomes[n] for n in range(len(targets))]
 
     def _unchanged(self, job: _Job) -> bool:
         """Already issued from the same inputs, with every file present and intact."""
@@ -309,10 +350,11 @@ class Issuer:
                 author=body, keywords=f"{job.scheme.standard_code}, {job.score.grade}, {kind}", created=created))
             pdfs[kind] = pdf
         pack: Path | None = None
-        if job.facts is not None:
-            pack = job.staged["certificate"].with_name(job.staged["certificate"].name.replace("certificate", "pack"))
-            pack = pack.with_suffix(".pdf")
-            merge_issue_pack([(DOCUMENT_TITLES[k], pdfs[k]) for k in PACK_ORDER], out=pack, metadata=PdfMetadata(
+        if job.facts is not None and set(PACK_ORDER) & set(job.kinds):
+            first = job.staged[job.kinds[0]]
+            pack = first.with_name(first.name.replace(job.kinds[0], "pack")).with_suffix(".pdf")
+            parts = [(DOCUMENT_TITLES[k], pdfs.get(k, folder / f"{k}.pdf")) for k in PACK_ORDER]
+            merge_issue_pack(parts, out=pack, metadata=PdfMetadata(
                 title=f"发证资料包：{job.audit.organization.name}", subject=job.number, author=body,
                 keywords=f"{job.scheme.standard_code}, {job.score.grade}, {job.number}", created=created))
         folder.mkdir(parents=True, exist_ok=True)
@@ -331,7 +373,7 @@ class Issuer:
             final_pack = folder / "issue_pack.pdf"
             pack.replace(final_pack)
             new_docs.append(NewDocument("issue_pack.pdf", str(final_pack), sha256_file(final_pack),
-                                        self._built_from(job, "certificate")))
+                                        self._pack_built_from(job)))
         if job.facts is None:
             return Outcome(job.request.audit_path, "refused", grade=job.score.grade, folder=folder,
                            documents=final_pdfs, word=word, errors=(_refusal(job.score),))

@@ -1,0 +1,106 @@
+"""Regeneration: rebuild exactly the issued documents whose inputs changed since they were built.
+
+Every document records what it was built from (hashes of the audit result, the template, the
+scheme and the profile). The check compares those with the inputs as they are now — one
+register query, one hash per template, audit file and profile — and rebuilds only what differs,
+keeping certificate numbers and dates from the register. Certificates in force (有效, 暂停)
+are regenerated; withdrawn, cancelled, superseded and expired ones keep the documents they had.
+Surveillance notices are dated letters already sent and are not regenerated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from certdocs.errors import CertdocsError, Problem, SchemeError
+from certdocs.pipeline import ISSUED_KINDS, Issuer, Outcome, Workspace, sha256_file
+from certdocs.profile import load_profiles
+from certdocs.register import CertificateRecord, DocumentRecord, Register
+from certdocs.scheme import get_scheme
+
+
+@dataclass(frozen=True)
+class Change:
+    """Documents of one certificate to rebuild, and why."""
+
+    record: CertificateRecord
+    kinds: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+def plan(*, workspace: Workspace, register: Register, today: date) -> list[Change]:
+    """What a regeneration would rebuild now (nothing is written)."""
+    by_number: dict[str, dict[str, DocumentRecord]] = defaultdict(dict)
+    for doc in register.all_documents():
+        by_number[doc.number][doc.kind] = doc
+    profiles = {p.scheme: p for p in load_profiles(workspace.profiles).values()}
+    template_hash: dict[str, str] = {}
+    scheme_hash: dict[str, str] = {}
+    problems: list[Problem] = []
+
+    def template(name: str) -> str:
+        if name not in template_hash:
+            path = workspace.templates / name
+            template_hash[name] = sha256_file(path) if path.is_file() else ""
+            if not template_hash[name]:
+                problems.append(Problem(str(path), "模板文件不存在"))
+        return template_hash[name]
+
+    changes: list[Change] = []
+    for record in register.list_active(today):
+        profile = profiles.get(record.scheme)
+        if profile is None:
+            problems.append(Problem(f"证书 {record.number}", f"没有认证机构配置使用方案 {record.scheme}"))
+            continue
+        if record.scheme not in scheme_hash:
+            try:
+                scheme_hash[record.scheme] = get_scheme(record.scheme, extra_dir=workspace.schemes).digest
+            except SchemeError as exc:
+                problems += list(exc.problems)
+                continue
+        audit_path = Path(record.audit_path)
+        audit_hash = sha256_file(audit_path) if audit_path.is_file() else ""
+        if not audit_hash:
+            problems.append(Problem(f"证书 {record.number}", f"审核结果文件 {audit_path} 不存在，无法重新生成"))
+            continue
+        docs = by_number.get(record.number, {})
+        kinds: list[str] = []
+        reasons: list[str] = []
+        for kind in ISSUED_KINDS:
+            why = []
+            for suffix in ("docx", "pdf"):
+                found = docs.get(f"{kind}.{suffix}")
+                if found is None or not Path(found.path).is_file():
+                    why.append(f"{kind}.{suffix} 缺失")
+                    continue
+                built = found.built_from
+                if built.get("template") != template(profile.templates[kind]):
+                    why.append(f"模板 {profile.templates[kind]} 已修改")
+                if built.get("profile") != profile.digest:
+                    why.append(f"认证机构配置 {profile.id} 已修改")
+                if built.get("scheme") != scheme_hash[record.scheme]:
+                    why.append(f"评价方案 {record.scheme} 已修改")
+                if built.get("audit") != audit_hash:
+                    why.append("审核结果文件已修改")
+            if why:
+                kinds.append(kind)
+                reasons += [w for w in dict.fromkeys(why) if w not in reasons]
+        pack = docs.get("issue_pack.pdf")
+        if not kinds and (pack is None or not Path(pack.path).is_file()):
+            kinds, reasons = ["certificate"], ["issue_pack.pdf 缺失"]
+        if kinds:
+            changes.append(Change(record, tuple(kinds), tuple(reasons)))
+    if problems:
+        raise CertdocsError(problems)
+    return changes
+
+
+def regenerate(changes: list[Change], *, issuer: Issuer) -> list[Outcome]:
+    """Rebuild the planned documents (and the issue pack where one of its parts changed)."""
+    return issuer.rebuild([(c.record, c.kinds) for c in changes])
+
+
+__all__ = ["Change", "plan", "regenerate"]
