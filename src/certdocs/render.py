@@ -1,0 +1,256 @@
+"""Word documents from the templates in ``templates/``: docxtpl in a sandboxed Jinja.
+
+Office staff edit the templates, so a template is treated as untrusted code: it is rendered
+in :class:`jinja2.sandbox.SandboxedEnvironment` (no files, no Python internals), every
+undefined name is an error (``StrictUndefined``), and every value is XML-escaped
+(autoescape), so ``A&B <测试>`` prints literally and the document stays valid. Any failure
+becomes :class:`certdocs.errors.TemplateError` naming the template, the place in it and the
+variable, in Chinese. Output is byte-identical for identical inputs (fixed zip entry times).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import traceback
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import jinja2
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
+from jinja2.sandbox import SandboxedEnvironment
+
+from certdocs._fs import atomic_write_bytes
+from certdocs.errors import Problem, TemplateError
+
+#: Width of the certificate's QR code on paper (the brief asks for at least 25 mm).
+QR_WIDTH_MM = 28
+
+# Every zip entry gets this time, so two renders of the same inputs are the same bytes.
+_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+
+# Characters XML 1.0 forbids; docxtpl's own markers \a (new paragraph) and \f (page break)
+# are kept because it turns them into markup.
+_XML_ILLEGAL = re.compile("[\x00-\x06\x08\x0b\x0e-\x1f\ufffe\uffff]")
+
+_TAG_PLACES = {"tr": "表格行", "tc": "表格单元格", "p": "单独的段落", "r": "文字段（run）"}
+
+_PART_NAMES = {
+    "/word/document.xml": "正文",
+    "/word/footnotes.xml": "脚注",
+}
+
+
+class _NoneValue(Exception):
+    """A template printed a value that is None (the context promises "" instead)."""
+
+
+class _PartFailure(Exception):
+    """Rendering one XML part failed; carries the part and the Jinja source for the report."""
+
+    def __init__(self, cause: BaseException, *, part: str, source: str) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.part = part
+        self.source = source
+
+
+def _refuse_none(value: Any) -> Any:
+    if value is None:
+        raise _NoneValue
+    return value
+
+
+class _Environment(SandboxedEnvironment):
+    """The sandbox, reading ``x.items`` as the key "items" when ``x`` is a mapping."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # The documented context uses keys such as ``items`` and ``values``; without this a
+        # template's ``c.items`` would be the dict method instead of the list of items.
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+def _environment() -> _Environment:
+    return _Environment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        finalize=_refuse_none,
+        keep_trailing_newline=True,
+    )
+
+
+class _Template(DocxTemplate):  # type: ignore[misc]
+    """docxtpl's template, remembering which part and source a Jinja error came from."""
+
+    def render_xml_part(self, src_xml: str, part: Any, context: Any, jinja_env: Any = None) -> str:
+        try:
+            return str(super().render_xml_part(src_xml, part, context, jinja_env))
+        except Exception as exc:
+            name = str(getattr(part, "partname", ""))
+            where = _PART_NAMES.get(name, "页眉" if "header" in name else "页脚" if "footer" in name else name)
+            # docxtpl puts every paragraph on its own line before compiling (same substitution).
+            numbered = re.sub(r"<w:p([ >])", r"\n<w:p\1", src_xml)
+            raise _PartFailure(exc, part=where, source=numbered) from exc
+
+
+def render_docx(
+    template: Path,
+    context: Mapping[str, Any],
+    *,
+    out: Path,
+    qr_png: bytes | None = None,
+) -> Path:
+    """The rendered document written atomically to ``out``; returns ``out``.
+
+    ``qr_png`` (see :func:`certdocs.qr.qr_png`) becomes ``certificate.qr``, an image
+    :data:`QR_WIDTH_MM` wide; PNG bytes already in ``context["certificate"]["qr"]`` are
+    placed the same way. The context itself is never modified.
+    """
+    atomic_write_bytes(out, render_docx_bytes(template, context, qr_png=qr_png))
+    return out
+
+
+def render_docx_bytes(
+    template: Path, context: Mapping[str, Any], *, qr_png: bytes | None = None
+) -> bytes:
+    """The rendered document as bytes (see :func:`render_docx`)."""
+    name = template.name
+    if not template.is_file():
+        raise TemplateError([Problem(str(template), "模板文件不存在")])
+    try:
+        tpl = _Template(str(template))
+        tpl.init_docx()
+    except Exception as exc:
+        raise TemplateError([Problem(str(template), f"不是有效的 Word（.docx）文件：{exc}")]) from exc
+    values = _prepare(context, tpl, qr_png)
+    try:
+        tpl.render(values, _environment(), autoescape=True)
+    except _PartFailure as failure:
+        raise TemplateError([_explain(failure.cause, name, failure.part, failure.source)]) from failure.cause
+    except Exception as exc:  # core properties are rendered outside any XML part
+        raise TemplateError([_explain(exc, name, "文档属性", "")]) from exc
+    buffer = io.BytesIO()
+    tpl.save(buffer)
+    data = normalise_docx(buffer.getvalue())
+    _check_xml(data, name)
+    return data
+
+
+def normalise_docx(data: bytes) -> bytes:
+    """The same .docx with fixed entry times and a stable entry order (reproducible builds)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        entries = [(info.filename, src.read(info)) for info in src.infolist()]
+    # [Content_Types].xml first, as Word writes it; the rest keep python-docx's stable order.
+    entries.sort(key=lambda entry: entry[0] != "[Content_Types].xml")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for filename, blob in entries:
+            info = zipfile.ZipInfo(filename, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, blob, compresslevel=9)
+    return out.getvalue()
+
+
+def _prepare(context: Mapping[str, Any], tpl: Any, qr_png: bytes | None) -> dict[str, Any]:
+    """A private deep copy of the context: plain dicts and lists, XML-safe strings, QR image."""
+    values = _copy(context)
+    if not isinstance(values, dict):  # pragma: no cover - _copy keeps mappings as dicts
+        raise TypeError("context must be a mapping")
+    certificate = values.get("certificate")
+    if qr_png is not None:
+        if not isinstance(certificate, dict):
+            certificate = values["certificate"] = {}
+        certificate["qr"] = qr_png
+    if isinstance(certificate, dict) and isinstance(certificate.get("qr"), bytes):
+        image = io.BytesIO(certificate["qr"])
+        certificate["qr"] = InlineImage(tpl, image, width=Mm(QR_WIDTH_MM))
+    return values
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(key): _copy(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_copy(item) for item in value]
+    if isinstance(value, str):
+        return _XML_ILLEGAL.sub("", value)
+    return value
+
+
+def _explain(exc: BaseException, template: str, part: str, source: str) -> Problem:
+    """One Chinese problem for a failed render: where in the template, and what went wrong."""
+    lineno = getattr(exc, "lineno", None) if isinstance(exc, jinja2.TemplateSyntaxError) else None
+    if lineno is None:
+        template_lines = [n for f, n in traceback.walk_tb(exc.__traceback__)
+                          if f.f_code.co_filename == "<template>"]
+        lineno = template_lines[-1] if template_lines else None
+    snippet = _snippet(source, lineno)
+    where = f"{template}（{part}" + (f"，「{snippet}」处" if snippet else "") + "）"
+    message = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        rule = f"出于安全原因，模板不得访问程序内部属性（{message}）"
+    elif isinstance(exc, jinja2.UndefinedError):
+        variable = _undefined_name(message, snippet)
+        rule = f"变量 {variable} 未定义：文档上下文中没有这个变量，请对照 docs/TEMPLATE_CONTEXT.md 检查拼写"
+    elif isinstance(exc, jinja2.TemplateSyntaxError):
+        rule = f"模板语法错误：{message}（请检查 {{{{ }}}} 与 {{% %}} 标签是否成对、拼写是否正确）"
+        placed = re.search(r"unknown tag '(tr|tc|p|r)'", message)
+        if placed:  # docxtpl consumed no table row / cell / paragraph / run around the tag
+            rule += f"；{{%{placed.group(1)} %}} 标签必须放在{_TAG_PLACES[placed.group(1)]}中"
+    elif isinstance(exc, _NoneValue):
+        rule = "模板输出的值为 None（上下文应以空字符串表示缺省值），已拒绝生成文档"
+    else:
+        rule = f"渲染失败：{type(exc).__name__}: {message}"
+    return Problem(where, rule)
+
+
+def _snippet(source: str, lineno: int | None, *, limit: int = 80) -> str:
+    """The visible text of the template paragraph at ``lineno`` (tags stripped)."""
+    if not source or lineno is None:
+        return ""
+    lines = source.splitlines()
+    if not 1 <= lineno <= len(lines):
+        return ""
+    text = re.sub(r"<[^>]+>", "", lines[lineno - 1])
+    text = text.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _undefined_name(message: str, snippet: str) -> str:
+    """The dotted variable a StrictUndefined message is about, as written in the template."""
+    found = re.search(r"'([^']+)' is undefined", message)
+    if found:
+        return found.group(1)
+    found = re.search(r"has no attribute '([^']+)'", message)
+    if not found:
+        return message
+    attribute = found.group(1)
+    # The message only names the last step ("'dict object' has no attribute 'foo'"); the
+    # template text around the error shows the whole path (``certificate.foo``).
+    path = re.search(rf"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.{re.escape(attribute)})(?!\w)", snippet)
+    return path.group(1) if path else attribute
+
+
+def _check_xml(data: bytes, template: str) -> None:
+    """Refuse output Word could not open: every XML part must parse."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        for info in package.infolist():
+            if not info.filename.endswith((".xml", ".rels")):
+                continue
+            try:
+                ElementTree.fromstring(package.read(info))
+            except ElementTree.ParseError as exc:
+                rule = f"渲染结果不是有效的 XML，模板标签可能放错了位置：{exc}"
+                raise TemplateError([Problem(f"{template}（{info.filename}）", rule)]) from exc
+
+
+__all__ = ["QR_WIDTH_MM", "normalise_docx", "render_docx", "render_docx_bytes"]
