@@ -1,0 +1,260 @@
+"""Rendering the Word templates: complete, literal, sandboxed, reproducible, one-page certificate."""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+
+from certdocs.errors import TemplateError
+from certdocs.qr import qr_png
+from certdocs.render import render_docx, render_docx_bytes
+from tests.data.context_sample import sample_context
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+NAMES = ["audit_plan.docx", "scoresheet.docx", "report.docx", "certificate.docx", "surveillance_notice.docx"]
+SCHEMES = ["xbht-s04-2025", "bz-ts1008-2025"]
+FONTS_CONF = ROOT / "src" / "certdocs" / "fonts" / "fonts.conf"
+
+
+def _render(name: str, context: dict[str, Any]) -> bytes:
+    return render_docx_bytes(TEMPLATES / name, context, qr_png=qr_png(context["certificate"]["verify_url"]))
+
+
+def _text(docx: bytes) -> str:
+    """All visible text of a document (body, headers, footers), one line per paragraph."""
+    lines = []
+    with zipfile.ZipFile(io.BytesIO(docx)) as package:
+        for name in sorted(package.namelist()):
+            if re.fullmatch(r"word/(document|header\d*|footer\d*)\.xml", name):
+                xml = package.read(name).decode()
+                for paragraph in re.findall(r"<w:p[ >].*?</w:p>", xml, flags=re.S):
+                    text = "".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", paragraph))
+                    lines.append(text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+                                 .replace("&amp;", "&"))
+    return "\n".join(lines)
+
+
+def _template(tmp_path: Path, *paragraphs: str) -> Path:
+    document = Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    path = tmp_path / "测试模板.docx"
+    document.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("name", NAMES)
+def test_every_template_renders_with_the_sample_context(name: str, scheme: str) -> None:
+    context = sample_context(scheme)
+    text = _text(_render(name, context))
+    assert context["org"]["name"] in text
+    assert context["body"]["name"] in text
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_document_shows_none_null_or_a_raw_template_tag(name: str) -> None:
+    for scheme in SCHEMES:
+        text = _text(_render(name, sample_context(scheme)))
+        for leftover in ("None", "null", "{{", "}}", "{%", "%}", "{#"):
+            assert leftover not in text, (name, scheme, leftover)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_facts_a_body_profile_leaves_empty_leave_no_dangling_labels(name: str) -> None:
+    context = sample_context("xbht-s04-2025")  # 新标恒通: no address, e-mail, website or signatory
+    text = _text(_render(name, context))
+    assert "（）" not in text
+    assert not re.search(r"(^|\n)(地址|地　　址|邮箱|电子邮箱|网址|网　　址)：[ 　]*(\n|$)", text)
+
+
+def test_the_certificate_shows_organisation_number_grade_and_the_three_dates() -> None:
+    context = sample_context()
+    text = _text(_render("certificate.docx", context))
+    certificate = context["certificate"]
+    for value in (context["org"]["name"], context["org"]["uscc"], certificate["number"], context["result"]["grade"],
+                  context["result"]["stars"], certificate["first_issue_date"], certificate["issue_date"],
+                  certificate["expiry_date"], context["scheme"]["standard_full"], context["certified_scope"],
+                  "扫码验证"):
+        assert value in text
+
+
+def test_the_certificate_carries_the_qr_code_at_least_25_mm_wide() -> None:
+    with zipfile.ZipFile(io.BytesIO(_render("certificate.docx", sample_context()))) as package:
+        xml = package.read("word/document.xml").decode()
+        images = [n for n in package.namelist() if n.startswith("word/media/")]
+    (width,) = re.findall(r'<wp:extent cx="(\d+)"', xml)
+    assert int(width) >= 25 * 36000  # EMU per mm
+    assert len(images) == 1
+
+
+def test_the_scoresheet_lists_every_item_with_subtotals_and_excluded_reasons() -> None:
+    context = sample_context()
+    text = _text(_render("scoresheet.docx", context))
+    for item in context["items"]:
+        assert item["clause"] in text
+    for category in context["categories"]:
+        assert f"{category['name']}小计" in text
+    assert "不适用：本企业不涉及废弃商品回收" in text
+    assert context["result"]["score"] in text
+
+
+def test_the_level_scheme_scoresheet_shows_levels_instead_of_points() -> None:
+    text = _text(_render("scoresheet.docx", sample_context("bz-ts1008-2025")))
+    assert "3级 已定义级" in text and "战略性" in text
+    assert "分值" not in text
+
+
+def test_markup_characters_in_values_render_literally() -> None:
+    context = sample_context()
+    context["org"]["name"] = 'A&B <测试> "公司"'
+    data = _render("certificate.docx", context)
+    assert 'A&B <测试> "公司"' in _text(data)
+    Document(io.BytesIO(data))  # still a valid Word document
+
+
+def test_an_unknown_variable_names_the_template_and_the_variable(tmp_path: Path) -> None:
+    template = _template(tmp_path, "证书编号：{{ certificate.number }}", "有效期至：{{ certificate.expiry }}")
+    with pytest.raises(TemplateError) as caught:
+        render_docx_bytes(template, sample_context())
+    message = str(caught.value)
+    assert "测试模板.docx" in message
+    assert "certificate.expiry" in message and "未定义" in message
+    assert "有效期至" in message  # the place in the template
+
+
+def test_an_unknown_top_level_name_is_reported_by_name(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="变量 organisation 未定义"):
+        render_docx_bytes(_template(tmp_path, "{{ organisation }}"), sample_context())
+
+
+def test_a_syntax_error_names_the_template_and_the_place(tmp_path: Path) -> None:
+    template = _template(tmp_path, "开头", "{% if result.passed %}通过", "结尾")
+    with pytest.raises(TemplateError, match=r"测试模板\.docx.*语法错误"):
+        render_docx_bytes(template, sample_context())
+
+
+@pytest.mark.parametrize("expression", [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ body.name.__class__.__base__.__subclasses__() }}",
+    "{{ cycler.__init__.__globals__ }}",
+])
+def test_the_sandbox_refuses_python_internals(tmp_path: Path, expression: str) -> None:
+    with pytest.raises(TemplateError, match="安全"):
+        render_docx_bytes(_template(tmp_path, expression), sample_context())
+
+
+def test_a_template_printing_none_is_refused(tmp_path: Path) -> None:
+    context = sample_context()
+    context["org"]["legal_representative"] = None
+    with pytest.raises(TemplateError, match="None"):
+        render_docx_bytes(_template(tmp_path, "法定代表人：{{ org.legal_representative }}"), context)
+
+
+def test_a_blank_optional_value_prints_a_line_for_handwriting() -> None:
+    context = sample_context()
+    context["org"]["legal_representative"] = ""
+    assert "法定代表人\n________" in _text(_render("audit_plan.docx", context))
+
+
+def test_a_mapping_key_wins_over_a_dict_method_of_the_same_name(tmp_path: Path) -> None:
+    template = _template(tmp_path, "{% for i in categories[0].items %}{{ i.clause }} {% endfor %}")
+    assert "5.1.1.1" in _text(render_docx_bytes(template, sample_context()))
+
+
+def test_a_missing_template_is_a_template_error(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="模板文件不存在"):
+        render_docx_bytes(tmp_path / "nope.docx", sample_context())
+
+
+def test_two_renders_of_the_same_inputs_are_byte_identical(tmp_path: Path) -> None:
+    context = sample_context()
+    first = render_docx(TEMPLATES / "certificate.docx", context, out=tmp_path / "a.docx",
+                        qr_png=qr_png(context["certificate"]["verify_url"]))
+    second = render_docx(TEMPLATES / "certificate.docx", context, out=tmp_path / "b.docx",
+                         qr_png=qr_png(context["certificate"]["verify_url"]))
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_rendering_leaves_the_context_untouched() -> None:
+    context = sample_context()
+    before = copy.deepcopy(context)
+    _render("certificate.docx", context)
+    assert context == before
+
+
+def test_a_failed_render_leaves_an_existing_document_in_place(tmp_path: Path) -> None:
+    out = tmp_path / "证书.docx"
+    out.write_bytes(b"previous")
+    with pytest.raises(TemplateError):
+        render_docx(_template(tmp_path, "{{ nosuch }}"), sample_context(), out=out)
+    assert out.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["证书.docx", "测试模板.docx"])
+
+
+def test_building_the_templates_twice_gives_the_same_bytes(tmp_path: Path) -> None:
+    for out in ("a", "b"):
+        subprocess.run([sys.executable, str(ROOT / "tools" / "build_templates.py"), "--out", str(tmp_path / out)],
+                       check=True, capture_output=True)
+    for name in NAMES:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_templates_carry_chinese_typography_and_neutral_properties(name: str) -> None:
+    with zipfile.ZipFile(TEMPLATES / name) as package:
+        styles = package.read("word/styles.xml").decode()
+        core = package.read("docProps/core.xml").decode()
+        assert "docProps/thumbnail.jpeg" not in package.namelist()
+    assert 'w:eastAsia="zh-CN"' in styles
+    assert 'w:eastAsia="宋体"' in styles and 'w:eastAsia="黑体"' in styles
+    assert "Theme" not in re.sub(r"<w:latentStyles.*</w:latentStyles>", "", styles, flags=re.S)
+    assert "<dc:creator>certdocs</dc:creator>" in core
+    assert "2026-01-01T00:00:00Z" in core
+
+
+def _pdf_pages_and_png(docx: Path, tmp_path: Path) -> tuple[int, Path]:
+    env = dict(os.environ, HOME=str(tmp_path))
+    if FONTS_CONF.exists():
+        env["FONTCONFIG_FILE"] = str(FONTS_CONF)
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
+                   env=env, check=True, capture_output=True, timeout=180)
+    pdf = docx.with_suffix(".pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                    str(tmp_path / docx.stem)], check=True)
+    return pages, tmp_path / f"{docx.stem}.png"
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
+                    reason="needs LibreOffice and poppler-utils")
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("long_names", [False, True])
+def test_the_certificate_prints_on_one_page_with_a_scannable_qr_code(
+    tmp_path: Path, scheme: str, long_names: bool
+) -> None:
+    import zxingcpp
+    from PIL import Image
+
+    context = sample_context(scheme, long_names=long_names)
+    docx = render_docx(TEMPLATES / "certificate.docx", context, out=tmp_path / "certificate.docx",
+                       qr_png=qr_png(context["certificate"]["verify_url"]))
+    pages, png = _pdf_pages_and_png(docx, tmp_path)
+    assert pages == 1
+    codes = zxingcpp.read_barcodes(Image.open(png))
+    assert [c.text for c in codes] == [context["certificate"]["verify_url"]]
