@@ -1,0 +1,200 @@
+"""Which certificate a signed PDF belongs to, and which of its documents it is.
+
+In order: the PDF metadata certdocs writes (/Subject = number, /Title = "认证证书：…"), the
+text after "证书编号", the verification QR code of a scan, and last the file name. Every
+candidate number is confirmed by the register, so a stray match never files a document
+under a certificate that does not exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from PIL import Image
+from pypdf import PdfReader
+
+from certdocs.errors import CertdocsError, Problem
+from certdocs.profile import DOCUMENT_TITLES
+from certdocs.register import Register, State
+
+CREATOR = "certdocs"  # the /Creator of every PDF certdocs writes (certdocs.pdf.CREATOR)
+TITLES: dict[str, str] = {**DOCUMENT_TITLES, "issue_pack": "发证资料包"}
+# Pages rendered to look for a QR code: the certificate is the first page of an issue pack.
+QR_PAGES = 2
+QR_DPI = 200
+
+_NUMBER = r"[A-Za-z0-9][A-Za-z0-9\-_/（）()]*"
+_AFTER_LABEL = re.compile(r"证书编号\s*[:：]?\s*(" + _NUMBER + ")")
+_TOKEN = re.compile(_NUMBER)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a file was found to be: certificate ``number``, document ``kind``, and how."""
+
+    number: str
+    kind: str
+    found_by: str  # metadata / text / qr / filename
+    body: str  # the certification body named in the metadata, "" when not given
+    pages: int
+
+
+def identify(path: Path, reader: PdfReader, *, register: Register, today: date) -> Identity | list[Problem]:
+    """The certificate and document kind of ``path``, or every reason they cannot be told."""
+    where = str(path)
+    try:
+        title, subject = metadata_text(reader, "/Title"), metadata_text(reader, "/Subject")
+        body = metadata_text(reader, "/Author") if metadata_text(reader, "/Creator") == CREATOR else ""
+        pages = len(reader.pages)
+        texts = [page.extract_text() or "" for page in reader.pages]
+    except Exception as exc:  # pypdf raises many exception types on malformed files
+        return [Problem(where, f"无法读取 PDF：{exc}")]
+
+    def known(number: str) -> bool:
+        with contextlib.suppress(CertdocsError):
+            return register.get(number, today=today).state == State.ISSUED
+        return False
+
+    kind = _kind_from_title(title) or _kind_from_text(texts)
+    number, found_by = "", ""
+    if subject.strip() and known(subject.strip()):
+        number, found_by = subject.strip(), "metadata"
+    if not number:
+        number = _first(_text_candidates("\n".join(texts)), known)
+        found_by = "text" if number else ""
+    problems: list[Problem] = []
+    if not number:
+        urls = qr_urls(path, pages=min(pages, QR_PAGES))
+        if isinstance(urls, Problem):
+            problems.append(urls)
+        else:
+            number = _first((n for url in urls for n in url_candidates(url)), known)
+            found_by = "qr" if number else ""
+            if urls and not number:
+                problems.append(Problem(where, f"二维码网址中没有登记簿里已发证的证书编号：{'；'.join(urls)}"))
+            # Only the certificate carries the QR code; several pages are the issue pack.
+            kind = kind or (("certificate" if pages == 1 else "issue_pack") if number else "")
+    if not number:
+        number = _first(_TOKEN.findall(path.stem), known)
+        found_by = "filename" if number else ""
+    kind = kind or _kind_from_text([path.stem])
+    if not number:
+        problems.insert(0, Problem(where, "无法识别证书编号：元数据、文字（“证书编号”）、二维码和文件名中均未找到"
+                                          "登记簿里已发证的证书编号"))
+    if not kind:
+        problems.append(Problem(where, f"无法识别文件类别（应为{'、'.join(TITLES.values())}之一）"))
+    if problems:
+        return problems
+    return Identity(number=number, kind=kind, found_by=found_by, body=body.strip(), pages=pages)
+
+
+def metadata_text(reader: PdfReader, key: str) -> str:
+    """One entry of the document information dictionary as text ("" when absent)."""
+    info = reader.metadata
+    value = info.get(key) if info is not None else None
+    return str(value).strip() if value is not None else ""
+
+
+def url_candidates(url: str) -> list[str]:
+    """Possible certificate numbers in a verification URL: query values, then path segments.
+
+    The profiles' ``verify_url`` patterns put the number in the query (``?no={number}``) or
+    the path (``/cert/{number}``); the register decides which candidate is real.
+    """
+    parts = urlsplit(url.strip())
+    found = [value for _, value in parse_qsl(parts.query)]
+    found += [unquote(segment) for segment in reversed(parts.path.split("/")) if segment]
+    found += [value for _, value in parse_qsl(parts.fragment)]
+    return [value.strip() for value in found if _TOKEN.fullmatch(value.strip())]
+
+
+def qr_urls(path: Path, *, pages: int) -> list[str] | Problem:
+    """The texts of the QR codes on the first ``pages`` pages, or why they cannot be read."""
+    decode = _decoder()
+    if isinstance(decode, Problem):
+        return decode
+    found: list[str] = []
+    try:
+        for image in _page_images(path, pages=pages):
+            found += [text for text in decode(image) if text not in found]
+    except (OSError, subprocess.SubprocessError) as exc:
+        return Problem(str(path), f"无法将扫描页渲染为图像以读取二维码：{exc}")
+    return found
+
+
+def _kind_from_title(title: str) -> str:
+    head = title.split("：", 1)[0].split(":", 1)[0].strip()
+    return next((kind for kind, name in TITLES.items() if head.endswith(name)), "")
+
+
+def _kind_from_text(texts: list[str]) -> str:
+    """The kind whose title comes first on the first page; certificate then report is a pack."""
+    firsts = [_earliest_title(text) for text in texts]
+    if not firsts or not firsts[0]:
+        return ""
+    if firsts[0] == "certificate" and any(kind in ("report", "scoresheet") for kind in firsts[1:]):
+        return "issue_pack"
+    return firsts[0]
+
+
+def _earliest_title(text: str) -> str:
+    compact = re.sub(r"\s+", "", text)
+    hits = [(compact.find(name), kind) for kind, name in TITLES.items() if name in compact]
+    return min(hits)[1] if hits else ""
+
+
+def _text_candidates(text: str) -> list[str]:
+    # Text extraction may break a number across a line or put spaces inside it.
+    return _AFTER_LABEL.findall(text) + _AFTER_LABEL.findall(re.sub(r"\s+", "", text))
+
+
+def _first(candidates: Iterator[str] | list[str], known: Callable[[str], bool]) -> str:
+    return next((c for c in dict.fromkeys(candidates) if known(c)), "")
+
+
+def _decoder() -> Callable[[Image.Image], list[str]] | Problem:
+    try:
+        import zxingcpp
+    except ImportError:
+        if shutil.which("zbarimg") is None:
+            return Problem("二维码", "未安装二维码识别工具：请安装 zxing-cpp（pip）或 zbar-tools（apt）")
+        return _zbar
+    return lambda image: [str(result.text) for result in zxingcpp.read_barcodes(image)]
+
+
+def _zbar(image: Image.Image) -> list[str]:
+    with tempfile.NamedTemporaryFile(suffix=".png") as png:
+        image.save(png, format="PNG")
+        png.flush()
+        done = subprocess.run(["zbarimg", "--quiet", "--raw", png.name], capture_output=True, timeout=60)
+    # zbarimg exits 4 when it finds no symbol: that is an answer, not a failure.
+    return [line for line in done.stdout.decode("utf-8", "replace").splitlines() if line.strip()]
+
+
+def _page_images(path: Path, *, pages: int) -> Iterator[Image.Image]:
+    """Each page rendered by pdftoppm, else the images embedded in it (no poppler installed)."""
+    if shutil.which("pdftoppm") is None:
+        reader = PdfReader(path)
+        for page in reader.pages[:pages]:
+            for embedded in page.images:
+                if embedded.image is not None:
+                    yield embedded.image
+        return
+    for number in range(1, pages + 1):
+        done = subprocess.run(
+            ["pdftoppm", "-png", "-r", str(QR_DPI), "-f", str(number), "-l", str(number), str(path)],
+            capture_output=True, check=True, timeout=120,
+        )
+        with Image.open(io.BytesIO(done.stdout)) as image:
+            image.load()
+            yield image
