@@ -1,0 +1,506 @@
+"""The archive: identifying signed PDFs, write-once BagIt bags, the register, verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import bagit
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from PIL import Image
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pypdf import PdfReader, PdfWriter
+
+from certdocs.archive import ArchiveResult, archive_files, refusals, url_candidates, verify_archive
+from certdocs.errors import ArchiveError
+from certdocs.qr import qr_png
+from certdocs.register import CertificateFacts, NewDocument, Register
+
+TODAY = dt.date(2026, 11, 25)
+BODY = "杭州邦证认证有限公司"
+ORG = "杭州某电器股份有限公司"
+VERIFY_URL = "https://verify.example.cn/cert?no={number}"
+
+
+# -- a throwaway CA and signer ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A signing key and certificate issued by a throwaway CA, and the CA's PEM file."""
+
+    signer: signers.SimpleSigner
+    ca_pem: Path
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _usage(*, ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(digital_signature=not ca, content_commitment=not ca, key_encipherment=False,
+                         data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                         encipher_only=False, decipher_only=False)
+
+
+def make_signer(folder: Path, *, common_name: str = "测试签章人") -> Signer:
+    """A fresh CA (saved as PEM in ``folder``) and a signer whose certificate it issued."""
+    now = dt.datetime.now(dt.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+
+    def certificate(subject: str, issuer: str, public: ec.EllipticCurvePublicKey, *, ca: bool) -> x509.Certificate:
+        return (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
+                .public_key(public).serial_number(x509.random_serial_number())
+                .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+                .add_extension(_usage(ca=ca), critical=True)
+                .sign(ca_key, hashes.SHA256()))
+
+    ca = certificate(f"{common_name} CA", f"{common_name} CA", ca_key.public_key(), ca=True)
+    leaf = certificate(common_name, f"{common_name} CA", key.public_key(), ca=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    pem = serialization.Encoding.PEM
+    ca_pem, leaf_pem, key_pem = folder / "ca.pem", folder / "signer.pem", folder / "signer.key"
+    ca_pem.write_bytes(ca.public_bytes(pem))
+    leaf_pem.write_bytes(leaf.public_bytes(pem))
+    key_pem.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    # pyHanko's loader is not annotated.
+    signer = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
+        str(key_pem), str(leaf_pem), ca_chain_files=(str(ca_pem),)
+    )
+    assert signer is not None
+    return Signer(signer, ca_pem)
+
+
+def sign(pdf: bytes, signer: Signer) -> bytes:
+    """``pdf`` signed by ``signer`` as an incremental update (the original bytes stay a prefix)."""
+    out = io.BytesIO()
+    signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), signers.PdfSignatureMetadata(field_name="签章"),
+                     signer=signer.signer, output=out)
+    return out.getvalue()
+
+
+# -- issued documents -----------------------------------------------------------------------------
+
+_TO_UNICODE = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Identity-UCS def "
+               b"1 begincodespacerange <0000> <FFFF> endcodespacerange "
+               b"1 beginbfrange <0000> <FFFF> <0000> endbfrange "
+               b"endcmap CMapName currentdict /CMap defineresource pop end end")
+
+
+def text_pdf(lines: list[str], *, title: str = "", number: str = "", certdocs: bool = True) -> bytes:
+    """A one-page PDF whose extractable text is ``lines`` (CID = Unicode, no font embedded)."""
+    stream = b"BT /F1 12 Tf 72 700 Td 14 TL " + b"".join(
+        b"<" + line.encode("utf-16-be").hex().encode() + b"> Tj T* " for line in lines
+    ) + b"ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >>"
+        b" /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /Identity-H"
+        b" /DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /STSong-Light"
+        b" /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 8 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(_TO_UNICODE) + _TO_UNICODE + b"\nendstream",
+        b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 4 /FontBBox [0 0 1000 1000]"
+        b" /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>",
+    ]
+    body = io.BytesIO()
+    body.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for n, obj in enumerate(objects, 1):
+        offsets.append(body.tell())
+        body.write(b"%d 0 obj\n" % n + obj + b"\nendobj\n")
+    xref = body.tell()
+    body.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    body.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    body.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    # Round-trip through pypdf for the document information dictionary.
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(body.getvalue())))
+    info = {"/Title": title, "/Subject": number, "/Author": BODY if certdocs else "",
+            "/Creator": "certdocs" if certdocs else "scanner"}
+    writer.add_metadata({k: v for k, v in info.items() if v})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def certificate_pdf(number: str, *, scope: str = "家用空调器产品的售后服务") -> bytes:
+    """An issued certificate as certdocs writes it: number in /Subject, kind in /Title."""
+    return text_pdf(["售后服务认证证书", f"证书编号：{number}", scope], title=f"认证证书：{ORG}", number=number)
+
+
+def scan_pdf(number: str, *, pages: int = 1) -> bytes:
+    """A scanned certificate: image-only pages, the first carrying the verification QR code."""
+    qr = Image.open(io.BytesIO(qr_png(VERIFY_URL.format(number=number)))).convert("L")
+    sheets = []
+    for n in range(pages):
+        page = Image.new("L", (1240, 1754), 255)  # A4 at 150 dpi
+        if n == 0:
+            page.paste(qr, (700, 1150))
+        sheets.append(page)
+    out = io.BytesIO()
+    sheets[0].save(out, format="PDF", resolution=150, save_all=True, append_images=sheets[1:])
+    return out.getvalue()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def facts(uscc: str = "91350200MA2YJ1XR9G") -> CertificateFacts:
+    return CertificateFacts(
+        organization_name=ORG, uscc=uscc, scheme="bz-ts1008-2025", grade="已定义级", stars=None, level=3,
+        score=None, first_issue_date=dt.date(2026, 11, 22), issue_date=dt.date(2026, 11, 22),
+        valid_until=dt.date(2029, 11, 21), decision_meeting="2026年第47次认证决定会议",
+        decision_date=dt.date(2026, 11, 20), audit_path="audits/a.json", audit_sha256="a" * 64,
+        audit_type="initial", audit_end_date=dt.date(2026, 11, 11), initial_person_days=Decimal("2.5"),
+    )
+
+
+def issue(register: Register, key: str, documents: dict[str, bytes]) -> str:
+    """Reserve and complete a certificate whose issued documents are ``documents`` (kind → bytes)."""
+    held = register.reserve(key, pattern="BZ{year}SC{serial:04d}", year=2026, facts=facts())
+    register.complete(held.number, documents=[
+        NewDocument(kind=f"{kind}.pdf", path=f"output/{kind}.pdf", sha256=sha(data), built_from={"audit": "a" * 64})
+        for kind, data in documents.items()
+    ])
+    return held.number
+
+
+@pytest.fixture
+def register(tmp_path: Path) -> Iterator[Register]:
+    with Register.open(tmp_path / "r.sqlite3") as reg:
+        yield reg
+
+
+@pytest.fixture(scope="module")
+def signer(tmp_path_factory: pytest.TempPathFactory) -> Signer:
+    return make_signer(tmp_path_factory.mktemp("ca"))
+
+
+@dataclass(frozen=True)
+class Issued:
+    """One issued certificate: its number and the bytes of its issued certificate PDF."""
+
+    number: str
+    pdf: bytes
+
+
+@pytest.fixture
+def issued(register: Register) -> Issued:
+    number = "BZ2026SC0001"  # the first number of the pattern: the PDF names it before issue
+    pdf = certificate_pdf(number)
+    assert issue(register, "k1", {"certificate": pdf}) == number
+    return Issued(number, pdf)
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def archive(
+    register: Register, root: Path, *files: Path, signer: Signer, reason: str | None = None
+) -> list[ArchiveResult]:
+    return archive_files(list(files), register=register, archive_root=root, today=TODAY,
+                         supersede_reason=reason, trust_roots=[signer.ca_pem])
+
+
+# -- archiving -------------------------------------------------------------------------------------
+
+
+def test_a_digitally_signed_certificate_is_archived_in_a_valid_read_only_bag(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer
+) -> None:
+    signed = sign(issued.pdf, signer)
+    root = tmp_path / "archive"
+    (result,) = archive(register, root, write(tmp_path / "in" / "签章证书.pdf", signed), signer=signer)
+
+    assert result.status == "archived", result.problems
+    assert (result.number, result.kind, result.signature) == (issued.number, "certificate", "digital")
+    assert result.bag == root / issued.number / "certificate-1"
+    bag = bagit.Bag(str(result.bag))
+    assert bag.validate()
+    assert set(bag.payload_entries()) == {"data/certificate.pdf", "data/certificate.json"}
+    assert (result.bag / "data" / "certificate.pdf").read_bytes() == signed
+    assert bag.info["External-Identifier"] == issued.number
+    assert bag.info["Source-Organization"] == BODY
+    assert bag.info["Bagging-Date"] == "2026-11-25"
+    assert bag.info["Certdocs-Kind"] == "certificate"
+    assert bag.info["Certdocs-Signature"] == "digital"
+    assert bag.info["Certdocs-Original-SHA256"] == sha(issued.pdf)
+    assert bag.info["Certdocs-Source-File"] == "签章证书.pdf"
+    record = json.loads((result.bag / "data" / "certificate.json").read_text("utf-8"))
+    assert (record["number"], record["organization_name"], record["status"]) == (issued.number, ORG, "有效")
+    assert record["documents"][0]["sha256"] == sha(issued.pdf)
+    for path in [result.bag, *result.bag.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o555 if path.is_dir() else 0o444), path
+    (entry,) = register.archive_entries(issued.number)
+    assert (entry.kind, entry.bag_path, entry.sha256) == ("certificate", f"{issued.number}/certificate-1", sha(signed))
+    assert not list(root.rglob("*.part"))
+    assert verify_archive(root, register=register, trust_roots=[signer.ca_pem]) == []
+
+
+def test_a_scanned_certificate_is_identified_by_its_qr_code(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer
+) -> None:
+    scan = write(tmp_path / "扫描件001.pdf", scan_pdf(issued.number))
+    (result,) = archive(register, tmp_path / "archive", scan, signer=signer)
+
+    assert result.status == "archived", result.problems
+    assert (result.number, result.kind, result.signature) == (issued.number, "certificate", "scan")
+    assert result.bag is not None
+    info = bagit.Bag(str(result.bag)).info
+    assert (info["Certdocs-Signature"], info["Certdocs-Identified-By"]) == ("scan", "qr")
+    assert info["Certdocs-Issued-SHA256"] == sha(issued.pdf)
+
+
+def test_a_multi_page_scan_with_the_qr_code_is_the_issue_pack(
+    tmp_path: Path, register: Register, signer: Signer
+) -> None:
+    number = issue(register, "k1", {"certificate": certificate_pdf("BZ2026SC0001"), "issue_pack": b"pack"})
+    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "s.pdf", scan_pdf(number, pages=3)),
+                        signer=signer)
+    assert (result.status, result.kind) == ("archived", "issue_pack")
+
+
+def test_a_signed_report_is_identified_by_the_number_in_its_text(
+    tmp_path: Path, register: Register, signer: Signer
+) -> None:
+    report = text_pdf(["售后服务认证审核报告", "证书编号： BZ2026SC0001", "审核结论：推荐发证"], certdocs=False)
+    number = issue(register, "k1", {"certificate": certificate_pdf("BZ2026SC0001"), "report": report})
+    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "r.pdf", sign(report, signer)),
+                        signer=signer)
+    assert result.status == "archived", result.problems
+    assert (result.number, result.kind) == (number, "report")
+    assert result.bag is not None and result.bag.name == "report-1"
+
+
+def test_a_signed_pdf_whose_original_is_not_the_issued_one_is_refused(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer
+) -> None:
+    forged = certificate_pdf(issued.number, scope="全部产品的售后服务")
+    root = tmp_path / "archive"
+    (result,) = archive(register, root, write(tmp_path / "f.pdf", sign(forged, signer)), signer=signer)
+
+    assert result.status == "refused"
+    message = str(refusals([result]))
+    assert "签名的不是登记簿记录的发证文件" in message
+    assert sha(forged) in message and sha(issued.pdf) in message
+    assert register.archive_entries(issued.number) == ()
+    assert not (root / issued.number).exists() or not any((root / issued.number).iterdir())
+
+
+def test_a_signature_from_an_untrusted_ca_is_refused(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer
+) -> None:
+    stranger = make_signer(tmp_path / "stranger", common_name="冒名签章人")
+    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "x.pdf", sign(issued.pdf, stranger)),
+                        signer=signer)
+    assert result.status == "refused"
+    assert "数字签名无效或签名证书不受信任" in str(refusals([result]))
+
+
+def test_an_unsigned_pdf_written_by_certdocs_is_refused(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer
+) -> None:
+    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "c.pdf", issued.pdf), signer=signer)
+    assert result.status == "refused"
+    assert "未签名" in result.problems[0].rule
+
+
+def test_one_unidentifiable_file_does_not_stop_the_others(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer
+) -> None:
+    stray = write(tmp_path / "stray.pdf", text_pdf(["会议纪要"], certdocs=False))
+    broken = write(tmp_path / "broken.pdf", b"not a pdf at all")
+    good = write(tmp_path / "good.pdf", sign(issued.pdf, signer))
+    results = archive(register, tmp_path / "archive", stray, broken, tmp_path / "missing.pdf", good, signer=signer)
+
+    assert [r.status for r in results] == ["refused", "refused", "refused", "archived"]
+    assert "无法识别证书编号" in results[0].problems[0].rule
+    error = refusals(results)
+    assert isinstance(error, ArchiveError) and error.exit_code == 1
+    assert len(error.problems) >= 3 and str(broken) in str(error)
+
+
+def test_problems_of_the_call_itself_are_raised_together(tmp_path: Path, register: Register) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ArchiveError) as caught:
+        archive_files([], register=register, archive_root=tmp_path / "file", today=TODAY, supersede_reason="  ")
+    assert len(caught.value.problems) == 3
+
+
+# -- one document, archived twice ----------------------------------------------------------------
+
+
+def test_archiving_the_same_file_again_changes_nothing(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer
+) -> None:
+    path = write(tmp_path / "c.pdf", sign(issued.pdf, signer))
+    first, again = archive(register, tmp_path / "archive", path, path, signer=signer)
+    assert (again.status, again.already_archived, again.bag) == ("archived", True, first.bag)
+    assert len(register.archive_entries(issued.number)) == 1
+
+
+def test_a_second_file_of_an_archived_document_needs_a_reason_and_then_keeps_both(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer
+) -> None:
+    root = tmp_path / "archive"
+    (first,) = archive(register, root, write(tmp_path / "d.pdf", sign(issued.pdf, signer)), signer=signer)
+    scan = write(tmp_path / "s.pdf", scan_pdf(issued.number))
+
+    (refused,) = archive(register, root, scan, signer=signer)
+    assert refused.status == "refused"
+    assert "已归档" in refused.problems[-1].rule and "--supersede" in refused.problems[-1].rule
+    assert not (root / issued.number / "certificate-2").exists()
+
+    (second,) = archive(register, root, scan, signer=signer, reason="原件盖章不清，重新扫描")
+    assert second.status == "archived", second.problems
+    assert first.bag is not None and second.bag == root / issued.number / "certificate-2"
+    assert first.bag.is_dir()
+    entries = register.archive_entries(issued.number)
+    assert [(e.bag_path.rsplit("/", 1)[1], e.superseded, e.supersede_reason) for e in entries] == [
+        ("certificate-1", True, "原件盖章不清，重新扫描"),
+        ("certificate-2", False, None),
+    ]
+    assert bagit.Bag(str(second.bag)).info["Certdocs-Supersedes"] == f"{issued.number}/certificate-1"
+    assert verify_archive(root, register=register, trust_roots=[signer.ca_pem]) == []
+
+
+# -- crash safety ----------------------------------------------------------------------------------
+
+
+def test_a_run_failing_while_bagging_leaves_no_half_bag(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bagit, "make_bag", broken)
+    root = tmp_path / "archive"
+    (result,) = archive(register, root, write(tmp_path / "c.pdf", sign(issued.pdf, signer)), signer=signer)
+    assert result.status == "refused" and "无法写入归档包" in result.problems[0].rule
+    assert list((root / issued.number).iterdir()) == []
+    assert register.archive_entries(issued.number) == ()
+
+
+def test_a_bag_placed_by_a_killed_run_is_recorded_by_the_next(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Killed(BaseException):
+        pass
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise Killed
+
+    path = write(tmp_path / "c.pdf", sign(issued.pdf, signer))
+    root = tmp_path / "archive"
+    with monkeypatch.context() as patch:
+        patch.setattr(Register, "record_archive", killed)
+        with pytest.raises(Killed):
+            archive(register, root, path, signer=signer)
+    assert verify_archive(root, register=register, trust_roots=[signer.ca_pem])[0].rule == "归档包未记录在登记簿中"
+
+    (result,) = archive(register, root, path, signer=signer)
+    assert result.bag == root / issued.number / "certificate-1"
+    assert [p.name for p in (root / issued.number).iterdir()] == ["certificate-1"]
+    assert verify_archive(root, register=register, trust_roots=[signer.ca_pem]) == []
+
+
+# -- verification ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def archived(tmp_path: Path, register: Register, issued: Issued, signer: Signer) -> Path:
+    """The bag of the signed certificate of ``issued``."""
+    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "c.pdf", sign(issued.pdf, signer)),
+                        signer=signer)
+    assert result.bag is not None
+    return result.bag
+
+
+def writable(path: Path) -> None:
+    os.chmod(path, 0o644 if path.is_file() else 0o755)
+
+
+def test_a_pdf_altered_by_one_byte_fails_verification(
+    tmp_path: Path, register: Register, issued: Issued, archived: Path, signer: Signer
+) -> None:
+    pdf = archived / "data" / "certificate.pdf"
+    writable(pdf)
+    data = bytearray(pdf.read_bytes())
+    data[len(issued.pdf) // 2] ^= 0x01  # inside the signed original
+    pdf.write_bytes(bytes(data))
+
+    problems = verify_archive(tmp_path / "archive", register=register, trust_roots=[signer.ca_pem])
+    wheres = {p.where for p in problems}
+    assert str(pdf) in wheres
+    assert any("文件内容已被改动" in p.rule for p in problems)
+    assert any("与登记簿记录不一致" in p.rule for p in problems)
+
+
+def test_a_deleted_bag_is_reported_with_its_path(
+    tmp_path: Path, register: Register, archived: Path, signer: Signer
+) -> None:
+    for path in [archived, *archived.rglob("*")]:
+        writable(path)
+    for path in sorted(archived.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    archived.rmdir()
+
+    (problem,) = verify_archive(tmp_path / "archive", register=register, trust_roots=[signer.ca_pem])
+    assert problem.where == str(archived)
+    assert "归档包不存在" in problem.rule
+
+
+def test_an_extra_file_in_a_bag_is_reported(
+    tmp_path: Path, register: Register, archived: Path, signer: Signer
+) -> None:
+    writable(archived / "data")
+    (archived / "data" / "note.txt").write_text("补充说明")
+    problems = verify_archive(tmp_path / "archive", register=register, trust_roots=[signer.ca_pem])
+    note = str(archived / "data" / "note.txt")
+    assert [(p.where, p.rule) for p in problems] == [(note, "归档包中有多余的文件（不在清单中）")]
+
+
+def test_a_folder_the_register_does_not_know_is_reported(
+    tmp_path: Path, register: Register, archived: Path, signer: Signer
+) -> None:
+    stray = archived.parent / "report-1"
+    stray.mkdir()
+    problems = verify_archive(tmp_path / "archive", register=register, trust_roots=[signer.ca_pem])
+    assert [(p.where, p.rule) for p in problems] == [(str(stray), "归档包未记录在登记簿中")]
+
+
+# -- verification URLs -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "candidates"),
+    [
+        ("https://verify.example.cn/cert?no=BZ2026SC0001", ["BZ2026SC0001", "cert"]),
+        ("http://www.xbht.cn/q.html?type=cert&certNo=XBHT-2026-0012", ["cert", "XBHT-2026-0012"]),
+        ("https://kb.example.com/verify/KB%2F2026%2F007", ["KB/2026/007", "verify"]),
+    ],
+)
+def test_a_verification_url_yields_its_query_values_then_its_path_segments(url: str, candidates: list[str]) -> None:
+    assert url_candidates(url) == candidates
