@@ -7,7 +7,9 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -271,6 +273,22 @@ def test_a_scanned_certificate_is_identified_by_its_qr_code(
     info = bagit.Bag(str(result.bag)).info
     assert (info["Certdocs-Signature"], info["Certdocs-Identified-By"]) == ("scan", "qr")
     assert info["Certdocs-Issued-SHA256"] == sha(issued.pdf)
+
+
+@pytest.mark.parametrize("missing", ["zxingcpp", "pdftoppm"])
+def test_a_scan_is_still_read_without_zxing_cpp_or_poppler(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    if missing == "zxingcpp":
+        if shutil.which("zbarimg") is None:
+            pytest.skip("zbar-tools not installed")
+        monkeypatch.setitem(sys.modules, "zxingcpp", None)  # import now fails: zbarimg takes over
+    else:
+        real = shutil.which
+        monkeypatch.setattr(shutil, "which", lambda name: None if name == "pdftoppm" else real(name))
+    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "s.pdf", scan_pdf(issued.number)),
+                        signer=signer)
+    assert (result.status, result.number) == ("archived", issued.number), result.problems
 
 
 def test_a_multi_page_scan_with_the_qr_code_is_the_issue_pack(
