@@ -98,6 +98,7 @@ _STYLES = [
     _style("paragraph", "TableText", "表格文字", based="Normal", custom=True,
            ppr='<w:spacing w:before="20" w:after="20" w:line="264" w:lineRule="auto"/><w:jc w:val="left"/>',
            rpr=_size(21)),
+    _style("paragraph", "TableSmall", "表格小字", based="TableText", custom=True, rpr=_size(18)),
     _style("paragraph", "TableHead", "表格标题", based="TableText", custom=True,
            ppr='<w:keepNext/><w:jc w:val="center"/>', rpr=_fonts(HEI)),
     _style("paragraph", "Picture", "图片", based="Normal", custom=True,
@@ -210,7 +211,8 @@ def _runs(paragraph: Any, text: str, *, size: float | None = None, font: str | N
         if not part:
             continue
         run = paragraph.add_run(part)
-        run.bold = True if bold or index % 2 else None
+        if bold or index % 2:
+            run.bold = True
         if size:
             run.font.size = Pt(size)
         if color:
@@ -241,8 +243,8 @@ def para(container: Any, text: str = "", *, style: str = "Normal", align: str | 
     return paragraph
 
 
-_STYLE_NAMES = {"BodyIndent": "正文首行缩进", "ListItem": "列表项", "TableText": "表格文字",
-                "TableHead": "表格标题", "Small": "说明文字", "Picture": "图片", "Heading1": "Heading 1",
+_STYLE_NAMES = {"BodyIndent": "正文首行缩进", "ListItem": "列表项", "TableText": "表格文字", "TableHead": "表格标题",
+                "TableSmall": "表格小字", "Small": "说明文字", "Picture": "图片", "Heading1": "Heading 1",
                 "Heading2": "Heading 2"}
 
 
@@ -329,8 +331,8 @@ def table(doc: Doc, widths: Sequence[float], rows: Sequence[Row], *, header_rows
             cell.width = Mm(sum(widths[col:col + c.span]))
             cell.vertical_alignment = getattr(WD_CELL_VERTICAL_ALIGNMENT, valign.upper())
             if c.shade:
-                cell._tc.get_or_add_tcPr().append(
-                    parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{c.shade}"/>'))
+                shade = parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{c.shade}"/>')
+                _insert_ordered(cell._tc.get_or_add_tcPr(), shade, _TCPR)
             for index, line in enumerate(c.text.split("\n")):
                 para(cell, line, style=c.style, align=c.align, size=c.size, font=c.font, color=c.color,
                      first=index == 0)
@@ -346,6 +348,8 @@ def table(doc: Doc, widths: Sequence[float], rows: Sequence[Row], *, header_rows
 _TBLPR = ("w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
           "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders",
           "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook")
+_TCPR = ("w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders", "w:shd", "w:noWrap", "w:tcMar",
+         "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
 _SECTPR = ("w:headerReference", "w:footerReference", "w:footnotePr", "w:endnotePr", "w:type", "w:pgSz",
            "w:pgMar", "w:paperSrc", "w:pgBorders", "w:lnNumType", "w:pgNumType", "w:cols", "w:formProt",
            "w:vAlign", "w:noEndnote", "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid")
@@ -448,7 +452,7 @@ def build_audit_plan() -> Doc:
         ["{%tr endfor %}"],
     ], header_rows=1)
     heading(doc, "五、审核日程安排")
-    table(doc, [36, 27, 49, 25, 28], [
+    table(doc, [36, 27, 45, 29, 28], [
         [H("日期"), H("时间"), H("审核内容"), H("审核人员"), H("涉及部门/区域")],
         ["{%tr for row in audit.timetable %}"],
         [C("{{ row.date }}", align="center"), C("{{ row.time }}", align="center"), "{{ row.activity }}",
@@ -478,7 +482,7 @@ def build_audit_plan() -> Doc:
     _contact(doc)
     signatures(doc, [f"审核组长（签字）：{BLANK}\n日期：{BLANK}",
                      f"受审核方确认（签字/盖章）：{BLANK}\n日期：{BLANK}"])
-    para(doc, "{{ body.name }}", align="right", before=18)
+    para(doc, "{{ body.name }}（盖章）", align="right", before=18)
     para(doc, f'{{{{ issued_on or "{BLANK}" }}}}', align="right")
     return doc
 
@@ -500,15 +504,16 @@ def build_scoresheet() -> Doc:
     table(doc, [34, 70, 24, 37], _info_rows())
     para(doc, "", after=6)
     tag(doc, "{%p if scheme.uses_points %}")
-    table(doc, [11, 17, 55, 13, 16, 53], [
+    table(doc, [11, 16, 47, 15, 15, 61], [
         [H("序号"), H("条款"), H("要求"), H("分值"), H("得分"), H("证据与说明")],
         ["{%tr for c in categories %}"],
         [C("{{ c.name }}（{{ c.points }}分）", 6, style="TableHead", align="left", shade=LIGHT)],
         ["{%tr for i in c.items %}"],
-        [C("{{ i.no }}", align="center"), C("{{ i.clause }}", align="center"), "{{ i.requirement }}",
+        [C("{{ i.no }}", align="center"), C("{{ i.clause }}", align="center"),
+         C("{{ i.requirement }}", style="TableSmall"),
          C("{{ i.points }}", align="center"), C("{{ i.earned }}", align="center"),
-         "{% if i.excluded %}不适用：{{ i.reason }}{% else %}{{ i.evidence }}"
-         "{% if i.finding %}{% if i.evidence %}；{% endif %}扣分原因：{{ i.finding }}{% endif %}{% endif %}"],
+         C("{% if i.excluded %}不适用：{{ i.reason }}{% else %}{{ i.evidence }}{% endif %}\n"
+           "{%p if i.finding and not i.excluded %}\n**扣分原因：**{{ i.finding }}\n{%p endif %}", style="TableSmall")],
         ["{%tr endfor %}"],
         [C("{{ c.name }}小计", 3, style="TableHead", align="right"), C("{{ c.applicable }}", align="center"),
          C("{{ c.earned }}", align="center"),
@@ -529,8 +534,8 @@ def build_scoresheet() -> Doc:
          C("{{ i.level }}级 {{ i.level_name }}", align="center"),
          "{{ i.evidence }}{% if i.finding %}{% if i.evidence %}；{% endif %}{{ i.finding }}{% endif %}"],
         ["{%tr endfor %}"],
-        [C("组织成熟度等级（取各方面的最低等级）", 2, style="TableHead", align="right"),
-         C("{{ result.level }}级 {{ result.grade }}", style="TableHead"), ""],
+        [C("组织成熟度等级", 2, style="TableHead", align="right"),
+         C("{{ result.level }}级 {{ result.grade }}", style="TableHead"), C("取各评价方面的最低等级", style="Small")],
     ], header_rows=1)
     tag(doc, "{%p endif %}")
     para(doc, "**评级规则：**{{ scheme.grading_rule }}", style="Small", before=3)
@@ -585,11 +590,12 @@ def build_report() -> Doc:
     para(doc, "**评级规则：**{{ scheme.grading_rule }}", style="Small", before=3)
     heading(doc, "四、扣分条款及扣分原因")
     tag(doc, "{%p if deductions %}")
-    table(doc, [17, 48, 13, 14, 14, 59], [
+    table(doc, [16, 46, 13, 14, 14, 62], [
         [H("条款"), H("要求"), H("分值"), H("得分"), H("扣分"), H("扣分原因")],
         ["{%tr for d in deductions %}"],
-        [C("{{ d.clause or d.id }}", align="center"), "{{ d.requirement }}", C("{{ d.points }}", align="center"),
-         C("{{ d.earned }}", align="center"), C("{{ d.lost }}", align="center"), "{{ d.finding }}"],
+        [C("{{ d.clause or d.id }}", align="center"), C("{{ d.requirement }}", style="TableSmall"),
+         C("{{ d.points }}", align="center"), C("{{ d.earned }}", align="center"), C("{{ d.lost }}", align="center"),
+         C("{{ d.finding }}", style="TableSmall")],
         ["{%tr endfor %}"],
     ], header_rows=1)
     tag(doc, "{%p else %}")
