@@ -163,6 +163,17 @@ def test_a_template_printing_none_is_refused(tmp_path: Path) -> None:
         render_docx_bytes(_template(tmp_path, "法定代表人：{{ org.legal_representative }}"), context)
 
 
+@pytest.mark.parametrize(("mode", "mode_name", "remote"), [("remote", "远程审核", True), ("onsite", "现场审核", False)])
+def test_the_audit_plan_states_remote_audit_requirements_only_for_remote_audits(
+    mode: str, mode_name: str, remote: bool
+) -> None:
+    context = sample_context()
+    context["audit"].update(mode=mode, mode_name=mode_name)
+    text = _text(_render("audit_plan.docx", context))
+    assert ("视频会议系统" in text) is remote
+    assert mode_name in text
+
+
 def test_a_blank_optional_value_prints_a_line_for_handwriting() -> None:
     context = sample_context()
     context["org"]["legal_representative"] = ""
