@@ -1,34 +1,26 @@
-"""PDF work with pypdf: the issue pack, reproducible rewrites, and small readers.
+"""PDF work: the issue pack, reproducible rewrites, and small readers.
 
-A PDF certdocs writes depends only on its inputs: dates come from :class:`PdfMetadata`, the
-trailer /ID is a digest of the file itself, and the two things LibreOffice varies from run
-to run inside a file are put right (see :func:`_normalize_objects`).
+Writing goes through pikepdf (qpdf), which renumbers objects in one traversal order and
+derives the trailer /ID from the content, so a PDF certdocs writes depends only on its inputs:
+dates come from :class:`PdfMetadata`, and the two things LibreOffice varies from run to run
+inside a file are put right (see :func:`_normalize_objects`). Reading text uses pypdf.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 from xml.sax.saxutils import escape
 
-import pypdf
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    ByteStringObject,
-    DictionaryObject,
-    IndirectObject,
-    NameObject,
-    NumberObject,
-    PdfObject,
-    StreamObject,
-)
+import numpy as np
+import pikepdf
+from pypdf import PdfReader
 
 from certdocs._fs import atomic_write_bytes
 from certdocs.errors import ConversionError, Problem
@@ -53,33 +45,41 @@ def merge_issue_pack(
     """The issue pack: ``parts`` in order, one top-level bookmark per part, written to ``out``."""
     if not parts:
         raise ConversionError([Problem(out.name, "发证资料包至少需要一份 PDF")])
-    writer = PdfWriter()
-    for title, path in parts:
-        reader = _read(path)
-        first_page = len(writer.pages)
+    pack = pikepdf.new()
+    sources = []
+    starts = []
+    for _title, path in parts:
+        source = _open(path)
+        sources.append(source)
+        starts.append(len(pack.pages))
         try:
-            writer.append(reader, import_outline=False)
-        except Exception as exc:  # pypdf raises many exception types on malformed files
+            pack.pages.extend(source.pages)
+        except Exception as exc:  # qpdf raises several kinds on malformed files
             raise ConversionError([Problem(path.name, f"无法合并该 PDF：{exc}")]) from exc
-        writer.add_outline_item(title=title, page_number=first_page)
-    writer.page_mode = "/UseOutlines"
-    atomic_write_bytes(out, _finish(writer, metadata, producer=_PRODUCER, pdfa=None))
+    with pack.open_outline() as outline:
+        outline.root.extend(pikepdf.OutlineItem(title, start) for (title, _), start in zip(parts, starts, strict=True))
+    pack.Root.PageMode = pikepdf.Name.UseOutlines
+    atomic_write_bytes(out, _finish(pack, metadata, producer=_PRODUCER, pdfa=None))
+    for source in sources:
+        source.close()
     return out
 
 
 def normalize_pdf(path: Path, *, metadata: PdfMetadata) -> None:
     """Rewrite ``path`` in place so that the same inputs always give the same bytes."""
-    reader = _read(path)
+    document = _open(path)
     try:
-        writer = PdfWriter(clone_from=reader)
-        producer = str(reader.metadata.get("/Producer", "")).strip() if reader.metadata else ""
+        producer = str(document.docinfo.get("/Producer", "")).strip()
         if _PRODUCER not in producer:  # keep a second normalization a no-op
             producer = f"{producer}; {_PRODUCER}" if producer else _PRODUCER
-        data = _finish(writer, metadata, producer=producer, pdfa=_pdfa_id(reader))
+        _normalize_objects(document, metadata.created)
+        data = _finish(document, metadata, producer=producer, pdfa=_pdfa_id(document))
     except ConversionError:
         raise
-    except Exception as exc:  # pypdf raises many exception types on malformed files
+    except Exception as exc:  # qpdf raises several kinds on malformed files
         raise ConversionError([Problem(path.name, f"无法改写该 PDF：{exc}")]) from exc
+    finally:
+        document.close()
     atomic_write_bytes(path, data)
 
 
@@ -101,7 +101,7 @@ def page_count(path: Path) -> int:
         raise ConversionError([Problem(path.name, f"无法读取页数：{exc}")]) from exc
 
 
-_PRODUCER = f"pypdf {pypdf.__version__}"
+_PRODUCER = f"pikepdf {pikepdf.__version__}"
 
 
 def _read(path: Path) -> PdfReader:
@@ -113,40 +113,45 @@ def _read(path: Path) -> PdfReader:
         raise ConversionError([Problem(path.name, f"无法读取 PDF：{exc}")]) from exc
 
 
-def _finish(
-    writer: PdfWriter, metadata: PdfMetadata, *, producer: str, pdfa: tuple[str, str] | None
-) -> bytes:
-    """The bytes of ``writer`` with certdocs' metadata and a content-derived /ID."""
-    _normalize_objects(writer, metadata.created)
+def _open(path: Path) -> pikepdf.Pdf:
+    try:
+        return pikepdf.open(io.BytesIO(path.read_bytes()))
+    except FileNotFoundError as exc:
+        raise ConversionError([Problem(path.name, "PDF 文件不存在")]) from exc
+    except Exception as exc:  # qpdf raises several kinds on malformed files
+        raise ConversionError([Problem(path.name, f"无法读取 PDF：{exc}")]) from exc
+
+
+def _finish(document: pikepdf.Pdf, metadata: PdfMetadata, *, producer: str, pdfa: tuple[str, str] | None) -> bytes:
+    """The bytes of ``document`` with certdocs' metadata and a content-derived /ID."""
     date = _pdf_date(metadata.created)
-    writer.metadata = {
-        "/Title": metadata.title,
-        "/Subject": metadata.subject,
-        "/Author": metadata.author,
-        "/Keywords": metadata.keywords,
-        "/Creator": CREATOR,
-        "/Producer": producer,
-        "/CreationDate": date,
-        "/ModDate": date,
-    }
-    writer.xmp_metadata = _xmp(metadata, producer=producer, pdfa=pdfa).encode("utf-8")
-    stream = cast(StreamObject, writer.root_object["/Metadata"].get_object())
-    stream[NameObject("/Type")] = NameObject("/Metadata")
-    stream[NameObject("/Subtype")] = NameObject("/XML")
-    # A clone of what was written has its objects in one order (catalog first, /Info last)
-    # whatever order the input had, so normalizing a normalized file changes nothing.
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_bytes(writer))))
-    # The /ID is a digest of the file written with a blank /ID, so it is reproducible
-    # yet still differs between files. pypdf has no public setter for it.
-    writer._ID = ArrayObject([ByteStringObject(bytes(16))] * 2)
-    digest = hashlib.sha256(_bytes(writer)).digest()[:16]
-    writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
-    return _bytes(writer)
+    info = pikepdf.Dictionary()
+    for key, value in (("/Title", metadata.title), ("/Subject", metadata.subject), ("/Author", metadata.author),
+                       ("/Keywords", metadata.keywords), ("/Creator", CREATOR), ("/Producer", producer),
+                       ("/CreationDate", date), ("/ModDate", date)):
+        info[key] = pikepdf.String(value)
+    document.trailer.Info = document.make_indirect(info)
+    xmp = pikepdf.Stream(document, _xmp(metadata, producer=producer, pdfa=pdfa).encode("utf-8"))
+    xmp.Type, xmp.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
+    document.Root.Metadata = document.make_indirect(xmp)
+    # qpdf writes objects in one traversal order whatever the input's numbering, and
+    # deterministic_id makes the /ID a digest of the content. A dictionary keeps the key
+    # order it was read with, so the file is read back and written once more: the second
+    # writing is a fixed point, and normalizing a normalized file changes nothing.
+    once = _save(document)
+    with pikepdf.open(io.BytesIO(once)) as again:
+        return _save(again)
 
 
-def _bytes(writer: PdfWriter) -> bytes:
+def _save(document: pikepdf.Pdf) -> bytes:
+    # LibreOffice's /ID is random (qpdf would keep it as the first half) and its /DocChecksum
+    # covers the varying original; the trailer needs neither.
+    for key in ("/ID", "/DocChecksum"):
+        if key in document.trailer:
+            del document.trailer[key]
     buffer = io.BytesIO()
-    writer.write(buffer)
+    document.save(buffer, deterministic_id=True, compress_streams=True,
+                  object_stream_mode=pikepdf.ObjectStreamMode.preserve, fix_metadata_version=False)
     return buffer.getvalue()
 
 
@@ -168,12 +173,12 @@ def _xmp_date(moment: dt.date | dt.datetime) -> str:
     return moment.replace(microsecond=0).isoformat()
 
 
-def _pdfa_id(reader: PdfReader) -> tuple[str, str] | None:
+def _pdfa_id(document: pikepdf.Pdf) -> tuple[str, str] | None:
     """PDF/A part and conformance claimed by the XMP packet, if any."""
-    metadata = reader.root_object.get("/Metadata")
-    if metadata is None:
+    metadata = document.Root.get("/Metadata")
+    if not isinstance(metadata, pikepdf.Stream):
         return None
-    xml = cast(StreamObject, metadata.get_object()).get_data().decode("utf-8", "replace")
+    xml = metadata.read_bytes().decode("utf-8", "replace")
     part = re.search(r"pdfaid:part(?:>|=\")\s*(\d)", xml)
     conformance = re.search(r"pdfaid:conformance(?:>|=\")\s*([ABUabu])", xml)
     if not part:
@@ -216,26 +221,7 @@ def _xmp(metadata: PdfMetadata, *, producer: str, pdfa: tuple[str, str] | None) 
     )
 
 
-def _streams(root: PdfObject) -> Iterator[StreamObject]:
-    """Every stream reachable from ``root``, once each."""
-    seen: set[int] = set()
-    stack: list[PdfObject | None] = [root]
-    while stack:
-        obj = stack.pop()
-        if isinstance(obj, IndirectObject):
-            if obj.idnum in seen:
-                continue
-            seen.add(obj.idnum)
-            obj = obj.get_object()
-        if isinstance(obj, StreamObject):
-            yield obj
-        if isinstance(obj, DictionaryObject):
-            stack.extend(obj.values())
-        elif isinstance(obj, ArrayObject):
-            stack.extend(obj)
-
-
-def _normalize_objects(writer: PdfWriter, created: dt.date | dt.datetime) -> None:
+def _normalize_objects(document: pikepdf.Pdf, created: dt.date | dt.datetime) -> None:
     """Put right what LibreOffice varies between runs inside the file.
 
     - The sRGB ICC profile of a PDF/A output intent is made at export time and carries
@@ -245,29 +231,24 @@ def _normalize_objects(writer: PdfWriter, created: dt.date | dt.datetime) -> Non
       vcl/source/fontsubset/cff.cxx), so the same document differs with its place in a
       batch. Replace it by a number derived from the font program itself.
     """
-    for stream in _streams(writer.root_object):
+    for stream in document.objects:
+        if not isinstance(stream, pikepdf.Stream):
+            continue
         if "/N" not in stream and "/Length2" not in stream:
             continue  # neither an ICC profile nor a Type 1 font: leave images undecoded
-        data = stream.get_data()
+        data = stream.read_bytes()
         if "/N" in stream and data[36:40] == b"acsp" and len(data) >= 128:
             fixed = _icc_with_date(data, created)
+            if fixed != data:
+                stream.write(fixed)  # qpdf compresses it again on save
         elif "/Length2" in stream and data.startswith(b"%!"):
-            parts = _type1_with_stable_id(
-                data, _number(stream["/Length1"]), _number(stream["/Length2"])
-            )
+            parts = _type1_with_stable_id(data, int(stream.Length1), int(stream.Length2))
             if parts is None:
                 continue
-            stream[NameObject("/Length1")] = NumberObject(len(parts[0]))
-            stream[NameObject("/Length2")] = NumberObject(len(parts[1]))
             fixed = b"".join(parts)
-        else:
-            continue
-        if fixed != data:
-            stream.set_data(fixed)
-
-
-def _number(obj: PdfObject) -> int:
-    return int(cast(NumberObject, obj.get_object()))
+            if fixed != data:
+                stream.write(fixed)  # qpdf compresses it again on save
+                stream.Length1, stream.Length2 = len(parts[0]), len(parts[1])
 
 
 def _icc_with_date(profile: bytes, created: dt.date | dt.datetime) -> bytes:
@@ -288,14 +269,55 @@ def _icc_with_date(profile: bytes, created: dt.date | dt.datetime) -> bytes:
 _EEXEC_KEY = 55665
 
 
+_C1, _C2, _MASK = 52845, 22719, 0xFFFF
+_C1_INVERSE = pow(_C1, -1, 1 << 16)
+
+
 def _eexec(data: bytes, *, decrypt: bool) -> bytes:
+    """eexec (Type 1, section 7.1) decryption or encryption with the standard key."""
+    if decrypt:
+        return _eexec_decrypt(data)
     key, out = _EEXEC_KEY, bytearray(len(data))
     for i, byte in enumerate(data):
-        plain_or_cipher = byte ^ (key >> 8)
-        cipher = byte if decrypt else plain_or_cipher
-        out[i] = plain_or_cipher
-        key = ((cipher + key) * 52845 + 22719) & 0xFFFF
+        cipher = byte ^ (key >> 8)
+        out[i] = cipher
+        key = ((cipher + key) * _C1 + _C2) & _MASK
     return bytes(out)
+
+
+def _eexec_decrypt(data: bytes) -> bytes:
+    """Decryption, vectorised: given the ciphertext the key recurrence is linear.
+
+    r[i+1] = C1·r[i] + (C1·c[i] + C2) (mod 2^16), so r[n] = C1^n · (r[0] + Σ_{j<n} C1^-(j+1)·d[j])
+    with d[j] = C1·c[j] + C2; C1 is odd, hence invertible modulo 2^16.
+    """
+    if not data:
+        return b""
+    c = np.frombuffer(data, dtype=np.uint8).astype(np.uint64)
+    n = len(c)
+    d = (c * _C1 + _C2) & _MASK
+    powers = _powers(_C1, n + 1)
+    inverse = _powers(_C1_INVERSE, n + 1)
+    terms = (inverse[1:] * d) & _MASK
+    sums = np.concatenate(([0], np.cumsum(terms) & _MASK)).astype(np.uint64)
+    keys = (powers[:n] * ((_EEXEC_KEY + sums[:n]) & _MASK)) & _MASK
+    return bytes(((c ^ (keys >> 8)) & 0xFF).astype(np.uint8).tobytes())
+
+
+def _powers(base: int, count: int) -> np.ndarray:
+    """base^0 … base^(count-1) modulo 2^16 (periodic: the period divides 2^14)."""
+    table = _power_table(base)
+    return np.tile(table, -(-count // len(table)))[:count]
+
+
+@functools.cache
+def _power_table(base: int) -> np.ndarray:
+    table = np.empty(1 << 14, dtype=np.uint64)
+    value = 1
+    for i in range(len(table)):
+        table[i] = value
+        value = (value * base) & _MASK
+    return table
 
 
 _UNIQUE_ID = re.compile(rb"/UniqueID \d+ def")

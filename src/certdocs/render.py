@@ -10,6 +10,7 @@ variable, in Chinese. Output is byte-identical for identical inputs (fixed zip e
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import traceback
@@ -76,6 +77,24 @@ class _Environment(SandboxedEnvironment):
         return super().getattr(obj, attribute)
 
 
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        # docxtpl compiles every part of a template on every render; a batch renders the
+        # same few templates hundreds of times, so keep what was compiled.
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        compiled = self._compiled.get(source)
+        if compiled is None:
+            if len(self._compiled) >= 64:
+                self._compiled.clear()
+            compiled = self._compiled[source] = super().from_string(source)
+        return compiled
+
+    @functools.cached_property
+    def _compiled(self) -> dict[str, Any]:
+        return {}
+
+
+@functools.cache
 def _environment() -> _Environment:
     return _Environment(
         undefined=jinja2.StrictUndefined,

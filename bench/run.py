@@ -1,0 +1,193 @@
+"""`make bench`: the speed and memory of batch issuing, measured in one run.
+
+1. A decision meeting of 100 synthetic approved audits (all four schemes, four documents each)
+   is issued into a temporary folder with the real LibreOffice converter: documents per second
+   and the peak memory of certdocs and its LibreOffice processes together.
+2. A sample of the same .docx files converted one soffice call per document.
+3. All the same .docx files converted raw, in parallel, with nothing else around it.
+4. The regeneration check over 1,000 registered certificates with nothing changed.
+
+    python bench/run.py [--audits 100] [--sample 8] [--register-size 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from stdnum.cn import uscc
+
+from certdocs.batch import run_batch
+from certdocs.convert import LibreOfficeConverter
+from certdocs.decisions import load_meeting
+from certdocs.pipeline import Issuer, Workspace, sha256_file
+from certdocs.regenerate import plan
+from certdocs.register import CertificateFacts, NewDocument, Register
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = date(2026, 11, 22)
+SOURCES = ["fw01-2021/pass.json", "xbht-s04-2025/pass.json", "bjkb-006-2026/pass.json", "bz-ts1008-2025/pass.json"]
+CITIES = ["杭州", "宁波", "苏州", "无锡", "合肥", "南昌", "长沙", "武汉", "成都", "重庆"]
+
+
+class PeakMemory:
+    """Samples the resident memory of this process and all its descendants (from /proc)."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval, self.peak = interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _tree_rss(os.getpid()))
+            time.sleep(self.interval)
+
+
+def _tree_rss(root: int) -> int:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        children.setdefault(int(stat[1]), []).append(int(entry.name))
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss[int(entry.name)] = int(line.split()[1]) * 1024
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+def synthetic_meeting(folder: Path, count: int) -> Path:
+    """``count`` approved audits made from the bundled fixtures, each a different organisation."""
+    decisions = []
+    for n in range(count):
+        doc = json.loads((ROOT / "fixtures" / SOURCES[n % len(SOURCES)]).read_text(encoding="utf-8"))
+        base = f"913301{n:04d}MA2CF{n % 10}Y8"[:17]
+        doc["organization"]["uscc"] = base + uscc.calc_check_digit(base)
+        doc["organization"]["name"] = f"{CITIES[n % len(CITIES)]}第{n + 1}号售后服务示范有限公司"
+        path = folder / f"audit-{n:03d}.json"
+        path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        decisions.append({"audit": path.name, "decision": "approve"})
+    meeting = folder / "meeting.json"
+    meeting.write_text(json.dumps({"meeting": "基准测试认证决定会议", "date": "2026-11-20", "decisions": decisions},
+                                  ensure_ascii=False), encoding="utf-8")
+    return meeting
+
+
+def bench_batch(tmp: Path, audits: int) -> dict[str, Any]:
+    (tmp / "audits").mkdir()
+    meeting = load_meeting(synthetic_meeting(tmp / "audits", audits))
+    ws = Workspace(output=tmp / "out", register=tmp / "out" / "register.sqlite3", templates=ROOT / "templates")
+    with PeakMemory() as memory, LibreOfficeConverter() as converter, Register.open(ws.register) as register:
+        start = time.perf_counter()
+        summary = run_batch(meeting, issuer=Issuer(ws, converter=converter, register=register, today=TODAY),
+                            register=register)
+        seconds = time.perf_counter() - start
+    result = summary.to_json()
+    assert not result["failed"], result["failed"]
+    documents = sum(len(i["documents"]) for i in result["issued"])
+    return {"documents": documents, "seconds": seconds, "peak_bytes": memory.peak}
+
+
+def bench_one_per_document(docx: list[Path], tmp: Path) -> float:
+    """Seconds per document with one soffice call per document (a warm profile, as a user would have)."""
+    with LibreOfficeConverter(workers=1, chunk_size=1) as converter:
+        converter.convert(docx[:1], outdir=tmp / "warm")
+        start = time.perf_counter()
+        converter.convert(docx, outdir=tmp / "single")
+        return (time.perf_counter() - start) / len(docx)
+
+
+def bench_raw_parallel(docx: list[Path], tmp: Path) -> float:
+    """Seconds for all the documents converted raw, one worker per core, chunked."""
+    with LibreOfficeConverter() as converter:
+        start = time.perf_counter()
+        converter.convert(docx, outdir=tmp / "raw")
+        return time.perf_counter() - start
+
+
+def bench_regeneration_check(tmp: Path, size: int, template_folder: Path) -> float:
+    """Seconds for the regeneration check over ``size`` registered certificates, nothing changed."""
+    ws = Workspace(output=tmp / "reg", register=tmp / "reg" / "register.sqlite3", templates=template_folder)
+    audit = ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"
+    from certdocs.profile import profile_for_scheme
+    from certdocs.scheme import get_scheme
+
+    profile, scheme = profile_for_scheme("xbht-s04-2025"), get_scheme("xbht-s04-2025")
+    built = {"audit": sha256_file(audit), "scheme": scheme.digest, "profile": profile.digest, "certdocs": "bench"}
+    placeholder = tmp / "reg" / "doc.pdf"
+    placeholder.parent.mkdir(parents=True)
+    placeholder.write_bytes(b"%PDF-1.7\n")
+    digest = sha256_file(placeholder)
+    with Register.open(ws.register) as register:
+        for n in range(size):
+            facts = CertificateFacts(f"组织{n}", f"91330100MA{n:07d}", "xbht-s04-2025", "四星级", 4, None, None,
+                                     TODAY, TODAY, date(2029, 11, 21), "基准", TODAY, audit, built["audit"],
+                                     "initial", TODAY, Decimal(3))
+            number = register.reserve(f"k{n}", pattern="BENCH-{year}-{serial:05d}", year=2026, facts=facts).number
+            docs = [NewDocument(f"{k}.{s}", placeholder, digest, built | {
+                "template": sha256_file(template_folder / profile.templates[k])})
+                for k in ("audit_plan", "scoresheet", "report", "certificate") for s in ("docx", "pdf")]
+            register.complete(number, documents=[*docs, NewDocument("issue_pack.pdf", placeholder, digest, built)])
+        start = time.perf_counter()
+        changes = plan(workspace=ws, register=register, today=TODAY)
+        seconds = time.perf_counter() - start
+    assert changes == [], changes[:1]
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--audits", type=int, default=100)
+    parser.add_argument("--sample", type=int, default=8, help="documents converted one soffice call each")
+    parser.add_argument("--register-size", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="certdocs-bench-") as name:
+        tmp = Path(name)
+        batch = bench_batch(tmp, args.audits)
+        docx = sorted((tmp / "out").glob("*/*.docx"))
+        copies = tmp / "docx"
+        copies.mkdir()
+        raw_sources = [Path(shutil.copy(p, copies / f"{p.parent.name}-{p.name}")) for p in docx]
+        per_doc_single = bench_one_per_document(raw_sources[:: max(1, len(raw_sources) // args.sample)][:args.sample],
+                                                tmp)
+        raw = bench_raw_parallel(raw_sources, tmp)
+        check = bench_regeneration_check(tmp, args.register_size, ROOT / "templates")
+    per_doc = batch["seconds"] / batch["documents"]
+    print(f"批量发证：{args.audits} 份审核结果，{batch['documents']} 份文件，用时 {batch['seconds']:.1f} 秒，"
+          f"{batch['documents'] / batch['seconds']:.2f} 份/秒（{per_doc:.3f} 秒/份）")
+    print(f"内存峰值（certdocs 与 LibreOffice 进程合计）：{batch['peak_bytes'] / 2**20:.0f} MiB")
+    print(f"逐份调用 soffice（抽样 {args.sample} 份）：{per_doc_single:.3f} 秒/份 → 流水线快 {per_doc_single / per_doc:.1f} 倍")
+    print(f"同一批 .docx 直接并行转换：{raw:.1f} 秒 → 流水线为其 {batch['seconds'] / raw:.2f} 倍")
+    print(f"重新生成检查（{args.register_size} 张证书，无改动）：{check:.3f} 秒")
+
+
+if __name__ == "__main__":
+    main()
