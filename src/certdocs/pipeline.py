@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 
 from certdocs import __version__
 from certdocs.audit import AuditResult, load_audit
@@ -45,6 +48,7 @@ ISSUED_KINDS = ("audit_plan", "scoresheet", "report", "certificate")
 REFUSED_KINDS = ("audit_plan", "scoresheet", "report")
 PACK_ORDER = ("certificate", "report", "scoresheet")
 SINGLE_DECISION = "单项认证决定"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -153,12 +157,13 @@ class Issuer:
     """Issues certificates into a workspace with one converter and one register."""
 
     def __init__(self, workspace: Workspace, *, converter: Converter, register: Register, today: date,
-                 progress: Callable[[str, int, int], None] | None = None) -> None:
+                 progress: Callable[[str, int, int], None] | None = None, group_documents: int = 40) -> None:
         self.workspace = workspace
         self.converter = converter
         self.register = register
         self.today = today
         self._progress = progress or (lambda _stage, _done, _total: None)
+        self.group_documents = group_documents  # documents per converter call (its workers split it)
 
     # -- public --------------------------------------------------------------------------
 
@@ -182,20 +187,49 @@ class Issuer:
         return [outcomes[n] for n in range(len(requests))]
 
     def _run(self, jobs: dict[int, _Job]) -> dict[int, Outcome]:
-        """Render, convert together, and finish every job."""
+        """Render, convert and finish every job, overlapping the three.
+
+        Jobs go in groups of about :attr:`group_documents` documents: while LibreOffice
+        converts one group (its own parallel workers), the next is rendered, and the PDFs of
+        converted groups are made reproducible and merged in worker processes. The register
+        is written here, in order, only once a job's files are all in place.
+        """
         outcomes: dict[int, Outcome] = {}
         if not jobs:
             return outcomes
-        with staging_dir(self.workspace.output) as staging:
+        groups: list[list[tuple[int, _Job]]] = [[]]
+        for n, job in jobs.items():
+            if len(groups[-1]) * 4 >= self.group_documents:
+                groups.append([])
+            groups[-1].append((n, job))
+        total = len(jobs)
+        with staging_dir(self.workspace.output) as staging, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="certdocs-convert") as converting, \
+                _pdf_pool(total) as pdf_pool:
+            conversions = []
+            rendered = 0
+            for group in groups:
+                for n, job in group:
+                    self._progress("生成 Word 文件", rendered, total)
+                    self._render(job, staging, prefix=f"{n:05d}-")
+                    rendered += 1
+                conversions.append(converting.submit(self._convert, [job for _, job in group]))
+            self._progress("转换 PDF（LibreOffice）", 0, total)
+            finishing: dict[int, Future[None]] = {}
+            for group, conversion in zip(groups, conversions, strict=True):
+                conversion.result()
+                for n, job in group:
+                    if not job.errors:
+                        finishing[n] = pdf_pool.submit(_finish_pdfs, *self._pdf_work(job))
             for done, (n, job) in enumerate(jobs.items()):
-                self._progress("生成 Word 文件", done, len(jobs))
-                self._render(job, staging, prefix=f"{n:05d}-")
-            self._progress("转换 PDF（LibreOffice）", 0, 1)
-            self._convert(list(jobs.values()))
-            for done, (n, job) in enumerate(jobs.items()):
-                self._progress("合并发证资料包并登记", done, len(jobs))
+                self._progress("合并发证资料包并登记", done, total)
+                if n in finishing:
+                    try:
+                        finishing[n].result()
+                    except CertdocsError as exc:
+                        job.errors += [str(p) for p in exc.problems]
                 outcomes[n] = self._finish(job)
-            self._progress("完成", len(jobs), len(jobs))
+            self._progress("完成", total, total)
         return outcomes
 
     # -- steps ---------------------------------------------------------------------------
@@ -335,28 +369,31 @@ class Issuer:
                     except CertdocsError as again:
                         job.errors += [str(p) for p in again.problems]
 
+    def _pdf_work(self, job: _Job) -> tuple[list[tuple[Path, PdfMetadata]], tuple[Path, list[tuple[str, Path]],
+                                                                                   PdfMetadata] | None]:
+        """What to do to a job's PDFs: normalize each, then merge the issue pack."""
+        body, created = job.profile.name, job.facts.issue_date if job.facts else job.request.decision_date
+        pdfs = {kind: job.staged[kind].with_suffix(".pdf") for kind in job.kinds}
+        normalize = [(pdf, PdfMetadata(
+            title=f"{DOCUMENT_TITLES[kind]}：{job.audit.organization.name}", subject=job.number or "",
+            author=body, keywords=f"{job.scheme.standard_code}, {job.score.grade}, {kind}", created=created))
+            for kind, pdf in pdfs.items()]
+        pack = _pack_path(job)
+        if pack is None:
+            return normalize, None
+        parts = [(DOCUMENT_TITLES[k], pdfs.get(k, job.folder / f"{k}.pdf")) for k in PACK_ORDER]
+        return normalize, (pack, parts, PdfMetadata(
+            title=f"发证资料包：{job.audit.organization.name}", subject=job.number, author=body,
+            keywords=f"{job.scheme.standard_code}, {job.score.grade}, {job.number}", created=created))
+
     def _finish(self, job: _Job) -> Outcome:
+        """Move a job's finished files into place and record them (the pack is ready if issued)."""
         if job.errors:
             return Outcome(job.request.audit_path, "failed", number=job.number, grade=job.score.grade,
                            errors=tuple(job.errors))
-        body, created = job.profile.name, job.facts.issue_date if job.facts else job.request.decision_date
         new_docs: list[NewDocument] = []
         folder = job.folder
-        pdfs: dict[str, Path] = {}
-        for kind in job.kinds:
-            pdf = job.staged[kind].with_suffix(".pdf")
-            normalize_pdf(pdf, metadata=PdfMetadata(
-                title=f"{DOCUMENT_TITLES[kind]}：{job.audit.organization.name}", subject=job.number or "",
-                author=body, keywords=f"{job.scheme.standard_code}, {job.score.grade}, {kind}", created=created))
-            pdfs[kind] = pdf
-        pack: Path | None = None
-        if job.facts is not None and set(PACK_ORDER) & set(job.kinds):
-            first = job.staged[job.kinds[0]]
-            pack = first.with_name(first.name.replace(job.kinds[0], "pack")).with_suffix(".pdf")
-            parts = [(DOCUMENT_TITLES[k], pdfs.get(k, folder / f"{k}.pdf")) for k in PACK_ORDER]
-            merge_issue_pack(parts, out=pack, metadata=PdfMetadata(
-                title=f"发证资料包：{job.audit.organization.name}", subject=job.number, author=body,
-                keywords=f"{job.scheme.standard_code}, {job.score.grade}, {job.number}", created=created))
+        pack = _pack_path(job)
         folder.mkdir(parents=True, exist_ok=True)
         word: dict[str, Path] = {}
         final_pdfs: dict[str, Path] = {}
@@ -388,6 +425,44 @@ class Issuer:
         return Outcome(job.request.audit_path, status, number=job.number, grade=job.score.grade, folder=folder,
                        documents={k: folder / f"{k}.pdf" for k in job.kinds},
                        word={k: folder / f"{k}.docx" for k in job.kinds}, issue_pack=folder / "issue_pack.pdf")
+
+
+def _pack_path(job: _Job) -> Path | None:
+    """Where a job's issue pack is staged, if it has one (issued, and a part was rebuilt)."""
+    if job.facts is None or not set(PACK_ORDER) & set(job.kinds):
+        return None
+    first = job.staged[job.kinds[0]]
+    return first.with_name(first.name.replace(job.kinds[0], "pack")).with_suffix(".pdf")
+
+
+def _finish_pdfs(normalize: list[tuple[Path, PdfMetadata]],
+                 pack: tuple[Path, list[tuple[str, Path]], PdfMetadata] | None) -> None:
+    """Normalize a job's PDFs and merge its issue pack (runs in a worker process)."""
+    for path, metadata in normalize:
+        normalize_pdf(path, metadata=metadata)
+    if pack is not None:
+        merge_issue_pack(pack[1], out=pack[0], metadata=pack[2])
+
+
+class _InProcess(Executor):
+    """An executor that runs each task at once, here: for runs too small to pay for processes."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to whoever asks for the result, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+def _pdf_pool(jobs: int) -> Executor:
+    """Worker processes for PDF finishing when there is enough work for them, else in-process."""
+    workers = min(os.cpu_count() or 1, jobs)
+    if workers < 2:
+        return _InProcess()
+    # forkserver: the converter's threads are running, and forking a threaded process is unsafe.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
 def _refusal(score: Score) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import qrcode
 import qrcode.exceptions
-from qrcode.image.pil import PilImage
+from PIL import Image
 
 from certdocs.errors import CertdocsError, Problem
 
@@ -27,12 +28,7 @@ def qr_png(url: str, *, module_px: int = 10) -> bytes:
         raise CertdocsError([Problem("二维码", "证书查验网址为空，无法生成二维码")])
     if module_px < 1:
         raise CertdocsError([Problem("二维码", f"每个模块的像素数必须至少为 1，收到 {module_px}")])
-    code = qrcode.QRCode(
-        error_correction=_ERROR_CORRECTION,
-        box_size=module_px,
-        border=_BORDER_MODULES,
-        image_factory=PilImage,
-    )
+    code = qrcode.QRCode(error_correction=_ERROR_CORRECTION, box_size=module_px, border=_BORDER_MODULES)
     code.add_data(url)
     try:
         code.make(fit=True)
@@ -40,10 +36,14 @@ def qr_png(url: str, *, module_px: int = 10) -> bytes:
         raise CertdocsError(
             [Problem("二维码", f"证书查验网址过长（{len(url)} 个字符），无法放入二维码")]
         ) from exc
-    image = code.make_image(fill_color="black", back_color="white")
+    # The module matrix scaled up as an array: a few milliseconds, where drawing module by
+    # module takes tens (a batch makes one code per certificate).
+    modules = np.array(code.get_matrix(), dtype=bool)
+    height, width = modules.shape
+    image = Image.fromarray(~modules).resize((width * module_px, height * module_px), Image.Resampling.NEAREST)
     buffer = io.BytesIO()
     # A 1-bit PNG without a time chunk: the same URL always gives the same bytes.
-    image.get_image().convert("1").save(buffer, format="PNG", optimize=True)
+    image.convert("1").save(buffer, format="PNG")
     return buffer.getvalue()
 
 
