@@ -129,6 +129,8 @@ def qr_urls(path: Path, *, pages: int) -> list[str] | Problem:
             found += [text for text in decode(image) if text not in found]
     except (OSError, subprocess.SubprocessError) as exc:
         return Problem(str(path), f"无法将扫描页渲染为图像以读取二维码：{exc}")
+    except Exception as exc:  # pypdf and the decoders raise many exception types on odd images
+        return Problem(str(path), f"无法读取扫描页中的二维码：{exc}")
     return found
 
 
