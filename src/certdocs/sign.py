@@ -1,0 +1,374 @@
+"""PAdES signatures on issued PDFs (pyHanko), and checking them again at archive time.
+
+Signing is always the last change to a file: pyHanko appends the signature as an incremental
+update, so the bytes before it are exactly the document that was issued, and
+:func:`verify_pdf_signature` gives their SHA-256 (``original_sha256``) for comparison with the
+register. A visible signature box prints Chinese text in a subset of Noto Sans CJK SC embedded
+in the PDF; Debian ships that font only as a ``.ttc`` collection, which pyHanko's
+``GlyphAccumulatorFactory`` cannot open, so the one face is extracted with fontTools first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from certdocs._fs import atomic_write_bytes
+from certdocs.errors import Problem, SigningError
+
+#: Beijing time, in which the visible signature prints the signing time (China has no DST).
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+#: Font family of the visible signature's text (apt: fonts-noto-cjk).
+CJK_FONT_FAMILY = "Noto Sans CJK SC"
+
+_MM = 72 / 25.4  # PDF points per millimetre
+_FIELD_PREFIX = "certdocs-signature-"
+
+
+@dataclass(frozen=True)
+class VisibleBox:
+    """A visible signature: a box on one page, in millimetres from the page's top-left corner.
+
+    ``text`` may contain ``%(ts)s``, the signing time in Beijing time (2026年11月22日 10:30).
+    ``page`` counts from 1; -1 is the last page.
+    """
+
+    left_mm: float
+    top_mm: float
+    width_mm: float
+    height_mm: float
+    text: str = "签发：%(ts)s"
+    page: int = -1
+    font_size: int = 10
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """What a PDF's signature says about the file.
+
+    ``intact``: the signed bytes are unchanged (every signature); ``valid``: intact, and the
+    signer's certificate chains to one of the given trust roots; ``covers_whole_file``: nothing
+    was appended after the last signature. ``signer``, ``signed_at`` and the hashes describe the
+    first (issuing) signature: ``signed_revision_sha256`` hashes the bytes its ByteRange covers,
+    ``original_sha256`` the file as it was before signing ("" when not determinable).
+    """
+
+    signed: bool
+    intact: bool
+    valid: bool
+    signer: str
+    signed_at: datetime | None
+    covers_whole_file: bool
+    signed_revision_sha256: str
+    original_sha256: str
+    signatures: int = 0
+
+
+_UNSIGNED = SignatureCheck(signed=False, intact=False, valid=False, signer="", signed_at=None,
+                           covers_whole_file=False, signed_revision_sha256="", original_sha256="")
+
+
+def sign_pdf(
+    src: Path,
+    *,
+    out: Path,
+    pkcs12: Path,
+    passphrase: bytes | None,
+    reason: str = "认证证书签发",
+    location: str = "",
+    visible: VisibleBox | None = None,
+    allow_additional: bool = False,
+) -> Path:
+    """``src`` signed (PAdES baseline, SHA-256) with the body's certificate, written atomically to ``out``.
+
+    Refuses a PDF that is already signed unless ``allow_additional``. Returns ``out``.
+    """
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.general import SigningError as PyHankoSigningError
+    from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
+
+    data = _read_pdf(src)
+    writer = _incremental_writer(data, src)
+    existing = _signature_count(writer.prev)
+    if existing and not allow_additional:
+        raise SigningError([Problem(str(src), "文件已经签名，不能再次签名（签名须是文件的最后一次改动）")])
+    signer = _load_signer(pkcs12, passphrase)
+    field_name = f"{_FIELD_PREFIX}{existing + 1}"
+    meta = PdfSignatureMetadata(field_name=field_name, subfilter=fields.SigSeedSubFilter.PADES,
+                                md_algorithm="sha256", reason=reason or None, location=location or None)
+    field_spec, style, text_params = None, None, None
+    if visible is not None:
+        page, box = _box_on_page(data, visible, src)
+        field_spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page, box=box)
+        style = _stamp_style(visible)
+        # pyHanko fills ``%(ts)s`` in the machine's time zone; the box shows Beijing time instead.
+        text_params = {"beijing_ts": datetime.now(BEIJING).strftime("%Y年%m月%d日 %H:%M")}
+    pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, new_field_spec=field_spec)
+    buffer = io.BytesIO()
+    try:
+        pdf_signer.sign_pdf(writer, output=buffer, appearance_text_params=text_params)
+    except (PdfError, PyHankoSigningError, ValueError, KeyError) as exc:
+        raise SigningError([Problem(str(src), f"签名失败：{exc}")]) from exc
+    atomic_write_bytes(out, buffer.getvalue())
+    return out
+
+
+def verify_pdf_signature(path: Path, *, trust_roots: Sequence[Path] = ()) -> SignatureCheck:
+    """The signature check of the PDF at ``path`` (see :class:`SignatureCheck`).
+
+    A file without a signature gives ``signed=False``; a damaged signed file gives
+    ``intact=False`` rather than an error. ``valid`` needs ``trust_roots`` (PEM or DER CA
+    certificates): the operating system's list is never used.
+    """
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    data = _read_pdf(path)
+    roots = [_load_root(root) for root in trust_roots]
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        embedded = list(reader.embedded_signatures)
+    except (PdfError, ValueError, KeyError, TypeError) as exc:
+        if b"/ByteRange" not in data:
+            raise SigningError([Problem(str(path), f"PDF 文件已损坏，无法读取：{exc}")]) from exc
+        return SignatureCheck(signed=True, intact=False, valid=False, signer="", signed_at=None,
+                              covers_whole_file=False, signed_revision_sha256="", original_sha256="")
+    if not embedded:
+        return _UNSIGNED
+    embedded.sort(key=lambda sig: sig.signed_revision)
+    context = ValidationContext(trust_roots=roots, allow_fetching=False)
+    intact = valid = True
+    covers_whole_file = False
+    for sig in embedded:
+        try:
+            status = validate_pdf_signature(sig, signer_validation_context=context)
+        except Exception:  # any failure to validate means "not intact"
+            intact = valid = covers_whole_file = False
+            continue
+        intact = intact and bool(status.intact)
+        valid = valid and bool(status.bottom_line)
+        covers_whole_file = str(getattr(status.coverage, "name", "")) == "ENTIRE_FILE"
+    first = embedded[0]
+    return SignatureCheck(
+        signed=True, intact=intact, valid=valid and intact, signer=_signer_name(first),
+        signed_at=_self_reported_time(first), covers_whole_file=covers_whole_file and intact,
+        signed_revision_sha256=_byte_range_sha256(data, first.byte_range),
+        original_sha256=_original_sha256(data, reader, first.signed_revision),
+        signatures=len(embedded),
+    )
+
+
+# ---------------------------------------------------------------- reading inputs
+
+
+def _read_pdf(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SigningError([Problem(str(path), f"无法读取文件：{exc.strerror or exc}")]) from exc
+    if b"%PDF-" not in data[:1024]:
+        raise SigningError([Problem(str(path), "不是 PDF 文件")])
+    return data
+
+
+def _incremental_writer(data: bytes, src: Path) -> Any:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.misc import PdfError
+
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    except (PdfError, ValueError, KeyError, TypeError) as exc:
+        raise SigningError([Problem(str(src), f"PDF 文件已损坏，无法签名：{exc}")]) from exc
+    if writer.prev.encrypted:
+        raise SigningError([Problem(str(src), "PDF 文件已加密，不能签名")])
+    return writer
+
+
+def _signature_count(reader: Any) -> int:
+    try:
+        return len(reader.embedded_signatures)
+    except Exception:  # a broken signature dictionary still counts as a signature
+        return 1
+
+
+def _load_signer(pkcs12: Path, passphrase: bytes | None) -> Any:
+    """pyHanko's signer from a PKCS#12 file, with the usual mistakes told apart."""
+    from asn1crypto import pkcs12 as asn1_pkcs12  # type: ignore[import-untyped]
+    from cryptography.hazmat.primitives.serialization import pkcs12 as pyca_pkcs12
+    from pyhanko.sign import signers
+
+    where = str(pkcs12)
+    try:
+        raw = pkcs12.read_bytes()
+    except OSError as exc:
+        raise SigningError([Problem(where, f"无法读取签名证书文件：{exc.strerror or exc}")]) from exc
+    try:
+        pfx = asn1_pkcs12.Pfx.load(raw, strict=True)
+        pfx["auth_safe"]["content_type"].native  # noqa: B018 - forces the parse
+    except Exception as exc:  # asn1crypto raises many kinds on garbage
+        raise SigningError([Problem(where, "不是 PKCS#12（.p12/.pfx）签名证书文件")]) from exc
+    try:
+        key, cert, _ = pyca_pkcs12.load_key_and_certificates(raw, passphrase)
+    except ValueError as exc:
+        rule = "签名证书文件的口令错误" if passphrase else "签名证书文件需要口令，但未提供口令"
+        raise SigningError([Problem(where, rule)]) from exc
+    if key is None or cert is None:
+        raise SigningError([Problem(where, "签名证书文件中缺少私钥或证书")])
+    now = datetime.now(UTC)
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        period = f"{cert.not_valid_before_utc:%Y-%m-%d} 至 {cert.not_valid_after_utc:%Y-%m-%d}"
+        raise SigningError([Problem(where, f"签名证书不在有效期内（{period}）")])
+    try:
+        return signers.SimpleSigner.load_pkcs12_data(raw, other_certs=(), passphrase=passphrase)
+    except ValueError as exc:  # pragma: no cover - cryptography accepted the same bytes above
+        raise SigningError([Problem(where, f"无法加载签名证书：{exc}")]) from exc
+
+
+def _load_root(path: Path) -> Any:
+    from pyhanko.keys import load_cert_from_pemder
+
+    try:
+        return load_cert_from_pemder(str(path))  # type: ignore[no-untyped-call]
+    except Exception as exc:  # OSError, ValueError, asn1 errors
+        raise SigningError([Problem(str(path), "无法读取信任根证书（须为 PEM 或 DER 格式的单个证书）")]) from exc
+
+
+# ---------------------------------------------------------------- the visible box
+
+
+def _box_on_page(data: bytes, visible: VisibleBox, src: Path) -> tuple[int, tuple[int, int, int, int]]:
+    """The 0-based page index and the box in PDF points (lower-left, upper-right)."""
+    from pypdf import PdfReader
+
+    pages = PdfReader(io.BytesIO(data)).pages
+    count = len(pages)
+    index = count - 1 if visible.page == -1 else visible.page - 1
+    if not 0 <= index < count:
+        raise SigningError([Problem(str(src), f"签名框所在页 {visible.page} 不存在（共 {count} 页）")])
+    media = pages[index].mediabox
+    left, top = float(media.left) + visible.left_mm * _MM, float(media.top) - visible.top_mm * _MM
+    right, bottom = left + visible.width_mm * _MM, top - visible.height_mm * _MM
+    if visible.width_mm <= 0 or visible.height_mm <= 0 or left < float(media.left) or bottom < float(
+            media.bottom) or right > float(media.right) or top > float(media.top):
+        raise SigningError([Problem(str(src), f"签名框超出第 {index + 1} 页的范围")])
+    return index, (round(left), round(bottom), round(right), round(top))
+
+
+def _stamp_style(visible: VisibleBox) -> Any:
+    from pyhanko.pdf_utils.font.api import FontEngineFactory
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.stamp import TextStampStyle
+
+    try:
+        from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+    except ImportError as exc:
+        raise SigningError("可见签名需要安装 pyhanko[opentype]（fonttools、uharfbuzz）") from exc
+    font = cjk_font_bytes()
+    size = visible.font_size
+
+    class _Font(FontEngineFactory):
+        # GlyphAccumulatorFactory only opens a file name; the face comes out of a .ttc here.
+        def create_font_engine(self, writer: Any, obj_stream: Any = None) -> Any:
+            return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(font), font_size=size,
+                                    obj_stream=obj_stream)
+
+    return TextStampStyle(stamp_text=visible.text.replace("%(ts)s", "%(beijing_ts)s"), border_width=1,
+                          text_box_style=TextBoxStyle(font=_Font(), font_size=size))
+
+
+def find_cjk_font(family: str = CJK_FONT_FAMILY) -> tuple[Path, int]:
+    """The font file and face index fontconfig has for ``family`` (``fc-match``)."""
+    try:
+        done = subprocess.run(["fc-match", "-f", "%{family}\n%{file}\n%{index}", family],
+                              capture_output=True, text=True, check=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SigningError(f"无法查找中文字体 {family}：fc-match 不可用（apt: fontconfig）") from exc
+    names, file, index = ([*done.stdout.split("\n"), "", ""])[:3]
+    if family.lower() not in [n.strip().lower() for n in names.split(",")] or not file:
+        raise SigningError(f"未安装中文字体 {family}（apt: fonts-noto-cjk），无法生成可见签名")
+    return Path(file), int(index or 0)
+
+
+@cache
+def cjk_font_bytes(family: str = CJK_FONT_FAMILY) -> bytes:
+    """The OpenType font program of ``family``, taken out of its collection file if need be."""
+    from fontTools import ttLib  # type: ignore[import-untyped]
+
+    file, index = find_cjk_font(family)
+    try:
+        if file.suffix.lower() not in (".ttc", ".otc"):
+            return file.read_bytes()
+        face = ttLib.TTFont(str(file), fontNumber=index)
+        buffer = io.BytesIO()
+        face.save(buffer)
+        face.close()
+        return buffer.getvalue()
+    except Exception as exc:  # OSError or fontTools' own errors
+        raise SigningError(f"无法读取中文字体文件 {file}：{exc}") from exc
+
+
+# ---------------------------------------------------------------- reading a signature
+
+
+def _signer_name(sig: Any) -> str:
+    try:
+        subject = sig.signer_cert.subject.native
+    except Exception:
+        return ""
+    return str(subject.get("common_name") or subject.get("organization_name") or "")
+
+
+def _self_reported_time(sig: Any) -> datetime | None:
+    try:
+        value = sig.self_reported_timestamp
+    except Exception:
+        return None
+    return value if isinstance(value, datetime) else None
+
+
+def _byte_range_sha256(data: bytes, byte_range: Any) -> str:
+    try:
+        a, b, c, d = (int(x) for x in byte_range)
+    except (TypeError, ValueError):
+        return ""
+    digest = hashlib.sha256(data[a:a + b])
+    digest.update(data[c:c + d])
+    return digest.hexdigest()
+
+
+def _original_sha256(data: bytes, reader: Any, revision: int) -> str:
+    """SHA-256 of the revision a signature was applied to: the file before the signing update.
+
+    An incremental update is written right after the old file's last byte, so the old file is
+    everything before the lowest offset the signing revision's cross-reference section uses.
+    """
+    if revision < 1:
+        return ""  # the signature was not added incrementally: no earlier document to hash
+    try:
+        xrefs = reader.xrefs
+        section = xrefs.get_xref_data(revision)
+        offsets = [offset for _, offset in section.standard_xrefs.values()]
+        if section.hybrid is not None:
+            offsets += [offset for _, offset in section.hybrid.xref_data.standard_xrefs.values()]
+        offsets.append(xrefs.get_xref_container_info(revision).start_location)
+    except Exception:
+        return ""
+    start = min(offsets)
+    # Only a cut right after the previous revision's end-of-file marker is a whole document.
+    if not data[:start].rstrip(b"\r\n\t \x00").endswith(b"%%EOF"):
+        return ""
+    return hashlib.sha256(data[:start]).hexdigest()
+
+
+__all__ = ["BEIJING", "CJK_FONT_FAMILY", "SignatureCheck", "VisibleBox", "cjk_font_bytes", "find_cjk_font",
+           "sign_pdf", "verify_pdf_signature"]

@@ -1,0 +1,229 @@
+"""Tests for PAdES signing and signature checks, with a throwaway CA made in the test."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from pypdf import PdfWriter
+
+from certdocs.errors import SigningError
+from certdocs.sign import BEIJING, VisibleBox, sign_pdf, verify_pdf_signature
+
+BODY = "杭州邦证认证有限公司"
+PASSPHRASE = b"bangzheng-2026"
+
+
+@dataclass(frozen=True)
+class Keys:
+    ca: Path
+    p12: Path
+    other_ca: Path
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, cn)])
+
+
+def _ca(cn: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    usage = x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                          encipher_only=False, decipher_only=False)
+    cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn)).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(usage, critical=True)
+            .sign(key, hashes.SHA256()))
+    return key, cert
+
+
+def _pem(path: Path, cert: x509.Certificate) -> Path:
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    folder = tmp_path_factory.mktemp("keys")
+    ca_key, ca = _ca("测试认证根证书")
+    signer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(UTC)
+    usage = x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                          encipher_only=False, decipher_only=False)
+    cert = (x509.CertificateBuilder().subject_name(_name(BODY)).issuer_name(ca.subject)
+            .public_key(signer_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365))
+            .add_extension(usage, critical=True).sign(ca_key, hashes.SHA256()))
+    p12 = folder / "body.p12"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"body", signer_key, cert, [ca], serialization.BestAvailableEncryption(PASSPHRASE)))
+    _, other = _ca("另一个根证书")
+    return Keys(ca=_pem(folder / "ca.pem", ca), p12=p12, other_ca=_pem(folder / "other.pem", other))
+
+
+@pytest.fixture
+def unsigned(tmp_path: Path) -> Path:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595.28, height=841.89)  # A4
+    writer.add_blank_page(width=595.28, height=841.89)
+    path = tmp_path / "certificate.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    return path
+
+
+def _sign(src: Path, keys: Keys, **options: object) -> Path:
+    return sign_pdf(src, out=src.with_name("signed.pdf"), pkcs12=keys.p12, passphrase=PASSPHRASE,
+                    **options)  # type: ignore[arg-type]
+
+
+def test_a_signed_pdf_is_intact_valid_and_covers_the_whole_file(unsigned: Path, keys: Keys) -> None:
+    signed = _sign(unsigned, keys, location="杭州")
+
+    check = verify_pdf_signature(signed, trust_roots=[keys.ca])
+
+    assert (check.signed, check.intact, check.valid, check.covers_whole_file) == (True, True, True, True)
+    assert check.signer == BODY
+    assert check.signed_at is not None and abs(datetime.now(UTC) - check.signed_at) < timedelta(minutes=5)
+    assert check.signatures == 1
+
+
+def test_original_sha256_is_the_hash_of_the_unsigned_input(unsigned: Path, keys: Keys) -> None:
+    signed = _sign(unsigned, keys)
+
+    check = verify_pdf_signature(signed)
+
+    assert check.original_sha256 == hashlib.sha256(unsigned.read_bytes()).hexdigest()
+    assert check.signed_revision_sha256 not in ("", check.original_sha256)
+
+
+def test_a_signature_is_not_valid_without_a_matching_trust_root(unsigned: Path, keys: Keys) -> None:
+    signed = _sign(unsigned, keys)
+
+    assert verify_pdf_signature(signed).valid is False
+    other = verify_pdf_signature(signed, trust_roots=[keys.other_ca])
+    assert (other.intact, other.valid) == (True, False)
+
+
+def test_a_one_byte_change_after_signing_breaks_integrity(unsigned: Path, keys: Keys) -> None:
+    signed = _sign(unsigned, keys)
+    data = bytearray(signed.read_bytes())
+    # A byte of the issued document itself (the page size), inside the signed byte range.
+    at = data.index(b"841.89") + 1
+    data[at] = ord("5")
+    signed.write_bytes(bytes(data))
+
+    check = verify_pdf_signature(signed, trust_roots=[keys.ca])
+
+    assert check.signed is True
+    assert (check.intact, check.valid) == (False, False)
+
+
+def test_bytes_appended_after_signing_are_not_covered(unsigned: Path, keys: Keys) -> None:
+    signed = _sign(unsigned, keys)
+    signed.write_bytes(signed.read_bytes() + b"\n% appended later\n")
+
+    check = verify_pdf_signature(signed, trust_roots=[keys.ca])
+
+    assert check.intact is True
+    assert check.covers_whole_file is False
+
+
+def test_an_unsigned_pdf_reports_not_signed(unsigned: Path) -> None:
+    check = verify_pdf_signature(unsigned)
+
+    assert (check.signed, check.intact, check.valid, check.original_sha256) == (False, False, False, "")
+
+
+def test_it_refuses_a_wrong_passphrase(unsigned: Path, keys: Keys) -> None:
+    with pytest.raises(SigningError, match="口令错误"):
+        sign_pdf(unsigned, out=unsigned.with_name("x.pdf"), pkcs12=keys.p12, passphrase=b"wrong")
+    with pytest.raises(SigningError, match="未提供口令"):
+        sign_pdf(unsigned, out=unsigned.with_name("x.pdf"), pkcs12=keys.p12, passphrase=None)
+    assert not unsigned.with_name("x.pdf").exists()
+
+
+def test_it_refuses_a_file_that_is_not_pkcs12(unsigned: Path, tmp_path: Path) -> None:
+    fake = tmp_path / "body.p12"
+    fake.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+
+    with pytest.raises(SigningError, match="不是 PKCS#12"):
+        sign_pdf(unsigned, out=tmp_path / "x.pdf", pkcs12=fake, passphrase=PASSPHRASE)
+
+
+def test_it_refuses_to_sign_something_that_is_not_a_pdf(tmp_path: Path, keys: Keys) -> None:
+    doc = tmp_path / "certificate.pdf"
+    doc.write_bytes(b"PK\x03\x04 a docx, not a pdf")
+
+    with pytest.raises(SigningError, match="不是 PDF 文件"):
+        sign_pdf(doc, out=tmp_path / "x.pdf", pkcs12=keys.p12, passphrase=PASSPHRASE)
+    with pytest.raises(SigningError, match="不是 PDF 文件"):
+        verify_pdf_signature(doc)
+
+
+def test_it_refuses_to_sign_twice_unless_allowed(unsigned: Path, keys: Keys) -> None:
+    signed = _sign(unsigned, keys)
+
+    with pytest.raises(SigningError, match="已经签名"):
+        sign_pdf(signed, out=signed.with_name("twice.pdf"), pkcs12=keys.p12, passphrase=PASSPHRASE)
+    twice = sign_pdf(signed, out=signed.with_name("twice.pdf"), pkcs12=keys.p12, passphrase=PASSPHRASE,
+                     allow_additional=True)
+
+    check = verify_pdf_signature(twice, trust_roots=[keys.ca])
+    assert (check.signatures, check.intact, check.valid, check.covers_whole_file) == (2, True, True, True)
+    # The first signature still tells what was issued.
+    assert check.original_sha256 == hashlib.sha256(unsigned.read_bytes()).hexdigest()
+
+
+def test_it_signs_in_place_atomically(unsigned: Path, keys: Keys) -> None:
+    original = hashlib.sha256(unsigned.read_bytes()).hexdigest()
+
+    sign_pdf(unsigned, out=unsigned, pkcs12=keys.p12, passphrase=PASSPHRASE)
+
+    assert verify_pdf_signature(unsigned).original_sha256 == original
+    assert [p.name for p in unsigned.parent.iterdir()] == [unsigned.name]
+
+
+def test_a_box_outside_the_page_is_refused(unsigned: Path, keys: Keys) -> None:
+    with pytest.raises(SigningError, match="超出"):
+        _sign(unsigned, keys, visible=VisibleBox(left_mm=150, top_mm=250, width_mm=80, height_mm=30))
+    with pytest.raises(SigningError, match="不存在"):
+        _sign(unsigned, keys, visible=VisibleBox(left_mm=10, top_mm=10, width_mm=80, height_mm=30, page=3))
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("fc-match") is None,
+                    reason="needs poppler-utils and fontconfig")
+def test_a_visible_box_prints_chinese_in_an_embedded_font(unsigned: Path, keys: Keys, tmp_path: Path) -> None:
+    box = VisibleBox(left_mm=110, top_mm=240, width_mm=80, height_mm=25, text=f"{BODY}\n签发：%(ts)s", font_size=11)
+    signed = _sign(unsigned, keys, visible=box)
+    now = datetime.now(BEIJING)
+
+    fonts = subprocess.run(["pdffonts", str(signed)], capture_output=True, text=True, check=True).stdout
+    row = next(line for line in fonts.splitlines() if "NotoSansCJK" in line)
+    assert row.split()[-5:-3] == ["yes", "yes"]  # embedded, subset
+    text = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(signed), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    printed = re.search(r"签发：(\d{4})年(\d{2})月(\d{2})日 (\d{2}):(\d{2})", text)
+    assert BODY in text and printed is not None
+    year, month, day, hour, minute = (int(g) for g in printed.groups())
+    shown = datetime(year, month, day, hour, minute, tzinfo=BEIJING)
+    assert abs(now - shown) < timedelta(minutes=2)  # Beijing time, whatever the machine's zone
+    assert verify_pdf_signature(signed, trust_roots=[keys.ca]).valid is True
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "2", "-l", "2", str(signed), str(tmp_path / "page")],
+                   check=True)
+    assert list(tmp_path.glob("page*.png"))
