@@ -135,12 +135,9 @@ def _finish(document: pikepdf.Pdf, metadata: PdfMetadata, *, producer: str, pdfa
     xmp.Type, xmp.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
     document.Root.Metadata = document.make_indirect(xmp)
     # qpdf writes objects in one traversal order whatever the input's numbering, and
-    # deterministic_id makes the /ID a digest of the content. A dictionary keeps the key
-    # order it was read with, so the file is read back and written once more: the second
-    # writing is a fixed point, and normalizing a normalized file changes nothing.
-    once = _save(document)
-    with pikepdf.open(io.BytesIO(once)) as again:
-        return _save(again)
+    # deterministic_id makes the /ID a digest of the content. Dictionaries keep the key order
+    # they were read with, which LibreOffice always writes the same way.
+    return _save(document)
 
 
 def _save(document: pikepdf.Pdf) -> bytes:

@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
 
 from certdocs import __version__
 from certdocs.audit import AuditResult, load_audit
@@ -48,7 +46,6 @@ ISSUED_KINDS = ("audit_plan", "scoresheet", "report", "certificate")
 REFUSED_KINDS = ("audit_plan", "scoresheet", "report")
 PACK_ORDER = ("certificate", "report", "scoresheet")
 SINGLE_DECISION = "单项认证决定"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -190,9 +187,8 @@ class Issuer:
         """Render, convert and finish every job, overlapping the three.
 
         Jobs go in groups of about :attr:`group_documents` documents: while LibreOffice
-        converts one group (its own parallel workers), the next is rendered, and the PDFs of
-        converted groups are made reproducible and merged in worker processes. The register
-        is written here, in order, only once a job's files are all in place.
+        converts one group (with its own parallel workers), the next is rendered, then the
+        PDFs of converted groups are made reproducible, merged, moved into place and recorded.
         """
         outcomes: dict[int, Outcome] = {}
         if not jobs:
@@ -204,8 +200,7 @@ class Issuer:
             groups[-1].append((n, job))
         total = len(jobs)
         with staging_dir(self.workspace.output) as staging, \
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="certdocs-convert") as converting, \
-                _pdf_pool(total) as pdf_pool:
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="certdocs-convert") as converting:
             conversions = []
             rendered = 0
             for group in groups:
@@ -215,20 +210,18 @@ class Issuer:
                     rendered += 1
                 conversions.append(converting.submit(self._convert, [job for _, job in group]))
             self._progress("转换 PDF（LibreOffice）", 0, total)
-            finishing: dict[int, Future[None]] = {}
+            # While LibreOffice converts the later groups (in its own processes), the PDFs of
+            # each converted group are finished here; the register is written in order.
             for group, conversion in zip(groups, conversions, strict=True):
                 conversion.result()
                 for n, job in group:
+                    self._progress("合并发证资料包并登记", len(outcomes), total)
                     if not job.errors:
-                        finishing[n] = pdf_pool.submit(_finish_pdfs, *self._pdf_work(job))
-            for done, (n, job) in enumerate(jobs.items()):
-                self._progress("合并发证资料包并登记", done, total)
-                if n in finishing:
-                    try:
-                        finishing[n].result()
-                    except CertdocsError as exc:
-                        job.errors += [str(p) for p in exc.problems]
-                outcomes[n] = self._finish(job)
+                        try:
+                            _finish_pdfs(*self._pdf_work(job))
+                        except CertdocsError as exc:
+                            job.errors += [str(p) for p in exc.problems]
+                    outcomes[n] = self._finish(job)
             self._progress("完成", total, total)
         return outcomes
 
@@ -437,32 +430,11 @@ def _pack_path(job: _Job) -> Path | None:
 
 def _finish_pdfs(normalize: list[tuple[Path, PdfMetadata]],
                  pack: tuple[Path, list[tuple[str, Path]], PdfMetadata] | None) -> None:
-    """Normalize a job's PDFs and merge its issue pack (runs in a worker process)."""
+    """Normalize a job's PDFs and merge its issue pack."""
     for path, metadata in normalize:
         normalize_pdf(path, metadata=metadata)
     if pack is not None:
         merge_issue_pack(pack[1], out=pack[0], metadata=pack[2])
-
-
-class _InProcess(Executor):
-    """An executor that runs each task at once, here: for runs too small to pay for processes."""
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        future: Future[T] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to whoever asks for the result, as a pool would
-            future.set_exception(exc)
-        return future
-
-
-def _pdf_pool(jobs: int) -> Executor:
-    """Worker processes for PDF finishing when there is enough work for them, else in-process."""
-    workers = min(os.cpu_count() or 1, jobs)
-    if workers < 2:
-        return _InProcess()
-    # forkserver: the converter's threads are running, and forking a threaded process is unsafe.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
 def _refusal(score: Score) -> str:

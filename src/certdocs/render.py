@@ -107,6 +107,10 @@ def _environment() -> _Environment:
 class _Template(DocxTemplate):  # type: ignore[misc]
     """docxtpl's template, remembering which part and source a Jinja error came from."""
 
+    def patch_xml(self, src_xml: str) -> str:
+        # Pure regex work on the template's own XML, the same for every render of it.
+        return _patched(src_xml, super().patch_xml)
+
     def render_xml_part(self, src_xml: str, part: Any, context: Any, jinja_env: Any = None) -> str:
         try:
             return str(super().render_xml_part(src_xml, part, context, jinja_env))
@@ -116,6 +120,18 @@ class _Template(DocxTemplate):  # type: ignore[misc]
             # docxtpl puts every paragraph on its own line before compiling (same substitution).
             numbered = re.sub(r"<w:p([ >])", r"\n<w:p\1", src_xml)
             raise _PartFailure(exc, part=where, source=numbered) from exc
+
+
+_PATCHED: dict[str, str] = {}
+
+
+def _patched(src_xml: str, patch: Any) -> str:
+    found = _PATCHED.get(src_xml)
+    if found is None:
+        if len(_PATCHED) >= 64:
+            _PATCHED.clear()
+        found = _PATCHED[src_xml] = str(patch(src_xml))
+    return found
 
 
 def render_docx(
