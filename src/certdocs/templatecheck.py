@@ -379,11 +379,9 @@ class _PartChecker:
     def run(self) -> None:
         if not self.part.lines:
             return
-        tags, bad = self._scan(), set()
-        for tag in tags:
-            if not self._syntax_ok(tag):
-                bad.add(tag)
-        bad |= self._pairs([t for t in tags if t.keyword not in ("", "#") and t not in bad])
+        tags = self._scan()
+        invalid = [tag for tag in tags if not self._syntax_ok(tag)]
+        stray, unclosed = self._pairs([t for t in tags if t.keyword not in ("", "#")])
         for index, line in enumerate(self.part.lines):
             if "\x00" in line.text:
                 kept, dropped = line.text.split("\x00", 1)
@@ -396,10 +394,14 @@ class _PartChecker:
                 self.problem(index, "这段的模板标签被 Word 拆开，且各部分分属不同的结构（超链接、修订、域或内容控件），"
                                     "docxtpl 无法正确合并，会破坏文档；"
                                     "请关闭修订，删除该标签后一次性重新输入（不要带格式粘贴）")
-        clean = list(self.source)
-        for tag in bad:
-            for i in range(tag.start, tag.end):
-                clean[i] = clean[i] if clean[i] == "\n" else " "
+        # The rest is checked on a repaired source: broken tags neutralised (a broken loop still
+        # binds its variable), stray end tags dropped, missing end tags added at the end.
+        replace = {tag: _neutral(tag) for tag in invalid} | dict.fromkeys(stray, "")
+        clean, at = [], 0
+        for tag in sorted(replace, key=lambda t: t.start):
+            clean += [self.source[at:tag.start], replace[tag], "\n" * tag.text.count("\n")]
+            at = tag.end
+        clean += [self.source[at:], *("{% " + _OPENERS[t.keyword] + " %}" for t in reversed(unclosed))]
         try:
             tree = self.env.parse("".join(clean))
         except jinja2.TemplateSyntaxError as exc:
@@ -457,8 +459,11 @@ class _PartChecker:
             return False
         return True
 
-    def _pairs(self, tags: list[_Tag]) -> set[_Tag]:
-        """Block tags that do not pair up, or whose partner is in another row, table or paragraph."""
+    def _pairs(self, tags: list[_Tag]) -> tuple[set[_Tag], list[_Tag]]:
+        """Reports block tags that do not pair up or whose partner is in another row, table or paragraph.
+
+        Returns the stray middle/end tags and the openers left unclosed.
+        """
         bad: set[_Tag] = set()
         stack: list[_Tag] = []
 
@@ -484,7 +489,6 @@ class _PartChecker:
                     self.problem(tag.line, f"「{show(tag)}」没有对应的开头标签{latest}", tag.text)
                     continue
                 if container(tag) != container(opener):
-                    bad |= {tag, opener}
                     kind = container(opener)[0]
                     self.problem(opener.line, f"「{show(opener)}」与「{show(tag)}」（{self.where(tag.line)}）不在"
                                  f"{_CONTAINERS[kind]}中，生成的文档结构会被破坏" + (
@@ -493,10 +497,9 @@ class _PartChecker:
                 if word.startswith("end"):
                     stack.pop()
         for tag in stack:
-            bad.add(tag)
             end = "{%" + self.part.lines[tag.line].prefix + " " + _OPENERS[tag.keyword] + " %}"
             self.problem(tag.line, f"「{show(tag)}」没有对应的结束标签 {end.replace('{% ', '{%')}", tag.text)
-        return bad
+        return bad, stack
 
     def _docxtpl_cross_check(self) -> None:
         """The real docxtpl rewrite must parse too (guards this model of it)."""
@@ -512,6 +515,19 @@ class _PartChecker:
                                 f"模板语法错误：{_explain(exc.message or str(exc), '')}"))
 
 
+def _neutral(tag: _Tag) -> str:
+    """A tag that parses and keeps the block structure of a broken one."""
+    word = tag.keyword
+    if word == "for":
+        target = re.match(r"\{%[-+]?\s*for\s+([A-Za-z_][\w\s,]*?)\s+in\b", tag.text)
+        return "{% for " + (target.group(1) if target else "_") + " in () %}"
+    neutral = {"if": "if 1", "elif": "elif 1", "with": "with", "filter": "filter string", "macro": "macro _m()",
+               "call": "call _m()", "block": f"block _b{tag.start}", "autoescape": "autoescape true", "set": "set _s"}
+    if word in neutral and not (word == "set" and "=" in tag.text):
+        return "{% " + neutral[word] + " %}"
+    return ""
+
+
 def _explain(message: str, tag: str, raw: str = "") -> str:
     """A Jinja syntax message as advice for office staff (the original message in brackets)."""
     odd = _FULLWIDTH.search(tag)
@@ -520,6 +536,8 @@ def _explain(message: str, tag: str, raw: str = "") -> str:
                 "或字符串本身要打印中文引号，标签就出错了。请在标签里改用英文直引号 \" '，中文引号写在标签外")
     elif odd:
         hint = f"标签中有中文全角符号「{odd.group(0)}」，请改为英文半角符号"
+    elif re.search(r"[{}%]\s+[{}]|\{\s+%", tag):
+        hint = "标签的两个括号之间有空格，应连写为 {{ 、}}、{% 、%}"
     elif m := re.search(r"unknown tag '(tr|tc|p|r)'", message):
         hint = f"{{%{m.group(1)} …%}} 只能写在表格行、单元格或段落中，且标签内不能含有 % 或 }}"
     elif "unknown tag" in message:
@@ -683,8 +701,26 @@ def _fonts_conf() -> Path | None:
 
 
 @cache
-def _has_chinese(name: str) -> bool | None:
-    """Whether fontconfig (with certdocs' aliases) gives ``name`` a face covering Simplified Chinese."""
+def _aliases() -> frozenset[str]:
+    """Family names certdocs' fonts.conf maps to installed Chinese faces (lower case)."""
+    conf = _fonts_conf()
+    if conf is None:
+        return frozenset()
+    try:
+        root = etree.parse(str(conf)).getroot()
+    except (OSError, etree.XMLSyntaxError):
+        return frozenset()
+    return frozenset((f.text or "").strip().lower() for f in root.iterfind("alias/family"))
+
+
+@cache
+def _font_found(name: str) -> bool | None:
+    """Whether fontconfig has ``name`` installed, or certdocs aliases it to a face with Chinese glyphs.
+
+    Anything else is a fallback, whatever face the fallback happens to be (with certdocs'
+    configuration every unknown name lands on Noto Sans CJK SC, so the face alone says nothing).
+    ``None`` when fontconfig is not installed.
+    """
     env = dict(os.environ)
     conf = _fonts_conf()
     if conf is not None:
@@ -695,7 +731,9 @@ def _has_chinese(name: str) -> bool | None:
     except (OSError, subprocess.SubprocessError):
         return None
     family, _, langs = done.stdout.partition("\n")
-    return "zh-cn" in langs.split("|") and not family.startswith("DejaVu")
+    if name.lower() in (f.strip().lower() for f in family.split(",")):
+        return True
+    return name.lower() in _aliases() and "zh-cn" in langs.split("|")
 
 
 def _check_fonts(file: str, parts: list[_Part], xml: dict[str, Any], report: Callable[[Problem], None]) -> None:
@@ -715,7 +753,7 @@ def _check_fonts(file: str, parts: list[_Part], xml: dict[str, Any], report: Cal
                 used[name] = (f"样式「{style.find(_w('name')).get(_w('val'))}」" if style is not None
                               and style.find(_w("name")) is not None else where_of.get(p, "默认字体"))
     for name, where in used.items():
-        found = _has_chinese(name)
+        found = _font_found(name)
         if found is None:
             report(Problem(file, "无法检查字体：服务器未安装 fontconfig（fc-match）"))
             return

@@ -1,0 +1,306 @@
+"""Tests for the template checker, on deliberately broken templates built with python-docx."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Mm
+from PIL import Image
+
+from certdocs.errors import Problem
+from certdocs.render import render_docx_bytes
+from certdocs.templatecheck import check_template, check_templates, known_context
+
+ROOT = Path(__file__).resolve().parent.parent
+Build = Callable[[Any], None]
+
+
+def _template(tmp_path: Path, build: Build, name: str = "t.docx") -> Path:
+    doc = Document()
+    build(doc)
+    path = tmp_path / name
+    doc.save(str(path))
+    return path
+
+
+def _check(tmp_path: Path, build: Build) -> list[Problem]:
+    return check_template(_template(tmp_path, build))
+
+
+def _table(doc: Any, rows: list[list[str]]) -> Any:
+    table = doc.add_table(rows=len(rows), cols=len(rows[0]))
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            table.cell(r, c).text = text
+    return table
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _clean(doc: Any) -> None:
+    doc.sections[0].header.paragraphs[0].text = "{{ body.name }} {{ certificate.number }}"
+    doc.add_paragraph("{{ org.name }}（{{ org.uscc }}）{% if result.stars %}{{ result.stars }}{% endif %}")
+    doc.add_paragraph("{%p for x in audit.objectives %}")
+    doc.add_paragraph("{{ loop.index }}．{{ x }}")
+    doc.add_paragraph("{%p endfor %}")
+    _table(doc, [["序号", "条款"], ["{%tr for i in items %}", ""], ["{{ i.no }}", "{{ i.requirement }}"],
+                 ["{%tr endfor %}", ""]])
+    doc.add_paragraph('{{ certificate.qr }} {{ org.contact_name or "________" }} {{ items|length }}')
+    run = doc.add_paragraph().add_run("{{ body.signatory_name }}")
+    run.font.name = "宋体"
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "黑体")
+
+
+def test_a_clean_template_has_no_problems(tmp_path: Path) -> None:
+    assert _check(tmp_path, _clean) == []
+
+
+@pytest.mark.skipif(not (ROOT / "templates").is_dir(), reason="no bundled templates")
+def test_every_bundled_template_has_no_problems() -> None:
+    assert check_templates(ROOT / "templates") == []
+
+
+def test_it_reports_a_syntax_error_with_its_paragraph(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph("标题")
+        doc.add_paragraph("组织名称：{{ org.name + }}")
+
+    [problem] = _check(tmp_path, build)
+
+    assert problem.where.startswith("t.docx 第2段「组织名称：{{ org.name + }}」")
+    assert "模板语法错误" in problem.rule
+
+
+def test_it_explains_full_width_symbols_and_spaced_braces(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph("{{ org.name。upper() }}")
+        doc.add_paragraph("{{ org.name } } 与 { { org.uscc }}")
+
+    problems = _check(tmp_path, build)
+
+    assert [p.where.split("「")[0] for p in problems] == ["t.docx 第1段", "t.docx 第2段"]
+    assert "全角符号「。」" in problems[0].rule and "括号之间有空格" in problems[1].rule
+
+
+def test_a_tag_split_over_differently_formatted_runs_is_repaired_by_docxtpl(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        p = doc.add_paragraph()
+        p.add_run("名称：{{ org.")
+        p.add_run("na").bold = True
+        p.add_run("me }}").font.name = "黑体"
+
+    path = _template(tmp_path, build)
+
+    assert check_template(path) == []
+    assert "杭州某电器".encode() in zipfile.ZipFile(io.BytesIO(
+        render_docx_bytes(path, {"org": {"name": "杭州某电器"}}))).read("word/document.xml")
+
+
+def test_it_reports_a_tag_split_across_a_hyperlink_that_docxtpl_cannot_repair(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph("第一段")
+        p = doc.add_paragraph()
+        link = f'<w:hyperlink {nsdecls("w")} w:anchor="a"><w:r><w:t>{{{{ org.</w:t></w:r></w:hyperlink>'
+        p._p.append(parse_xml(link))
+        p.add_run("name }} 之后的文字")
+
+    [problem] = _check(tmp_path, build)
+
+    assert problem.where.startswith("t.docx 第2段")
+    assert "被 Word 拆开" in problem.rule
+
+
+def test_it_reports_a_tag_split_across_a_tracked_insertion_in_the_header(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        p = doc.sections[0].header.paragraphs[0]
+        p.add_run("{{ org.")
+        p._p.append(parse_xml(f'<w:ins {nsdecls("w")} w:id="1" w:author="a" w:date="2026-01-01T00:00:00Z">'
+                              "<w:r><w:t>name }}</w:t></w:r></w:ins>"))
+
+    [problem] = _check(tmp_path, build)
+
+    assert problem.where.startswith("t.docx 页眉 第1段")
+
+
+def test_curly_quotes_in_pairs_are_fine_but_mismatched_ones_are_reported(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph("{{ org.legal_representative or “——” }}")  # docxtpl straightens these
+        doc.add_paragraph("{{ org.contact_name or ‘——” }}")
+
+    [problem] = _check(tmp_path, build)
+
+    assert problem.where.startswith("t.docx 第2段")
+    assert "弯引号" in problem.rule
+
+
+def test_it_reports_a_tr_loop_without_its_end(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        _table(doc, [["序号"], ["{%tr for m in audit.team %}"], ["{{ m.name }}"]])
+
+    [problem] = _check(tmp_path, build)
+
+    assert problem.where.startswith("t.docx 表格1 第2行第1列")
+    assert "没有对应的结束标签 {%tr endfor %}" in problem.rule
+
+
+def test_it_reports_a_tr_loop_closed_in_another_table(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        _table(doc, [["{%tr for m in audit.team %}"], ["{{ m.name }}"]])
+        doc.add_paragraph("两表之间")
+        _table(doc, [["{%tr endfor %}"]])
+
+    [problem] = _check(tmp_path, build)
+
+    assert problem.where.startswith("t.docx 表格1 第1行第1列")
+    assert "不在同一个表格中" in problem.rule and "表格2 第1行第1列" in problem.rule
+
+
+def test_it_reports_a_p_block_opened_in_a_cell_and_closed_outside(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        _table(doc, [["{%p if org.contact_name %}", "联系人"]])
+        doc.add_paragraph("{{ org.contact_name }}")
+        doc.add_paragraph("{%p endif %}")
+
+    [problem] = _check(tmp_path, build)
+
+    assert problem.where.startswith("t.docx 表格1 第1行第1列")
+    assert "第2段" in problem.rule and "不在同一位置" in problem.rule
+
+
+def test_it_reports_an_inline_if_closed_in_another_paragraph(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph("{% if org.contact_name %}联系人：")
+        doc.add_paragraph("{{ org.contact_name }}{% endif %}")
+
+    [problem] = _check(tmp_path, build)
+
+    assert problem.where.startswith("t.docx 第1段") and "{%p if %}" in problem.rule
+
+
+def test_it_reports_unknown_variables_with_suggestions(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph("{{ org.nmae }}")
+        doc.add_paragraph("{% for x in items %}{{ x.requirment }}{% endfor %}")
+        doc.add_paragraph("{{ orgs.name }} {{ audit.team.name }}")
+        doc.add_paragraph("{% if org.fax is defined %}{{ org.fax|default('') }}{% endif %}")
+
+    problems = _check(tmp_path, build)
+
+    assert [p.where.split("「")[0] for p in problems] == ["t.docx 第1段", "t.docx 第2段", "t.docx 第3段",
+                                                          "t.docx 第3段"]
+    assert "未定义的变量 org.nmae（是否应为 org.name？可用：org." in problems[0].rule
+    assert "x.requirment（x 是 items 中的一项；是否应为 x.requirement？" in problems[1].rule
+    assert "未定义的变量 orgs" in problems[2].rule
+    assert "audit.team 是列表" in problems[3].rule
+
+
+def test_it_reports_text_that_a_p_tag_would_delete(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph("{%p if org.contact_name %}联系人：{{ org.contact_name }}")
+        doc.add_paragraph("{%p endif %}")
+
+    [problem] = _check(tmp_path, build)
+
+    assert problem.where.startswith("t.docx 第1段") and "会被删除" in problem.rule
+
+
+def _drop_from_zip(path: Path, prefix: str) -> None:
+    with zipfile.ZipFile(path) as src:
+        entries = [(info, src.read(info)) for info in src.infolist() if not info.filename.startswith(prefix)]
+    with zipfile.ZipFile(path, "w") as dst:
+        for info, data in entries:
+            dst.writestr(info, data)
+
+
+def test_it_reports_an_image_whose_part_is_missing(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph("标题")
+        doc.add_paragraph().add_run().add_picture(io.BytesIO(_png()), width=Mm(20))
+
+    path = _template(tmp_path, build)
+    _drop_from_zip(path, "word/media/")
+
+    problems = check_template(path)
+
+    assert any("缺少 word/media/image1.png" in p.rule for p in problems)
+
+
+def test_it_reports_an_image_linked_to_an_outside_file(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph("标题")
+        doc.add_paragraph().add_run().add_picture(io.BytesIO(_png()), width=Mm(20))
+
+    path = _template(tmp_path, build)
+    with zipfile.ZipFile(path) as src:
+        entries = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w") as dst:
+        for info, data in entries:
+            if info.filename == "word/_rels/document.xml.rels":
+                data = data.replace(b'Target="media/image1.png"', b'Target="file:///C:/logo.png" TargetMode="External"')
+            dst.writestr(info, data)
+
+    [problem] = check_template(path)
+
+    assert problem.where == "t.docx 第2段" and "外部文件 file:///C:/logo.png" in problem.rule
+
+
+def test_it_reports_a_chinese_font_the_server_does_not_have(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph("正文")
+        run = doc.add_paragraph().add_run("认证证书")
+        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "方正超粗黑简体")
+
+    [problem] = _check(tmp_path, build)
+
+    assert problem.where == "t.docx 字体「方正超粗黑简体」（用于第2段）"
+    assert "没有安装" in problem.rule
+
+
+def test_it_reports_every_problem_of_one_file_at_once(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.sections[0].footer.paragraphs[0].text = "第 {{ page }} 页"
+        doc.add_paragraph("{{ org.name + }}")
+        doc.add_paragraph("{{ org.nmae }}")
+        doc.add_paragraph("{{ org.uscc or ‘—” }}")
+        _table(doc, [["{%tr for m in audit.team %}"], ["{{ m.name }}"]])
+        doc.add_paragraph().add_run("证书").font.name = "方正超粗黑简体"
+
+    problems = _check(tmp_path, build)
+
+    wheres = [p.where.split("「")[0] for p in problems]
+    assert wheres == ["t.docx 第1段", "t.docx 第3段", "t.docx 表格1 第1行第1列", "t.docx 第2段", "t.docx 页脚 第1段",
+                      "t.docx 字体"]
+    keys = ["语法错误", "弯引号", "{%tr endfor %}", "org.nmae", "未定义的变量 page", "方正超粗黑简体"]
+    assert all(key in p.where + p.rule for key, p in zip(keys, problems, strict=True))
+
+
+def test_check_templates_reports_missing_and_unreadable_files(tmp_path: Path) -> None:
+    (tmp_path / "report.docx").write_bytes(b"not a zip")
+    _template(tmp_path, _clean, "certificate.docx")
+    (tmp_path / "~$certificate.docx").write_bytes(b"Word lock file")
+
+    assert [p.where for p in check_templates(tmp_path)] == ["report.docx"]
+    assert [p.rule for p in check_templates(tmp_path, names=["certificate.docx", "plan.docx"])] == ["模板文件不存在"]
+    assert check_templates(tmp_path / "nowhere")[0].rule == "模板文件夹不存在"
+
+
+def test_known_context_is_the_real_context_key_tree() -> None:
+    tree = known_context()
+
+    assert {"name", "uscc", "legal_representative"} <= set(tree["org"])
+    assert {"requirement", "earned", "excluded"} <= set(tree["items"][0])
+    assert tree["items"][0]["excluded"] == "bool"
+    assert set(tree["categories"][0]["items"][0]) == set(tree["items"][0])
+    assert "qr" in tree["certificate"] and "clause" in tree["deductions"][0]
