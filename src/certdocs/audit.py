@@ -334,7 +334,7 @@ def _audit(c: _Checker, data: Mapping[str, Any]) -> AuditInfo:
             continue
         c.unknown(row, {"date", "start", "end", "activity", "auditors", "area"}, where)
         day = c.day(row, "date", f"{where}.date")
-        if day and start and end and not start <= day <= end:
+        if day and start and end and start <= end and not start <= day <= end:  # a bad range is reported once
             c.bad(f"{where}.date", f"日程日期 {day} 不在审核日期 {start} 至 {end} 之内")
         times = [c.text(row, k, f"{where}.{k}") for k in ("start", "end")]
         for k, t in zip(("start", "end"), times, strict=True):

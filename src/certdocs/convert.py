@@ -300,6 +300,12 @@ class FakeConverter:
     def __init__(self) -> None:
         self.calls: list[tuple[Path, ...]] = []
 
+    def __enter__(self) -> FakeConverter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
     def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
         """Write ``outdir / (stem + ".pdf")`` for each source; same errors as the real one."""
         sources = list(dict.fromkeys(Path(s) for s in sources))

@@ -1,0 +1,112 @@
+"""The main job from the command line: certificate, batch, sign, archive — real LibreOffice where it counts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from certdocs import cli
+from certdocs.convert import FakeConverter
+from tests.test_sign import PASSPHRASE, keys  # noqa: F401  (the throwaway CA and PKCS#12 fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
+HAS_SOFFICE = shutil.which("soffice") is not None
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli.main, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def test_an_invalid_audit_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    doc = json.loads((ROOT / "fixtures" / "fw01-2021" / "pass.json").read_text(encoding="utf-8"))
+    doc["items"]["a1"] = {"score": 9}
+    doc["audit"]["end_date"] = "2025-01-01"
+    bad.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    code, text = run("certificate", str(bad), "--output", str(tmp_path / "out"))
+    assert code == 2 and "共 2 处问题" in text and 'items["a1"].score' in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failing_audit_is_refused_with_its_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "LibreOfficeConverter", FakeConverter)
+    code, text = run("certificate", str(ROOT / "fixtures" / "xbht-s04-2025" / "fail.json"),
+                     "--output", str(tmp_path / "out"))
+    assert code == 1 and "不予发证" in text and "report.pdf" in text and "certificate.pdf" not in text
+
+
+def test_batch_json_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "LibreOfficeConverter", FakeConverter)
+    code, text = run("batch", str(ROOT / "fixtures" / "decisions" / "2026-47.json"), "--format", "json",
+                     "--output", str(tmp_path / "out"))
+    assert code == 0, text
+    summary = json.loads(text)
+    assert len(summary["issued"]) == 6 and len(summary["skipped"]) == 2 and summary["failed"] == []
+    assert summary["issued"][0]["certificate_no"] == "XBHT-SH-2026-0001"
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed")
+def test_issue_sign_archive_and_verify(tmp_path: Path, keys: object) -> None:  # noqa: F811
+    out = tmp_path / "out"
+    code, text = run("certificate", str(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"),
+                     "--issue-date", "2026-11-22", "--output", str(out))
+    assert code == 0, text
+    assert "已发证：证书编号 XBHT-SH-2026-0001，四星级" in text
+    certificate = out / "XBHT-SH-2026-0001" / "certificate.pdf"
+    assert str(certificate) in text
+
+    # Issuing the same audit again keeps its number and rewrites nothing.
+    before = certificate.stat().st_mtime_ns
+    code, text = run("certificate", str(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"),
+                     "--issue-date", "2026-11-22", "--output", str(out))
+    assert code == 0 and "输入未变" in text and certificate.stat().st_mtime_ns == before
+
+    signed = tmp_path / "certificate-signed.pdf"
+    env = {"CERTDOCS_P12_PASSPHRASE": PASSPHRASE.decode()}
+    code, text = run("sign", str(certificate), "--pkcs12", str(keys.p12), "--out", str(signed),  # type: ignore[attr-defined]
+                     "--visible", env=env)
+    assert code == 0, text
+    ca = str(keys.ca)  # type: ignore[attr-defined]
+    code, text = run("archive", str(signed), "--trust-root", ca, "--output", str(out))
+    assert code == 0, text
+    assert "已归档" in text and "XBHT-SH-2026-0001" in text
+    code, text = run("archive", str(signed), "--trust-root", ca, "--output", str(out))
+    assert code == 0 and "已归档，未重复写入" in text
+    code, text = run("archive", "verify", "--trust-root", ca, "--output", str(out))
+    assert code == 0, text
+
+    # A second, different file for the same document needs --supersede.
+    other = tmp_path / "again-signed.pdf"
+    run("sign", str(certificate), "--pkcs12", str(keys.p12), "--out", str(other), env=env)  # type: ignore[attr-defined]
+    code, text = run("archive", str(other), "--trust-root", ca, "--output", str(out))
+    assert code == 1 and "--supersede" in text
+
+    # One byte changed in the archived copy: verification fails.
+    bag_pdf = next((out / "archive").rglob("data/certificate.pdf"))
+    os.chmod(bag_pdf, stat.S_IWUSR | stat.S_IRUSR)
+    data = bytearray(bag_pdf.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    bag_pdf.write_bytes(bytes(data))
+    code, text = run("archive", "verify", "--trust-root", ca, "--output", str(out))
+    assert code == 1 and "归档失败" in text
+
+
+def test_the_register_is_written_with_the_issue_date_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "LibreOfficeConverter", FakeConverter)
+    code, _ = run("certificate", str(ROOT / "fixtures" / "fw01-2021" / "pass.json"), "--issue-date", "2026-12-01",
+                  "--output", str(tmp_path / "out"))
+    assert code == 0
+    from certdocs.register import Register
+
+    with Register.open(tmp_path / "out" / "register.sqlite3") as register:
+        record = register.get("ZD-FW-2026-0001", today=date(2026, 12, 1))
+    assert (record.issue_date, record.valid_until) == (date(2026, 12, 1), date(2029, 11, 30))

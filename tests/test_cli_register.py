@@ -1,0 +1,82 @@
+"""The register and surveillance commands, driven as office staff would."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from certdocs import cli
+from certdocs.convert import FakeConverter
+from certdocs.pipeline import IssueRequest, Issuer, Workspace
+from certdocs.register import Register
+
+ROOT = Path(__file__).resolve().parent.parent
+ISSUED = date(2026, 11, 22)
+
+
+@pytest.fixture
+def output(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    ws = Workspace(output=out, register=out / "register.sqlite3", templates=ROOT / "templates")
+    audits = [ROOT / "fixtures" / s / "pass.json" for s in ("xbht-s04-2025", "fw01-2021", "bz-ts1008-2025")]
+    with Register.open(ws.register) as register:
+        outcomes = Issuer(ws, converter=FakeConverter(), register=register, today=ISSUED).issue(
+            [IssueRequest(a, "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED) for a in audits])
+    assert [o.status for o in outcomes] == ["issued"] * 3
+    return out
+
+
+def invoke(output: Path, *args: str, today: date = ISSUED) -> tuple[int, str]:
+    runner = CliRunner()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cli, "_today", lambda: today)
+        result = runner.invoke(cli.main, [*args, "--output", str(output)])
+    return result.exit_code, result.output
+
+
+def test_list_and_show(output: Path) -> None:
+    code, text = invoke(output, "register", "list")
+    assert code == 0 and "XBHT-SH-2026-0001" in text and "共 3 张证书" in text
+    code, text = invoke(output, "register", "show", "ZD-FW-2026-0001")
+    assert code == 0 and "有效期至" in text and "2029年11月21日" in text and "certificate.pdf" in text
+
+
+def test_valid_transitions_and_a_refused_one(output: Path) -> None:
+    code, text = invoke(output, "register", "suspend", "BZ-SC-2026-0001", "--reason", "监督审核逾期",
+                        "--by", "李文")
+    assert code == 0 and "暂停" in text
+    code, text = invoke(output, "register", "restore", "BZ-SC-2026-0001", "--reason", "监督审核通过", "--by", "李文")
+    assert code == 0 and "有效" in text
+    code, _ = invoke(output, "register", "withdraw", "BZ-SC-2026-0001", "--reason", "重大事故", "--by", "李文")
+    assert code == 0
+    code, text = invoke(output, "register", "restore", "BZ-SC-2026-0001", "--reason", "误操作", "--by", "李文")
+    assert code == 1 and "撤销" in text
+
+
+def test_an_expired_certificate_shows_as_expired(output: Path) -> None:
+    code, text = invoke(output, "register", "list", "--status", "过期失效", today=date(2029, 11, 22))
+    assert code == 0 and "共 3 张证书" in text
+
+
+def test_surveillance_due_lists_by_due_date_and_marks_overdue(output: Path) -> None:
+    code, text = invoke(output, "surveillance", "due", today=date(2027, 11, 1))
+    assert code == 0
+    lines = [line for line in text.splitlines() if "-2026-" in line]
+    assert [line.split()[0] for line in lines] == ["ZD-FW-2026-0001", "BZ-SC-2026-0001", "XBHT-SH-2026-0001"]
+    assert "逾期" in lines[0]  # fw01: 9–12 months after the audit ended on the 2026 audit's last day
+    code, text = invoke(output, "surveillance", "due", "--within", "10", today=date(2027, 6, 1))
+    assert code == 0 and "共 0 项" in text
+
+
+def test_surveillance_notices_are_written_and_recorded(output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "LibreOfficeConverter", FakeConverter)
+    code, text = invoke(output, "surveillance", "notices", "--within", "400")
+    assert code == 0, text
+    assert "共出具 3 份监督审核通知书" in text
+    assert (output / "XBHT-SH-2026-0001" / "surveillance_notice-1.pdf").is_file()
+    with Register.open(output / "register.sqlite3") as register:
+        kinds = {d.kind for d in register.documents_of("XBHT-SH-2026-0001")}
+    assert "surveillance_notice-1.docx" in kinds
