@@ -57,6 +57,8 @@ _OPENERS = {"for": "endfor", "if": "endif", "with": "endwith", "filter": "endfil
 _CONTAINERS = {"tr": "同一个表格", "tc": "同一表格行", "p": "同一位置（同一单元格或正文）", "": "同一段落"}
 _LOOP_KEYS = ("index", "index0", "revindex", "revindex0", "first", "last", "length", "cycle", "depth",
               "depth0", "previtem", "nextitem", "changed")
+# Templates come from outside the program: no entity expansion, no network.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 _LIST_FILTERS = {"selectattr", "rejectattr", "sort", "reverse", "list", "unique"}
 
 
@@ -211,7 +213,7 @@ def _rels(package: zipfile.ZipFile, part: str) -> list[tuple[str, str, str, bool
     if name not in package.namelist():
         return []
     out = []
-    for rel in etree.fromstring(package.read(name)).iter(f"{{{_RELS}}}Relationship"):
+    for rel in etree.fromstring(package.read(name), _PARSER).iter(f"{{{_RELS}}}Relationship"):
         external = rel.get("TargetMode") == "External"
         target = rel.get("Target", "")
         out.append((rel.get("Id", ""), rel.get("Type", ""), target if external else _zip_path(part, target),
@@ -227,14 +229,13 @@ def _paragraph_lines(root: Any, part_label: str) -> list[_Line]:
     numbers: dict[Any, int] = {}
     lines: dict[Any, _Line] = {}
     for p in paras:
-        text = "".join(t.text or "" for t in p.iter(_w("t")) if next(t.iterancestors(_w("p"))) is p)
+        text = "".join(t.text or "" for t in p.iter(_w("t")) if next(t.iterancestors(_w("p")), None) is p)
         where = ""
         for anc in p.iterancestors(_w("tc"), _w("txbxContent")):
             if anc.tag == _w("tc"):
-                tr = anc.getparent()
-                tbl = tr.getparent()
-                row = tbl.findall(_w("tr")).index(tr) + 1 if tr in tbl else 0
-                where = f"表格{tables.get(tbl, '?')} 第{row}行第{tr.findall(_w('tc')).index(anc) + 1}列"
+                tr = next(anc.iterancestors(_w("tr")))
+                tbl = next(tr.iterancestors(_w("tbl")))
+                where = f"表格{tables.get(tbl, '?')} 第{_position(tbl, tr)}行第{_position(tr, anc)}列"
             else:
                 anchor = next(anc.iterancestors(_w("p")), None)
                 where = f"文本框（第{numbers.get(anchor, '?')}段）"
@@ -273,6 +274,12 @@ def _part(name: str, root: Any) -> _Part:
     return _Part(name, lines, etree.tostring(root, encoding="unicode"), where_of)
 
 
+def _position(outer: Any, inner: Any) -> int:
+    """1-based position of a row in its table, or of a cell in its row (content controls may wrap them)."""
+    same = [el for el in outer.iter(inner.tag) if next(el.iterancestors(outer.tag), None) is outer]
+    return same.index(inner) + 1
+
+
 def _split_badly(p: Any, text: str) -> bool:
     """Whether docxtpl's joining of split tags (its first two rewrites) breaks this paragraph's XML."""
     if "{" not in text:
@@ -284,7 +291,7 @@ def _split_badly(p: Any, text: str) -> bool:
     if joined == raw:
         return False
     try:
-        etree.fromstring(joined)
+        etree.fromstring(joined, _PARSER)
     except etree.XMLSyntaxError:
         return True
     return False
@@ -313,7 +320,7 @@ def _read(path: Path, problems: list[Problem]) -> tuple[list[_Part], dict[str, A
         for member in package.namelist():
             if member.endswith((".xml", ".rels")):
                 try:
-                    xml[member] = etree.fromstring(package.read(member))
+                    xml[member] = etree.fromstring(package.read(member), _PARSER)
                 except etree.XMLSyntaxError as exc:
                     problems.append(Problem(f"{name}（{member}）", f"文件内部的 XML 已损坏：{exc}"))
         if main not in xml:
@@ -497,8 +504,8 @@ class _PartChecker:
                 if word.startswith("end"):
                     stack.pop()
         for tag in stack:
-            end = "{%" + self.part.lines[tag.line].prefix + " " + _OPENERS[tag.keyword] + " %}"
-            self.problem(tag.line, f"「{show(tag)}」没有对应的结束标签 {end.replace('{% ', '{%')}", tag.text)
+            end = "{%" + (self.part.lines[tag.line].prefix or "") + " " + _OPENERS[tag.keyword] + " %}"
+            self.problem(tag.line, f"「{show(tag)}」没有对应的结束标签 {end}", tag.text)
         return bad, stack
 
     def _docxtpl_cross_check(self) -> None:
@@ -780,10 +787,14 @@ def check_template(path: Path) -> list[Problem]:
     if read is None:
         return problems
     parts, xml = read
-    for part in parts:
-        _PartChecker(path.name, part, report).run()
-    _check_images(path.name, parts, xml, report)
-    _check_fonts(path.name, parts, xml, report)
+    stages: list[Callable[[], None]] = [_PartChecker(path.name, part, report).run for part in parts]
+    stages += [lambda: _check_images(path.name, parts, xml, report),
+               lambda: _check_fonts(path.name, parts, xml, report)]
+    for stage in stages:
+        try:
+            stage()
+        except Exception as exc:  # an odd template must not stop the check of the others
+            report(Problem(path.name, f"模板检查未能完成（{type(exc).__name__}: {exc}），请把该模板交给技术人员查看"))
     return problems
 
 
