@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from certdocs import cli
 from certdocs.convert import FakeConverter
-from certdocs.pipeline import IssueRequest, Issuer, Workspace
+from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
 
 ROOT = Path(__file__).resolve().parent.parent

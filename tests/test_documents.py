@@ -17,7 +17,7 @@ import pytest
 
 from certdocs.dates import chinese_date
 from certdocs.pdf import page_count, pdf_text
-from certdocs.pipeline import IssueRequest, Issuer, Outcome, Workspace
+from certdocs.pipeline import Issuer, IssueRequest, Outcome, Workspace
 from certdocs.register import Register
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.skipif(shutil.which("soffice") is None,

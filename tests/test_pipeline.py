@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from certdocs.convert import FakeConverter
-from certdocs.pipeline import IssueRequest, Issuer, Workspace
+from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register, Status
 
 ROOT = Path(__file__).resolve().parent.parent

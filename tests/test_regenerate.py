@@ -12,7 +12,7 @@ import pytest
 from certdocs import regenerate
 from certdocs.convert import FakeConverter
 from certdocs.errors import CertdocsError
-from certdocs.pipeline import IssueRequest, Issuer, Workspace, sha256_file
+from certdocs.pipeline import Issuer, IssueRequest, Workspace, sha256_file
 from certdocs.register import Register
 
 ROOT = Path(__file__).resolve().parent.parent
