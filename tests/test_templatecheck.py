@@ -155,6 +155,18 @@ def test_it_reports_a_tr_loop_without_its_end(tmp_path: Path) -> None:
     assert "没有对应的结束标签 {%tr endfor %}" in problem.rule
 
 
+def test_a_misspelt_end_tag_is_one_problem(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        _table(doc, [["{%tr for m in audit.team %}"], ["{{ m.name }}"], ["{%tr endfr %}"]])
+        doc.add_paragraph("{% if org.name %}{{ org.name }}{% edif %}")
+
+    problems = _check(tmp_path, build)
+
+    assert [(p.where.split("「")[0], p.rule) for p in problems] == [
+        ("t.docx 表格1 第3行第1列", "「{%tr endfr %}」不是有效的结束标签，应为 {%tr endfor %}"),
+        ("t.docx 第1段", "「{% edif %}」不是有效的结束标签，应为 {% endif %}")]
+
+
 def test_it_reports_a_tr_loop_closed_in_another_table(tmp_path: Path) -> None:
     def build(doc: Any) -> None:
         _table(doc, [["{%tr for m in audit.team %}"], ["{{ m.name }}"]])

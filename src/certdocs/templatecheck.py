@@ -388,7 +388,7 @@ class _PartChecker:
             return
         tags = self._scan()
         invalid = [tag for tag in tags if not self._syntax_ok(tag)]
-        stray, unclosed = self._pairs([t for t in tags if t.keyword not in ("", "#")])
+        fixes, unclosed = self._pairs([t for t in tags if t.keyword not in ("", "#")])
         for index, line in enumerate(self.part.lines):
             if "\x00" in line.text:
                 kept, dropped = line.text.split("\x00", 1)
@@ -402,8 +402,8 @@ class _PartChecker:
                                     "docxtpl 无法正确合并，会破坏文档；"
                                     "请关闭修订，删除该标签后一次性重新输入（不要带格式粘贴）")
         # The rest is checked on a repaired source: broken tags neutralised (a broken loop still
-        # binds its variable), stray end tags dropped, missing end tags added at the end.
-        replace = {tag: _neutral(tag) for tag in invalid} | dict.fromkeys(stray, "")
+        # binds its variable), stray end tags dropped, misspelt ones corrected, missing ones added.
+        replace = {tag: _neutral(tag) for tag in invalid} | fixes
         clean, at = [], 0
         for tag in sorted(replace, key=lambda t: t.start):
             clean += [self.source[at:tag.start], replace[tag], "\n" * tag.text.count("\n")]
@@ -447,7 +447,7 @@ class _PartChecker:
 
     def _syntax_ok(self, tag: _Tag) -> bool:
         word = tag.keyword
-        if word == "#" or word.startswith("end"):
+        if word == "#" or _is_end(word):
             return True
         inner = tag.text[2:-2]
         if word in ("include", "import", "from", "extends"):
@@ -466,12 +466,12 @@ class _PartChecker:
             return False
         return True
 
-    def _pairs(self, tags: list[_Tag]) -> tuple[set[_Tag], list[_Tag]]:
+    def _pairs(self, tags: list[_Tag]) -> tuple[dict[_Tag, str], list[_Tag]]:
         """Reports block tags that do not pair up or whose partner is in another row, table or paragraph.
 
-        Returns the stray middle/end tags and the openers left unclosed.
+        Returns replacements for stray or misspelt end tags, and the openers left unclosed.
         """
-        bad: set[_Tag] = set()
+        fixes: dict[_Tag, str] = {}
         stack: list[_Tag] = []
 
         def container(tag: _Tag) -> tuple[str, str]:
@@ -486,12 +486,17 @@ class _PartChecker:
             word = tag.keyword
             if word in _OPENERS and not (word == "set" and "=" in tag.text):
                 stack.append(tag)
-            elif word in ("elif", "else") or word.startswith("end"):
+            elif word in ("elif", "else") or _is_end(word):
                 opener = stack[-1] if stack else None
+                if opener is not None and _is_end(word) and word not in _OPENERS.values():
+                    word = _OPENERS[opener.keyword]  # a misspelt end tag closes the open block
+                    right = "{%" + self.part.lines[tag.line].prefix + " " + word + " %}"
+                    self.problem(tag.line, f"「{show(tag)}」不是有效的结束标签，应为 {right}", tag.text)
+                    fixes[tag] = "{% " + word + " %}"
                 wanted = (opener is not None and (_OPENERS[opener.keyword] == word or (
                     word in ("elif", "else") and opener.keyword in ("if", "for"))))
                 if opener is None or not wanted:
-                    bad.add(tag)
+                    fixes[tag] = ""
                     latest = f"（最近未结束的是{self.where(opener.line)} 的「{show(opener)}」）" if opener else ""
                     self.problem(tag.line, f"「{show(tag)}」没有对应的开头标签{latest}", tag.text)
                     continue
@@ -501,12 +506,12 @@ class _PartChecker:
                                  f"{_CONTAINERS[kind]}中，生成的文档结构会被破坏" + (
                                      "；跨段落的条件或循环请用 {%p if %}…{%p endif %}，各占一段" if kind == "" else ""),
                                  opener.text)
-                if word.startswith("end"):
+                if _is_end(word):
                     stack.pop()
         for tag in stack:
             end = "{%" + (self.part.lines[tag.line].prefix or "") + " " + _OPENERS[tag.keyword] + " %}"
             self.problem(tag.line, f"「{show(tag)}」没有对应的结束标签 {end}", tag.text)
-        return bad, stack
+        return fixes, stack
 
     def _docxtpl_cross_check(self) -> None:
         """The real docxtpl rewrite must parse too (guards this model of it)."""
@@ -520,6 +525,13 @@ class _PartChecker:
             text = re.sub(r"<[^>]+>", "", lines[(exc.lineno or 1) - 1]) if lines else ""
             self.report(Problem(f"{self.file} {self.part.name or '正文'}「{text[:50]}」",
                                 f"模板语法错误：{_explain(exc.message or str(exc), '')}"))
+
+
+def _is_end(word: str) -> bool:
+    """Whether a block tag's word is an end tag, or a misspelling of one (``endfr``, ``edif``)."""
+    if word in _OPENERS or word in ("elif", "else"):
+        return False
+    return word.startswith("end") or bool(difflib.get_close_matches(word, list(_OPENERS.values()), cutoff=0.75))
 
 
 def _neutral(tag: _Tag) -> str:
