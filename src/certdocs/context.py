@@ -2,8 +2,8 @@
 
 Pure: no files, no clock. Every value is a string, a list or dict of strings, or a boolean;
 absent optional facts are ``""`` so templates can print a blank line for handwriting. The
-variables are documented in docs/TEMPLATE_CONTEXT.md; the template checker reads
-:data:`CONTEXT_KEYS` from here.
+variables are documented in docs/TEMPLATE_CONTEXT.md; the template checker learns the key tree
+by building a context here (``certdocs.templatecheck.known_context``).
 """
 
 from __future__ import annotations

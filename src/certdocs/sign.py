@@ -302,7 +302,7 @@ def find_cjk_font(family: str = CJK_FONT_FAMILY) -> tuple[Path, int]:
 @cache
 def cjk_font_bytes(family: str = CJK_FONT_FAMILY) -> bytes:
     """The OpenType font program of ``family``, taken out of its collection file if need be."""
-    from fontTools import ttLib  # type: ignore[import-untyped]
+    from fontTools import ttLib
 
     file, index = find_cjk_font(family)
     try:
