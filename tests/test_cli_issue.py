@@ -110,3 +110,17 @@ def test_the_register_is_written_with_the_issue_date_given(tmp_path: Path, monke
     with Register.open(tmp_path / "out" / "register.sqlite3") as register:
         record = register.get("ZD-FW-2026-0001", today=date(2026, 12, 1))
     assert (record.issue_date, record.valid_until) == (date(2026, 12, 1), date(2029, 11, 30))
+
+
+def test_a_broken_template_stops_a_batch_before_anything_is_issued(tmp_path: Path) -> None:
+    from docx import Document
+
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    doc = Document(str(templates / "report.docx"))
+    doc.add_paragraph("审核组长：{{ audit.leadr }}")
+    doc.save(str(templates / "report.docx"))
+    code, text = run("batch", str(ROOT / "fixtures" / "decisions" / "2026-47.json"), "--templates", str(templates),
+                     "--output", str(tmp_path / "out"))
+    assert code == 2 and "report.docx" in text and "audit.leadr" in text
+    assert not (tmp_path / "out").exists()

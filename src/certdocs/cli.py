@@ -154,6 +154,7 @@ def certificate(file: Path, issue_date: datetime | None, decision_meeting: str, 
     ws = _workspace(output, register_path, templates, profiles, schemes)
     day = issue_date.date() if issue_date else _today()
     load_audit(file, schemes_dir=schemes)  # invalid input: exit 2 before anything is written
+    _check_templates_or_fail(templates)
     with LibreOfficeConverter() as converter, Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=converter, register=register, today=_today(), progress=_Progress())
         (outcome,) = issuer.issue([IssueRequest(file, decision_meeting, day, day)])
@@ -177,6 +178,7 @@ def batch(decisions: Path, meeting: str | None, meeting_date: datetime | None, f
     """按认证决定会议的决定批量发证：批准的发证，不批准和暂缓的只登记。"""
     ws = _workspace(output, register_path, templates, profiles, schemes)
     plan = load_meeting(decisions, meeting=meeting, meeting_date=meeting_date.date() if meeting_date else None)
+    _check_templates_or_fail(templates)
     with LibreOfficeConverter() as converter, Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=converter, register=register, today=_today(), progress=_Progress())
         summary = run_batch(plan, issuer=issuer, register=register)
@@ -320,6 +322,7 @@ def surveillance_notices(within: int, output: Path, register_path: Path | None, 
     """为即将到期的监督审核出具监督审核通知书（Word 与 PDF）。"""
     ws = _workspace(output, register_path, templates, profiles, schemes)
     today = _today()
+    _check_templates_or_fail(templates)
     with Register.open(ws.register) as register:
         items = due_list(register, today=today, within=within, schemes_dir=schemes)
         with LibreOfficeConverter() as converter:
@@ -340,6 +343,7 @@ def regenerate(dry_run: bool, output: Path, register_path: Path | None, template
     """重新生成模板、认证机构配置、评价方案或审核结果有改动的已发证文件（证书编号和日期不变）。"""
     ws = _workspace(output, register_path, templates, profiles, schemes)
     today = _today()
+    _check_templates_or_fail(templates)
     with Register.open(ws.register) as register:
         changes = regeneration.plan(workspace=ws, register=register, today=today)
         for change in changes:
