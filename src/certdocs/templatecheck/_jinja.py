@@ -1,0 +1,360 @@
+"""One part's Jinja: syntax, tag pairs (rows, cells, paragraphs) and variables against the context."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from certdocs.errors import Problem
+from certdocs.templatecheck._context import ANY, ListShape, context_shape
+from certdocs.templatecheck._source import Part
+
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_FULLWIDTH = re.compile(r"[，。：；（）【】｛｝％！＝＜＞｜＂＇、]")
+_OPENERS = {"for": "endfor", "if": "endif", "with": "endwith", "filter": "endfilter", "macro": "endmacro",
+            "call": "endcall", "block": "endblock", "autoescape": "endautoescape", "set": "endset"}
+_CONTAINERS = {"tr": "同一个表格", "tc": "同一表格行", "p": "同一位置（同一单元格或正文）", "": "同一段落"}
+_LOOP_KEYS = ("index", "index0", "revindex", "revindex0", "first", "last", "length", "cycle", "depth",
+              "depth0", "previtem", "nextitem", "changed")
+_LIST_FILTERS = {"selectattr", "rejectattr", "sort", "reverse", "list", "unique"}
+
+
+@dataclass(frozen=True)
+class _Tag:
+    text: str
+    start: int
+    end: int
+    line: int  # 0-based index into the part's lines
+    end_line: int
+    keyword: str  # first word of a block tag; "" for {{ }}; "#" for comments
+
+
+class PartChecker:
+    """Every Jinja problem in one part: syntax, tag pairs, variables."""
+
+    def __init__(self, file: str, part: Part, report: Callable[[Problem], None]) -> None:
+        self.file, self.part, self.report = file, part, report
+        self.source = "\n".join(line.source for line in part.lines)
+        self.env = SandboxedEnvironment()
+        self.found = 0
+
+    def where(self, index: int, focus: str = "") -> str:
+        line = self.part.lines[min(max(index, 0), len(self.part.lines) - 1)]
+        text = " ".join(line.text.split("\x00")[0].split())
+        at = max(0, text.find(focus)) if focus else 0
+        start = max(0, at - 15) if len(text) > 50 else 0
+        snippet = ("…" if start else "") + text[start:start + 50] + ("…" if len(text) > start + 50 else "")
+        return f"{self.file} {line.where}" + (f"「{snippet}」" if snippet else "")
+
+    def problem(self, index: int, rule: str, focus: str = "") -> None:
+        self.found += 1
+        self.report(Problem(self.where(index, focus), rule))
+
+    def run(self) -> None:
+        if not self.part.lines:
+            return
+        tags = self._scan()
+        invalid = [tag for tag in tags if not self._syntax_ok(tag)]
+        fixes, unclosed = self._pairs([t for t in tags if t.keyword not in ("", "#")])
+        for index, line in enumerate(self.part.lines):
+            if "\x00" in line.text:
+                kept, dropped = line.text.split("\x00", 1)
+                unit, one = {"tr": ("整行", "行"), "tc": ("整个单元格", "格"), "p": ("整段", "段")}[line.prefix]
+                self.problem(index, f"{{%{line.prefix} …%}} 所在的{unit}在生成时会被删除，其中的其他内容"
+                             f"「{' '.join(dropped.split())[:30]}」不会出现在文件中；"
+                             f"请让 {{%{line.prefix} …%}} 标签单独占一{one}", kept)
+        for index, line in enumerate(self.part.lines):
+            if line.split:
+                self.problem(index, "这段的模板标签被 Word 拆开，且各部分分属不同的结构（超链接、修订、域或内容控件），"
+                                    "docxtpl 无法正确合并，会破坏文档；"
+                                    "请关闭修订，删除该标签后一次性重新输入（不要带格式粘贴）")
+        # The rest is checked on a repaired source: broken tags neutralised (a broken loop still
+        # binds its variable), stray end tags dropped, misspelt ones corrected, missing ones added.
+        replace = {tag: _neutral(tag) for tag in invalid} | fixes
+        clean, at = [], 0
+        for tag in sorted(replace, key=lambda t: t.start):
+            clean += [self.source[at:tag.start], replace[tag], "\n" * tag.text.count("\n")]
+            at = tag.end
+        clean += [self.source[at:], *("{% " + _OPENERS[t.keyword] + " %}" for t in reversed(unclosed))]
+        try:
+            tree = self.env.parse("".join(clean))
+        except jinja2.TemplateSyntaxError as exc:
+            if not self.found:
+                self.problem((exc.lineno or 1) - 1, f"模板语法错误：{_explain(exc.message or str(exc), '')}")
+            return
+        _Variables(self).visit(tree, {})
+        if not self.found and self.part.xml:
+            self._docxtpl_cross_check()
+
+    def _scan(self) -> list[_Tag]:
+        tags, covered = [], []
+        for m in _TAG.finditer(self.source):
+            line, end_line = self.source.count("\n", 0, m.start()), self.source.count("\n", 0, m.end())
+            kind = m.group(0)[1]
+            keyword = "#" if kind == "#" else "" if kind == "{" else (m.group(0)[2:-2].strip(" -+").split() or [""])[0]
+            tag = _Tag(m.group(0), m.start(), m.end(), line, end_line, keyword)
+            covered.append((m.start(), m.end()))
+            if end_line != line and keyword != "#":
+                self.problem(line, f"标签「{' '.join(tag.text.split())[:40]}」跨越了两个段落（或单元格），"
+                                   "docxtpl 会把这些段落合并；请把整个标签写在同一段内", tag.text[:6])
+                continue
+            tags.append(tag)
+        outside = self.source
+        for start, end in reversed(covered):
+            outside = outside[:start] + " " * (end - start) + outside[end:]
+        for m in re.finditer(r"\{[{%]|[}%]\}|\{\s+[{%]|[}%]\s+\}|[｛{][｛％]|[｝％][｝}]", outside):
+            index = outside.count("\n", 0, m.start())
+            rule = ("标签缺少结束符 }} 或 %}" if m.group(0) in ("{{", "{%") else
+                    "多余的标签结束符（缺少开头的 {{ 或 {%）" if m.group(0) in ("}}", "%}") else
+                    "标签的括号用了中文全角符号 ｛ ｝ ％，请改为英文半角 { } %" if re.search("[｛｝％]", m.group(0))
+                    else
+                    "标签的两个括号之间有空格，应连写为 {{ 、}}、{% 、%}")
+            self.problem(index, rule, m.group(0).strip())
+        return tags
+
+    def _syntax_ok(self, tag: _Tag) -> bool:
+        word = tag.keyword
+        if word == "#" or _is_end(word):
+            return True
+        inner = tag.text[2:-2]
+        if word in ("include", "import", "from", "extends"):
+            self.problem(tag.line, "模板不得引用其他模板文件（include/import/extends）", tag.text)
+            return False
+        probe = tag.text
+        if word in _OPENERS and not (word == "set" and "=" in inner):
+            probe += "{% " + _OPENERS[word] + " %}"
+        elif word in ("elif", "else"):
+            probe = "{% if x %}" + probe + "{% endif %}"
+        try:
+            self.env.parse(probe)
+        except jinja2.TemplateSyntaxError as exc:
+            raw = self.part.lines[tag.line].text
+            self.problem(tag.line, f"模板语法错误：{_explain(exc.message or str(exc), tag.text, raw)}", tag.text)
+            return False
+        return True
+
+    def _pairs(self, tags: list[_Tag]) -> tuple[dict[_Tag, str], list[_Tag]]:
+        """Reports block tags that do not pair up or whose partner is in another row, table or paragraph.
+
+        Returns replacements for stray or misspelt end tags, and the openers left unclosed.
+        """
+        fixes: dict[_Tag, str] = {}
+        stack: list[_Tag] = []
+
+        def container(tag: _Tag) -> tuple[str, str]:
+            line = self.part.lines[tag.line]
+            return line.prefix, line.container
+
+        def show(tag: _Tag) -> str:
+            prefix = self.part.lines[tag.line].prefix
+            return "{%" + prefix + " " + tag.text[2:-2].strip(" -+") + " %}" if prefix else tag.text
+
+        for tag in tags:
+            word = tag.keyword
+            if word in _OPENERS and not (word == "set" and "=" in tag.text):
+                stack.append(tag)
+            elif word in ("elif", "else") or _is_end(word):
+                opener = stack[-1] if stack else None
+                if opener is not None and _is_end(word) and word not in _OPENERS.values():
+                    word = _OPENERS[opener.keyword]  # a misspelt end tag closes the open block
+                    right = "{%" + self.part.lines[tag.line].prefix + " " + word + " %}"
+                    self.problem(tag.line, f"「{show(tag)}」不是有效的结束标签，应为 {right}", tag.text)
+                    fixes[tag] = "{% " + word + " %}"
+                wanted = (opener is not None and (_OPENERS[opener.keyword] == word or (
+                    word in ("elif", "else") and opener.keyword in ("if", "for"))))
+                if opener is None or not wanted:
+                    fixes[tag] = ""
+                    latest = f"（最近未结束的是{self.where(opener.line)} 的「{show(opener)}」）" if opener else ""
+                    self.problem(tag.line, f"「{show(tag)}」没有对应的开头标签{latest}", tag.text)
+                    continue
+                if container(tag) != container(opener):
+                    kind = container(opener)[0]
+                    self.problem(opener.line, f"「{show(opener)}」与「{show(tag)}」（{self.where(tag.line)}）不在"
+                                 f"{_CONTAINERS[kind]}中，生成的文档结构会被破坏" + (
+                                     "；跨段落的条件或循环请用 {%p if %}…{%p endif %}，各占一段" if kind == "" else ""),
+                                 opener.text)
+                if _is_end(word):
+                    stack.pop()
+        for tag in stack:
+            end = "{%" + (self.part.lines[tag.line].prefix or "") + " " + _OPENERS[tag.keyword] + " %}"
+            self.problem(tag.line, f"「{show(tag)}」没有对应的结束标签 {end}", tag.text)
+        return fixes, stack
+
+    def _docxtpl_cross_check(self) -> None:
+        """The real docxtpl rewrite must parse too (guards this model of it)."""
+        from docxtpl import DocxTemplate
+
+        patched = DocxTemplate.patch_xml(DocxTemplate.__new__(DocxTemplate), self.part.xml)
+        try:
+            self.env.parse(re.sub(r"<w:p([ >])", r"\n<w:p\1", patched))
+        except jinja2.TemplateSyntaxError as exc:
+            lines = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched).splitlines()
+            text = re.sub(r"<[^>]+>", "", lines[(exc.lineno or 1) - 1]) if lines else ""
+            self.report(Problem(f"{self.file} {self.part.name or '正文'}「{text[:50]}」",
+                                f"模板语法错误：{_explain(exc.message or str(exc), '')}"))
+
+
+def _is_end(word: str) -> bool:
+    """Whether a block tag's word is an end tag, or a misspelling of one (``endfr``, ``edif``)."""
+    if word in _OPENERS or word in ("elif", "else"):
+        return False
+    return word.startswith("end") or bool(difflib.get_close_matches(word, list(_OPENERS.values()), cutoff=0.75))
+
+
+def _neutral(tag: _Tag) -> str:
+    """A tag that parses and keeps the block structure of a broken one."""
+    word = tag.keyword
+    if word == "for":
+        target = re.match(r"\{%[-+]?\s*for\s+([A-Za-z_][\w\s,]*?)\s+in\b", tag.text)
+        return "{% for " + (target.group(1) if target else "_") + " in () %}"
+    neutral = {"if": "if 1", "elif": "elif 1", "with": "with", "filter": "filter string", "macro": "macro _m()",
+               "call": "call _m()", "block": f"block _b{tag.start}", "autoescape": "autoescape true", "set": "set _s"}
+    if word in neutral and not (word == "set" and "=" in tag.text):
+        return "{% " + neutral[word] + " %}"
+    return ""
+
+
+def _explain(message: str, tag: str, raw: str = "") -> str:
+    """A Jinja syntax message as advice for office staff (the original message in brackets)."""
+    odd = _FULLWIDTH.search(tag)
+    if re.search(r"\{[{%][^}%]*[“”‘’]", raw) or re.search("[“”‘’]", tag):
+        hint = ("标签中含有 Word 自动更正的弯引号 “ ” ‘ ’：docxtpl 会把它们换成英文引号，换后引号不成对，"
+                "或字符串本身要打印中文引号，标签就出错了。请在标签里改用英文直引号 \" '，中文引号写在标签外")
+    elif odd:
+        hint = f"标签中有中文全角符号「{odd.group(0)}」，请改为英文半角符号"
+    elif re.search(r"[{}%]\s+[{}]|\{\s+%", tag):
+        hint = "标签的两个括号之间有空格，应连写为 {{ 、}}、{% 、%}"
+    elif m := re.search(r"unknown tag '(tr|tc|p|r)'", message):
+        hint = f"{{%{m.group(1)} …%}} 只能写在表格行、单元格或段落中，且标签内不能含有 % 或 }}"
+    elif "unknown tag" in message:
+        hint = "未知的标签名称"
+    elif "Unexpected end of template" in message:
+        hint = "标签没有写完（缺少结束标签或括号）"
+    else:
+        hint = "标签写法有误"
+    return f"{hint}（{message}）"
+
+
+class _Variables:
+    """Walks a template's syntax tree, checking every variable path against the context's shape."""
+
+    def __init__(self, checker: PartChecker) -> None:
+        self.checker, self.context = checker, context_shape()
+        self.origin: dict[str, str] = {}  # loop variable → the list it runs over
+        self.lenient = 0  # inside ``is defined`` / ``|default``: a missing name is intended
+
+    def unknown(self, node: nodes.Node, path: str, available: Sequence[str]) -> None:
+        if self.lenient:
+            return
+        close = difflib.get_close_matches(path, available, n=1, cutoff=0.6)
+        root = path.split(".")[0]
+        about = f"{root} 是 {self.origin[root]} 中的一项；" if root in self.origin else ""
+        shown = "、".join(available[:8]) + ("…" if len(available) > 8 else "")
+        guess = f"是否应为 {close[0]}？" if close else ""
+        rule = f"模板使用了未定义的变量 {path}（{about}{guess}可用：{shown}）"
+        self.checker.problem(node.lineno - 1, rule, path.split(".")[-1])
+
+    def visit(self, node: nodes.Node, scope: dict[str, Any]) -> None:
+        if isinstance(node, nodes.For):
+            inner = dict(scope)
+            listed = self.expr(node.iter, scope)
+            self.bind(node.target, listed[0].item if isinstance(listed[0], ListShape) else ANY, inner)
+            if isinstance(node.target, nodes.Name):
+                self.origin[node.target.name] = listed[1] or "列表"
+            inner["loop"] = ({k: ANY for k in _LOOP_KEYS}, "loop")
+            for child in [node.test] if node.test else []:
+                self.expr(child, inner)
+            for child in node.body:
+                self.visit(child, inner)
+            for child in node.else_:
+                self.visit(child, scope)
+        elif isinstance(node, nodes.Assign | nodes.AssignBlock):
+            shape = self.expr(node.node, scope)[0] if isinstance(node, nodes.Assign) else ANY
+            for child in node.body if isinstance(node, nodes.AssignBlock) else []:
+                self.visit(child, scope)
+            self.bind(node.target, shape, scope)
+        elif isinstance(node, nodes.With | nodes.Macro | nodes.CallBlock):
+            inner = dict(scope)
+            if isinstance(node, nodes.With):
+                for target, value in zip(node.targets, node.values, strict=True):
+                    self.bind(target, self.expr(value, scope)[0], inner)
+            else:
+                if isinstance(node, nodes.Macro):
+                    scope[node.name] = (ANY, node.name)
+                else:
+                    self.expr(node.call, scope)
+                for arg in [*node.args, *node.defaults]:
+                    self.bind(arg, ANY, inner) if isinstance(arg, nodes.Name) else self.expr(arg, scope)
+                for name in ("caller", "varargs", "kwargs"):
+                    inner[name] = (ANY, name)
+            for child in node.body:
+                self.visit(child, inner)
+        elif isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
+            self.checker.problem(node.lineno - 1, "模板不得引用其他模板文件（include/import/extends）")
+        elif isinstance(node, nodes.Expr):
+            self.expr(node, scope)
+        else:
+            for child in node.iter_child_nodes():
+                self.visit(child, scope)
+
+    def bind(self, target: nodes.Node, shape: Any, scope: dict[str, Any]) -> None:
+        if isinstance(target, nodes.Name):
+            scope[target.name] = (shape, target.name)
+            self.origin.pop(target.name, None)
+        elif isinstance(target, nodes.Tuple):
+            for item in target.items:
+                self.bind(item, ANY, scope)
+
+    def expr(self, node: nodes.Node, scope: dict[str, Any]) -> tuple[Any, str]:
+        """The shape of an expression's value and its dotted path ("" when not a plain path)."""
+        if isinstance(node, nodes.Name):
+            if node.name in scope:
+                return scope[node.name]  # type: ignore[no-any-return]
+            if node.name in self.context:
+                return self.context[node.name], node.name
+            if node.name not in self.checker.env.globals:
+                self.unknown(node, node.name, sorted(self.context))
+            return ANY, ""
+        if isinstance(node, nodes.Getattr | nodes.Getitem):
+            base, path = self.expr(node.node, scope)
+            key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+            if isinstance(node, nodes.Getitem) and not isinstance(key, str):
+                self.expr(node.arg, scope)
+                return (base.item if isinstance(base, ListShape) and isinstance(key, int) else
+                        base if isinstance(base, ListShape) and isinstance(node.arg, nodes.Slice) else ANY), ""
+            return self.attribute(node, base, path, str(key))
+        if isinstance(node, nodes.Filter | nodes.Test):
+            lenient = node.name in (("default", "d") if isinstance(node, nodes.Filter) else ("defined", "undefined"))
+            self.lenient += lenient
+            base = self.expr(node.node, scope)[0] if node.node is not None else ANY
+            self.lenient -= lenient
+            for child in [*node.args, *node.kwargs, *(n for n in (node.dyn_args, node.dyn_kwargs) if n)]:
+                self.expr(child, scope)
+            if isinstance(node, nodes.Filter) and isinstance(base, ListShape):
+                return (base if node.name in _LIST_FILTERS else
+                        base.item if node.name in ("first", "last") else ANY), ""
+            return (base if lenient and isinstance(node, nodes.Filter) else ANY), ""
+        for child in node.iter_child_nodes():
+            self.expr(child, scope) if isinstance(child, nodes.Expr) else self.visit(child, scope)
+        return ANY, ""
+
+    def attribute(self, node: nodes.Node, base: Any, path: str, key: str) -> tuple[Any, str]:
+        here = f"{path}.{key}" if path else key
+        if isinstance(base, dict):
+            if key in base:
+                return base[key], here
+            self.unknown(node, here, [f"{path}.{k}" for k in base] if path else sorted(base))
+        elif isinstance(base, ListShape) and path and not self.lenient:
+            rule = f"{path} 是列表，不能直接取 .{key}；请用 {{% for x in {path} %}} 逐项取用"
+            self.checker.problem(node.lineno - 1, rule, key)
+        elif base in ("str", "bool") and path and not hasattr({"str": str, "bool": bool}[base], key):
+            self.unknown(node, here, [])
+        return ANY, ""
+

@@ -1,0 +1,204 @@
+"""A template read the way docxtpl reads it: one line of Jinja source per paragraph, with its place."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lxml import etree  # type: ignore[import-untyped]
+
+from certdocs.errors import Problem
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+HEADER, FOOTER = f"{R_NS}/header", f"{R_NS}/footer"
+_CORE_PROPS = {"title": "标题", "subject": "主题", "creator": "作者", "description": "备注",
+               "identifier": "标识符", "language": "语言"}  # the properties docxtpl renders
+_SPECIAL = re.compile(r"(\{%|\{\{)(tr|tc|p|r) ([^}%]*(?:%\}|\}\}))")
+_CURLY = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+# Templates come from outside the program: no entity expansion, no network.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def w_tag(tag: str) -> str:
+    """The Clark name of a WordprocessingML element (``w:p`` → ``{…/main}p``)."""
+    return f"{{{_W}}}{tag}"
+
+
+@dataclass
+class _Line:
+    """One paragraph as docxtpl sees it, and where office staff find it."""
+
+    where: str
+    text: str  # as Word shows it
+    source: str = ""  # as Jinja will parse it
+    container: str = ""  # what the line's block tags must share with their partners
+    prefix: str = ""  # "tr", "tc" or "p" when the line stands for a whole row, cell or paragraph
+    split: bool = False  # a tag Word split in a way docxtpl's repair turns into broken XML
+
+
+@dataclass
+class Part:
+    name: str  # "" for the body, 页眉 / 页脚 / 脚注 / 文档属性
+    lines: list[_Line] = field(default_factory=list)
+    xml: str = ""  # the part's XML as docxtpl serialises it, for the final cross-check
+    where_of: dict[Any, str] = field(default_factory=dict)  # paragraph element → its place
+
+
+def _zip_path(base: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts: list[str] = []
+    for piece in (PurePosixPath(base).parent / target).parts:
+        if piece == "..":
+            parts = parts[:-1]
+        elif piece != ".":
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _rels(package: zipfile.ZipFile, part: str) -> list[tuple[str, str, str, bool]]:
+    """(id, type, zip path or URL, external) of a part's relationships."""
+    name = str(PurePosixPath(part).parent / "_rels" / (PurePosixPath(part).name + ".rels"))
+    if name not in package.namelist():
+        return []
+    out = []
+    for rel in etree.fromstring(package.read(name), _PARSER).iter(f"{{{_RELS}}}Relationship"):
+        external = rel.get("TargetMode") == "External"
+        target = rel.get("Target", "")
+        out.append((rel.get("Id", ""), rel.get("Type", ""), target if external else _zip_path(part, target),
+                    external))
+    return out
+
+
+def _paragraph_lines(root: Any, part_label: str) -> list[_Line]:
+    """One line per paragraph, in document order, with docxtpl's whole-row/cell/paragraph tags applied."""
+    tree = root.getroottree()
+    paras = list(root.iter(w_tag("p")))
+    tables = {tbl: n for n, tbl in enumerate(root.iter(w_tag("tbl")), 1)}
+    numbers: dict[Any, int] = {}
+    lines: dict[Any, _Line] = {}
+    for p in paras:
+        text = "".join(t.text or "" for t in p.iter(w_tag("t")) if next(t.iterancestors(w_tag("p")), None) is p)
+        where = ""
+        for anc in p.iterancestors(w_tag("tc"), w_tag("txbxContent")):
+            if anc.tag == w_tag("tc"):
+                tr = next(anc.iterancestors(w_tag("tr")))
+                tbl = next(tr.iterancestors(w_tag("tbl")))
+                where = f"表格{tables.get(tbl, '?')} 第{_position(tbl, tr)}行第{_position(tr, anc)}列"
+            else:
+                anchor = next(anc.iterancestors(w_tag("p")), None)
+                where = f"文本框（第{numbers.get(anchor, '?')}段）"
+            break
+        if not where:
+            numbers[p] = len(numbers) + 1
+            where = f"第{numbers[p]}段"
+        lines[p] = _Line(f"{part_label}{where}", text, container=tree.getpath(p), split=_split_badly(p, text))
+    consumed: set[Any] = set()
+    for kind in ("tr", "tc", "p"):  # docxtpl's order
+        for p in paras:
+            match = next((m for m in _SPECIAL.finditer(lines[p].text) if m.group(2) == kind), None)
+            if p in consumed or match is None:
+                continue
+            unit = p if kind == "p" else next(p.iterancestors(w_tag(kind)), None)
+            if unit is None:
+                continue  # left as is: Jinja reports the unknown tag, with the hint below
+            line = lines[p]
+            line.source, line.prefix = f"{match.group(1)} {match.group(3)}", kind
+            line.container = tree.getpath(unit.getparent())
+            dropped = [lines[q].text for q in unit.iter(w_tag("p")) if q is not p and q not in consumed]
+            dropped.append(line.text[: match.start()] + line.text[match.end():])
+            line.text = line.text if not "".join(dropped).strip() else line.text + "\x00" + "".join(dropped)
+            consumed.update(unit.iter(w_tag("p")))
+    for p in paras:
+        if lines[p].prefix == "" and p in consumed:
+            lines[p].source, lines[p].text = "", ""
+        elif lines[p].prefix == "":
+            lines[p].source = _inline_source(lines[p].text)
+    return [lines[p] for p in paras]
+
+
+def _part(name: str, root: Any) -> Part:
+    lines = _paragraph_lines(root, f"{name} " if name else "")
+    where_of = dict(zip(root.iter(w_tag("p")), (line.where for line in lines), strict=True))
+    return Part(name, lines, etree.tostring(root, encoding="unicode"), where_of)
+
+
+def _position(outer: Any, inner: Any) -> int:
+    """1-based position of a row in its table, or of a cell in its row (content controls may wrap them)."""
+    same = [el for el in outer.iter(inner.tag) if next(el.iterancestors(outer.tag), None) is outer]
+    return same.index(inner) + 1
+
+
+def _split_badly(p: Any, text: str) -> bool:
+    """Whether docxtpl's joining of split tags (its first two rewrites) breaks this paragraph's XML."""
+    if "{" not in text:
+        return False
+    raw = etree.tostring(p, encoding="unicode")
+    joined = re.sub(r"(?<={)(<[^>]*>)+(?=[\{%\#])|(?<=[%\}\#])(<[^>]*>)+(?=\})", "", raw, flags=re.S)
+    joined = re.sub(r"{%(?:(?!%}).)*|{#(?:(?!#}).)*|{{(?:(?!}}).)*",
+                    lambda m: re.sub(r"</w:t>.*?(<w:t>|<w:t [^>]*>)", "", m.group(0), flags=re.S), joined, flags=re.S)
+    if joined == raw:
+        return False
+    try:
+        etree.fromstring(joined, _PARSER)
+    except etree.XMLSyntaxError:
+        return True
+    return False
+
+
+def _inline_source(text: str) -> str:
+    """docxtpl's inline rewrites: {{r x}} → {{ x}}, colspan/cellbg → values, vm/hm → loop use, quotes."""
+    text = _SPECIAL.sub(lambda m: f"{m.group(1)} {m.group(3)}" if m.group(2) == "r" else m.group(0), text)
+    text = re.sub(r"\{%\s*(?:colspan|cellbg)\s+([^%]*)%\}", r"{{ \1 }}", text)
+    text = re.sub(r"\{%\s*[vh]m\s*%\}", "{{ loop.first }}", text)
+    return re.sub(r"(?<=\{[{%])(.*?)(?=[}%]\})", lambda m: m.group(1).translate(_CURLY), text)
+
+
+def read_template(path: Path, problems: list[Problem]) -> tuple[list[Part], dict[str, Any]] | None:
+    """The template's Jinja-bearing parts and every parsed XML part by zip name."""
+    name = path.name
+    try:
+        package = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        problems.append(Problem(name, f"不是有效的 Word（.docx）文件：{exc}"))
+        return None
+    with package:
+        main: str = next((t for _, kind, t, ext in _rels(package, "") if kind.endswith("/officeDocument")
+                          and not ext), "word/document.xml")
+        xml: dict[str, Any] = {}
+        for member in package.namelist():
+            if member.endswith((".xml", ".rels")):
+                try:
+                    xml[member] = etree.fromstring(package.read(member), _PARSER)
+                except etree.XMLSyntaxError as exc:
+                    problems.append(Problem(f"{name}（{member}）", f"文件内部的 XML 已损坏：{exc}"))
+        if main not in xml:
+            problems.append(Problem(name, "不是有效的 Word（.docx）文件：缺少正文 word/document.xml"))
+            return None
+        rels = {part: _rels(package, part) for part in xml if not part.endswith(".rels")}
+        xml["\x00rels"], xml["\x00main"], xml["\x00names"] = rels, main, set(package.namelist())
+    parts = [_part("", xml[main].find(w_tag("body")))]
+    counts = {HEADER: 0, FOOTER: 0}
+    for _, kind, target, external in rels.get(main, []):
+        if kind in counts and not external and target in xml:
+            counts[kind] += 1
+            label = ("页眉" if kind == HEADER else "页脚") + (str(counts[kind]) if counts[kind] > 1 else "")
+            parts.append(_part(label, xml[target]))
+    notes = next((t for _, kind, t, _ in rels.get(main, []) if kind.endswith("/footnotes")), "")
+    if notes in xml:
+        parts.append(_part("脚注", xml[notes]))
+    core = xml.get("docProps/core.xml")
+    if core is not None:
+        props = Part("文档属性")
+        for el in core:
+            label = _CORE_PROPS.get(etree.QName(el).localname, "")
+            if label and el.text and ("{" in el.text):
+                props.lines.append(_Line(f"文档属性（{label}）", el.text, source=el.text, container=label))
+        parts.append(props)
+    return parts, xml
+
