@@ -43,6 +43,8 @@ def main(argv: list[str]) -> int:
     with Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=SlowConverter(delay), register=register, today=date(2026, 11, 22))
         summary = run_batch(meeting, issuer=issuer, register=register)
+    for failure in summary.to_json()["failed"]:
+        print(failure["audit"], *failure["errors"], file=sys.stderr)
     return 1 if summary.failed else 0
 
 
