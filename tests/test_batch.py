@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from certdocs.batch import run_batch
+from certdocs.cli import main
 from certdocs.convert import FakeConverter
 from certdocs.decisions import load_meeting
 from certdocs.errors import DecisionError
@@ -118,8 +119,7 @@ def test_every_bad_record_is_reported_before_anything_is_issued(tmp_path: Path) 
     wheres = [p.where for p in info.value.problems]
     assert wheres == ["decisions[0].audit", "decisions[1].decision", "decisions[2].reason",
                       "decisions[3].issue_date"]
-    result = CliRunner().invoke(__import__("certdocs.cli").cli.main, ["batch", str(bad), "--output",
-                                                                      str(tmp_path / "out")])
+    result = CliRunner().invoke(main, ["batch", str(bad), "--output", str(tmp_path / "out")])
     assert result.exit_code == 2 and not (tmp_path / "out").exists()
 
 

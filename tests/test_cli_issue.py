@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from certdocs import cli
+from certdocs.cli import _app
 from certdocs.convert import FakeConverter
 from tests.test_sign import PASSPHRASE, keys  # noqa: F401  (the throwaway CA and PKCS#12 fixture)
 
@@ -37,14 +38,14 @@ def test_an_invalid_audit_exits_2_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_a_failing_audit_is_refused_with_its_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "LibreOfficeConverter", FakeConverter)
+    monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
     code, text = run("certificate", str(ROOT / "fixtures" / "xbht-s04-2025" / "fail.json"),
                      "--output", str(tmp_path / "out"))
     assert code == 1 and "不予发证" in text and "report.pdf" in text and "certificate.pdf" not in text
 
 
 def test_batch_json_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "LibreOfficeConverter", FakeConverter)
+    monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
     code, text = run("batch", str(ROOT / "fixtures" / "decisions" / "2026-47.json"), "--format", "json",
                      "--output", str(tmp_path / "out"))
     assert code == 0, text
@@ -101,7 +102,7 @@ def test_issue_sign_archive_and_verify(tmp_path: Path, keys: object) -> None:  #
 
 
 def test_the_register_is_written_with_the_issue_date_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "LibreOfficeConverter", FakeConverter)
+    monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
     code, _ = run("certificate", str(ROOT / "fixtures" / "fw01-2021" / "pass.json"), "--issue-date", "2026-12-01",
                   "--output", str(tmp_path / "out"))
     assert code == 0

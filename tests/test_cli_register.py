@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from certdocs import cli
+from certdocs.cli import _app
 from certdocs.convert import FakeConverter
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
@@ -32,7 +33,7 @@ def output(tmp_path: Path) -> Path:
 def invoke(output: Path, *args: str, today: date = ISSUED) -> tuple[int, str]:
     runner = CliRunner()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli, "_today", lambda: today)
+        mp.setattr(_app, "today", lambda: today)
         result = runner.invoke(cli.main, [*args, "--output", str(output)])
     return result.exit_code, result.output
 
@@ -72,7 +73,7 @@ def test_surveillance_due_lists_by_due_date_and_marks_overdue(output: Path) -> N
 
 
 def test_surveillance_notices_are_written_and_recorded(output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "LibreOfficeConverter", FakeConverter)
+    monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
     code, text = invoke(output, "surveillance", "notices", "--within", "400")
     assert code == 0, text
     assert "共出具 3 份监督审核通知书" in text

@@ -1,0 +1,132 @@
+"""The certificate register and surveillance: register …, surveillance …."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from certdocs.cli import _app as app
+from certdocs.cli._app import (
+    main,
+    register_options,
+    reports_errors,
+    workspace,
+    workspace_options,
+)
+from certdocs.dates import chinese_date, format_days
+from certdocs.register import Register, Status
+from certdocs.surveillance import due_list, write_notices
+from certdocs.textreport import pad
+
+
+@main.group("register")
+def register_group() -> None:
+    """证书登记簿：查询与状态变更（暂停、恢复、撤销、注销）。"""
+
+
+@register_group.command("list")
+@click.option("--status", type=click.Choice([s.value for s in Status]), default=None, help="只列出该状态。")
+@register_options
+@reports_errors
+def register_list(status: str | None, output: Path, register_path: Path | None) -> None:
+    """列出登记簿中的证书。"""
+    with app.open_register(output, register_path) as register:
+        records = register.list(status=status, today=app.today())
+    click.echo(pad("证书编号", 20) + pad("组织", 36) + pad("等级", 10) + pad("有效期至", 14) + "状态")
+    for r in records:
+        click.echo(pad(r.number, 20) + pad(r.organization_name, 36) + pad(r.grade, 10)
+                   + pad(r.valid_until.isoformat(), 14) + (r.status or ""))
+    click.echo(f"共 {len(records)} 张证书")
+
+
+@register_group.command("show")
+@click.argument("number")
+@register_options
+@reports_errors
+def register_show(number: str, output: Path, register_path: Path | None) -> None:
+    """显示一张证书的登记信息、文件和状态历史。"""
+    with app.open_register(output, register_path) as register:
+        r = register.get(number, today=app.today())
+    rows = [("证书编号", r.number), ("组织", r.organization_name), ("统一社会信用代码", r.uscc),
+            ("评价方案", r.scheme), ("等级", r.grade), ("得分", str(r.score or "")),
+            ("首次发证日期", chinese_date(r.first_issue_date)), ("本次发证日期", chinese_date(r.issue_date)),
+            ("有效期至", chinese_date(r.valid_until)), ("状态", r.status or "编号已预留"),
+            ("认证决定", f"{r.decision_meeting}（{chinese_date(r.decision_date)}）"),
+            ("审核结果", f"{r.audit_path}（SHA-256 {r.audit_sha256[:12]}…）"),
+            ("换发为", r.superseded_by or "")]
+    for label, value in rows:
+        click.echo(pad(label, 18) + value)
+    click.echo("文件：")
+    for d in r.documents:
+        click.echo(f"  {pad(d.kind, 34)}{d.path}")
+    click.echo("状态历史：")
+    for h in r.history:
+        click.echo(f"  {h.on.isoformat()} {h.status} {h.reason}（{h.actor}）")
+
+
+def _transition(action: str, label: str) -> None:
+    @register_group.command(action, help=f"{label}证书（须写明理由）。")
+    @click.argument("number")
+    @click.option("--reason", required=True, help="理由。")
+    @click.option("--by", "actor", required=True, help="经办人。")
+    @click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="日期（默认今天）。")
+    @register_options
+    @reports_errors
+    def command(number: str, reason: str, actor: str, on: datetime | None, output: Path,
+                register_path: Path | None) -> None:
+        with app.open_register(output, register_path) as register:
+            change = getattr(register, action)(number, reason=reason, actor=actor,
+                                               on=on.date() if on else app.today())
+        click.echo(f"证书 {number}：{change.status}（{change.on.isoformat()}，{reason}）")
+
+
+for _action, _label in (("suspend", "暂停"), ("restore", "恢复"), ("withdraw", "撤销"), ("cancel", "注销")):
+    _transition(_action, _label)
+
+
+# -- surveillance --------------------------------------------------------------------------
+
+@main.group("surveillance")
+def surveillance_group() -> None:
+    """监督审核：到期清单与监督审核通知书。"""
+
+
+@surveillance_group.command("due")
+@click.option("--within", type=int, default=None, help="只列出这么多天内到期的（含已逾期）。")
+@workspace_options
+@reports_errors
+def surveillance_due(within: int | None, output: Path, register_path: Path | None, templates: Path,
+                     profiles: Path | None, schemes: Path | None) -> None:
+    """按到期日列出应进行监督审核（或再认证申请）的证书；逾期的标出，提请暂停决定。"""
+    today = app.today()
+    with app.open_register(output, register_path) as register:
+        items = due_list(register, today=today, within=within, schemes_dir=schemes)
+    click.echo(pad("证书编号", 20) + pad("组织", 32) + pad("事项", 14) + pad("窗口", 26) + pad("人日", 6) + "状态")
+    for i in items:
+        what = f"{i.window.ordinal}监督" if i.window else "再认证申请"
+        window = f"{i.window.start}—{i.window.end}" if i.window else f"截至 {i.due}"
+        state = "逾期，提请暂停决定" if i.overdue else f"{(i.due - today).days} 天后到期"
+        click.echo(pad(i.record.number, 20) + pad(i.record.organization_name, 32) + pad(what, 14)
+                   + pad(window, 26) + pad(format_days(i.person_days), 6) + state)
+    click.echo(f"共 {len(items)} 项，逾期 {sum(1 for i in items if i.overdue)} 项")
+
+
+@surveillance_group.command("notices")
+@click.option("--within", type=int, default=60, show_default=True, help="为这么多天内到期的证书出具通知书。")
+@workspace_options
+@reports_errors
+def surveillance_notices(within: int, output: Path, register_path: Path | None, templates: Path,
+                         profiles: Path | None, schemes: Path | None) -> None:
+    """为即将到期的监督审核出具监督审核通知书（Word 与 PDF）。"""
+    ws = workspace(output, register_path, templates, profiles, schemes)
+    today = app.today()
+    app.check_templates_or_fail(templates)
+    with Register.open(ws.register) as register:
+        items = due_list(register, today=today, within=within, schemes_dir=schemes)
+        with app.converter() as converter:
+            written = write_notices(items, workspace=ws, register=register, converter=converter, today=today)
+    for number, path in written.items():
+        click.echo(f"{number}：{path}")
+    click.echo(f"共出具 {len(written)} 份监督审核通知书")
