@@ -26,10 +26,11 @@ from typing import Any
 
 from stdnum.cn import uscc
 
+from certdocs._fs import sha256_file
 from certdocs.batch import run_batch
 from certdocs.convert import LibreOfficeConverter
 from certdocs.decisions import load_meeting
-from certdocs.pipeline import Issuer, Workspace, sha256_file
+from certdocs.pipeline import Issuer, Workspace
 from certdocs.regenerate import plan
 from certdocs.register import CertificateFacts, NewDocument, Register
 

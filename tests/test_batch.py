@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from certdocs._fs import sha256_file
 from certdocs.batch import run_batch
 from certdocs.cli import main
 from certdocs.convert import FakeConverter
 from certdocs.decisions import load_meeting
 from certdocs.errors import DecisionError
-from certdocs.pipeline import Issuer, Workspace, sha256_file
+from certdocs.pipeline import Issuer, Workspace
 from certdocs.register import Register
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -128,3 +128,25 @@ def test_the_issue_pack_has_a_bookmark_per_document_and_metadata(issued: dict[st
     assert reader.metadata.author == "杭州邦证认证有限公司"
     parts = sum(page_count(outcome.documents[k]) for k in ("certificate", "report", "scoresheet"))
     assert len(reader.pages) == parts
+
+
+def test_two_builds_from_the_same_inputs_are_byte_identical(issued: dict[str, Outcome], tmp_path: Path) -> None:
+    """A fresh register and output folder, the same audits: every .docx and PDF comes out the same."""
+    from certdocs.convert import LibreOfficeConverter
+
+    first = issued["bz-ts1008-2025"]
+    ws = Workspace(output=tmp_path / "out", register=tmp_path / "out" / "register.sqlite3",
+                   templates=ROOT / "templates")
+    with LibreOfficeConverter() as converter, Register.open(ws.register) as register:
+        # Converted after other documents this time, so LibreOffice's per-run font ids differ.
+        outcomes = Issuer(ws, converter=converter, register=register, today=ISSUED).issue(
+            [IssueRequest(FIXTURES / "fw01-2021" / "fail.json", "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED),
+             IssueRequest(FIXTURES / "bz-ts1008-2025" / "pass.json", "2026年第47次认证决定会议", date(2026, 11, 20),
+                          ISSUED)])
+    second = outcomes[1]
+    assert second.number == first.number
+    for kind in first.documents:
+        assert second.documents[kind].read_bytes() == first.documents[kind].read_bytes(), kind
+        assert second.word[kind].read_bytes() == first.word[kind].read_bytes(), kind
+    assert second.issue_pack is not None and first.issue_pack is not None
+    assert second.issue_pack.read_bytes() == first.issue_pack.read_bytes()

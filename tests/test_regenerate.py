@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from certdocs import regenerate
+from certdocs._fs import sha256_file
 from certdocs.convert import FakeConverter
 from certdocs.errors import CertdocsError
-from certdocs.pipeline import Issuer, IssueRequest, Workspace, sha256_file
+from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,9 +1,11 @@
-"""Atomic file writes: a killed run leaves either the old file or the new one, never half."""
+"""Files: atomic writes (a killed run leaves the old file or the new one, never half), hashes, staging."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,3 +61,38 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def staging_dir(output: Path) -> Iterator[Path]:
+    """A private folder inside ``output`` (same file system, so finished files move by rename).
+
+    Folders left by runs that were killed are removed first; a live run's folder is kept, since
+    its name carries the process id.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    for old in output.glob(".staging-*"):
+        pid = old.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=f".staging-{os.getpid()}-", dir=output) as tmp:
+        yield Path(tmp)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()

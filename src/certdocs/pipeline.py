@@ -15,12 +15,7 @@ A run killed anywhere leaves whole files and a reserved number that the next run
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from certdocs import __version__
+from certdocs._fs import sha256_file, staging_dir
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import CertificateFacts, build_context
 from certdocs.convert import Converter
@@ -103,41 +99,6 @@ class _Job:
     def kinds(self) -> tuple[str, ...]:
         kinds = ISSUED_KINDS if self.facts is not None else REFUSED_KINDS
         return tuple(k for k in kinds if k in self.only) if self.only else kinds
-
-
-@contextlib.contextmanager
-def staging_dir(output: Path) -> Iterator[Path]:
-    """A private folder inside ``output`` (same file system, so finished files move by rename).
-
-    Folders left by runs that were killed are removed first; a live run's folder is kept, since
-    its name carries the process id.
-    """
-    output.mkdir(parents=True, exist_ok=True)
-    for old in output.glob(".staging-*"):
-        pid = old.name.split("-")[1]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(old, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix=f".staging-{os.getpid()}-", dir=output) as tmp:
-        yield Path(tmp)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def default_person_days(audit: AuditResult) -> Decimal:

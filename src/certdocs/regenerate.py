@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from certdocs._fs import sha256_file
 from certdocs.errors import CertdocsError, Problem, SchemeError
-from certdocs.pipeline import ISSUED_KINDS, Issuer, Outcome, Workspace, sha256_file
+from certdocs.pipeline import ISSUED_KINDS, Issuer, Outcome, Workspace
 from certdocs.profile import load_profiles
 from certdocs.register import CertificateRecord, DocumentRecord, Register
 from certdocs.scheme import get_scheme

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from certdocs._fs import sha256_file, staging_dir
 from certdocs.audit import load_audit
 from certdocs.context import CertificateFacts as DocumentCertificate
 from certdocs.context import SurveillanceFacts, build_context
@@ -26,7 +27,7 @@ from certdocs.dates import (
 )
 from certdocs.errors import CertdocsError, Problem
 from certdocs.pdf import PdfMetadata, normalize_pdf
-from certdocs.pipeline import Workspace, sha256_file, staging_dir
+from certdocs.pipeline import Workspace
 from certdocs.profile import DOCUMENT_TITLES, profile_for_scheme
 from certdocs.register import CertificateRecord, Register
 from certdocs.render import render_docx
