@@ -117,3 +117,16 @@ def test_recertification_keeps_the_first_issue_date_and_supersedes_the_old_certi
 def test_recertification_without_a_certificate_is_refused(workspace: Workspace) -> None:
     (outcome,) = issue(workspace, FIXTURES / "xbht-s04-2025" / "recertification.json")
     assert outcome.status == "failed" and "再认证须有原证书" in outcome.errors[0]
+
+
+def test_every_pdf_says_what_it_was_built_from(workspace: Workspace) -> None:
+    import pikepdf
+
+    (outcome,) = issue(workspace, FIXTURES / "fw01-2021" / "pass.json")
+    with Register.open(workspace.register) as register:
+        recorded = {d.kind: dict(d.built_from) for d in register.documents_of(outcome.number)}
+    for kind, pdf in outcome.documents.items():
+        with pikepdf.open(pdf) as document:
+            built = json.loads(str(document.docinfo["/CertdocsBuiltFrom"]))
+        assert built == recorded[f"{kind}.pdf"]
+        assert built["template_name"] == f"{kind}.docx" and len(built["audit"]) == 64

@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ class PdfMetadata:
     author: str  # the certification body
     keywords: str
     created: dt.date | dt.datetime
+    # What the document was built from (hashes of audit, template, scheme, profile; version),
+    # kept in the file itself as /CertdocsBuiltFrom so a PDF found anywhere can say it.
+    built_from: tuple[tuple[str, str], ...] = ()
 
 
 def merge_issue_pack(
@@ -130,6 +134,8 @@ def _finish(document: pikepdf.Pdf, metadata: PdfMetadata, *, producer: str, pdfa
                        ("/Keywords", metadata.keywords), ("/Creator", CREATOR), ("/Producer", producer),
                        ("/CreationDate", date), ("/ModDate", date)):
         info[key] = pikepdf.String(value)
+    if metadata.built_from:
+        info["/CertdocsBuiltFrom"] = pikepdf.String(json.dumps(dict(metadata.built_from), sort_keys=True))
     document.trailer.Info = document.make_indirect(info)
     xmp = pikepdf.Stream(document, _xmp(metadata, producer=producer, pdfa=pdfa).encode("utf-8"))
     xmp.Type, xmp.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML

@@ -330,7 +330,8 @@ class Issuer:
         pdfs = {kind: job.staged[kind].with_suffix(".pdf") for kind in job.kinds}
         normalize = [(pdf, PdfMetadata(
             title=f"{DOCUMENT_TITLES[kind]}：{job.audit.organization.name}", subject=job.number or "",
-            author=body, keywords=f"{job.scheme.standard_code}, {job.score.grade}, {kind}", created=created))
+            author=body, keywords=f"{job.scheme.standard_code}, {job.score.grade}, {kind}", created=created,
+            built_from=tuple(sorted(self._built_from(job, kind).items()))))
             for kind, pdf in pdfs.items()]
         pack = _pack_path(job)
         if pack is None:
@@ -338,7 +339,8 @@ class Issuer:
         parts = [(DOCUMENT_TITLES[k], pdfs.get(k, job.folder / f"{k}.pdf")) for k in PACK_ORDER]
         return normalize, (pack, parts, PdfMetadata(
             title=f"发证资料包：{job.audit.organization.name}", subject=job.number, author=body,
-            keywords=f"{job.scheme.standard_code}, {job.score.grade}, {job.number}", created=created))
+            keywords=f"{job.scheme.standard_code}, {job.score.grade}, {job.number}", created=created,
+            built_from=tuple(sorted(self._pack_built_from(job).items()))))
 
     def _finish(self, job: _Job) -> Outcome:
         """Move a job's finished files into place and record them (the pack is ready if issued)."""
