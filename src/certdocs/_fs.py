@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from certdocs.errors import CertdocsError, Problem
 
 
 def _umask() -> int:
@@ -96,3 +100,17 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 16), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_json_object(path: Path, error: type[CertdocsError]) -> tuple[dict[str, Any], str]:
+    """A data file's top-level JSON object and the SHA-256 of its bytes; ``error`` if it is neither."""
+    try:
+        raw = path.read_bytes()
+        data = json.loads(raw.decode("utf-8"))
+    except OSError as exc:
+        raise error([Problem(str(path), f"无法读取文件：{exc.strerror}")]) from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error([Problem(str(path), f"不是有效的 UTF-8 JSON：{exc}")]) from exc
+    if not isinstance(data, dict):
+        raise error([Problem(str(path), "顶层须为 JSON 对象")])
+    return data, hashlib.sha256(raw).hexdigest()

@@ -18,7 +18,7 @@ from certdocs.dates import SurveillanceWindow, chinese_date, format_days
 from certdocs.profile import Profile
 from certdocs.scheme import Scheme
 from certdocs.scoring import ItemScore, Score
-from certdocs.textreport import fmt, stars_text
+from certdocs.textreport import fmt, stars_text, verdict
 
 SURVEILLANCE_CHECKS = (
     "监督周期内商品售后服务的任何变更，包括组织机构变更、体系文件修改、主要负责人更换、场所范围的变化情况",
@@ -75,12 +75,8 @@ def _period(start: date, end: date) -> str:
 
 def _result_text(s: ItemScore, scheme: Scheme) -> str:
     r = s.result
-    if r.form == "not_applicable":
-        return "不适用"
-    if r.form == "compliant":
-        return "符合" if r.compliant else "不符合（一票否决）"
-    if r.form == "level":
-        return f"{r.level}级 {scheme.level_name(r.level or 1)}"
+    if r.form in ("not_applicable", "compliant", "level"):
+        return verdict(s, scheme)
     if r.form == "sampled":
         return f"抽样{r.sampled}，不符合{r.nonconforming}"
     if r.form == "ratio":

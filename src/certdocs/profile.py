@@ -6,8 +6,6 @@ completely on load. Office staff change a phone number or a signatory here, not 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import string
 from collections.abc import Mapping
@@ -17,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from certdocs._fs import read_json_object
 from certdocs.errors import Problem, ProfileError
 
 DOCUMENT_KINDS = ("audit_plan", "scoresheet", "report", "certificate", "surveillance_notice")
@@ -145,14 +144,8 @@ def parse_profile(data: Mapping[str, Any], *, source: str, digest: str = "") -> 
 
 def load_profile_file(path: Path) -> Profile:
     """Read and validate one profile file."""
-    raw = path.read_bytes()
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProfileError([Problem(str(path), f"不是有效的 UTF-8 JSON：{exc}")]) from exc
-    if not isinstance(data, dict):
-        raise ProfileError([Problem(str(path), "顶层须为 JSON 对象")])
-    return parse_profile(data, source=str(path), digest=hashlib.sha256(raw).hexdigest())
+    data, digest = read_json_object(path, ProfileError)
+    return parse_profile(data, source=str(path), digest=digest)
 
 
 def load_profiles(folder: Path | None = None) -> dict[str, Profile]:

@@ -8,9 +8,7 @@ standard is a new file, not new code.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from certdocs._fs import read_json_object
 from certdocs.errors import Problem, SchemeError
 
 Method = Literal["points", "levels"]
@@ -347,14 +346,8 @@ def parse_scheme(data: Mapping[str, Any], *, source: str, digest: str = "") -> S
 
 def load_scheme_file(path: Path) -> Scheme:
     """Read and validate one scheme data file."""
-    raw = path.read_bytes()
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SchemeError([Problem(str(path), f"不是有效的 UTF-8 JSON：{exc}")]) from exc
-    if not isinstance(data, dict):
-        raise SchemeError([Problem(str(path), "顶层须为 JSON 对象")])
-    return parse_scheme(data, source=str(path), digest=hashlib.sha256(raw).hexdigest())
+    data, digest = read_json_object(path, SchemeError)
+    return parse_scheme(data, source=str(path), digest=digest)
 
 
 @cache

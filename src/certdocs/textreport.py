@@ -41,7 +41,8 @@ def stars_text(stars: int | None) -> str:
     return "★" * stars if stars else ""
 
 
-def _result_cell(s: ItemScore, scheme: Scheme) -> str:
+def verdict(s: ItemScore, scheme: Scheme) -> str:
+    """What an item's result is when it is not points: 不适用, 符合/不符合, a level; else ""."""
     r = s.result
     if r.form == "not_applicable":
         return "不适用"
@@ -49,7 +50,11 @@ def _result_cell(s: ItemScore, scheme: Scheme) -> str:
         return "符合" if r.compliant else "不符合（一票否决）"
     if r.form == "level":
         return f"{r.level}级 {scheme.level_name(r.level or 1)}"
-    return fmt(s.earned)
+    return ""
+
+
+def _result_cell(s: ItemScore, scheme: Scheme) -> str:
+    return verdict(s, scheme) or fmt(s.earned)
 
 
 def score_table(score: Score, audit: AuditResult, scheme: Scheme) -> str:
