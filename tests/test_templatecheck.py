@@ -316,3 +316,19 @@ def test_known_context_is_the_real_context_key_tree() -> None:
     assert tree["items"][0]["excluded"] == "bool"
     assert set(tree["categories"][0]["items"][0]) == set(tree["items"][0])
     assert "qr" in tree["certificate"] and "clause" in tree["deductions"][0]
+
+
+def test_chinese_text_tagged_japanese_is_reported(tmp_path: Path) -> None:
+    from docx import Document
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = Document()
+    run = document.add_paragraph().add_run("骨直令 {{ org.name }}")
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:eastAsia"), "ja-JP")
+    run._element.get_or_add_rPr().append(lang)
+    path = tmp_path / "ja.docx"
+    document.save(str(path))
+    problems = check_template(path)
+    assert any("ja-JP" in p.rule and "第1段" in p.where for p in problems), problems

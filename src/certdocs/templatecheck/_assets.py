@@ -16,6 +16,8 @@ from lxml import etree  # type: ignore[import-untyped]
 from certdocs.errors import Problem
 from certdocs.templatecheck._source import FOOTER, HEADER, R_NS, Part, w_tag
 
+# East Asian language tags whose glyph forms differ from Simplified Chinese.
+_OTHER_CJK_LANGUAGES = ("ja", "ko", "zh-tw", "zh-hk", "zh-mo", "zh-hant")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _CJK_LATIN_NAMES = {"simsun", "nsimsun", "simhei", "fangsong", "fangsong_gb2312", "kaiti", "kaiti_gb2312",
                     "microsoft yahei", "dengxian", "stsong", "stzhongsong", "stkaiti", "stfangsong", "stheiti",
@@ -116,3 +118,23 @@ def check_fonts(file: str, parts: list[Part], xml: dict[str, Any], report: Calla
             report(Problem(f"{file} 字体「{name}」（用于{where}）",
                            f"中文字体「{name}」在服务器上没有安装，certdocs 的字体别名（fonts/fonts.conf）中也没有，"
                            "PDF 中会换成其他字体甚至显示为方框；请改用宋体、黑体、仿宋或楷体，或请管理员为它添加别名"))
+
+
+def check_languages(file: str, parts: list[Part], xml: dict[str, Any], report: Callable[[Problem], None]) -> None:
+    """Reports Chinese text tagged with another language: LibreOffice would draw it in that language's glyphs.
+
+    Text pasted from a Japanese or traditional-Chinese document keeps its tag (ja-JP, zh-TW), and the
+    PDF then shows Japanese or traditional forms of the same characters.
+    """
+    where_of = {k: v for p in parts for k, v in p.where_of.items()}
+    for name, root in xml.items():
+        if name.startswith("\x00") or not name.endswith(".xml") or not hasattr(root, "iter"):
+            continue
+        for el in root.iter(w_tag("lang")):
+            lang = el.get(w_tag("eastAsia")) or ""
+            if not lang.lower().startswith(_OTHER_CJK_LANGUAGES):
+                continue
+            p = next(el.iterancestors(w_tag("p")), None)
+            where = f"{file} " + (where_of.get(p) or f"（{name}）")
+            report(Problem(where.strip(), f"文字的东亚语言标记为 {lang}，PDF 中会显示成该语言的字形；"
+                                          "请选中后在「审阅 → 语言」中设为中文(中国)"))

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from certdocs.errors import Problem
-from certdocs.templatecheck._assets import check_fonts, check_images
+from certdocs.templatecheck._assets import check_fonts, check_images, check_languages
 from certdocs.templatecheck._jinja import PartChecker
 from certdocs.templatecheck._source import read_template
 
@@ -27,7 +27,8 @@ def check_template(path: Path) -> list[Problem]:
     parts, xml = read
     stages: list[Callable[[], None]] = [PartChecker(path.name, part, report).run for part in parts]
     stages += [lambda: check_images(path.name, parts, xml, report),
-               lambda: check_fonts(path.name, parts, xml, report)]
+               lambda: check_fonts(path.name, parts, xml, report),
+               lambda: check_languages(path.name, parts, xml, report)]
     for stage in stages:
         try:
             stage()
