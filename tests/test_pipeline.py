@@ -130,3 +130,35 @@ def test_every_pdf_says_what_it_was_built_from(workspace: Workspace) -> None:
             built = json.loads(str(document.docinfo["/CertdocsBuiltFrom"]))
         assert built == recorded[f"{kind}.pdf"]
         assert built["template_name"] == f"{kind}.docx" and len(built["audit"]) == 64
+
+
+class _FailsOne(FakeConverter):
+    """The fake converter, failing every document of one organisation (as a damaged file would)."""
+
+    def __init__(self, marker: str) -> None:
+        super().__init__()
+        self.marker = marker
+
+    def convert(self, sources, *, outdir):  # type: ignore[no-untyped-def]
+        from certdocs.convert import docx_text
+        from certdocs.errors import ConversionError, Problem
+
+        bad = [s for s in sources if any(self.marker in line for line in docx_text(s))]
+        good = super().convert([s for s in sources if s not in bad], outdir=outdir)
+        if bad:
+            raise ConversionError([Problem(s.name, "LibreOffice 未生成 PDF") for s in bad])
+        return good
+
+
+def test_a_document_libreoffice_cannot_convert_fails_its_audit_only(workspace: Workspace) -> None:
+    converter = _FailsOne("重庆渝通汽车销售服务有限公司")
+    outcomes = issue(workspace, FIXTURES / "fw01-2021" / "pass.json", FIXTURES / "bjkb-006-2026" / "pass.json",
+                     converter=converter)
+    assert outcomes[0].status == "failed" and "LibreOffice 未生成 PDF" in outcomes[0].errors[0]
+    assert outcomes[1].status == "issued"
+    with Register.open(workspace.register) as register:
+        assert [r.number for r in register.list(today=DECIDED)] == [outcomes[1].number]
+        assert [h.number for h in register.pending_reservations()] == [outcomes[0].number]
+    # The reserved number is kept for that audit: the next run issues it, with no gap.
+    (again,) = issue(workspace, FIXTURES / "fw01-2021" / "pass.json")
+    assert again.status == "issued" and again.number == outcomes[0].number
