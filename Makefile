@@ -33,7 +33,7 @@ certificate: setup ## score AUDIT=file.json and issue its documents and issue pa
 batch: setup ## issue every approved certificate of DECISIONS=meeting.json|.csv|.xlsx
 	$(BIN)/certdocs batch "$(DECISIONS)" --output "$(OUTPUT)" --register "$(REGISTER)"
 
-regenerate: setup ## rebuild issued documents whose template, profile or scheme changed
+regenerate: setup ## rebuild issued documents whose template, profile, scheme or audit result changed
 	$(BIN)/certdocs regenerate --output "$(OUTPUT)" --register "$(REGISTER)"
 
 archive: setup ## archive signed PDFs: make archive FILES="a.pdf b.pdf"

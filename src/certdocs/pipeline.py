@@ -402,7 +402,7 @@ def _finish_pdfs(normalize: list[tuple[Path, PdfMetadata]],
 
 def _refusal(score: Score) -> str:
     if score.veto:
-        return "否决项不符合，一票否决，不予发证"
+        return "否决项不符合（一票否决）"
     if score.unmet_prerequisites:
-        return "未满足认证前提条件：" + "；".join(score.unmet_prerequisites) + "，不予发证"
-    return f"最终得分 {score.score}，评定为{score.grade}，未达到发证要求，不予发证"
+        return "未满足认证前提条件：" + "；".join(score.unmet_prerequisites)
+    return f"最终得分 {score.score}，评定为{score.grade}，未达到发证要求"
