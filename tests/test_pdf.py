@@ -245,3 +245,11 @@ def test_readers_name_the_file_they_cannot_read(tmp_path: Path) -> None:
     with pytest.raises(ConversionError) as unreadable:
         pdf_text(broken)
     assert unreadable.value.problems[0].where == "坏.pdf"
+
+
+def test_the_native_and_python_eexec_agree() -> None:
+    import os
+
+    data = os.urandom(50_000)
+    assert pdf._eexec_encrypt_python(data) == pdf._eexec(data, decrypt=False)
+    assert pdf._eexec(pdf._eexec(data, decrypt=False), decrypt=True) == data

@@ -280,12 +280,29 @@ def _eexec(data: bytes, *, decrypt: bool) -> bytes:
     """eexec (Type 1, section 7.1) decryption or encryption with the standard key."""
     if decrypt:
         return _eexec_decrypt(data)
+    return _eexec_encrypt(data)
+
+
+def _eexec_encrypt_python(data: bytes) -> bytes:
+    """Encryption, byte by byte: the key depends on the ciphertext just written."""
     key, out = _EEXEC_KEY, bytearray(len(data))
     for i, byte in enumerate(data):
         cipher = byte ^ (key >> 8)
         out[i] = cipher
         key = ((cipher + key) * _C1 + _C2) & _MASK
     return bytes(out)
+
+
+def _eexec_encrypt_native(data: bytes) -> bytes:
+    return bytes(_native_eexec.encrypt(data, _EEXEC_KEY))
+
+
+try:  # the same loop in C (src/certdocs/_eexec.c), built where a compiler was at hand
+    from certdocs import _eexec as _native_eexec
+except ImportError:  # pragma: no cover - depends on the install
+    _eexec_encrypt = _eexec_encrypt_python
+else:
+    _eexec_encrypt = _eexec_encrypt_native
 
 
 def _eexec_decrypt(data: bytes) -> bytes:
