@@ -162,3 +162,22 @@ def test_a_document_libreoffice_cannot_convert_fails_its_audit_only(workspace: W
     # The reserved number is kept for that audit: the next run issues it, with no gap.
     (again,) = issue(workspace, FIXTURES / "fw01-2021" / "pass.json")
     assert again.status == "issued" and again.number == outcomes[0].number
+
+
+def test_initial_person_days_come_from_the_file_or_are_estimated() -> None:
+    from decimal import Decimal
+
+    from certdocs.audit import load_audit
+    from certdocs.pipeline import default_person_days
+
+    recert, _ = load_audit(FIXTURES / "xbht-s04-2025" / "recertification.json")
+    assert recert.audit.initial_person_days is not None
+    assert default_person_days(recert) == recert.audit.initial_person_days
+    from certdocs.audit import parse_audit
+    from certdocs.scheme import get_scheme
+    from tests.conftest import full_marks_audit
+
+    bare = parse_audit(full_marks_audit("fw01-2021"), scheme=get_scheme("fw01-2021"))  # no person-days given
+    assert default_person_days(bare) == Decimal(2 * 2)  # two days, two auditors
+    low, _ = load_audit(FIXTURES / "bjkb-006-2026" / "low.json")
+    assert default_person_days(low) == Decimal("2.5")

@@ -102,10 +102,16 @@ class _Job:
 
 
 def default_person_days(audit: AuditResult) -> Decimal:
-    """Person-days of an audit: as recorded, else audit days × auditors (observers excluded)."""
+    """Person-days of the initial audit, of which surveillance and recertification take a share.
+
+    As the file says (``initial_person_days`` on a later audit, ``person_days`` on an initial
+    one), else estimated as audit days × auditors (observers excluded).
+    """
     info = audit.audit
-    if info.person_days is not None:
-        return info.initial_person_days or info.person_days if info.type != "initial" else info.person_days
+    if info.type != "initial" and info.initial_person_days is not None:
+        return info.initial_person_days
+    if info.type == "initial" and info.person_days is not None:
+        return info.person_days
     days = (info.end_date - info.start_date).days + 1
     auditors = sum(1 for m in info.team if m.role != "observer") or 1
     return Decimal(days * auditors)
