@@ -81,3 +81,39 @@ def test_surveillance_notices_are_written_and_recorded(output: Path, monkeypatch
     with Register.open(output / "register.sqlite3") as register:
         kinds = {d.kind for d in register.documents_of("XBHT-SH-2026-0001")}
     assert "surveillance_notice-1.docx" in kinds
+
+
+def test_a_passed_surveillance_moves_the_next_window_on(output: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
+    doc = json.loads((ROOT / "fixtures" / "bz-ts1008-2025" / "pass.json").read_text(encoding="utf-8"))
+    doc["audit"].update(type="surveillance", start_date="2027-10-12", end_date="2027-10-12",
+                        previous_certificate="BZ-SC-2026-0001", timetable=[])
+    surveillance = tmp_path / "surveillance.json"
+    surveillance.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    code, text = invoke(output, "surveillance", "record", str(surveillance), today=date(2027, 10, 20))
+    assert code == 0, text
+    assert "证书 BZ-SC-2026-0001：监督审核通过" in text
+    assert (output / "BZ-SC-2026-0001" / "surveillance-2027-10-12" / "report.pdf").is_file()
+    code, text = invoke(output, "surveillance", "due", today=date(2027, 10, 20))
+    line = next(line for line in text.splitlines() if line.startswith("BZ-SC-2026-0001"))
+    assert "第二次监督" in line and "2027-11-22—2028-11-21" in line
+
+
+def test_a_failed_surveillance_asks_for_a_suspension_decision(output: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
+    doc = json.loads((ROOT / "fixtures" / "xbht-s04-2025" / "fail.json").read_text(encoding="utf-8"))
+    passed = json.loads((ROOT / "fixtures" / "xbht-s04-2025" / "pass.json").read_text(encoding="utf-8"))
+    doc["organization"] = passed["organization"]
+    doc["audit"].update(type="surveillance", start_date="2027-10-12", end_date="2027-10-13", timetable=[])
+    surveillance = tmp_path / "surveillance.json"
+    surveillance.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    code, text = invoke(output, "surveillance", "record", str(surveillance), today=date(2027, 10, 20))
+    assert code == 1 and "未通过" in text and "register suspend" in text
+    code, text = invoke(output, "register", "show", "XBHT-SH-2026-0001", today=date(2027, 10, 20))
+    assert "有效" in text  # the suspension is the office's decision, not the program's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from certdocs.cli._app import (
     workspace_options,
 )
 from certdocs.dates import chinese_date, format_days
+from certdocs.profile import DOCUMENT_TITLES
 from certdocs.register import Register, Status
-from certdocs.surveillance import due_list, write_notices
+from certdocs.surveillance import due_list, record_surveillance, write_notices
 from certdocs.textreport import pad
 
 
@@ -130,3 +132,22 @@ def surveillance_notices(within: int, output: Path, register_path: Path | None, 
     for number, path in written.items():
         click.echo(f"{number}：{path}")
     click.echo(f"共出具 {len(written)} 份监督审核通知书")
+
+
+@surveillance_group.command("record")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@workspace_options
+@reports_errors
+def surveillance_record(file: Path, output: Path, register_path: Path | None, templates: Path,
+                        profiles: Path | None, schemes: Path | None) -> None:
+    """登记一次监督审核：评分，出具监督审核打分表和报告；通过则顺延下次监督期限，未通过则提请暂停决定。"""
+    ws = workspace(output, register_path, templates, profiles, schemes)
+    app.check_templates_or_fail(templates)
+    with Register.open(ws.register) as register, app.converter() as converter:
+        result = record_surveillance(file, workspace=ws, register=register, converter=converter, today=app.today())
+    verdict = "通过" if result.passed else "未通过，请作出暂停证书的决定（可用 certdocs register suspend）"
+    click.echo(f"证书 {result.record.number}：监督审核{verdict}，{result.grade}")
+    for kind, pdf in result.documents.items():
+        click.echo(f"  {pad(DOCUMENT_TITLES[kind], 12)}{pdf}")
+    if not result.passed:
+        sys.exit(1)
