@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from certdocs.errors import CertdocsError, Problem
+from certdocs.errors import CertdocsError, Problem, os_error_text
 
 
 def _umask() -> int:
@@ -108,7 +108,7 @@ def read_json_object(path: Path, error: type[CertdocsError]) -> tuple[dict[str, 
         raw = path.read_bytes()
         data = json.loads(raw.decode("utf-8"))
     except OSError as exc:
-        raise error([Problem(str(path), f"无法读取文件：{exc.strerror}")]) from exc
+        raise error([Problem(str(path), f"无法读取文件：{os_error_text(exc)}")]) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise error([Problem(str(path), f"不是有效的 UTF-8 JSON：{exc}")]) from exc
     if not isinstance(data, dict):

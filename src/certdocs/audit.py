@@ -32,7 +32,7 @@ from certdocs._audit_model import (
     TimetableEntry,
 )
 from certdocs._paths import jp
-from certdocs.errors import InvalidAuditResult, Problem, SchemeError
+from certdocs.errors import InvalidAuditResult, Problem, SchemeError, os_error_text
 from certdocs.scheme import Scheme, get_scheme
 
 
@@ -82,7 +82,7 @@ def load_audit(path: Path, *, schemes_dir: Path | None = None) -> tuple[AuditRes
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InvalidAuditResult([Problem(source, f"无法读取文件：{exc.strerror}")]) from exc
+        raise InvalidAuditResult([Problem(source, f"无法读取文件：{os_error_text(exc)}")]) from exc
     try:
         # Decimal for every JSON number with a fraction: no binary floats near a grade boundary.
         data = json.loads(raw.decode("utf-8-sig"), parse_float=Decimal)

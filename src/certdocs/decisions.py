@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from certdocs.errors import DecisionError, Problem
+from certdocs.errors import DecisionError, Problem, os_error_text
 
 DECISIONS = {"approve": "批准发证", "reject": "不予批准", "defer": "暂缓决定"}
 COLUMNS = ("audit", "decision", "issue_date", "reason")
@@ -100,7 +100,7 @@ def load_meeting(path: Path, *, meeting: str | None = None, meeting_date: date |
         else:
             raise DecisionError([Problem(source, "决定文件须为 .json、.csv 或 .xlsx")])
     except OSError as exc:
-        raise DecisionError([Problem(source, f"无法读取文件：{exc.strerror}")]) from exc
+        raise DecisionError([Problem(source, f"无法读取文件：{os_error_text(exc)}")]) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DecisionError([Problem(source, f"文件无法解析：{exc}")]) from exc
     except DecisionError:

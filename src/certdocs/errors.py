@@ -8,6 +8,7 @@ and exits with :attr:`CertdocsError.exit_code`.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -21,6 +22,16 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.where}：{self.rule}" if self.where else self.rule
+
+
+_OS_ERRORS = {errno.ENOENT: "文件不存在", errno.EACCES: "没有读取或写入权限", errno.EPERM: "没有权限",
+              errno.EISDIR: "这是一个文件夹，不是文件", errno.ENOTDIR: "路径中有一段不是文件夹",
+              errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读"}
+
+
+def os_error_text(exc: OSError) -> str:
+    """An operating-system error in Chinese for office staff (the system's own words otherwise)."""
+    return _OS_ERRORS.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 class CertdocsError(Exception):
@@ -124,4 +135,5 @@ __all__ = [
     "SchemeError",
     "SigningError",
     "TemplateError",
+    "os_error_text",
 ]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from certdocs._fs import atomic_write_bytes
-from certdocs.errors import Problem, SigningError
+from certdocs.errors import Problem, SigningError, os_error_text
 
 #: Beijing time, in which the visible signature prints the signing time (China has no DST).
 BEIJING = timezone(timedelta(hours=8), "北京时间")
@@ -175,7 +175,7 @@ def _read_pdf(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SigningError([Problem(str(path), f"无法读取文件：{exc.strerror or exc}")]) from exc
+        raise SigningError([Problem(str(path), f"无法读取文件：{os_error_text(exc)}")]) from exc
     if b"%PDF-" not in data[:1024]:
         raise SigningError([Problem(str(path), "不是 PDF 文件")])
     return data
@@ -211,7 +211,7 @@ def _load_signer(pkcs12: Path, passphrase: bytes | None) -> Any:
     try:
         raw = pkcs12.read_bytes()
     except OSError as exc:
-        raise SigningError([Problem(where, f"无法读取签名证书文件：{exc.strerror or exc}")]) from exc
+        raise SigningError([Problem(where, f"无法读取签名证书文件：{os_error_text(exc)}")]) from exc
     try:
         pfx = asn1_pkcs12.Pfx.load(raw, strict=True)
         pfx["auth_safe"]["content_type"].native  # noqa: B018 - forces the parse

@@ -24,7 +24,7 @@ from certdocs.archive._bag import (
     write_bag,
 )
 from certdocs.archive._identify import CREATOR, TITLES, Identity, identify, metadata_text
-from certdocs.errors import ArchiveError, CertdocsError, Problem, ProfileError
+from certdocs.errors import ArchiveError, CertdocsError, Problem, ProfileError, os_error_text
 from certdocs.profile import profile_for_scheme
 from certdocs.register import ArchiveEntry, CertificateRecord, DocumentRecord, Register
 
@@ -79,7 +79,7 @@ def archive_files(
     try:
         archive_root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ArchiveError([Problem(str(archive_root), f"无法创建归档目录：{exc.strerror or exc}")]) from exc
+        raise ArchiveError([Problem(str(archive_root), f"无法创建归档目录：{os_error_text(exc)}")]) from exc
     job = _Job(register, archive_root, today, supersede_reason, tuple(trust_roots))
     return [job.archive(Path(path)) for path in files]
 
@@ -111,7 +111,7 @@ class _Job:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            return ArchiveResult(path, "refused", problems=(Problem(where, f"无法读取文件：{exc.strerror or exc}"),))
+            return ArchiveResult(path, "refused", problems=(Problem(where, f"无法读取文件：{os_error_text(exc)}"),))
         sha = hashlib.sha256(data).hexdigest()
         try:
             reader = PdfReader(io.BytesIO(data))
