@@ -28,18 +28,11 @@ class BatchSummary:
         """Whether any record failed (exit status 1)."""
         return any(o is not None and o.status == "failed" for _, o, _ in self.outcomes)
 
-    def to_json(self, *, relative_to: Path | None = None) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """The summary object of CONTRACT section 5."""
 
         def show(path: Path | None) -> str | None:
-            if path is None:
-                return None
-            if relative_to is not None:
-                try:
-                    return str(path.resolve().relative_to(relative_to.resolve()))
-                except ValueError:
-                    pass
-            return str(path)
+            return None if path is None else str(path)
 
         issued: list[dict[str, Any]] = []
         skipped: list[dict[str, Any]] = []

@@ -9,7 +9,7 @@ by building a context here (``certdocs.templatecheck.known_context``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -242,7 +242,3 @@ def build_context(*, audit: AuditResult, scheme: Scheme, score: Score, profile: 
         "issued_on": chinese_date(issued_on),
     }
 
-
-def document_time(day: date) -> datetime:
-    """The timestamp stamped into a document's properties: noon of its document date."""
-    return datetime(day.year, day.month, day.day, 12, 0, 0)

@@ -101,13 +101,6 @@ class RegisterError(CertdocsError):
     title = "证书登记簿错误"
 
 
-class NotCertifiable(CertdocsError):
-    """The audit result does not pass, so no certificate may be issued."""
-
-    exit_code = 1
-    title = "不予发证"
-
-
 class SigningError(CertdocsError):
     """A PDF could not be signed."""
 
@@ -128,7 +121,6 @@ __all__ = [
     "ConversionError",
     "DecisionError",
     "InvalidAuditResult",
-    "NotCertifiable",
     "Problem",
     "ProfileError",
     "RegisterError",
