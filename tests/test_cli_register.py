@@ -117,3 +117,20 @@ def test_a_failed_surveillance_asks_for_a_suspension_decision(output: Path, tmp_
     assert code == 1 and "未通过" in text and "register suspend" in text
     code, text = invoke(output, "register", "show", "XBHT-SH-2026-0001", today=date(2027, 10, 20))
     assert "有效" in text  # the suspension is the office's decision, not the program's
+
+
+def test_after_two_surveillances_the_recertification_application_is_due(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from certdocs.surveillance import next_due
+
+    out = tmp_path / "out"
+    ws = Workspace(output=out, register=out / "register.sqlite3", templates=ROOT / "templates")
+    with Register.open(ws.register) as register:
+        (outcome,) = Issuer(ws, converter=FakeConverter(), register=register, today=ISSUED).issue(
+            [IssueRequest(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json", "第47次", date(2026, 11, 20), ISSUED)])
+        register.record_last_audit(outcome.number, audit_type="surveillance", end_date=date(2028, 10, 10))
+        item = next_due(register.get(outcome.number, today=ISSUED), today=date(2028, 10, 20))
+    assert item.kind == "recertification" and item.due == date(2029, 8, 21)
+    initial = Decimal(4)  # the fixture's person-days; recertification takes 2/3 of them
+    assert item.person_days == Decimal(3) and item.record.initial_person_days == initial

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from certdocs._fs import sha256_file, staging_dir
+from certdocs._fs import input_digest, sha256_file, staging_dir
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import CertificateFacts as DocumentCertificate
 from certdocs.context import SurveillanceFacts, build_context
@@ -23,6 +23,7 @@ from certdocs.dates import (
     SurveillanceWindow,
     add_months,
     recertification_due,
+    recertification_person_days,
     surveillance_person_days,
     surveillance_window,
 )
@@ -64,13 +65,14 @@ def next_due(record: CertificateRecord, *, today: date, schemes_dir: Path | None
     """The next surveillance (or recertification) of one certificate."""
     scheme = get_scheme(record.scheme, extra_dir=schemes_dir)
     done = surveillances_done(record, scheme)
-    days = surveillance_person_days(record.initial_person_days)
     if done >= SURVEILLANCES_PER_CYCLE:
         due = recertification_due(record.valid_until)
-        return DueItem(record, "recertification", None, due, today > due, days)
+        return DueItem(record, "recertification", None, due, today > due,
+                       recertification_person_days(record.initial_person_days))
     window = surveillance_window(scheme, number=done + 1, issue_date=record.issue_date,
                                  last_audit_end=record.last_audit_end_date)
-    return DueItem(record, "surveillance", window, window.end, today > window.end, days)
+    return DueItem(record, "surveillance", window, window.end, today > window.end,
+                   surveillance_person_days(record.initial_person_days))
 
 
 def due_list(register: Register, *, today: date, within: int | None = None,
@@ -129,7 +131,7 @@ def _facts(rec: CertificateRecord, profile: Profile) -> DocumentCertificate:
 
 
 def _built(audit: AuditResult, scheme: Scheme, profile: Profile, template: Path) -> dict[str, str]:
-    return {"audit": audit.digest, "template": sha256_file(template), "template_name": template.name,
+    return {"audit": audit.digest, "template": input_digest(template), "template_name": template.name,
             "scheme": scheme.digest, "profile": profile.digest}
 
 
