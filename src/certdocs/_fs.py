@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -41,32 +42,6 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write UTF-8 ``text`` to ``path`` atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` that replaces it when the block succeeds.
-
-    For writers that want a file name (LibreOffice, pypdf, docxtpl) rather than bytes.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.fchmod(fd, _MODE)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        with open(tmp_path, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_path, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
-
-
 @contextlib.contextmanager
 def staging_dir(output: Path) -> Iterator[Path]:
     """A private folder inside ``output`` (same file system, so finished files move by rename).
@@ -100,6 +75,17 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 16), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def input_digest(path: Path) -> str:
+    """:func:`sha256_file` of an input read again and again (a template), kept while it is unchanged."""
+    st = path.stat()
+    return _digest(str(path), st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+@functools.lru_cache(maxsize=256)
+def _digest(path: str, _mtime_ns: int, _size: int, _inode: int) -> str:
+    return sha256_file(Path(path))
 
 
 def read_json_object(path: Path, error: type[CertdocsError]) -> tuple[dict[str, Any], str]:

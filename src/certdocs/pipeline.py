@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from certdocs import __version__
-from certdocs._fs import sha256_file, staging_dir
+from certdocs._fs import input_digest, sha256_file, staging_dir
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import CertificateFacts, build_context
 from certdocs.convert import Converter
@@ -243,7 +243,7 @@ class Issuer:
 
     def _built_from(self, job: _Job, kind: str) -> dict[str, str]:
         template = self.workspace.templates / job.profile.templates[kind]
-        return {"audit": job.audit.digest, "template": sha256_file(template), "template_name": template.name,
+        return {"audit": job.audit.digest, "template": input_digest(template), "template_name": template.name,
                 "scheme": job.scheme.digest, "profile": job.profile.digest, "certdocs": __version__}
 
     def _pack_built_from(self, job: _Job) -> dict[str, str]:
