@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -125,6 +125,19 @@ class Checker:
             if key not in allowed and not key.startswith("_"):
                 self.bad(jp(where, key), "未知字段（拼写错误？以 _ 开头的字段可作备注）")
 
+    def entries(self, value: Any, where: str, allowed: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The objects of a list field with their paths; what is not an object is reported."""
+        if not isinstance(value, list):
+            self.bad(where, "应为列表")
+            return
+        for n, entry in enumerate(value):
+            here = f"{where}[{n}]"
+            if not isinstance(entry, dict):
+                self.bad(here, "应为 JSON 对象")
+                continue
+            self.unknown(entry, allowed, here)
+            yield here, entry
+
 
 def organization(c: Checker, data: Mapping[str, Any]) -> Organization:
     """The ``organization`` section; the USCC checked against GB 32100 unless an override says why."""
@@ -186,12 +199,7 @@ def audit_info(c: Checker, data: Mapping[str, Any]) -> AuditInfo:
     if not isinstance(raw_team, list) or not raw_team:
         c.bad("audit.team", "审核组不能为空")
         raw_team = []
-    for n, m in enumerate(raw_team):
-        where = f"audit.team[{n}]"
-        if not isinstance(m, dict):
-            c.bad(where, "应为 JSON 对象")
-            continue
-        c.unknown(m, {"name", "role", "qualification"}, where)
+    for where, m in c.entries(raw_team, "audit.team", {"name", "role", "qualification"}):
         role = m.get("role")
         if role not in ROLES:
             c.bad(f"{where}.role", f"角色 {role!r} 无效，应为 leader、member、expert 或 observer")
@@ -201,16 +209,8 @@ def audit_info(c: Checker, data: Mapping[str, Any]) -> AuditInfo:
     if raw_team and sum(1 for m in team if m.role == "leader") != 1:
         c.bad("audit.team", "审核组须有且只有一名组长（role: leader）")
     timetable: list[TimetableEntry] = []
-    raw_tt = audit.get("timetable") or []
-    if not isinstance(raw_tt, list):
-        c.bad("audit.timetable", "应为列表")
-        raw_tt = []
-    for n, row in enumerate(raw_tt):
-        where = f"audit.timetable[{n}]"
-        if not isinstance(row, dict):
-            c.bad(where, "应为 JSON 对象")
-            continue
-        c.unknown(row, {"date", "start", "end", "activity", "auditors", "area"}, where)
+    for where, row in c.entries(audit.get("timetable") or [], "audit.timetable",
+                                {"date", "start", "end", "activity", "auditors", "area"}):
         day = c.day(row, "date", f"{where}.date")
         if day and start and end and start <= end and not start <= day <= end:  # a bad range is reported once
             c.bad(f"{where}.date", f"日程日期 {day} 不在审核日期 {start} 至 {end} 之内")
