@@ -171,7 +171,8 @@ def build_scoresheet() -> Doc:
         ["{%tr for i in items %}"],
         [C("{{ i.no }}", align="center"), C("{{ i.name or i.requirement }}", align="center"),
          C("{{ i.level }}级 {{ i.level_name }}", align="center"),
-         "{{ i.evidence }}{% if i.finding %}{% if i.evidence %}；{% endif %}{{ i.finding }}{% endif %}"],
+         "{{ i.evidence }}{% if i.finding %}{% if i.evidence and not i.evidence.endswith('。') %}；{% endif %}"
+         "{{ i.finding }}{% endif %}"],
         ["{%tr endfor %}"],
         [C("组织成熟度等级", 2, style="TableHead", align="right"),
          C("{{ result.level }}级 {{ result.grade }}", style="TableHead"), C("取各评价方面的最低等级", style="Small")],
@@ -221,7 +222,8 @@ def build_report() -> Doc:
         ["{%tr for i in items %}"],
         [C("{{ i.no }}", align="center"), C("{{ i.name or i.requirement }}", align="center"),
          C("{{ i.level }}级 {{ i.level_name }}", align="center"),
-         "{{ i.evidence }}{% if i.finding %}{% if i.evidence %}；{% endif %}{{ i.finding }}{% endif %}"],
+         "{{ i.evidence }}{% if i.finding %}{% if i.evidence and not i.evidence.endswith('。') %}；{% endif %}"
+         "{{ i.finding }}{% endif %}"],
         ["{%tr endfor %}"],
     ], header_rows=1)
     para(doc, "**组织成熟度等级：**{{ result.level }}级（{{ result.grade }}），取各评价方面的最低等级。", before=6)
