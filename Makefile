@@ -42,8 +42,9 @@ archive: setup ## archive signed PDFs: make archive FILES="a.pdf b.pdf"
 templates: setup ## check every Word template (Jinja syntax, split tags, unknown variables)
 	$(BIN)/certdocs templates check
 
-lint: $(STAMP) ## ruff and mypy (strict)
-	$(BIN)/ruff check src tests tools
+lint: $(STAMP) ## ruff (lint and format) and mypy (strict)
+	$(BIN)/ruff check src tests tools bench
+	$(BIN)/ruff format --check src tests tools bench
 	$(BIN)/mypy
 
 unit: setup ## the test suite without lint

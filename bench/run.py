@@ -97,8 +97,12 @@ def synthetic_meeting(folder: Path, count: int) -> Path:
         path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
         decisions.append({"audit": path.name, "decision": "approve"})
     meeting = folder / "meeting.json"
-    meeting.write_text(json.dumps({"meeting": "基准测试认证决定会议", "date": "2026-11-20", "decisions": decisions},
-                                  ensure_ascii=False), encoding="utf-8")
+    meeting.write_text(
+        json.dumps(
+            {"meeting": "基准测试认证决定会议", "date": "2026-11-20", "decisions": decisions}, ensure_ascii=False
+        ),
+        encoding="utf-8",
+    )
     return meeting
 
 
@@ -108,8 +112,9 @@ def bench_batch(tmp: Path, audits: int) -> dict[str, Any]:
     ws = Workspace(output=tmp / "out", register=tmp / "out" / "register.sqlite3", templates=ROOT / "templates")
     with PeakMemory() as memory, LibreOfficeConverter() as converter, Register.open(ws.register) as register:
         start = time.perf_counter()
-        summary = run_batch(meeting, issuer=Issuer(ws, converter=converter, register=register, today=TODAY),
-                            register=register)
+        summary = run_batch(
+            meeting, issuer=Issuer(ws, converter=converter, register=register, today=TODAY), register=register
+        )
         seconds = time.perf_counter() - start
     result = summary.to_json()
     assert not result["failed"], result["failed"]
@@ -149,13 +154,36 @@ def bench_regeneration_check(tmp: Path, size: int, template_folder: Path) -> flo
     digest = sha256_file(placeholder)
     with Register.open(ws.register) as register:
         for n in range(size):
-            facts = CertificateFacts(f"组织{n}", f"91330100MA{n:07d}", "xbht-s04-2025", "四星级", 4, None, None,
-                                     TODAY, TODAY, date(2029, 11, 21), "基准", TODAY, audit, built["audit"],
-                                     "initial", TODAY, Decimal(3))
+            facts = CertificateFacts(
+                f"组织{n}",
+                f"91330100MA{n:07d}",
+                "xbht-s04-2025",
+                "四星级",
+                4,
+                None,
+                None,
+                TODAY,
+                TODAY,
+                date(2029, 11, 21),
+                "基准",
+                TODAY,
+                audit,
+                built["audit"],
+                "initial",
+                TODAY,
+                Decimal(3),
+            )
             number = register.reserve(f"k{n}", pattern="BENCH-{year}-{serial:05d}", year=2026, facts=facts).number
-            docs = [NewDocument(f"{k}.{s}", placeholder, digest, built | {
-                "template": sha256_file(template_folder / profile.templates[k])})
-                for k in ("audit_plan", "scoresheet", "report", "certificate") for s in ("docx", "pdf")]
+            docs = [
+                NewDocument(
+                    f"{k}.{s}",
+                    placeholder,
+                    digest,
+                    built | {"template": sha256_file(template_folder / profile.templates[k])},
+                )
+                for k in ("audit_plan", "scoresheet", "report", "certificate")
+                for s in ("docx", "pdf")
+            ]
             register.complete(number, documents=[*docs, NewDocument("issue_pack.pdf", placeholder, digest, built)])
         start = time.perf_counter()
         changes = plan(workspace=ws, register=register, today=TODAY)
@@ -177,18 +205,25 @@ def main() -> None:
         copies = tmp / "docx"
         copies.mkdir()
         raw_sources = [Path(shutil.copy(p, copies / f"{p.parent.name}-{p.name}")) for p in docx]
-        per_doc_single = bench_one_per_document(raw_sources[:: max(1, len(raw_sources) // args.sample)][:args.sample],
-                                                tmp)
+        per_doc_single = bench_one_per_document(
+            raw_sources[:: max(1, len(raw_sources) // args.sample)][: args.sample], tmp
+        )
         raw = bench_raw_parallel(raw_sources, tmp)
         check = bench_regeneration_check(tmp, args.register_size, ROOT / "templates")
     per_doc = batch["seconds"] / batch["documents"]
-    print(f"批量发证：{args.audits} 份审核结果，{batch['documents']} 份文件，用时 {batch['seconds']:.1f} 秒，"
-          f"{batch['documents'] / batch['seconds']:.2f} 份/秒（{per_doc:.3f} 秒/份）")
+    print(
+        f"批量发证：{args.audits} 份审核结果，{batch['documents']} 份文件，用时 {batch['seconds']:.1f} 秒，"
+        f"{batch['documents'] / batch['seconds']:.2f} 份/秒（{per_doc:.3f} 秒/份）"
+    )
     print(f"内存峰值（certdocs 与 LibreOffice 进程合计）：{batch['peak_bytes'] / 2**20:.0f} MiB")
-    print(f"逐份调用 soffice（抽样 {args.sample} 份）：{per_doc_single:.3f} 秒/份"
-          f" → 流水线快 {per_doc_single / per_doc:.1f} 倍")
-    print(f"同一批 .docx 直接并行转换：{raw:.1f} 秒 → 流水线为其 {batch['seconds'] / raw:.2f} 倍"
-          f"（直接并行转换本身比逐份调用快 {per_doc_single / (raw / batch['documents']):.1f} 倍，为本机上限）")
+    print(
+        f"逐份调用 soffice（抽样 {args.sample} 份）：{per_doc_single:.3f} 秒/份"
+        f" → 流水线快 {per_doc_single / per_doc:.1f} 倍"
+    )
+    print(
+        f"同一批 .docx 直接并行转换：{raw:.1f} 秒 → 流水线为其 {batch['seconds'] / raw:.2f} 倍"
+        f"（直接并行转换本身比逐份调用快 {per_doc_single / (raw / batch['documents']):.1f} 倍，为本机上限）"
+    )
     print(f"重新生成检查（{args.register_size} 张证书，无改动）：{check:.3f} 秒")
 
 

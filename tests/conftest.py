@@ -55,8 +55,7 @@ def full_marks_audit(scheme_id: str) -> dict[str, Any]:
         "items": items,
     }
     if scheme.prerequisites:
-        doc["prerequisites"] = {"operating_months": 12, "major_incident": False,
-                                "accepts_onsite_review": True}
+        doc["prerequisites"] = {"operating_months": 12, "major_incident": False, "accepts_onsite_review": True}
     return doc
 
 

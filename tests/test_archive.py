@@ -53,9 +53,17 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _usage(*, ca: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(digital_signature=not ca, content_commitment=not ca, key_encipherment=False,
-                         data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-                         encipher_only=False, decipher_only=False)
+    return x509.KeyUsage(
+        digital_signature=not ca,
+        content_commitment=not ca,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def make_signer(folder: Path, *, common_name: str = "测试签章人") -> Signer:
@@ -64,12 +72,18 @@ def make_signer(folder: Path, *, common_name: str = "测试签章人") -> Signer
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
 
     def certificate(subject: str, issuer: str, public: ec.EllipticCurvePublicKey, *, ca: bool) -> x509.Certificate:
-        return (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
-                .public_key(public).serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-                .add_extension(_usage(ca=ca), critical=True)
-                .sign(ca_key, hashes.SHA256()))
+        return (
+            x509.CertificateBuilder()
+            .subject_name(_name(subject))
+            .issuer_name(_name(issuer))
+            .public_key(public)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(_usage(ca=ca), critical=True)
+            .sign(ca_key, hashes.SHA256())
+        )
 
     ca = certificate(f"{common_name} CA", f"{common_name} CA", ca_key.public_key(), ca=True)
     leaf = certificate(common_name, f"{common_name} CA", key.public_key(), ca=False)
@@ -90,24 +104,32 @@ def make_signer(folder: Path, *, common_name: str = "测试签章人") -> Signer
 def sign(pdf: bytes, signer: Signer) -> bytes:
     """``pdf`` signed by ``signer`` as an incremental update (the original bytes stay a prefix)."""
     out = io.BytesIO()
-    signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), signers.PdfSignatureMetadata(field_name="签章"),
-                     signer=signer.signer, output=out)
+    signers.sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(pdf)),
+        signers.PdfSignatureMetadata(field_name="签章"),
+        signer=signer.signer,
+        output=out,
+    )
     return out.getvalue()
 
 
 # -- issued documents -----------------------------------------------------------------------------
 
-_TO_UNICODE = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Identity-UCS def "
-               b"1 begincodespacerange <0000> <FFFF> endcodespacerange "
-               b"1 beginbfrange <0000> <FFFF> <0000> endbfrange "
-               b"endcmap CMapName currentdict /CMap defineresource pop end end")
+_TO_UNICODE = (
+    b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Identity-UCS def "
+    b"1 begincodespacerange <0000> <FFFF> endcodespacerange "
+    b"1 beginbfrange <0000> <FFFF> <0000> endbfrange "
+    b"endcmap CMapName currentdict /CMap defineresource pop end end"
+)
 
 
 def text_pdf(lines: list[str], *, title: str = "", number: str = "", certdocs: bool = True) -> bytes:
     """A one-page PDF whose extractable text is ``lines`` (CID = Unicode, no font embedded)."""
-    stream = b"BT /F1 12 Tf 72 700 Td 14 TL " + b"".join(
-        b"<" + line.encode("utf-16-be").hex().encode() + b"> Tj T* " for line in lines
-    ) + b"ET"
+    stream = (
+        b"BT /F1 12 Tf 72 700 Td 14 TL "
+        + b"".join(b"<" + line.encode("utf-16-be").hex().encode() + b"> Tj T* " for line in lines)
+        + b"ET"
+    )
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -134,8 +156,12 @@ def text_pdf(lines: list[str], *, title: str = "", number: str = "", certdocs: b
     body.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
     # Round-trip through pypdf for the document information dictionary.
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(body.getvalue())))
-    info = {"/Title": title, "/Subject": number, "/Author": BODY if certdocs else "",
-            "/Creator": "certdocs" if certdocs else "scanner"}
+    info = {
+        "/Title": title,
+        "/Subject": number,
+        "/Author": BODY if certdocs else "",
+        "/Creator": "certdocs" if certdocs else "scanner",
+    }
     writer.add_metadata({k: v for k, v in info.items() if v})
     out = io.BytesIO()
     writer.write(out)
@@ -167,21 +193,36 @@ def sha(data: bytes) -> str:
 
 def facts(uscc: str = "91350200MA2YJ1XR9G") -> CertificateFacts:
     return CertificateFacts(
-        organization_name=ORG, uscc=uscc, scheme="bz-ts1008-2025", grade="已定义级", stars=None, level=3,
-        score=None, first_issue_date=dt.date(2026, 11, 22), issue_date=dt.date(2026, 11, 22),
-        valid_until=dt.date(2029, 11, 21), decision_meeting="2026年第47次认证决定会议",
-        decision_date=dt.date(2026, 11, 20), audit_path="audits/a.json", audit_sha256="a" * 64,
-        audit_type="initial", audit_end_date=dt.date(2026, 11, 11), initial_person_days=Decimal("2.5"),
+        organization_name=ORG,
+        uscc=uscc,
+        scheme="bz-ts1008-2025",
+        grade="已定义级",
+        stars=None,
+        level=3,
+        score=None,
+        first_issue_date=dt.date(2026, 11, 22),
+        issue_date=dt.date(2026, 11, 22),
+        valid_until=dt.date(2029, 11, 21),
+        decision_meeting="2026年第47次认证决定会议",
+        decision_date=dt.date(2026, 11, 20),
+        audit_path="audits/a.json",
+        audit_sha256="a" * 64,
+        audit_type="initial",
+        audit_end_date=dt.date(2026, 11, 11),
+        initial_person_days=Decimal("2.5"),
     )
 
 
 def issue(register: Register, key: str, documents: dict[str, bytes]) -> str:
     """Reserve and complete a certificate whose issued documents are ``documents`` (kind → bytes)."""
     held = register.reserve(key, pattern="BZ{year}SC{serial:04d}", year=2026, facts=facts())
-    register.complete(held.number, documents=[
-        NewDocument(kind=f"{kind}.pdf", path=f"output/{kind}.pdf", sha256=sha(data), built_from={"audit": "a" * 64})
-        for kind, data in documents.items()
-    ])
+    register.complete(
+        held.number,
+        documents=[
+            NewDocument(kind=f"{kind}.pdf", path=f"output/{kind}.pdf", sha256=sha(data), built_from={"audit": "a" * 64})
+            for kind, data in documents.items()
+        ],
+    )
     return held.number
 
 
@@ -221,8 +262,14 @@ def write(path: Path, data: bytes) -> Path:
 def archive(
     register: Register, root: Path, *files: Path, signer: Signer, reason: str | None = None
 ) -> list[ArchiveResult]:
-    return archive_files(list(files), register=register, archive_root=root, today=TODAY,
-                         supersede_reason=reason, trust_roots=[signer.ca_pem])
+    return archive_files(
+        list(files),
+        register=register,
+        archive_root=root,
+        today=TODAY,
+        supersede_reason=reason,
+        trust_roots=[signer.ca_pem],
+    )
 
 
 # -- archiving -------------------------------------------------------------------------------------
@@ -286,8 +333,9 @@ def test_a_scan_is_still_read_without_zxing_cpp_or_poppler(
     else:
         real = shutil.which
         monkeypatch.setattr(shutil, "which", lambda name: None if name == "pdftoppm" else real(name))
-    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "s.pdf", scan_pdf(issued.number)),
-                        signer=signer)
+    (result,) = archive(
+        register, tmp_path / "archive", write(tmp_path / "s.pdf", scan_pdf(issued.number)), signer=signer
+    )
     assert (result.status, result.number) == ("archived", issued.number), result.problems
 
 
@@ -295,8 +343,9 @@ def test_a_multi_page_scan_with_the_qr_code_is_the_issue_pack(
     tmp_path: Path, register: Register, signer: Signer
 ) -> None:
     number = issue(register, "k1", {"certificate": certificate_pdf("BZ2026SC0001"), "issue_pack": b"pack"})
-    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "s.pdf", scan_pdf(number, pages=3)),
-                        signer=signer)
+    (result,) = archive(
+        register, tmp_path / "archive", write(tmp_path / "s.pdf", scan_pdf(number, pages=3)), signer=signer
+    )
     assert (result.status, result.kind) == ("archived", "issue_pack")
 
 
@@ -305,8 +354,7 @@ def test_a_signed_report_is_identified_by_the_number_in_its_text(
 ) -> None:
     report = text_pdf(["售后服务认证审核报告", "证书编号： BZ2026SC0001", "审核结论：推荐发证"], certdocs=False)
     number = issue(register, "k1", {"certificate": certificate_pdf("BZ2026SC0001"), "report": report})
-    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "r.pdf", sign(report, signer)),
-                        signer=signer)
+    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "r.pdf", sign(report, signer)), signer=signer)
     assert result.status == "archived", result.problems
     assert (result.number, result.kind) == (number, "report")
     assert result.bag is not None and result.bag.name == "report-1"
@@ -331,8 +379,9 @@ def test_a_signature_from_an_untrusted_ca_is_refused(
     tmp_path: Path, register: Register, issued: Issued, signer: Signer
 ) -> None:
     stranger = make_signer(tmp_path / "stranger", common_name="冒名签章人")
-    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "x.pdf", sign(issued.pdf, stranger)),
-                        signer=signer)
+    (result,) = archive(
+        register, tmp_path / "archive", write(tmp_path / "x.pdf", sign(issued.pdf, stranger)), signer=signer
+    )
     assert result.status == "refused"
     assert "数字签名无效或签名证书不受信任" in str(refusals([result]))
 
@@ -450,8 +499,9 @@ def test_a_bag_placed_by_a_killed_run_is_recorded_by_the_next(
 @pytest.fixture
 def archived(tmp_path: Path, register: Register, issued: Issued, signer: Signer) -> Path:
     """The bag of the signed certificate of ``issued``."""
-    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "c.pdf", sign(issued.pdf, signer)),
-                        signer=signer)
+    (result,) = archive(
+        register, tmp_path / "archive", write(tmp_path / "c.pdf", sign(issued.pdf, signer)), signer=signer
+    )
     assert result.bag is not None
     return result.bag
 
@@ -490,9 +540,7 @@ def test_a_deleted_bag_is_reported_with_its_path(
     assert "归档包不存在" in problem.rule
 
 
-def test_an_extra_file_in_a_bag_is_reported(
-    tmp_path: Path, register: Register, archived: Path, signer: Signer
-) -> None:
+def test_an_extra_file_in_a_bag_is_reported(tmp_path: Path, register: Register, archived: Path, signer: Signer) -> None:
     writable(archived / "data")
     (archived / "data" / "note.txt").write_text("补充说明")
     problems = verify_archive(tmp_path / "archive", register=register, trust_roots=[signer.ca_pem])

@@ -35,22 +35,25 @@ def test_missing_and_unknown_items_are_reported_by_path() -> None:
     assert "不是方案 xbht-s04-2025 的条目" in found['items["5.9.9"]']
 
 
-@pytest.mark.parametrize(("item", "result", "path", "words"), [
-    ("5.1.1.1", {"score": 1, "ratio": 1}, 'items["5.1.1.1"]', "只能有一种"),
-    ("5.1.1.1", {"score": 1.5}, 'items["5.1.1.1"].score', "超出 0—1"),
-    ("5.1.1.1", {"score": -1}, 'items["5.1.1.1"].score', "超出"),
-    ("5.1.1.1", {"score": 0.125}, 'items["5.1.1.1"].score', "两位小数"),
-    ("5.1.1.1", {"ratio": 1.2}, 'items["5.1.1.1"].ratio', "0—1"),
-    ("5.1.1.1", {"evidence": "x"}, 'items["5.1.1.1"]', "缺少评价结果"),
-    ("5.3.4.3", {"sampled": 9, "nonconforming": 1, "population": 15}, 'items["5.3.4.3"].sampled', "至少 10"),
-    ("5.3.4.3", {"sampled": 0, "nonconforming": 0}, 'items["5.3.4.3"].sampled', "至少为 1"),
-    ("5.3.4.3", {"sampled": 4, "nonconforming": 5}, 'items["5.3.4.3"].nonconforming', "超出 0—4"),
-    ("5.3.4.3", {"sampled": 4}, 'items["5.3.4.3"].nonconforming', "不符合数"),
-    ("5.3.6.1", {"not_applicable": ""}, 'items["5.3.6.1"].not_applicable', "理由"),
-    ("5.1.1.1", {"level": 3}, 'items["5.1.1.1"].level', "成熟度等级方案"),
-    ("5.1.1.1", {"compliant": True}, 'items["5.1.1.1"].compliant', "否决项"),
-    ("5.1.1.1", {"score": 1, "scroe": 1}, 'items["5.1.1.1"].scroe', "未知字段"),
-])
+@pytest.mark.parametrize(
+    ("item", "result", "path", "words"),
+    [
+        ("5.1.1.1", {"score": 1, "ratio": 1}, 'items["5.1.1.1"]', "只能有一种"),
+        ("5.1.1.1", {"score": 1.5}, 'items["5.1.1.1"].score', "超出 0—1"),
+        ("5.1.1.1", {"score": -1}, 'items["5.1.1.1"].score', "超出"),
+        ("5.1.1.1", {"score": 0.125}, 'items["5.1.1.1"].score', "两位小数"),
+        ("5.1.1.1", {"ratio": 1.2}, 'items["5.1.1.1"].ratio', "0—1"),
+        ("5.1.1.1", {"evidence": "x"}, 'items["5.1.1.1"]', "缺少评价结果"),
+        ("5.3.4.3", {"sampled": 9, "nonconforming": 1, "population": 15}, 'items["5.3.4.3"].sampled', "至少 10"),
+        ("5.3.4.3", {"sampled": 0, "nonconforming": 0}, 'items["5.3.4.3"].sampled', "至少为 1"),
+        ("5.3.4.3", {"sampled": 4, "nonconforming": 5}, 'items["5.3.4.3"].nonconforming', "超出 0—4"),
+        ("5.3.4.3", {"sampled": 4}, 'items["5.3.4.3"].nonconforming', "不符合数"),
+        ("5.3.6.1", {"not_applicable": ""}, 'items["5.3.6.1"].not_applicable', "理由"),
+        ("5.1.1.1", {"level": 3}, 'items["5.1.1.1"].level', "成熟度等级方案"),
+        ("5.1.1.1", {"compliant": True}, 'items["5.1.1.1"].compliant', "否决项"),
+        ("5.1.1.1", {"score": 1, "scroe": 1}, 'items["5.1.1.1"].scroe', "未知字段"),
+    ],
+)
 def test_each_result_rule_names_path_and_rule(item: str, result: dict[str, Any], path: str, words: str) -> None:
     doc = full_marks_audit("xbht-s04-2025")
     doc["items"][item] = result
@@ -107,8 +110,9 @@ def test_bad_dates_and_end_before_start() -> None:
 
 def test_an_invalid_uscc_needs_an_override_reason() -> None:
     doc = full_marks_audit("fw01-2021")
-    doc["organization"]["uscc"] = doc["organization"]["uscc"][:-1] + ("0" if doc["organization"]["uscc"][-1] != "0"
-                                                                       else "1")
+    doc["organization"]["uscc"] = doc["organization"]["uscc"][:-1] + (
+        "0" if doc["organization"]["uscc"][-1] != "0" else "1"
+    )
     assert "校验码" in problems(doc)["organization.uscc"]
     doc["organization"]["uscc_checksum_override"] = "营业执照原件如此，已核实"
     parse_audit(doc, scheme=get_scheme("fw01-2021"))

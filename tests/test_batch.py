@@ -108,18 +108,30 @@ def test_running_the_same_meeting_again_issues_and_rewrites_nothing(tmp_path: Pa
 
 def test_every_bad_record_is_reported_before_anything_is_issued(tmp_path: Path) -> None:
     bad = tmp_path / "m.json"
-    bad.write_text(json.dumps({"meeting": "第1次", "date": "2026-11-20", "decisions": [
-        {"audit": "nope.json", "decision": "approve"},
-        {"audit": str(MEETING.parent / "../fw01-2021/pass.json"), "decision": "maybe"},
-        {"audit": str(MEETING.parent / "../fw01-2021/fail.json"), "decision": "reject"},
-        {"audit": str(MEETING.parent / "../fw01-2021/exclusions.json"), "decision": "approve",
-         "issue_date": "2026-11-19"},
-    ]}, ensure_ascii=False), encoding="utf-8")
+    bad.write_text(
+        json.dumps(
+            {
+                "meeting": "第1次",
+                "date": "2026-11-20",
+                "decisions": [
+                    {"audit": "nope.json", "decision": "approve"},
+                    {"audit": str(MEETING.parent / "../fw01-2021/pass.json"), "decision": "maybe"},
+                    {"audit": str(MEETING.parent / "../fw01-2021/fail.json"), "decision": "reject"},
+                    {
+                        "audit": str(MEETING.parent / "../fw01-2021/exclusions.json"),
+                        "decision": "approve",
+                        "issue_date": "2026-11-19",
+                    },
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(DecisionError) as info:
         load_meeting(bad)
     wheres = [p.where for p in info.value.problems]
-    assert wheres == ["decisions[0].audit", "decisions[1].decision", "decisions[2].reason",
-                      "decisions[3].issue_date"]
+    assert wheres == ["decisions[0].audit", "decisions[1].decision", "decisions[2].reason", "decisions[3].issue_date"]
     result = CliRunner().invoke(main, ["batch", str(bad), "--output", str(tmp_path / "out")])
     assert result.exit_code == 2 and not (tmp_path / "out").exists()
 
@@ -130,9 +142,19 @@ def test_a_failing_record_is_reported_and_the_rest_still_issue(tmp_path: Path) -
     doc["organization"]["uscc"] = "91330106MA2CFXY801"
     broken.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     meeting = tmp_path / "m.json"
-    meeting.write_text(json.dumps({"meeting": "第2次", "date": "2026-11-20", "decisions": [
-        {"audit": "broken.json", "decision": "approve"},
-        {"audit": str(ROOT / "fixtures/bjkb-006-2026/pass.json"), "decision": "approve"}]}), encoding="utf-8")
+    meeting.write_text(
+        json.dumps(
+            {
+                "meeting": "第2次",
+                "date": "2026-11-20",
+                "decisions": [
+                    {"audit": "broken.json", "decision": "approve"},
+                    {"audit": str(ROOT / "fixtures/bjkb-006-2026/pass.json"), "decision": "approve"},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     summary = run(meeting, tmp_path / "out")
     assert len(summary["issued"]) == 1 and len(summary["failed"]) == 1  # type: ignore[arg-type]
     assert "organization.uscc" in summary["failed"][0]["errors"][0]  # type: ignore[index]
@@ -142,8 +164,12 @@ def _driver(decisions: Path, output: Path, delay: float) -> subprocess.Popen[byt
     log = output.parent / f"driver-{time.monotonic_ns()}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as fh:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([sys.executable, "-m", "tests.batch_driver", str(decisions), str(output),
-                                 str(delay)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=fh)
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.batch_driver", str(decisions), str(output), str(delay)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=fh,
+        )
 
 
 def _logs(output: Path) -> str:

@@ -39,15 +39,22 @@ def test_an_invalid_audit_exits_2_and_writes_nothing(tmp_path: Path) -> None:
 
 def test_a_failing_audit_is_refused_with_its_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
-    code, text = run("certificate", str(ROOT / "fixtures" / "xbht-s04-2025" / "fail.json"),
-                     "--output", str(tmp_path / "out"))
+    code, text = run(
+        "certificate", str(ROOT / "fixtures" / "xbht-s04-2025" / "fail.json"), "--output", str(tmp_path / "out")
+    )
     assert code == 1 and "不予发证" in text and "report.pdf" in text and "certificate.pdf" not in text
 
 
 def test_batch_json_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
-    code, text = run("batch", str(ROOT / "fixtures" / "decisions" / "2026-47.json"), "--format", "json",
-                     "--output", str(tmp_path / "out"))
+    code, text = run(
+        "batch",
+        str(ROOT / "fixtures" / "decisions" / "2026-47.json"),
+        "--format",
+        "json",
+        "--output",
+        str(tmp_path / "out"),
+    )
     assert code == 0, text
     summary = json.loads(text)
     assert len(summary["issued"]) == 6 and len(summary["skipped"]) == 2 and summary["failed"] == []
@@ -58,8 +65,14 @@ def test_batch_json_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed")
 def test_issue_sign_archive_and_verify(tmp_path: Path, keys: object) -> None:  # noqa: F811
     out = tmp_path / "out"
-    code, text = run("certificate", str(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"),
-                     "--issue-date", "2026-11-22", "--output", str(out))
+    code, text = run(
+        "certificate",
+        str(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"),
+        "--issue-date",
+        "2026-11-22",
+        "--output",
+        str(out),
+    )
     assert code == 0, text
     assert "已发证：证书编号 XBHT-SH-2026-0001，四星级" in text
     certificate = out / "XBHT-SH-2026-0001" / "certificate.pdf"
@@ -67,14 +80,28 @@ def test_issue_sign_archive_and_verify(tmp_path: Path, keys: object) -> None:  #
 
     # Issuing the same audit again keeps its number and rewrites nothing.
     before = certificate.stat().st_mtime_ns
-    code, text = run("certificate", str(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"),
-                     "--issue-date", "2026-11-22", "--output", str(out))
+    code, text = run(
+        "certificate",
+        str(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"),
+        "--issue-date",
+        "2026-11-22",
+        "--output",
+        str(out),
+    )
     assert code == 0 and "输入未变" in text and certificate.stat().st_mtime_ns == before
 
     signed = tmp_path / "certificate-signed.pdf"
     env = {"CERTDOCS_P12_PASSPHRASE": PASSPHRASE.decode()}
-    code, text = run("sign", str(certificate), "--pkcs12", str(keys.p12), "--out", str(signed),  # type: ignore[attr-defined]
-                     "--visible", env=env)
+    code, text = run(
+        "sign",
+        str(certificate),
+        "--pkcs12",
+        str(keys.p12),
+        "--out",
+        str(signed),  # type: ignore[attr-defined]
+        "--visible",
+        env=env,
+    )
     assert code == 0, text
     ca = str(keys.ca)  # type: ignore[attr-defined]
     code, text = run("archive", str(signed), "--trust-root", ca, "--output", str(out))
@@ -103,8 +130,14 @@ def test_issue_sign_archive_and_verify(tmp_path: Path, keys: object) -> None:  #
 
 def test_the_register_is_written_with_the_issue_date_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
-    code, _ = run("certificate", str(ROOT / "fixtures" / "fw01-2021" / "pass.json"), "--issue-date", "2026-12-01",
-                  "--output", str(tmp_path / "out"))
+    code, _ = run(
+        "certificate",
+        str(ROOT / "fixtures" / "fw01-2021" / "pass.json"),
+        "--issue-date",
+        "2026-12-01",
+        "--output",
+        str(tmp_path / "out"),
+    )
     assert code == 0
     from certdocs.register import Register
 
@@ -121,7 +154,13 @@ def test_a_broken_template_stops_a_batch_before_anything_is_issued(tmp_path: Pat
     doc = Document(str(templates / "report.docx"))
     doc.add_paragraph("审核组长：{{ audit.leadr }}")
     doc.save(str(templates / "report.docx"))
-    code, text = run("batch", str(ROOT / "fixtures" / "decisions" / "2026-47.json"), "--templates", str(templates),
-                     "--output", str(tmp_path / "out"))
+    code, text = run(
+        "batch",
+        str(ROOT / "fixtures" / "decisions" / "2026-47.json"),
+        "--templates",
+        str(templates),
+        "--output",
+        str(tmp_path / "out"),
+    )
     assert code == 2 and "report.docx" in text and "audit.leadr" in text
     assert not (tmp_path / "out").exists()

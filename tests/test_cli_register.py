@@ -25,7 +25,8 @@ def output(tmp_path: Path) -> Path:
     audits = [ROOT / "fixtures" / s / "pass.json" for s in ("xbht-s04-2025", "fw01-2021", "bz-ts1008-2025")]
     with Register.open(ws.register) as register:
         outcomes = Issuer(ws, converter=FakeConverter(), register=register, today=ISSUED).issue(
-            [IssueRequest(a, "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED) for a in audits])
+            [IssueRequest(a, "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED) for a in audits]
+        )
     assert [o.status for o in outcomes] == ["issued"] * 3
     return out
 
@@ -46,8 +47,7 @@ def test_list_and_show(output: Path) -> None:
 
 
 def test_valid_transitions_and_a_refused_one(output: Path) -> None:
-    code, text = invoke(output, "register", "suspend", "BZ-SC-2026-0001", "--reason", "监督审核逾期",
-                        "--by", "李文")
+    code, text = invoke(output, "register", "suspend", "BZ-SC-2026-0001", "--reason", "监督审核逾期", "--by", "李文")
     assert code == 0 and "暂停" in text
     code, text = invoke(output, "register", "restore", "BZ-SC-2026-0001", "--reason", "监督审核通过", "--by", "李文")
     assert code == 0 and "有效" in text
@@ -83,14 +83,20 @@ def test_surveillance_notices_are_written_and_recorded(output: Path, monkeypatch
     assert "surveillance_notice-1.docx" in kinds
 
 
-def test_a_passed_surveillance_moves_the_next_window_on(output: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_passed_surveillance_moves_the_next_window_on(
+    output: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
 
     monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
     doc = json.loads((ROOT / "fixtures" / "bz-ts1008-2025" / "pass.json").read_text(encoding="utf-8"))
-    doc["audit"].update(type="surveillance", start_date="2027-10-12", end_date="2027-10-12",
-                        previous_certificate="BZ-SC-2026-0001", timetable=[])
+    doc["audit"].update(
+        type="surveillance",
+        start_date="2027-10-12",
+        end_date="2027-10-12",
+        previous_certificate="BZ-SC-2026-0001",
+        timetable=[],
+    )
     surveillance = tmp_path / "surveillance.json"
     surveillance.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     code, text = invoke(output, "surveillance", "record", str(surveillance), today=date(2027, 10, 20))
@@ -102,8 +108,9 @@ def test_a_passed_surveillance_moves_the_next_window_on(output: Path, tmp_path: 
     assert "第二次监督" in line and "2027-11-22—2028-11-21" in line
 
 
-def test_a_failed_surveillance_asks_for_a_suspension_decision(output: Path, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_surveillance_asks_for_a_suspension_decision(
+    output: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
 
     monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
@@ -128,7 +135,8 @@ def test_after_two_surveillances_the_recertification_application_is_due(tmp_path
     ws = Workspace(output=out, register=out / "register.sqlite3", templates=ROOT / "templates")
     with Register.open(ws.register) as register:
         (outcome,) = Issuer(ws, converter=FakeConverter(), register=register, today=ISSUED).issue(
-            [IssueRequest(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json", "第47次", date(2026, 11, 20), ISSUED)])
+            [IssueRequest(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json", "第47次", date(2026, 11, 20), ISSUED)]
+        )
         register.record_last_audit(outcome.number, audit_type="surveillance", end_date=date(2028, 10, 10))
         item = next_due(register.get(outcome.number, today=ISSUED), today=date(2028, 10, 20))
     assert item.kind == "recertification" and item.due == date(2029, 8, 21)

@@ -24,7 +24,12 @@ def test_json_output_is_the_contract_object(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert (out["earned"], out["applicable"], out["score"], out["grade"], out["stars"]) == (
-        96.5, 100.0, 96.5, "五星级", 5)
+        96.5,
+        100.0,
+        96.5,
+        "五星级",
+        5,
+    )
 
 
 def test_text_output_is_a_chinese_table_with_subtotals(tmp_path: Path) -> None:

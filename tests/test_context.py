@@ -23,11 +23,23 @@ def context_for(path: Path) -> dict[str, Any]:
     audit, scheme = load_audit(path)
     score = score_audit(audit, scheme)
     profile = profile_for_scheme(scheme.id)
-    facts = CertificateFacts("XBHT-SH-2026-0001", date(2026, 11, 22), date(2026, 11, 22), date(2029, 11, 21),
-                             profile.verification_url("XBHT-SH-2026-0001"))
+    facts = CertificateFacts(
+        "XBHT-SH-2026-0001",
+        date(2026, 11, 22),
+        date(2026, 11, 22),
+        date(2029, 11, 21),
+        profile.verification_url("XBHT-SH-2026-0001"),
+    )
     window = surveillance_window(scheme, number=1, issue_date=date(2026, 11, 22), last_audit_end=date(2026, 11, 11))
-    return build_context(audit=audit, scheme=scheme, score=score, profile=profile, certificate=facts,
-                         issued_on=date(2026, 11, 22), surveillance=SurveillanceFacts(window, Decimal("1.5")))
+    return build_context(
+        audit=audit,
+        scheme=scheme,
+        score=score,
+        profile=profile,
+        certificate=facts,
+        issued_on=date(2026, 11, 22),
+        surveillance=SurveillanceFacts(window, Decimal("1.5")),
+    )
 
 
 def walk(value: Any, path: str = "") -> list[str]:
@@ -81,8 +93,12 @@ def test_the_level_scheme_prints_levels_not_points() -> None:
 
 def test_every_bundled_profile_serves_one_scheme() -> None:
     profiles = load_profiles()
-    assert sorted(p.scheme for p in profiles.values()) == ["bjkb-006-2026", "bz-ts1008-2025", "fw01-2021",
-                                                           "xbht-s04-2025"]
+    assert sorted(p.scheme for p in profiles.values()) == [
+        "bjkb-006-2026",
+        "bz-ts1008-2025",
+        "fw01-2021",
+        "xbht-s04-2025",
+    ]
     for p in profiles.values():
         assert p.certificate_number(year=2026, serial=7).endswith("0007")
         assert "{" not in p.verification_url("X-1")

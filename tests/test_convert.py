@@ -313,9 +313,7 @@ def test_a_timeout_kills_the_whole_process_group_and_leaves_no_pdf(
     assert list((tmp_path / "out").iterdir()) == []
 
 
-def test_a_missing_soffice_names_the_apt_get_command(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_missing_soffice_names_the_apt_get_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConversionError) as given:
         LibreOfficeConverter(soffice=tmp_path / "no-such-soffice")
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -356,9 +354,7 @@ def test_libreoffice_converts_a_batch_of_chinese_documents(batch: dict[str, Path
 
 def pdffonts(pdf: Path) -> list[tuple[str, str]]:
     """(name, emb) of every font pdffonts lists."""
-    lines = subprocess.run(
-        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
-    ).stdout.splitlines()[2:]
+    lines = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
     return [(line.split()[0], line.split()[-5]) for line in lines]
 
 
@@ -401,9 +397,7 @@ def reference(text: str, family: str) -> Image.Image:
 @pytest.mark.libreoffice
 @needs_soffice
 @needs_poppler
-def test_chinese_is_drawn_with_simplified_chinese_glyph_forms(
-    batch: dict[str, Path], tmp_path: Path
-) -> None:
+def test_chinese_is_drawn_with_simplified_chinese_glyph_forms(batch: dict[str, Path], tmp_path: Path) -> None:
     # 骨, 直 and 令 are drawn differently in the SC and JP faces of Noto CJK; the embedded
     # font's name says "jp" either way (the faces share one CFF table), so look at the shapes.
     subprocess.run(
@@ -456,9 +450,7 @@ def test_a_real_timeout_kills_soffice_and_the_profile_still_works_after(
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_a_document_without_text_is_reported_and_the_others_still_convert(
-    tmp_path: Path, two_docs: list[Path]
-) -> None:
+def test_a_document_without_text_is_reported_and_the_others_still_convert(tmp_path: Path, two_docs: list[Path]) -> None:
     from docx import Document
 
     blank = tmp_path / "空白.docx"

@@ -21,14 +21,20 @@ from certdocs.pipeline import Issuer, IssueRequest, Outcome, Workspace
 from certdocs.profile import profile_for_scheme
 from certdocs.register import Register
 
-pytestmark = [pytest.mark.libreoffice, pytest.mark.skipif(shutil.which("soffice") is None,
-                                                          reason="LibreOffice (soffice) is not installed")]
+pytestmark = [
+    pytest.mark.libreoffice,
+    pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"),
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 ISSUED = date(2026, 11, 22)
-PASSING = {"fw01-2021": "pass.json", "xbht-s04-2025": "pass.json", "bjkb-006-2026": "pass.json",
-           "bz-ts1008-2025": "pass.json"}
+PASSING = {
+    "fw01-2021": "pass.json",
+    "xbht-s04-2025": "pass.json",
+    "bjkb-006-2026": "pass.json",
+    "bz-ts1008-2025": "pass.json",
+}
 TRICKY = 'A&B <测试> "公司"'
 
 
@@ -45,7 +51,8 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     ws = Workspace(output=tmp / "out", register=tmp / "out" / "register.sqlite3", templates=ROOT / "templates")
     with LibreOfficeConverter() as converter, Register.open(ws.register) as register:
         outcomes = Issuer(ws, converter=converter, register=register, today=ISSUED).issue(
-            [IssueRequest(p, "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED) for p in paths.values()])
+            [IssueRequest(p, "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED) for p in paths.values()]
+        )
     result = dict(zip(paths, outcomes, strict=True))
     for key, outcome in result.items():
         assert outcome.status == "issued", (key, outcome.errors)
@@ -53,8 +60,9 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
 
 
 @pytest.mark.parametrize("scheme_id", list(PASSING))
-def test_the_certificate_is_one_page_with_name_number_grade_and_dates(issued: dict[str, Outcome],
-                                                                      scheme_id: str) -> None:
+def test_the_certificate_is_one_page_with_name_number_grade_and_dates(
+    issued: dict[str, Outcome], scheme_id: str
+) -> None:
     outcome = issued[scheme_id]
     pdf = outcome.documents["certificate"]
     assert page_count(pdf) == 1
@@ -79,15 +87,18 @@ def test_every_font_is_embedded_and_chinese_comes_from_noto_cjk(issued: dict[str
 
 
 @pytest.mark.parametrize("scheme_id", list(PASSING))
-def test_the_qr_code_on_the_rendered_page_is_the_verification_url(issued: dict[str, Outcome], scheme_id: str,
-                                                                  tmp_path: Path) -> None:
+def test_the_qr_code_on_the_rendered_page_is_the_verification_url(
+    issued: dict[str, Outcome], scheme_id: str, tmp_path: Path
+) -> None:
     import zxingcpp
     from PIL import Image
 
     outcome = issued[scheme_id]
     # 150 dpi: well below a printer's resolution, so a code that reads here reads on paper.
-    subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", str(outcome.documents["certificate"]),
-                    str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(outcome.documents["certificate"]), str(tmp_path / "page")],
+        check=True,
+    )
     codes = zxingcpp.read_barcodes(Image.open(tmp_path / "page.png"))
     expected = profile_for_scheme(scheme_id).verification_url(outcome.number)
     assert [c.text for c in codes] == [expected]
@@ -134,14 +145,21 @@ def test_two_builds_from_the_same_inputs_are_byte_identical(issued: dict[str, Ou
     from certdocs.convert import LibreOfficeConverter
 
     first = issued["bz-ts1008-2025"]
-    ws = Workspace(output=tmp_path / "out", register=tmp_path / "out" / "register.sqlite3",
-                   templates=ROOT / "templates")
+    ws = Workspace(
+        output=tmp_path / "out", register=tmp_path / "out" / "register.sqlite3", templates=ROOT / "templates"
+    )
     with LibreOfficeConverter() as converter, Register.open(ws.register) as register:
         # Converted after other documents this time, so LibreOffice's per-run font ids differ.
         outcomes = Issuer(ws, converter=converter, register=register, today=ISSUED).issue(
-            [IssueRequest(FIXTURES / "fw01-2021" / "fail.json", "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED),
-             IssueRequest(FIXTURES / "bz-ts1008-2025" / "pass.json", "2026年第47次认证决定会议", date(2026, 11, 20),
-                          ISSUED)])
+            [
+                IssueRequest(
+                    FIXTURES / "fw01-2021" / "fail.json", "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED
+                ),
+                IssueRequest(
+                    FIXTURES / "bz-ts1008-2025" / "pass.json", "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED
+                ),
+            ]
+        )
     second = outcomes[1]
     assert second.number == first.number
     for kind in first.documents:

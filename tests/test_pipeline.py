@@ -19,12 +19,18 @@ DECIDED = date(2026, 11, 20)
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
-    return Workspace(output=tmp_path / "out", register=tmp_path / "out" / "register.sqlite3",
-                     templates=ROOT / "templates")
+    return Workspace(
+        output=tmp_path / "out", register=tmp_path / "out" / "register.sqlite3", templates=ROOT / "templates"
+    )
 
 
-def issue(ws: Workspace, *paths: Path, issue_date: date | None = None, today: date = date(2026, 11, 22),
-          converter: FakeConverter | None = None) -> list:  # type: ignore[type-arg]
+def issue(
+    ws: Workspace,
+    *paths: Path,
+    issue_date: date | None = None,
+    today: date = date(2026, 11, 22),
+    converter: FakeConverter | None = None,
+) -> list:  # type: ignore[type-arg]
     with Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=converter or FakeConverter(), register=register, today=today)
         return issuer.issue([IssueRequest(p, "2026年第47次认证决定会议", DECIDED, issue_date) for p in paths])
@@ -36,7 +42,8 @@ def test_a_passing_audit_gets_a_number_documents_and_an_issue_pack(workspace: Wo
     folder = workspace.output / "XBHT-SH-2026-0001"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [f"{k}.{s}" for k in ("audit_plan", "scoresheet", "report", "certificate") for s in ("docx", "pdf")]
-        + ["issue_pack.pdf"])
+        + ["issue_pack.pdf"]
+    )
     with Register.open(workspace.register) as register:
         record = register.get("XBHT-SH-2026-0001", today=date(2026, 11, 22))
     assert record.status == Status.VALID
@@ -104,8 +111,16 @@ def test_recertification_keeps_the_first_issue_date_and_supersedes_the_old_certi
     later = date(2029, 10, 30)
     with Register.open(workspace.register) as register:
         issuer = Issuer(workspace, converter=FakeConverter(), register=register, today=later)
-        (new,) = issuer.issue([IssueRequest(FIXTURES / "xbht-s04-2025" / "recertification.json",
-                                            "2029年第40次认证决定会议", date(2029, 10, 28), later)])
+        (new,) = issuer.issue(
+            [
+                IssueRequest(
+                    FIXTURES / "xbht-s04-2025" / "recertification.json",
+                    "2029年第40次认证决定会议",
+                    date(2029, 10, 28),
+                    later,
+                )
+            ]
+        )
         assert new.status == "issued", new.errors
         record = register.get(new.number, today=later)
         assert record.first_issue_date == date(2026, 11, 22)
@@ -152,8 +167,9 @@ class _FailsOne(FakeConverter):
 
 def test_a_document_libreoffice_cannot_convert_fails_its_audit_only(workspace: Workspace) -> None:
     converter = _FailsOne("重庆渝通汽车销售服务有限公司")
-    outcomes = issue(workspace, FIXTURES / "fw01-2021" / "pass.json", FIXTURES / "bjkb-006-2026" / "pass.json",
-                     converter=converter)
+    outcomes = issue(
+        workspace, FIXTURES / "fw01-2021" / "pass.json", FIXTURES / "bjkb-006-2026" / "pass.json", converter=converter
+    )
     assert outcomes[0].status == "failed" and "LibreOffice 未生成 PDF" in outcomes[0].errors[0]
     assert outcomes[1].status == "issued"
     with Register.open(workspace.register) as register:

@@ -18,8 +18,11 @@ from certdocs.register import Register
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 22)
-AUDITS = [ROOT / "fixtures" / "xbht-s04-2025" / "pass.json", ROOT / "fixtures" / "fw01-2021" / "pass.json",
-          ROOT / "fixtures" / "bjkb-006-2026" / "pass.json"]
+AUDITS = [
+    ROOT / "fixtures" / "xbht-s04-2025" / "pass.json",
+    ROOT / "fixtures" / "fw01-2021" / "pass.json",
+    ROOT / "fixtures" / "bjkb-006-2026" / "pass.json",
+]
 
 
 @pytest.fixture
@@ -33,7 +36,8 @@ def issued(tmp_path: Path) -> Workspace:
     ws = Workspace(output=tmp_path / "out", register=tmp_path / "out" / "r.sqlite3", templates=templates)
     with Register.open(ws.register) as register:
         Issuer(ws, converter=FakeConverter(), register=register, today=TODAY).issue(
-            [IssueRequest(p, "第47次", date(2026, 11, 20), TODAY) for p in sorted(audits.iterdir())])
+            [IssueRequest(p, "第47次", date(2026, 11, 20), TODAY) for p in sorted(audits.iterdir())]
+        )
     return ws
 
 
@@ -44,8 +48,9 @@ def files(ws: Workspace) -> dict[Path, str]:
 def run(ws: Workspace, converter: FakeConverter | None = None) -> list[regenerate.Change]:
     with Register.open(ws.register) as register:
         changes = regenerate.plan(workspace=ws, register=register, today=TODAY)
-        outcomes = regenerate.regenerate(changes, issuer=Issuer(
-            ws, converter=converter or FakeConverter(), register=register, today=TODAY))
+        outcomes = regenerate.regenerate(
+            changes, issuer=Issuer(ws, converter=converter or FakeConverter(), register=register, today=TODAY)
+        )
         assert all(o.status == "issued" for o in outcomes), outcomes
     return changes
 
@@ -103,8 +108,9 @@ def test_a_grade_changing_edit_needs_a_new_decision(issued: Workspace, tmp_path:
     audit.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     with Register.open(issued.register) as register:
         changes = regenerate.plan(workspace=issued, register=register, today=TODAY)
-        (outcome,) = regenerate.regenerate(changes, issuer=Issuer(issued, converter=FakeConverter(),
-                                                                  register=register, today=TODAY))
+        (outcome,) = regenerate.regenerate(
+            changes, issuer=Issuer(issued, converter=FakeConverter(), register=register, today=TODAY)
+        )
     assert outcome.status == "failed" and "须重新作出认证决定" in outcome.errors[0]
 
 

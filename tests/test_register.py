@@ -251,9 +251,7 @@ def test_complete_issues_the_certificate_as_valid_from_its_issue_date(register: 
     register.complete(held.number, documents=[document("certificate"), document("annex", "e")])
     record = register.get(held.number, today=TODAY)
     assert (record.state, record.status, record.stored_status) == (State.ISSUED, Status.VALID, Status.VALID)
-    assert [(h.status, h.on, h.actor) for h in record.history] == [
-        (Status.VALID, date(2026, 11, 22), "certdocs")
-    ]
+    assert [(h.status, h.on, h.actor) for h in record.history] == [(Status.VALID, date(2026, 11, 22), "certdocs")]
     assert "2026年第47次认证决定会议" in record.history[0].reason
     assert [d.kind for d in record.documents] == ["annex", "certificate"]
     assert record.issued_at is not None
@@ -276,8 +274,15 @@ def test_pending_reservations_are_those_never_completed(register: Register) -> N
 
 def test_decimals_and_dates_round_trip_exactly(register: Register) -> None:
     number = issue(register, "k1", score=Decimal("86.10"), initial_person_days=Decimal("0.5"))
-    other = issue(register, "k2", score=None, stars=None, level=3, grade="已定义级",
-                  initial_person_days=Decimal("12345678901234567890.123456789"))
+    other = issue(
+        register,
+        "k2",
+        score=None,
+        stars=None,
+        level=3,
+        grade="已定义级",
+        initial_person_days=Decimal("12345678901234567890.123456789"),
+    )
     record = register.get(number, today=TODAY)
     assert record.score == Decimal("86.10") and str(record.score) == "86.10"
     assert str(record.initial_person_days) == "0.5"

@@ -41,8 +41,9 @@ def _text(docx: bytes) -> str:
                 xml = package.read(name).decode()
                 for paragraph in re.findall(r"<w:p[ >].*?</w:p>", xml, flags=re.S):
                     text = "".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", paragraph))
-                    lines.append(text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-                                 .replace("&amp;", "&"))
+                    lines.append(
+                        text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+                    )
     return "\n".join(lines)
 
 
@@ -84,10 +85,19 @@ def test_the_certificate_shows_organisation_number_grade_and_the_three_dates() -
     context = sample_context()
     text = _text(_render("certificate.docx", context))
     certificate = context["certificate"]
-    for value in (context["org"]["name"], context["org"]["uscc"], certificate["number"], context["result"]["grade"],
-                  context["result"]["stars"], certificate["first_issue_date"], certificate["issue_date"],
-                  certificate["expiry_date"], context["scheme"]["standard_full"], context["certified_scope"],
-                  "扫码验证"):
+    for value in (
+        context["org"]["name"],
+        context["org"]["uscc"],
+        certificate["number"],
+        context["result"]["grade"],
+        context["result"]["stars"],
+        certificate["first_issue_date"],
+        certificate["issue_date"],
+        certificate["expiry_date"],
+        context["scheme"]["standard_full"],
+        context["certified_scope"],
+        "扫码验证",
+    ):
         assert value in text
 
 
@@ -146,11 +156,14 @@ def test_a_syntax_error_names_the_template_and_the_place(tmp_path: Path) -> None
         render_docx_bytes(template, sample_context())
 
 
-@pytest.mark.parametrize("expression", [
-    "{{ ''.__class__.__mro__ }}",
-    "{{ body.name.__class__.__base__.__subclasses__() }}",
-    "{{ cycler.__init__.__globals__ }}",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ body.name.__class__.__base__.__subclasses__() }}",
+        "{{ cycler.__init__.__globals__ }}",
+    ],
+)
 def test_the_sandbox_refuses_python_internals(tmp_path: Path, expression: str) -> None:
     with pytest.raises(TemplateError, match="安全"):
         render_docx_bytes(_template(tmp_path, expression), sample_context())
@@ -192,10 +205,18 @@ def test_a_missing_template_is_a_template_error(tmp_path: Path) -> None:
 
 def test_two_renders_of_the_same_inputs_are_byte_identical(tmp_path: Path) -> None:
     context = sample_context()
-    first = render_docx(TEMPLATES / "certificate.docx", context, out=tmp_path / "a.docx",
-                        qr_png=qr_png(context["certificate"]["verify_url"]))
-    second = render_docx(TEMPLATES / "certificate.docx", context, out=tmp_path / "b.docx",
-                         qr_png=qr_png(context["certificate"]["verify_url"]))
+    first = render_docx(
+        TEMPLATES / "certificate.docx",
+        context,
+        out=tmp_path / "a.docx",
+        qr_png=qr_png(context["certificate"]["verify_url"]),
+    )
+    second = render_docx(
+        TEMPLATES / "certificate.docx",
+        context,
+        out=tmp_path / "b.docx",
+        qr_png=qr_png(context["certificate"]["verify_url"]),
+    )
     assert first.read_bytes() == second.read_bytes()
 
 
@@ -217,8 +238,11 @@ def test_a_failed_render_leaves_an_existing_document_in_place(tmp_path: Path) ->
 
 def test_building_the_templates_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     for out in ("a", "b"):
-        subprocess.run([sys.executable, str(ROOT / "tools" / "build_templates.py"), "--out", str(tmp_path / out)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, str(ROOT / "tools" / "build_templates.py"), "--out", str(tmp_path / out)],
+            check=True,
+            capture_output=True,
+        )
     for name in NAMES:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
@@ -240,20 +264,28 @@ def _pdf_pages_and_png(docx: Path, tmp_path: Path) -> tuple[int, Path]:
     env = dict(os.environ, HOME=str(tmp_path))
     if FONTS_CONF.exists():
         env["FONTCONFIG_FILE"] = str(FONTS_CONF)
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
-                   env=env, check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     pdf = docx.with_suffix(".pdf")
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
-    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile", str(pdf),
-                    str(tmp_path / docx.stem)], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(tmp_path / docx.stem)],
+        check=True,
+    )
     return pages, tmp_path / f"{docx.stem}.png"
 
 
 @pytest.mark.libreoffice
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
-                    reason="needs LibreOffice and poppler-utils")
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftoppm") is None, reason="needs LibreOffice and poppler-utils"
+)
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("long_names", [False, True])
 def test_the_certificate_prints_on_one_page_with_a_scannable_qr_code(
@@ -263,8 +295,12 @@ def test_the_certificate_prints_on_one_page_with_a_scannable_qr_code(
     from PIL import Image
 
     context = sample_context(scheme, long_names=long_names)
-    docx = render_docx(TEMPLATES / "certificate.docx", context, out=tmp_path / "certificate.docx",
-                       qr_png=qr_png(context["certificate"]["verify_url"]))
+    docx = render_docx(
+        TEMPLATES / "certificate.docx",
+        context,
+        out=tmp_path / "certificate.docx",
+        qr_png=qr_png(context["certificate"]["verify_url"]),
+    )
     pages, png = _pdf_pages_and_png(docx, tmp_path)
     assert pages == 1
     codes = zxingcpp.read_barcodes(Image.open(png))

@@ -23,8 +23,13 @@ def test_the_four_bundled_schemes_load_and_add_up() -> None:
         assert len(scheme.digest) == 64
     assert len(get_scheme("fw01-2021").items) == 50
     assert get_scheme("bjkb-006-2026").veto is not None
-    assert [lv.name for lv in get_scheme("bz-ts1008-2025").levels] == ["初始级", "可重复级", "已定义级", "已管理级",
-                                                                        "优化级"]
+    assert [lv.name for lv in get_scheme("bz-ts1008-2025").levels] == [
+        "初始级",
+        "可重复级",
+        "已定义级",
+        "已管理级",
+        "优化级",
+    ]
 
 
 def test_the_items_match_the_reference_transcriptions() -> None:
@@ -32,8 +37,11 @@ def test_the_items_match_the_reference_transcriptions() -> None:
     if not ref.is_dir():
         pytest.skip("shared/reference is not beside this checkout")
     for sid in ("fw01-2021", "xbht-s04-2025", "bjkb-006-2026"):
-        rows = [line.split("\t") for line in (ref / f"{sid}.tsv").read_text(encoding="utf-8").splitlines()
-                if line and not line.startswith("#")][1:]
+        rows = [
+            line.split("\t")
+            for line in (ref / f"{sid}.tsv").read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")
+        ][1:]
         scheme = get_scheme(sid)
         assert [r[0] for r in rows] == [i.id for i in scheme.items]
         points_col = 4 if sid == "fw01-2021" else (3 if sid == "xbht-s04-2025" else 2)
@@ -42,7 +50,9 @@ def test_the_items_match_the_reference_transcriptions() -> None:
 
 
 TOY: dict[str, Any] = {
-    "format": 1, "id": "toy-2027", "method": "points",
+    "format": 1,
+    "id": "toy-2027",
+    "method": "points",
     "standard": {"code": "Q/TOY 001-2027", "title": "玩具售后服务评价规范"},
     "total_points": 100,
     "categories": [{"name": "服务", "points": 60}, {"name": "顾客", "points": 40}],
@@ -51,8 +61,10 @@ TOY: dict[str, Any] = {
         {"id": "2", "category": "顾客", "points": 40, "requirement": "顾客满意"},
     ],
     "rules": {"exclusions": {"allowed": True, "basis": "测试"}},
-    "grades": [{"min": 0, "grade": "不合格", "stars": None, "passed": False},
-               {"min": 50, "grade": "合格", "stars": 1, "passed": True}],
+    "grades": [
+        {"min": 0, "grade": "不合格", "stars": None, "passed": False},
+        {"min": 50, "grade": "合格", "stars": 1, "passed": True},
+    ],
     "surveillance": {"from": "issue_date", "months": [0, 12]},
 }
 
@@ -60,28 +72,45 @@ TOY: dict[str, Any] = {
 def test_a_fifth_standard_is_a_new_file_not_new_code(tmp_path: Path) -> None:
     (tmp_path / "toy-2027.json").write_text(json.dumps(TOY, ensure_ascii=False), encoding="utf-8")
     audit_file = tmp_path / "audit.json"
-    audit_file.write_text(json.dumps({
-        "scheme": "toy-2027",
-        "organization": {"name": "某玩具有限公司", "uscc": "91330106MA2CFXY80N", "registered_address": "杭州",
-                         "audit_address": "杭州"},
-        "scope": "玩具的售后服务",
-        "audit": {"type": "initial", "start_date": "2026-11-01", "end_date": "2026-11-01",
-                  "team": [{"name": "甲", "role": "leader"}]},
-        "items": {"1": {"score": 30}, "2": {"not_applicable": "无顾客"}},
-    }, ensure_ascii=False), encoding="utf-8")
+    audit_file.write_text(
+        json.dumps(
+            {
+                "scheme": "toy-2027",
+                "organization": {
+                    "name": "某玩具有限公司",
+                    "uscc": "91330106MA2CFXY80N",
+                    "registered_address": "杭州",
+                    "audit_address": "杭州",
+                },
+                "scope": "玩具的售后服务",
+                "audit": {
+                    "type": "initial",
+                    "start_date": "2026-11-01",
+                    "end_date": "2026-11-01",
+                    "team": [{"name": "甲", "role": "leader"}],
+                },
+                "items": {"1": {"score": 30}, "2": {"not_applicable": "无顾客"}},
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     audit, scheme = load_audit(audit_file, schemes_dir=tmp_path)
     result = score_audit(audit, scheme)
     assert (result.score, result.grade, result.passed) == (Decimal("50.0"), "合格", True)
 
 
-@pytest.mark.parametrize(("change", "words"), [
-    (lambda d: d["items"][1].update(points=41), "合计 101"),
-    (lambda d: d["items"][1].update(id="1"), "重复"),
-    (lambda d: d["grades"].reverse(), "递增"),
-    (lambda d: d["categories"][0].update(points=50), "类别分值"),
-    (lambda d: d["items"][0].update(category="不存在"), "未在 categories"),
-    (lambda d: d["rules"].update(veto={"item": "9"}), "否决项 9"),
-])
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d: d["items"][1].update(points=41), "合计 101"),
+        (lambda d: d["items"][1].update(id="1"), "重复"),
+        (lambda d: d["grades"].reverse(), "递增"),
+        (lambda d: d["categories"][0].update(points=50), "类别分值"),
+        (lambda d: d["items"][0].update(category="不存在"), "未在 categories"),
+        (lambda d: d["rules"].update(veto={"item": "9"}), "否决项 9"),
+    ],
+)
 def test_an_inconsistent_scheme_is_refused_on_load(change: Any, words: str) -> None:
     data = json.loads(json.dumps(TOY))
     change(data)

@@ -15,16 +15,40 @@ from certdocs.scoring import Score, score_audit
 from tests.conftest import full_marks_audit, points_of
 
 BANDS = {
-    "fw01-2021": [("69.9", "不达标", None, False), ("70.0", "达标级", None, True), ("79.9", "达标级", None, True),
-                  ("80.0", "三星级", 3, True), ("89.9", "三星级", 3, True), ("90.0", "四星级", 4, True),
-                  ("94.9", "四星级", 4, True), ("95.0", "五星级", 5, True), ("100.0", "五星级", 5, True)],
-    "xbht-s04-2025": [("59.9", "不合格", None, False), ("60.0", "一星级", 1, True), ("69.9", "一星级", 1, True),
-                      ("70.0", "二星级", 2, True), ("74.9", "二星级", 2, True), ("75.0", "三星级", 3, True),
-                      ("79.9", "三星级", 3, True), ("80.0", "四星级", 4, True), ("89.9", "四星级", 4, True),
-                      ("90.0", "五星级", 5, True)],
-    "bjkb-006-2026": [("0.0", "一星级", 1, True), ("69.9", "一星级", 1, True), ("70.0", "二星级", 2, True),
-                      ("79.9", "二星级", 2, True), ("80.0", "三星级", 3, True), ("89.9", "三星级", 3, True),
-                      ("90.0", "四星级", 4, True), ("94.9", "四星级", 4, True), ("95.0", "五星级", 5, True)],
+    "fw01-2021": [
+        ("69.9", "不达标", None, False),
+        ("70.0", "达标级", None, True),
+        ("79.9", "达标级", None, True),
+        ("80.0", "三星级", 3, True),
+        ("89.9", "三星级", 3, True),
+        ("90.0", "四星级", 4, True),
+        ("94.9", "四星级", 4, True),
+        ("95.0", "五星级", 5, True),
+        ("100.0", "五星级", 5, True),
+    ],
+    "xbht-s04-2025": [
+        ("59.9", "不合格", None, False),
+        ("60.0", "一星级", 1, True),
+        ("69.9", "一星级", 1, True),
+        ("70.0", "二星级", 2, True),
+        ("74.9", "二星级", 2, True),
+        ("75.0", "三星级", 3, True),
+        ("79.9", "三星级", 3, True),
+        ("80.0", "四星级", 4, True),
+        ("89.9", "四星级", 4, True),
+        ("90.0", "五星级", 5, True),
+    ],
+    "bjkb-006-2026": [
+        ("0.0", "一星级", 1, True),
+        ("69.9", "一星级", 1, True),
+        ("70.0", "二星级", 2, True),
+        ("79.9", "二星级", 2, True),
+        ("80.0", "三星级", 3, True),
+        ("89.9", "三星级", 3, True),
+        ("90.0", "四星级", 4, True),
+        ("94.9", "四星级", 4, True),
+        ("95.0", "五星级", 5, True),
+    ],
 }
 
 
@@ -46,8 +70,9 @@ def scored(doc: dict[str, Any]) -> Score:
     return score_audit(parse_audit(doc, scheme=scheme), scheme)
 
 
-@pytest.mark.parametrize(("scheme_id", "figure", "grade", "stars", "passed"),
-                         [(s, *row) for s, rows in BANDS.items() for row in rows])
+@pytest.mark.parametrize(
+    ("scheme_id", "figure", "grade", "stars", "passed"), [(s, *row) for s, rows in BANDS.items() for row in rows]
+)
 def test_every_grade_boundary_is_decided_on_the_rounded_score(
     scheme_id: str, figure: str, grade: str, stars: int | None, passed: bool
 ) -> None:
@@ -55,10 +80,17 @@ def test_every_grade_boundary_is_decided_on_the_rounded_score(
     assert (result.score, result.grade, result.stars, result.passed) == (Decimal(figure), grade, stars, passed)
 
 
-@pytest.mark.parametrize(("earned", "score", "grade"), [
-    ("59.95", "60.0", "一星级"), ("59.94", "59.9", "不合格"), ("89.94", "89.9", "四星级"),
-    ("89.95", "90.0", "五星级"), ("74.95", "75.0", "三星级"), ("79.94", "79.9", "三星级"),
-])
+@pytest.mark.parametrize(
+    ("earned", "score", "grade"),
+    [
+        ("59.95", "60.0", "一星级"),
+        ("59.94", "59.9", "不合格"),
+        ("89.94", "89.9", "四星级"),
+        ("89.95", "90.0", "五星级"),
+        ("74.95", "75.0", "三星级"),
+        ("79.94", "79.9", "三星级"),
+    ],
+)
 def test_it_rounds_half_up_before_grading(earned: str, score: str, grade: str) -> None:
     result = scored(with_earned("xbht-s04-2025", Decimal(earned)))
     assert result.earned == Decimal(earned)
@@ -122,7 +154,12 @@ def test_a_failed_veto_item_fails_whatever_the_points() -> None:
     out = result.to_json()
     assert out["veto"] is True and out["grade"] == "一票否决"
     assert next(r for r in out["items"] if r["id"] == "4.1.1") == {
-        "id": "4.1.1", "points": None, "earned": None, "applicable": True, "compliant": False}
+        "id": "4.1.1",
+        "points": None,
+        "earned": None,
+        "applicable": True,
+        "compliant": False,
+    }
 
 
 def test_the_lowest_aspect_decides_the_maturity_level() -> None:
@@ -135,8 +172,9 @@ def test_the_lowest_aspect_decides_the_maturity_level() -> None:
     assert out["level"] == 3
 
 
-@pytest.mark.parametrize(("field", "value"), [("operating_months", 2), ("major_incident", True),
-                                              ("accepts_onsite_review", False)])
+@pytest.mark.parametrize(
+    ("field", "value"), [("operating_months", 2), ("major_incident", True), ("accepts_onsite_review", False)]
+)
 def test_unmet_prerequisites_fail_a_level_audit(field: str, value: object) -> None:
     doc = full_marks_audit("bz-ts1008-2025")
     doc["prerequisites"][field] = value
@@ -152,8 +190,19 @@ def test_three_months_of_operation_is_enough() -> None:
 
 def test_the_json_object_has_exactly_the_contract_keys() -> None:
     out = scored(full_marks_audit("xbht-s04-2025")).to_json()
-    assert list(out) == ["scheme", "earned", "applicable", "score", "grade", "stars", "level", "passed", "veto",
-                         "categories", "items"]
+    assert list(out) == [
+        "scheme",
+        "earned",
+        "applicable",
+        "score",
+        "grade",
+        "stars",
+        "level",
+        "passed",
+        "veto",
+        "categories",
+        "items",
+    ]
     assert out["items"][0] == {"id": "5.1.1.1", "points": 1, "earned": 1, "applicable": True}
     assert out["categories"][0] == {"name": "售后服务体系", "earned": 35.0, "applicable": 35.0}
 

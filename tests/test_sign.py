@@ -39,15 +39,29 @@ def _name(cn: str) -> x509.Name:
 def _ca(cn: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(UTC)
-    usage = x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                          encipher_only=False, decipher_only=False)
-    cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn)).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(usage, critical=True)
-            .sign(key, hashes.SHA256()))
+    usage = x509.KeyUsage(
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn))
+        .issuer_name(_name(cn))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .sign(key, hashes.SHA256())
+    )
     return key, cert
 
 
@@ -62,16 +76,34 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
     ca_key, ca = _ca("测试认证根证书")
     signer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = datetime.now(UTC)
-    usage = x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                          data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                          encipher_only=False, decipher_only=False)
-    cert = (x509.CertificateBuilder().subject_name(_name(BODY)).issuer_name(ca.subject)
-            .public_key(signer_key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365))
-            .add_extension(usage, critical=True).sign(ca_key, hashes.SHA256()))
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=True,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(BODY))
+        .issuer_name(ca.subject)
+        .public_key(signer_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(usage, critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
     p12 = folder / "body.p12"
-    p12.write_bytes(pkcs12.serialize_key_and_certificates(
-        b"body", signer_key, cert, [ca], serialization.BestAvailableEncryption(PASSPHRASE)))
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"body", signer_key, cert, [ca], serialization.BestAvailableEncryption(PASSPHRASE)
+        )
+    )
     _, other = _ca("另一个根证书")
     return Keys(ca=_pem(folder / "ca.pem", ca), p12=p12, other_ca=_pem(folder / "other.pem", other))
 
@@ -88,8 +120,7 @@ def unsigned(tmp_path: Path) -> Path:
 
 
 def _sign(src: Path, keys: Keys, **options: object) -> Path:
-    return sign_pdf(src, out=src.with_name("signed.pdf"), pkcs12=keys.p12, passphrase=PASSPHRASE,
-                    **options)  # type: ignore[arg-type]
+    return sign_pdf(src, out=src.with_name("signed.pdf"), pkcs12=keys.p12, passphrase=PASSPHRASE, **options)  # type: ignore[arg-type]
 
 
 def test_a_signed_pdf_is_intact_valid_and_covers_the_whole_file(unsigned: Path, keys: Keys) -> None:
@@ -181,8 +212,9 @@ def test_it_refuses_to_sign_twice_unless_allowed(unsigned: Path, keys: Keys) -> 
 
     with pytest.raises(SigningError, match="已经签名"):
         sign_pdf(signed, out=signed.with_name("twice.pdf"), pkcs12=keys.p12, passphrase=PASSPHRASE)
-    twice = sign_pdf(signed, out=signed.with_name("twice.pdf"), pkcs12=keys.p12, passphrase=PASSPHRASE,
-                     allow_additional=True)
+    twice = sign_pdf(
+        signed, out=signed.with_name("twice.pdf"), pkcs12=keys.p12, passphrase=PASSPHRASE, allow_additional=True
+    )
 
     check = verify_pdf_signature(twice, trust_roots=[keys.ca])
     assert (check.signatures, check.intact, check.valid, check.covers_whole_file) == (2, True, True, True)
@@ -206,8 +238,9 @@ def test_a_box_outside_the_page_is_refused(unsigned: Path, keys: Keys) -> None:
         _sign(unsigned, keys, visible=VisibleBox(left_mm=10, top_mm=10, width_mm=80, height_mm=30, page=3))
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("fc-match") is None,
-                    reason="needs poppler-utils and fontconfig")
+@pytest.mark.skipif(
+    shutil.which("pdftoppm") is None or shutil.which("fc-match") is None, reason="needs poppler-utils and fontconfig"
+)
 def test_a_visible_box_prints_chinese_in_an_embedded_font(unsigned: Path, keys: Keys, tmp_path: Path) -> None:
     box = VisibleBox(left_mm=110, top_mm=240, width_mm=80, height_mm=25, text=f"{BODY}\n签发：%(ts)s", font_size=11)
     signed = _sign(unsigned, keys, visible=box)
@@ -216,14 +249,16 @@ def test_a_visible_box_prints_chinese_in_an_embedded_font(unsigned: Path, keys: 
     fonts = subprocess.run(["pdffonts", str(signed)], capture_output=True, text=True, check=True).stdout
     row = next(line for line in fonts.splitlines() if "NotoSansCJK" in line)
     assert row.split()[-5:-3] == ["yes", "yes"]  # embedded, subset
-    text = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(signed), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-f", "2", "-l", "2", str(signed), "-"], capture_output=True, text=True, check=True
+    ).stdout
     printed = re.search(r"签发：(\d{4})年(\d{2})月(\d{2})日 (\d{2}):(\d{2})", text)
     assert BODY in text and printed is not None
     year, month, day, hour, minute = (int(g) for g in printed.groups())
     shown = datetime(year, month, day, hour, minute, tzinfo=BEIJING)
     assert abs(now - shown) < timedelta(minutes=2)  # Beijing time, whatever the machine's zone
     assert verify_pdf_signature(signed, trust_roots=[keys.ca]).valid is True
-    subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "2", "-l", "2", str(signed), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "100", "-f", "2", "-l", "2", str(signed), str(tmp_path / "page")], check=True
+    )
     assert list(tmp_path.glob("page*.png"))

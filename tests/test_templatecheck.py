@@ -55,8 +55,15 @@ def _clean(doc: Any) -> None:
     doc.add_paragraph("{%p for x in audit.objectives %}")
     doc.add_paragraph("{{ loop.index }}．{{ x }}")
     doc.add_paragraph("{%p endfor %}")
-    _table(doc, [["序号", "条款"], ["{%tr for i in items %}", ""], ["{{ i.no }}", "{{ i.requirement }}"],
-                 ["{%tr endfor %}", ""]])
+    _table(
+        doc,
+        [
+            ["序号", "条款"],
+            ["{%tr for i in items %}", ""],
+            ["{{ i.no }}", "{{ i.requirement }}"],
+            ["{%tr endfor %}", ""],
+        ],
+    )
     doc.add_paragraph('{{ certificate.qr }} {{ org.contact_name or "________" }} {{ items|length }}')
     run = doc.add_paragraph().add_run("{{ body.signatory_name }}")
     run.font.name = "宋体"
@@ -104,8 +111,9 @@ def test_a_tag_split_over_differently_formatted_runs_is_repaired_by_docxtpl(tmp_
     path = _template(tmp_path, build)
 
     assert check_template(path) == []
-    assert "杭州某电器".encode() in zipfile.ZipFile(io.BytesIO(
-        render_docx_bytes(path, {"org": {"name": "杭州某电器"}}))).read("word/document.xml")
+    assert "杭州某电器".encode() in zipfile.ZipFile(
+        io.BytesIO(render_docx_bytes(path, {"org": {"name": "杭州某电器"}}))
+    ).read("word/document.xml")
 
 
 def test_it_reports_a_tag_split_across_a_hyperlink_that_docxtpl_cannot_repair(tmp_path: Path) -> None:
@@ -126,8 +134,12 @@ def test_it_reports_a_tag_split_across_a_tracked_insertion_in_the_header(tmp_pat
     def build(doc: Any) -> None:
         p = doc.sections[0].header.paragraphs[0]
         p.add_run("{{ org.")
-        p._p.append(parse_xml(f'<w:ins {nsdecls("w")} w:id="1" w:author="a" w:date="2026-01-01T00:00:00Z">'
-                              "<w:r><w:t>name }}</w:t></w:r></w:ins>"))
+        p._p.append(
+            parse_xml(
+                f'<w:ins {nsdecls("w")} w:id="1" w:author="a" w:date="2026-01-01T00:00:00Z">'
+                "<w:r><w:t>name }}</w:t></w:r></w:ins>"
+            )
+        )
 
     [problem] = _check(tmp_path, build)
 
@@ -164,7 +176,8 @@ def test_a_misspelt_end_tag_is_one_problem(tmp_path: Path) -> None:
 
     assert [(p.where.split("「")[0], p.rule) for p in problems] == [
         ("t.docx 表格1 第3行第1列", "「{%tr endfr %}」不是有效的结束标签，应为 {%tr endfor %}"),
-        ("t.docx 第1段", "「{% edif %}」不是有效的结束标签，应为 {% endif %}")]
+        ("t.docx 第1段", "「{% edif %}」不是有效的结束标签，应为 {% endif %}"),
+    ]
 
 
 def test_it_reports_a_tr_loop_closed_in_another_table(tmp_path: Path) -> None:
@@ -210,8 +223,12 @@ def test_it_reports_unknown_variables_with_suggestions(tmp_path: Path) -> None:
 
     problems = _check(tmp_path, build)
 
-    assert [p.where.split("「")[0] for p in problems] == ["t.docx 第1段", "t.docx 第2段", "t.docx 第3段",
-                                                          "t.docx 第3段"]
+    assert [p.where.split("「")[0] for p in problems] == [
+        "t.docx 第1段",
+        "t.docx 第2段",
+        "t.docx 第3段",
+        "t.docx 第3段",
+    ]
     assert "未定义的变量 org.nmae（是否应为 org.name？可用：org." in problems[0].rule
     assert "x.requirment（x 是 items 中的一项；是否应为 x.requirement？" in problems[1].rule
     assert "未定义的变量 orgs" in problems[2].rule
@@ -292,8 +309,14 @@ def test_it_reports_every_problem_of_one_file_at_once(tmp_path: Path) -> None:
     problems = _check(tmp_path, build)
 
     wheres = [p.where.split("「")[0] for p in problems]
-    assert wheres == ["t.docx 第1段", "t.docx 第3段", "t.docx 表格1 第1行第1列", "t.docx 第2段", "t.docx 页脚 第1段",
-                      "t.docx 字体"]
+    assert wheres == [
+        "t.docx 第1段",
+        "t.docx 第3段",
+        "t.docx 表格1 第1行第1列",
+        "t.docx 第2段",
+        "t.docx 页脚 第1段",
+        "t.docx 字体",
+    ]
     keys = ["语法错误", "弯引号", "{%tr endfor %}", "org.nmae", "未定义的变量 page", "方正超粗黑简体"]
     assert all(key in p.where + p.rule for key, p in zip(keys, problems, strict=True))
 

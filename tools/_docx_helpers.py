@@ -27,78 +27,175 @@ SONG, HEI, LATIN = "宋体", "黑体", "Times New Roman"
 FIXED_TIME = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 BLANK = "________"
 RED, GOLD, GREY, LIGHT = "A50021", "B8860B", "D9D9D9", "F2F2F2"
-_ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
-          "right": WD_ALIGN_PARAGRAPH.RIGHT, "both": WD_ALIGN_PARAGRAPH.JUSTIFY}
+_ALIGN = {
+    "left": WD_ALIGN_PARAGRAPH.LEFT,
+    "center": WD_ALIGN_PARAGRAPH.CENTER,
+    "right": WD_ALIGN_PARAGRAPH.RIGHT,
+    "both": WD_ALIGN_PARAGRAPH.JUSTIFY,
+}
 Doc = Any  # python-docx's Document (untyped library)
 
 
 # ---------------------------------------------------------------- styles and package
 
+
 def _fonts(east: str) -> str:
     return f'<w:rFonts w:ascii="{LATIN}" w:hAnsi="{LATIN}" w:eastAsia="{east}" w:cs="{LATIN}"/>'
 
 
-def _style(kind: str, sid: str, name: str, *, based: str = "", ppr: str = "", rpr: str = "",
-           extra: str = "", default: bool = False, custom: bool = False) -> str:
+def _style(
+    kind: str,
+    sid: str,
+    name: str,
+    *,
+    based: str = "",
+    ppr: str = "",
+    rpr: str = "",
+    extra: str = "",
+    default: bool = False,
+    custom: bool = False,
+) -> str:
     attrs = f'w:type="{kind}" w:styleId="{sid}"' + (' w:default="1"' if default else "")
     attrs += ' w:customStyle="1"' if custom else ""
     based_on = f'<w:basedOn w:val="{based}"/>' if based else ""
     body = f'<w:name w:val="{name}"/>{based_on}<w:qFormat/>'
     body += f"<w:pPr>{ppr}</w:pPr>" if ppr else ""
     body += f"<w:rPr>{rpr}</w:rPr>" if rpr else ""
-    return f'<w:style {nsdecls("w")} {attrs}>{body}{extra}</w:style>'
+    return f"<w:style {nsdecls('w')} {attrs}>{body}{extra}</w:style>"
 
 
 def _size(half_points: int) -> str:
     return f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>'
 
 
-_BORDERS = "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
-                   for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+_BORDERS = "".join(
+    f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV")
+)
 _STYLES = [
-    _style("paragraph", "Normal", "Normal", default=True,
-           ppr='<w:spacing w:line="288" w:lineRule="auto"/><w:jc w:val="both"/>',
-           rpr=_fonts(SONG) + '<w:kern w:val="2"/>' + _size(24)),
+    _style(
+        "paragraph",
+        "Normal",
+        "Normal",
+        default=True,
+        ppr='<w:spacing w:line="288" w:lineRule="auto"/><w:jc w:val="both"/>',
+        rpr=_fonts(SONG) + '<w:kern w:val="2"/>' + _size(24),
+    ),
     _style("character", "DefaultParagraphFont", "Default Paragraph Font", default=True),
-    _style("table", "TableNormal", "Normal Table", default=True,
-           extra='<w:tblPr><w:tblInd w:w="0" w:type="dxa"/><w:tblCellMar><w:top w:w="0" w:type="dxa"/>'
-                 '<w:left w:w="85" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/>'
-                 '<w:right w:w="85" w:type="dxa"/></w:tblCellMar></w:tblPr>'),
+    _style(
+        "table",
+        "TableNormal",
+        "Normal Table",
+        default=True,
+        extra='<w:tblPr><w:tblInd w:w="0" w:type="dxa"/><w:tblCellMar><w:top w:w="0" w:type="dxa"/>'
+        '<w:left w:w="85" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/>'
+        '<w:right w:w="85" w:type="dxa"/></w:tblCellMar></w:tblPr>',
+    ),
     _style("numbering", "NoList", "No List", default=True),
-    _style("paragraph", "Title", "Title", based="Normal",
-           ppr='<w:spacing w:before="120" w:after="120"/><w:jc w:val="center"/>',
-           rpr=_fonts(HEI) + _size(36)),
-    _style("paragraph", "Subtitle", "Subtitle", based="Normal",
-           ppr='<w:spacing w:after="240"/><w:jc w:val="center"/>', rpr=_size(21)),
-    _style("paragraph", "Heading1", "heading 1", based="Normal",
-           ppr='<w:keepNext/><w:spacing w:before="240" w:after="120"/><w:jc w:val="left"/><w:outlineLvl w:val="0"/>',
-           rpr=_fonts(HEI) + _size(28)),
-    _style("paragraph", "Heading2", "heading 2", based="Normal",
-           ppr='<w:keepNext/><w:spacing w:before="120" w:after="60"/><w:jc w:val="left"/><w:outlineLvl w:val="1"/>',
-           rpr=_fonts(HEI) + _size(24)),
-    _style("paragraph", "Header", "header", based="Normal",
-           ppr='<w:pBdr><w:bottom w:val="single" w:sz="6" w:space="1" w:color="000000"/></w:pBdr>'
-               '<w:tabs><w:tab w:val="right" w:pos="9355"/></w:tabs><w:spacing w:line="240" w:lineRule="auto"/>',
-           rpr=_size(18)),
-    _style("paragraph", "Footer", "footer", based="Normal",
-           ppr='<w:spacing w:line="240" w:lineRule="auto"/><w:jc w:val="center"/>', rpr=_size(18)),
-    _style("table", "TableGrid", "Table Grid", based="TableNormal",
-           ppr='<w:spacing w:line="240" w:lineRule="auto"/>', rpr=_fonts(SONG) + _size(21),
-           extra=f"<w:tblPr><w:tblBorders>{_BORDERS}</w:tblBorders></w:tblPr>"),
-    _style("paragraph", "BodyIndent", "正文首行缩进", based="Normal", custom=True,
-           ppr='<w:ind w:firstLineChars="200" w:firstLine="480"/>'),
-    _style("paragraph", "ListItem", "列表项", based="Normal", custom=True,
-           ppr='<w:ind w:left="840" w:hanging="360"/>'),
-    _style("paragraph", "TableText", "表格文字", based="Normal", custom=True,
-           ppr='<w:spacing w:before="20" w:after="20" w:line="264" w:lineRule="auto"/><w:jc w:val="left"/>',
-           rpr=_size(21)),
+    _style(
+        "paragraph",
+        "Title",
+        "Title",
+        based="Normal",
+        ppr='<w:spacing w:before="120" w:after="120"/><w:jc w:val="center"/>',
+        rpr=_fonts(HEI) + _size(36),
+    ),
+    _style(
+        "paragraph",
+        "Subtitle",
+        "Subtitle",
+        based="Normal",
+        ppr='<w:spacing w:after="240"/><w:jc w:val="center"/>',
+        rpr=_size(21),
+    ),
+    _style(
+        "paragraph",
+        "Heading1",
+        "heading 1",
+        based="Normal",
+        ppr='<w:keepNext/><w:spacing w:before="240" w:after="120"/><w:jc w:val="left"/><w:outlineLvl w:val="0"/>',
+        rpr=_fonts(HEI) + _size(28),
+    ),
+    _style(
+        "paragraph",
+        "Heading2",
+        "heading 2",
+        based="Normal",
+        ppr='<w:keepNext/><w:spacing w:before="120" w:after="60"/><w:jc w:val="left"/><w:outlineLvl w:val="1"/>',
+        rpr=_fonts(HEI) + _size(24),
+    ),
+    _style(
+        "paragraph",
+        "Header",
+        "header",
+        based="Normal",
+        ppr='<w:pBdr><w:bottom w:val="single" w:sz="6" w:space="1" w:color="000000"/></w:pBdr>'
+        '<w:tabs><w:tab w:val="right" w:pos="9355"/></w:tabs><w:spacing w:line="240" w:lineRule="auto"/>',
+        rpr=_size(18),
+    ),
+    _style(
+        "paragraph",
+        "Footer",
+        "footer",
+        based="Normal",
+        ppr='<w:spacing w:line="240" w:lineRule="auto"/><w:jc w:val="center"/>',
+        rpr=_size(18),
+    ),
+    _style(
+        "table",
+        "TableGrid",
+        "Table Grid",
+        based="TableNormal",
+        ppr='<w:spacing w:line="240" w:lineRule="auto"/>',
+        rpr=_fonts(SONG) + _size(21),
+        extra=f"<w:tblPr><w:tblBorders>{_BORDERS}</w:tblBorders></w:tblPr>",
+    ),
+    _style(
+        "paragraph",
+        "BodyIndent",
+        "正文首行缩进",
+        based="Normal",
+        custom=True,
+        ppr='<w:ind w:firstLineChars="200" w:firstLine="480"/>',
+    ),
+    _style("paragraph", "ListItem", "列表项", based="Normal", custom=True, ppr='<w:ind w:left="840" w:hanging="360"/>'),
+    _style(
+        "paragraph",
+        "TableText",
+        "表格文字",
+        based="Normal",
+        custom=True,
+        ppr='<w:spacing w:before="20" w:after="20" w:line="264" w:lineRule="auto"/><w:jc w:val="left"/>',
+        rpr=_size(21),
+    ),
     _style("paragraph", "TableSmall", "表格小字", based="TableText", custom=True, rpr=_size(18)),
-    _style("paragraph", "TableHead", "表格标题", based="TableText", custom=True,
-           ppr='<w:keepNext/><w:jc w:val="center"/>', rpr=_fonts(HEI)),
-    _style("paragraph", "Picture", "图片", based="Normal", custom=True,
-           ppr='<w:spacing w:line="240" w:lineRule="auto"/><w:jc w:val="center"/>', rpr=_size(18)),
-    _style("paragraph", "Small", "说明文字", based="Normal", custom=True,
-           ppr='<w:spacing w:line="264" w:lineRule="auto"/><w:jc w:val="left"/>', rpr=_size(18)),
+    _style(
+        "paragraph",
+        "TableHead",
+        "表格标题",
+        based="TableText",
+        custom=True,
+        ppr='<w:keepNext/><w:jc w:val="center"/>',
+        rpr=_fonts(HEI),
+    ),
+    _style(
+        "paragraph",
+        "Picture",
+        "图片",
+        based="Normal",
+        custom=True,
+        ppr='<w:spacing w:line="240" w:lineRule="auto"/><w:jc w:val="center"/>',
+        rpr=_size(18),
+    ),
+    _style(
+        "paragraph",
+        "Small",
+        "说明文字",
+        based="Normal",
+        custom=True,
+        ppr='<w:spacing w:line="264" w:lineRule="auto"/><w:jc w:val="left"/>',
+        rpr=_size(18),
+    ),
 ]
 
 
@@ -108,11 +205,14 @@ def _setup_package(doc: Doc, title: str) -> None:
     latent = styles.find(qn("w:latentStyles"))
     for child in list(styles):
         styles.remove(child)
-    styles.append(parse_xml(
-        f'<w:docDefaults {nsdecls("w")}><w:rPrDefault><w:rPr>{_fonts(SONG)}{_size(21)}'
-        '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>'
-        '<w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr>'
-        "</w:pPrDefault></w:docDefaults>"))
+    styles.append(
+        parse_xml(
+            f"<w:docDefaults {nsdecls('w')}><w:rPrDefault><w:rPr>{_fonts(SONG)}{_size(21)}"
+            '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>'
+            '<w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr>'
+            "</w:pPrDefault></w:docDefaults>"
+        )
+    )
     if latent is not None:
         styles.append(latent)
     for xml in _STYLES:
@@ -142,8 +242,9 @@ def _setup_package(doc: Doc, title: str) -> None:
         elif rel.reltype.endswith("/theme"):
             theme = rel.target_part.blob.decode()
             # Headings of the theme (major font) in 黑体, body (minor) stays 宋体.
-            theme = theme.replace('<a:font script="Hans" typeface="宋体"/>',
-                                  '<a:font script="Hans" typeface="黑体"/>', 1)
+            theme = theme.replace(
+                '<a:font script="Hans" typeface="宋体"/>', '<a:font script="Hans" typeface="黑体"/>', 1
+            )
             rel.target_part._blob = theme.encode()
 
     props = doc.core_properties
@@ -164,7 +265,7 @@ _APP_XML = (
 )
 _FONT_TABLE = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    f'<w:fonts {nsdecls("w")}>'
+    f"<w:fonts {nsdecls('w')}>"
     '<w:font w:name="宋体"><w:altName w:val="SimSun"/><w:panose1 w:val="02010600030101010101"/>'
     '<w:charset w:val="86"/><w:family w:val="auto"/><w:pitch w:val="variable"/></w:font>'
     '<w:font w:name="黑体"><w:altName w:val="SimHei"/><w:panose1 w:val="02010609060101010101"/>'
@@ -189,7 +290,7 @@ def _insert_ordered(parent: Any, child: Any, order: Sequence[str]) -> None:
     for old in parent.findall(child.tag):
         parent.remove(old)
     names = [qn(tag) for tag in order]
-    later = names[names.index(child.tag) + 1:]
+    later = names[names.index(child.tag) + 1 :]
     for index, sibling in enumerate(parent):
         if sibling.tag in later:
             parent.insert(index, child)
@@ -199,8 +300,16 @@ def _insert_ordered(parent: Any, child: Any, order: Sequence[str]) -> None:
 
 # ---------------------------------------------------------------- paragraphs and tables
 
-def _runs(paragraph: Any, text: str, *, size: float | None = None, font: str | None = None,
-          color: str | None = None, bold: bool = False) -> None:
+
+def _runs(
+    paragraph: Any,
+    text: str,
+    *,
+    size: float | None = None,
+    font: str | None = None,
+    color: str | None = None,
+    bold: bool = False,
+) -> None:
     """Runs for ``text``; ``**…**`` marks bold parts (labels)."""
     for index, part in enumerate(text.split("**")):
         if not part:
@@ -218,10 +327,21 @@ def _runs(paragraph: Any, text: str, *, size: float | None = None, font: str | N
                 fonts.set(qn(attr), font if attr == "w:eastAsia" else LATIN)
 
 
-def para(container: Any, text: str = "", *, style: str = "Normal", align: str | None = None,
-         size: float | None = None, font: str | None = None, color: str | None = None,
-         bold: bool = False, before: float | None = None, after: float | None = None,
-         keep_next: bool = False, first: bool = False) -> Any:
+def para(
+    container: Any,
+    text: str = "",
+    *,
+    style: str = "Normal",
+    align: str | None = None,
+    size: float | None = None,
+    font: str | None = None,
+    color: str | None = None,
+    bold: bool = False,
+    before: float | None = None,
+    after: float | None = None,
+    keep_next: bool = False,
+    first: bool = False,
+) -> Any:
     """One paragraph in a document or cell (``first``: reuse the cell's empty first paragraph)."""
     paragraph = container.paragraphs[0] if first else container.add_paragraph()
     paragraph.style = _STYLE_NAMES.get(style, style)
@@ -238,9 +358,17 @@ def para(container: Any, text: str = "", *, style: str = "Normal", align: str | 
     return paragraph
 
 
-_STYLE_NAMES = {"BodyIndent": "正文首行缩进", "ListItem": "列表项", "TableText": "表格文字", "TableHead": "表格标题",
-                "TableSmall": "表格小字", "Small": "说明文字", "Picture": "图片", "Heading1": "Heading 1",
-                "Heading2": "Heading 2"}
+_STYLE_NAMES = {
+    "BodyIndent": "正文首行缩进",
+    "ListItem": "列表项",
+    "TableText": "表格文字",
+    "TableHead": "表格标题",
+    "TableSmall": "表格小字",
+    "Small": "说明文字",
+    "Picture": "图片",
+    "Heading1": "Heading 1",
+    "Heading2": "Heading 2",
+}
 
 
 def tag(container: Any, text: str) -> None:
@@ -292,8 +420,16 @@ def L(text: str, span: int = 1) -> C:
 Row = Sequence[C | str]
 
 
-def table(doc: Doc, widths: Sequence[float], rows: Sequence[Row], *, header_rows: int = 0,
-          grid: bool = True, cant_split: bool = True, valign: str = "center") -> Any:
+def table(
+    doc: Doc,
+    widths: Sequence[float],
+    rows: Sequence[Row],
+    *,
+    header_rows: int = 0,
+    grid: bool = True,
+    cant_split: bool = True,
+    valign: str = "center",
+) -> Any:
     """A table of fixed column widths (mm); rows of cells; a lone ``{%tr …%}`` cell spans the row."""
     t = doc.add_table(rows=len(rows), cols=len(widths))
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -301,15 +437,16 @@ def table(doc: Doc, widths: Sequence[float], rows: Sequence[Row], *, header_rows
     tbl_pr = t._tbl.tblPr
     if grid:
         t.style = doc.styles["Table Grid"]
-    _insert_ordered(tbl_pr, parse_xml(f'<w:tblW {nsdecls("w")} w:w="{Mm(sum(widths)).twips}" w:type="dxa"/>'),
-                    _TBLPR)
+    _insert_ordered(tbl_pr, parse_xml(f'<w:tblW {nsdecls("w")} w:w="{Mm(sum(widths)).twips}" w:type="dxa"/>'), _TBLPR)
     sides = ("top", "left", "bottom", "right", "insideH", "insideV")
     if grid:  # direct borders as well: a thicker frame, and robust if staff change the style
-        frame = "".join(f'<w:{s} w:val="single" w:sz="{4 if s.startswith("inside") else 8}" w:space="0" '
-                        'w:color="000000"/>' for s in sides)
+        frame = "".join(
+            f'<w:{s} w:val="single" w:sz="{4 if s.startswith("inside") else 8}" w:space="0" w:color="000000"/>'
+            for s in sides
+        )
     else:
         frame = "".join(f'<w:{s} w:val="nil"/>' for s in sides)
-    _insert_ordered(tbl_pr, parse_xml(f'<w:tblBorders {nsdecls("w")}>{frame}</w:tblBorders>'), _TBLPR)
+    _insert_ordered(tbl_pr, parse_xml(f"<w:tblBorders {nsdecls('w')}>{frame}</w:tblBorders>"), _TBLPR)
     _insert_ordered(tbl_pr, parse_xml(f'<w:tblLayout {nsdecls("w")} w:type="fixed"/>'), _TBLPR)
     for col, width in zip(t._tbl.tblGrid.gridCol_lst, widths, strict=True):
         col.w = Twips(Mm(width).twips)
@@ -323,14 +460,15 @@ def table(doc: Doc, widths: Sequence[float], rows: Sequence[Row], *, header_rows
             cell = t.cell(r, col)
             if c.span > 1:
                 cell = cell.merge(t.cell(r, col + c.span - 1))
-            cell.width = Mm(sum(widths[col:col + c.span]))
+            cell.width = Mm(sum(widths[col : col + c.span]))
             cell.vertical_alignment = getattr(WD_CELL_VERTICAL_ALIGNMENT, valign.upper())
             if c.shade:
                 shade = parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{c.shade}"/>')
                 _insert_ordered(cell._tc.get_or_add_tcPr(), shade, _TCPR)
             for index, line in enumerate(c.text.split("\n")):
-                para(cell, line, style=c.style, align=c.align, size=c.size, font=c.font, color=c.color,
-                     first=index == 0)
+                para(
+                    cell, line, style=c.style, align=c.align, size=c.size, font=c.font, color=c.color, first=index == 0
+                )
             col += c.span
         tr_pr = t.rows[r]._tr.get_or_add_trPr()
         if cant_split:
@@ -340,14 +478,60 @@ def table(doc: Doc, widths: Sequence[float], rows: Sequence[Row], *, header_rows
     return t
 
 
-_TBLPR = ("w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
-          "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders",
-          "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook")
-_TCPR = ("w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders", "w:shd", "w:noWrap", "w:tcMar",
-         "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
-_SECTPR = ("w:headerReference", "w:footerReference", "w:footnotePr", "w:endnotePr", "w:type", "w:pgSz",
-           "w:pgMar", "w:paperSrc", "w:pgBorders", "w:lnNumType", "w:pgNumType", "w:cols", "w:formProt",
-           "w:vAlign", "w:noEndnote", "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid")
+_TBLPR = (
+    "w:tblStyle",
+    "w:tblpPr",
+    "w:tblOverlap",
+    "w:bidiVisual",
+    "w:tblStyleRowBandSize",
+    "w:tblStyleColBandSize",
+    "w:tblW",
+    "w:jc",
+    "w:tblCellSpacing",
+    "w:tblInd",
+    "w:tblBorders",
+    "w:shd",
+    "w:tblLayout",
+    "w:tblCellMar",
+    "w:tblLook",
+)
+_TCPR = (
+    "w:cnfStyle",
+    "w:tcW",
+    "w:gridSpan",
+    "w:hMerge",
+    "w:vMerge",
+    "w:tcBorders",
+    "w:shd",
+    "w:noWrap",
+    "w:tcMar",
+    "w:textDirection",
+    "w:tcFitText",
+    "w:vAlign",
+    "w:hideMark",
+)
+_SECTPR = (
+    "w:headerReference",
+    "w:footerReference",
+    "w:footnotePr",
+    "w:endnotePr",
+    "w:type",
+    "w:pgSz",
+    "w:pgMar",
+    "w:paperSrc",
+    "w:pgBorders",
+    "w:lnNumType",
+    "w:pgNumType",
+    "w:cols",
+    "w:formProt",
+    "w:vAlign",
+    "w:noEndnote",
+    "w:titlePg",
+    "w:textDirection",
+    "w:bidi",
+    "w:rtlGutter",
+    "w:docGrid",
+)
 
 
 def header_footer(doc: Doc, title: str) -> None:
@@ -358,14 +542,10 @@ def header_footer(doc: Doc, title: str) -> None:
     _runs(head, "{{ body.name }}\t" + title)
     foot = section.footer.paragraphs[0]
     foot.style = doc.styles["Footer"]
-    foot._p.append(parse_xml(
-        f'<w:r {nsdecls("w")}><w:t xml:space="preserve">第 </w:t></w:r>'))
-    foot._p.append(parse_xml(
-        f'<w:fldSimple {nsdecls("w")} w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>'))
-    foot._p.append(parse_xml(
-        f'<w:r {nsdecls("w")}><w:t xml:space="preserve"> 页  共 </w:t></w:r>'))
-    foot._p.append(parse_xml(
-        f'<w:fldSimple {nsdecls("w")} w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple>'))
+    foot._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:t xml:space="preserve">第 </w:t></w:r>'))
+    foot._p.append(parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>'))
+    foot._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:t xml:space="preserve"> 页  共 </w:t></w:r>'))
+    foot._p.append(parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple>'))
     foot._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:t xml:space="preserve"> 页</w:t></w:r>'))
 
 
@@ -396,7 +576,9 @@ def save(doc: Doc, path: Path) -> None:
 
 def page_border(doc: Doc, *, color: str = RED) -> None:
     """A thick-thin double frame round the page (w:pgBorders), offset from the page edge."""
-    sides = "".join(f'<w:{s} w:val="thinThickSmallGap" w:sz="24" w:space="20" w:color="{color}"/>'
-                    for s in ("top", "left", "bottom", "right"))
+    sides = "".join(
+        f'<w:{s} w:val="thinThickSmallGap" w:sz="24" w:space="20" w:color="{color}"/>'
+        for s in ("top", "left", "bottom", "right")
+    )
     border = parse_xml(f'<w:pgBorders {nsdecls("w")} w:offsetFrom="page">{sides}</w:pgBorders>')
     _insert_ordered(doc.sections[0]._sectPr, border, _SECTPR)

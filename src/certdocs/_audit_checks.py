@@ -42,8 +42,7 @@ class Checker:
     def bad(self, where: str, rule: str) -> None:
         self.problems.append(Problem(where, rule))
 
-    def obj(self, parent: Mapping[str, Any], key: str, where: str, *, required: bool = True
-            ) -> dict[str, Any]:
+    def obj(self, parent: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> dict[str, Any]:
         value = parent.get(key)
         if value is None:
             if required:
@@ -104,8 +103,7 @@ class Checker:
             return None
         return value
 
-    def day(self, parent: Mapping[str, Any], key: str, where: str, *, required: bool = True
-            ) -> date | None:
+    def day(self, parent: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> date | None:
         value = parent.get(key)
         if value is None:
             if required:
@@ -142,31 +140,49 @@ class Checker:
 def organization(c: Checker, data: Mapping[str, Any]) -> Organization:
     """The ``organization`` section; the USCC checked against GB 32100 unless an override says why."""
     org = c.obj(data, "organization", "organization")
-    c.unknown(org, {"name", "uscc", "registered_address", "audit_address", "uscc_checksum_override",
-                    "contact", "legal_representative", "employees"}, "organization")
-    override = c.text(org, "uscc_checksum_override", "organization.uscc_checksum_override",
-                      required=False)
+    c.unknown(
+        org,
+        {
+            "name",
+            "uscc",
+            "registered_address",
+            "audit_address",
+            "uscc_checksum_override",
+            "contact",
+            "legal_representative",
+            "employees",
+        },
+        "organization",
+    )
+    override = c.text(org, "uscc_checksum_override", "organization.uscc_checksum_override", required=False)
     code = c.text(org, "uscc", "organization.uscc").upper()
     if code and not override:
         if len(code) != 18:
             c.bad("organization.uscc", f"统一社会信用代码应为 18 位，实为 {len(code)} 位")
         elif not _uscc.is_valid(code):
-            c.bad("organization.uscc", f"统一社会信用代码 {code} 校验码不正确（GB 32100-2015）；"
-                  "如确认无误，请在 organization.uscc_checksum_override 中说明理由")
+            c.bad(
+                "organization.uscc",
+                f"统一社会信用代码 {code} 校验码不正确（GB 32100-2015）；"
+                "如确认无误，请在 organization.uscc_checksum_override 中说明理由",
+            )
     contact = c.obj(org, "contact", "organization.contact", required=False)
     c.unknown(contact, {"name", "title", "phone", "email"}, "organization.contact")
     employees = c.integer(org, "employees", "organization.employees")
     if employees is not None and employees < 1:
         c.bad("organization.employees", "人数应为正整数")
     return Organization(
-        name=c.text(org, "name", "organization.name"), uscc=code,
+        name=c.text(org, "name", "organization.name"),
+        uscc=code,
         registered_address=c.text(org, "registered_address", "organization.registered_address"),
         audit_address=c.text(org, "audit_address", "organization.audit_address"),
         uscc_checksum_override=override,
-        contact=Contact(*(c.text(contact, k, f"organization.contact.{k}", required=False)
-                          for k in ("name", "title", "phone", "email"))),
-        legal_representative=c.text(org, "legal_representative", "organization.legal_representative",
-                                    required=False),
+        contact=Contact(
+            *(
+                c.text(contact, k, f"organization.contact.{k}", required=False)
+                for k in ("name", "title", "phone", "email")
+            )
+        ),
+        legal_representative=c.text(org, "legal_representative", "organization.legal_representative", required=False),
         employees=employees,
     )
 
@@ -181,9 +197,22 @@ def _person_days(c: Checker, audit: Mapping[str, Any], key: str) -> Decimal | No
 def audit_info(c: Checker, data: Mapping[str, Any]) -> AuditInfo:
     """The ``audit`` section: type, dates, mode, team (one leader), timetable within the audit dates."""
     audit = c.obj(data, "audit", "audit")
-    c.unknown(audit, {"type", "start_date", "end_date", "team", "mode", "person_days",
-                      "initial_person_days", "previous_certificate", "timetable",
-                      "documents_to_prepare"}, "audit")
+    c.unknown(
+        audit,
+        {
+            "type",
+            "start_date",
+            "end_date",
+            "team",
+            "mode",
+            "person_days",
+            "initial_person_days",
+            "previous_certificate",
+            "timetable",
+            "documents_to_prepare",
+        },
+        "audit",
+    )
     kind = audit.get("type")
     if kind not in AUDIT_TYPES:
         c.bad("audit.type", f"审核类型 {kind!r} 无效，应为 initial、surveillance 或 recertification")
@@ -204,13 +233,19 @@ def audit_info(c: Checker, data: Mapping[str, Any]) -> AuditInfo:
         if role not in ROLES:
             c.bad(f"{where}.role", f"角色 {role!r} 无效，应为 leader、member、expert 或 observer")
             role = "member"
-        team.append(TeamMember(c.text(m, "name", f"{where}.name"), str(role),
-                               c.text(m, "qualification", f"{where}.qualification", required=False)))
+        team.append(
+            TeamMember(
+                c.text(m, "name", f"{where}.name"),
+                str(role),
+                c.text(m, "qualification", f"{where}.qualification", required=False),
+            )
+        )
     if raw_team and sum(1 for m in team if m.role == "leader") != 1:
         c.bad("audit.team", "审核组须有且只有一名组长（role: leader）")
     timetable: list[TimetableEntry] = []
-    for where, row in c.entries(audit.get("timetable") or [], "audit.timetable",
-                                {"date", "start", "end", "activity", "auditors", "area"}):
+    for where, row in c.entries(
+        audit.get("timetable") or [], "audit.timetable", {"date", "start", "end", "activity", "auditors", "area"}
+    ):
         day = c.day(row, "date", f"{where}.date")
         if day and start and end and start <= end and not start <= day <= end:  # a bad range is reported once
             c.bad(f"{where}.date", f"日程日期 {day} 不在审核日期 {start} 至 {end} 之内")
@@ -220,17 +255,25 @@ def audit_info(c: Checker, data: Mapping[str, Any]) -> AuditInfo:
                 c.bad(f"{where}.{k}", f"时间 {t!r} 格式应为 HH:MM")
         if all(times) and times[1] <= times[0]:
             c.bad(f"{where}.end", "结束时间应晚于开始时间")
-        timetable.append(TimetableEntry(day or date.min, times[0], times[1],
-                                        c.text(row, "activity", f"{where}.activity"),
-                                        c.texts(row, "auditors", f"{where}.auditors"),
-                                        c.text(row, "area", f"{where}.area", required=False)))
+        timetable.append(
+            TimetableEntry(
+                day or date.min,
+                times[0],
+                times[1],
+                c.text(row, "activity", f"{where}.activity"),
+                c.texts(row, "auditors", f"{where}.auditors"),
+                c.text(row, "area", f"{where}.area", required=False),
+            )
+        )
     return AuditInfo(
-        type=kind if kind in AUDIT_TYPES else "initial", start_date=start or date.min,
-        end_date=end or date.min, team=tuple(team), mode=mode if mode in MODES else "onsite",
+        type=kind if kind in AUDIT_TYPES else "initial",
+        start_date=start or date.min,
+        end_date=end or date.min,
+        team=tuple(team),
+        mode=mode if mode in MODES else "onsite",
         person_days=_person_days(c, audit, "person_days"),
         initial_person_days=_person_days(c, audit, "initial_person_days"),
-        previous_certificate=c.text(audit, "previous_certificate", "audit.previous_certificate",
-                                    required=False),
+        previous_certificate=c.text(audit, "previous_certificate", "audit.previous_certificate", required=False),
         timetable=tuple(timetable),
         documents_to_prepare=c.texts(audit, "documents_to_prepare", "audit.documents_to_prepare"),
     )
@@ -240,7 +283,7 @@ def item_result(c: Checker, scheme: Scheme, item_id: str, raw: Any) -> ItemResul
     """One item's result in the one form the scheme allows it; ``None`` when it cannot be read."""
     where = jp("items", item_id)
     if not isinstance(raw, dict):
-        c.bad(where, "应为 JSON 对象，如 {\"score\": 1}")
+        c.bad(where, '应为 JSON 对象，如 {"score": 1}')
         return None
     c.unknown(raw, set(_FORMS) | _ITEM_EXTRA, where)
     forms = [f for f in _FORMS if f in raw]
@@ -250,8 +293,13 @@ def item_result(c: Checker, scheme: Scheme, item_id: str, raw: Any) -> ItemResul
         c.bad(where, f"只能有一种评价结果形式，却同时给出了 {'、'.join(forms)}")
         return None
     if not forms:
-        expected = ("compliant" if is_veto else "level" if scheme.method == "levels"
-                    else "score、ratio、sampled 或 not_applicable")
+        expected = (
+            "compliant"
+            if is_veto
+            else "level"
+            if scheme.method == "levels"
+            else "score、ratio、sampled 或 not_applicable"
+        )
         c.bad(where, f"缺少评价结果（应为 {expected}）")
         return None
     form = forms[0]
@@ -315,10 +363,21 @@ def item_result(c: Checker, scheme: Scheme, item_id: str, raw: Any) -> ItemResul
         elif scheme.sampling_min_fraction is not None and not all_sites:
             need = math.ceil(pop * scheme.sampling_min_fraction)
             if n < need:
-                c.bad(here, f"抽样数 {n} 少于总体 {pop} 的 {scheme.sampling_min_fraction}（至少 {need}），"
-                      f"且未声明覆盖全部服务网点（{scheme.sampling_basis}）")
-    return ItemResult(item_id, "sampled", sampled=n, nonconforming=k, population=pop,
-                      covers_all_sites=all_sites, evidence=ev, finding=fd)
+                c.bad(
+                    here,
+                    f"抽样数 {n} 少于总体 {pop} 的 {scheme.sampling_min_fraction}（至少 {need}），"
+                    f"且未声明覆盖全部服务网点（{scheme.sampling_basis}）",
+                )
+    return ItemResult(
+        item_id,
+        "sampled",
+        sampled=n,
+        nonconforming=k,
+        population=pop,
+        covers_all_sites=all_sites,
+        evidence=ev,
+        finding=fd,
+    )
 
 
 def prerequisites(c: Checker, scheme: Scheme, data: Mapping[str, Any]) -> dict[str, int | bool]:
@@ -349,13 +408,11 @@ def prerequisites(c: Checker, scheme: Scheme, data: Mapping[str, Any]) -> dict[s
 def report_text(c: Checker, data: Mapping[str, Any]) -> ReportText:
     """The optional ``report`` section: the audit team's narrative."""
     rep = c.obj(data, "report", "report", required=False)
-    c.unknown(rep, {"overview", "strengths", "weaknesses", "recommendations", "team_recommendation"},
-              "report")
+    c.unknown(rep, {"overview", "strengths", "weaknesses", "recommendations", "team_recommendation"}, "report")
     return ReportText(
         overview=c.text(rep, "overview", "report.overview", required=False),
         strengths=c.texts(rep, "strengths", "report.strengths"),
         weaknesses=c.texts(rep, "weaknesses", "report.weaknesses"),
         recommendations=c.texts(rep, "recommendations", "report.recommendations"),
-        team_recommendation=c.text(rep, "team_recommendation", "report.team_recommendation",
-                                   required=False),
+        team_recommendation=c.text(rep, "team_recommendation", "report.team_recommendation", required=False),
     )

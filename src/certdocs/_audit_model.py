@@ -10,10 +10,8 @@ from typing import Literal
 
 AuditType = Literal["initial", "surveillance", "recertification"]
 ResultForm = Literal["score", "ratio", "sampled", "not_applicable", "compliant", "level"]
-AUDIT_TYPES: dict[str, str] = {"initial": "初次认证审核", "surveillance": "监督审核",
-                               "recertification": "再认证审核"}
-ROLES: dict[str, str] = {"leader": "审核组长", "member": "审核员", "expert": "技术专家",
-                         "observer": "观察员"}
+AUDIT_TYPES: dict[str, str] = {"initial": "初次认证审核", "surveillance": "监督审核", "recertification": "再认证审核"}
+ROLES: dict[str, str] = {"leader": "审核组长", "member": "审核员", "expert": "技术专家", "observer": "观察员"}
 MODES: dict[str, str] = {"onsite": "现场审核", "remote": "远程审核"}
 
 
@@ -134,5 +132,4 @@ class AuditResult:
     @property
     def key(self) -> str:
         """The natural identity of this audit: one certificate per key."""
-        return "|".join((self.scheme_id, self.organization.uscc, self.audit.type,
-                         self.audit.start_date.isoformat()))
+        return "|".join((self.scheme_id, self.organization.uscc, self.audit.type, self.audit.start_date.isoformat()))

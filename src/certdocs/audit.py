@@ -64,16 +64,27 @@ def parse_audit(data: Any, *, scheme: Scheme, source: str = "", digest: str = ""
         result = checks.item_result(c, scheme, it.id, raw_items[it.id])
         if result is not None:
             items[it.id] = result
-    if scheme.method == "points" and items and len(items) == len(scheme.items) and all(
-        r.form in ("not_applicable", "compliant") for r in items.values()
+    if (
+        scheme.method == "points"
+        and items
+        and len(items) == len(scheme.items)
+        and all(r.form in ("not_applicable", "compliant") for r in items.values())
     ):
         c.bad("items", "所有计分条目均被删减，无法评分")
     prerequisites = checks.prerequisites(c, scheme, data)
     report = checks.report_text(c, data)
     if c.problems:
         raise InvalidAuditResult(c.problems, source=source)
-    return AuditResult(scheme_id=scheme.id, organization=organization, scope=scope, audit=audit,
-                       items=items, report=report, prerequisites=prerequisites, digest=digest)
+    return AuditResult(
+        scheme_id=scheme.id,
+        organization=organization,
+        scope=scope,
+        audit=audit,
+        items=items,
+        report=report,
+        prerequisites=prerequisites,
+        digest=digest,
+    )
 
 
 def load_audit(path: Path, *, schemes_dir: Path | None = None) -> tuple[AuditResult, Scheme]:

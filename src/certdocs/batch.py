@@ -41,12 +41,24 @@ class BatchSummary:
             if outcome is None:
                 skipped.append({"audit": audit, "reason": reason})
             elif outcome.status == "issued":
-                issued.append({"audit": audit, "certificate_no": outcome.number, "grade": outcome.grade,
-                               "documents": {k: show(p) for k, p in outcome.documents.items()},
-                               "issue_pack": show(outcome.issue_pack)})
+                issued.append(
+                    {
+                        "audit": audit,
+                        "certificate_no": outcome.number,
+                        "grade": outcome.grade,
+                        "documents": {k: show(p) for k, p in outcome.documents.items()},
+                        "issue_pack": show(outcome.issue_pack),
+                    }
+                )
             elif outcome.status == "unchanged":
-                skipped.append({"audit": audit, "reason": "已发证，输入未变，未重新生成",
-                                "certificate_no": outcome.number, "grade": outcome.grade})
+                skipped.append(
+                    {
+                        "audit": audit,
+                        "reason": "已发证，输入未变，未重新生成",
+                        "certificate_no": outcome.number,
+                        "grade": outcome.grade,
+                    }
+                )
             else:
                 failed.append({"audit": audit, "errors": list(outcome.errors)})
         return {"issued": issued, "skipped": skipped, "failed": failed}
@@ -55,8 +67,13 @@ class BatchSummary:
 def run_batch(meeting: Meeting, *, issuer: Issuer, register: Register) -> BatchSummary:
     """Record every decision of ``meeting`` and issue the approved ones."""
     for d in meeting.decisions:
-        register.record_decision(meeting=meeting.name, meeting_date=meeting.date, audit_path=str(d.audit),
-                                 decision=d.decision, reason=d.reason or None)
+        register.record_decision(
+            meeting=meeting.name,
+            meeting_date=meeting.date,
+            audit_path=str(d.audit),
+            decision=d.decision,
+            reason=d.reason or None,
+        )
     approved = [d for d in meeting.decisions if d.decision == "approve"]
     outcomes = issuer.issue([IssueRequest(d.audit, meeting.name, meeting.date, d.issue_date) for d in approved])
     by_audit = dict(zip((d.audit for d in approved), outcomes, strict=True))

@@ -88,18 +88,33 @@ def _items(score: Score, scheme: Scheme) -> list[dict[str, Any]]:
     rows = []
     for n, s in enumerate(score.items, 1):
         it, r = s.item, s.result
-        rows.append({
-            "no": it.id if scheme.id == "fw01-2021" else str(n), "id": it.id, "clause": it.clause,
-            "category": it.category, "group": it.group, "name": it.name or it.clause,
-            "requirement": it.name or it.requirement,
-            "points": fmt(it.points) if it.points is not None else ("否决项" if r.form == "compliant" else ""),
-            "earned": ("不适用" if r.form == "not_applicable" else _result_text(s, scheme)
-                       if s.earned is None else fmt(s.earned)),
-            "result": _result_text(s, scheme), "excluded": r.form == "not_applicable", "reason": r.reason,
-            "evidence": r.evidence, "finding": r.finding, "band": s.band,
-            "level": str(r.level) if r.level is not None else "",
-            "level_name": scheme.level_name(r.level) if r.level is not None else "",
-        })
+        rows.append(
+            {
+                "no": it.id if scheme.id == "fw01-2021" else str(n),
+                "id": it.id,
+                "clause": it.clause,
+                "category": it.category,
+                "group": it.group,
+                "name": it.name or it.clause,
+                "requirement": it.name or it.requirement,
+                "points": fmt(it.points) if it.points is not None else ("否决项" if r.form == "compliant" else ""),
+                "earned": (
+                    "不适用"
+                    if r.form == "not_applicable"
+                    else _result_text(s, scheme)
+                    if s.earned is None
+                    else fmt(s.earned)
+                ),
+                "result": _result_text(s, scheme),
+                "excluded": r.form == "not_applicable",
+                "reason": r.reason,
+                "evidence": r.evidence,
+                "finding": r.finding,
+                "band": s.band,
+                "level": str(r.level) if r.level is not None else "",
+                "level_name": scheme.level_name(r.level) if r.level is not None else "",
+            }
+        )
     return rows
 
 
@@ -109,16 +124,20 @@ def _default_timetable(audit: AuditResult, scheme: Scheme) -> list[dict[str, str
     days = [info.start_date + timedelta(days=n) for n in range((info.end_date - info.start_date).days + 1)]
     team = [m.name for m in info.team if m.role in ("leader", "member", "expert")] or [info.leader.name]
     everyone = "全体审核组成员"
-    names = ([c.name for c in scheme.categories] if scheme.method == "points"
-             else [it.name or it.id for it in scheme.items])
+    names = (
+        [c.name for c in scheme.categories] if scheme.method == "points" else [it.name or it.id for it in scheme.items]
+    )
     fixed = 30 + 90 + 60 + 30 + 30
     # Spread the site work over the days available, in quarter hours, half an hour to 3 hours each.
     share = (450 * len(days) - fixed) // max(1, len(names))
     minutes = max(30, min(180, share // 15 * 15))
     slots = [("首次会议", 30, everyone), ("文件审查：售后服务手册、程序文件、制度与记录", 90, info.leader.name)]
     slots += [(f"现场观察、人员访谈与记录抽查：{name}", minutes, team[n % len(team)]) for n, name in enumerate(names)]
-    slots += [("顾客访谈与服务回访抽查", 60, team[-1]), ("审核组内部会议，汇总审核发现并评分", 30, everyone),
-              ("末次会议", 30, everyone)]
+    slots += [
+        ("顾客访谈与服务回访抽查", 60, team[-1]),
+        ("审核组内部会议，汇总审核发现并评分", 30, everyone),
+        ("末次会议", 30, everyone),
+    ]
     rows: list[dict[str, str]] = []
     day, clock = 0, 8 * 60 + 30
     for activity, length, who in slots:
@@ -131,15 +150,28 @@ def _default_timetable(audit: AuditResult, scheme: Scheme) -> list[dict[str, str
             room = (12 * 60 if clock < 12 * 60 else 17 * 60 + 30) - clock
             take = left if room <= 0 else min(left, room)
             start, clock, left = clock, clock + take, left - take
-            rows.append({"date": chinese_date(days[day]),
-                         "time": f"{start // 60:02d}:{start % 60:02d}—{clock // 60:02d}:{clock % 60:02d}",
-                         "activity": activity, "auditors": who, "area": ""})
+            rows.append(
+                {
+                    "date": chinese_date(days[day]),
+                    "time": f"{start // 60:02d}:{start % 60:02d}—{clock // 60:02d}:{clock % 60:02d}",
+                    "activity": activity,
+                    "auditors": who,
+                    "area": "",
+                }
+            )
     return rows
 
 
-def build_context(*, audit: AuditResult, scheme: Scheme, score: Score, profile: Profile,
-                  certificate: CertificateFacts | None, issued_on: date,
-                  surveillance: SurveillanceFacts | None = None) -> dict[str, Any]:
+def build_context(
+    *,
+    audit: AuditResult,
+    scheme: Scheme,
+    score: Score,
+    profile: Profile,
+    certificate: CertificateFacts | None,
+    issued_on: date,
+    surveillance: SurveillanceFacts | None = None,
+) -> dict[str, Any]:
     """The context every template is rendered with (docs/TEMPLATE_CONTEXT.md)."""
     org, info = audit.organization, audit.audit
     items = _items(score, scheme)
@@ -147,8 +179,11 @@ def build_context(*, audit: AuditResult, scheme: Scheme, score: Score, profile: 
     stars = stars_text(score.stars)
     grade_with_stars = score.grade
     if score.passed:
-        conclusion = (f"最终得分 {score.score} 分，评定为{score.grade}{stars}。" if points
-                      else f"各维度最低等级为 {score.level} 级，评定为{score.grade}。")
+        conclusion = (
+            f"最终得分 {score.score} 分，评定为{score.grade}{stars}。"
+            if points
+            else f"各维度最低等级为 {score.level} 级，评定为{score.grade}。"
+        )
     elif score.veto:
         conclusion = f"否决项 {scheme.veto.item if scheme.veto else ''} 不符合，一票否决，不予推荐认证。"
     elif score.unmet_prerequisites:
@@ -160,85 +195,178 @@ def build_context(*, audit: AuditResult, scheme: Scheme, score: Score, profile: 
         f"审核组于{_period(info.start_date, info.end_date)}依据{scheme.standard_full}对{org.name}的"
         f"{audit.scope}实施了{AUDIT_TYPES[info.type]}（{MODES[info.mode]}）。审核采用文件审查、现场观察、"
         f"人员访谈、记录抽查与顾客回访相结合的方式，共评价 {len(items)} 个条目"
-        + (f"，其中删减不适用条目 {n_excluded} 个" if n_excluded else "") + "。")
+        + (f"，其中删减不适用条目 {n_excluded} 个" if n_excluded else "")
+        + "。"
+    )
     recommendation = audit.report.team_recommendation or (
-        f"审核组推荐{org.name}通过{AUDIT_TYPES[info.type]}，评定为{grade_with_stars}。" if score.passed
-        else f"审核组不推荐{org.name}通过本次{AUDIT_TYPES[info.type]}。")
+        f"审核组推荐{org.name}通过{AUDIT_TYPES[info.type]}，评定为{grade_with_stars}。"
+        if score.passed
+        else f"审核组不推荐{org.name}通过本次{AUDIT_TYPES[info.type]}。"
+    )
     categories = []
     for cat, sub in zip(scheme.categories, score.categories, strict=True):
-        categories.append({"name": cat.name, "points": fmt(cat.points), "earned": fmt(sub.earned),
-                           "applicable": fmt(sub.applicable),
-                           "items": [i for i in items if i["category"] == cat.name]})
-    timetable = [{"date": chinese_date(t.date), "time": f"{t.start}—{t.end}", "activity": t.activity,
-                  "auditors": "、".join(t.auditors), "area": t.area} for t in info.timetable
-                 ] or _default_timetable(audit, scheme)
-    cert: dict[str, Any] = {"number": "", "first_issue_date": "", "issue_date": "", "expiry_date": "",
-                            "verify_url": ""}
+        categories.append(
+            {
+                "name": cat.name,
+                "points": fmt(cat.points),
+                "earned": fmt(sub.earned),
+                "applicable": fmt(sub.applicable),
+                "items": [i for i in items if i["category"] == cat.name],
+            }
+        )
+    timetable = [
+        {
+            "date": chinese_date(t.date),
+            "time": f"{t.start}—{t.end}",
+            "activity": t.activity,
+            "auditors": "、".join(t.auditors),
+            "area": t.area,
+        }
+        for t in info.timetable
+    ] or _default_timetable(audit, scheme)
+    cert: dict[str, Any] = {"number": "", "first_issue_date": "", "issue_date": "", "expiry_date": "", "verify_url": ""}
     if certificate is not None:
-        cert = {"number": certificate.number, "first_issue_date": chinese_date(certificate.first_issue_date),
-                "issue_date": chinese_date(certificate.issue_date),
-                "expiry_date": chinese_date(certificate.expiry_date), "verify_url": certificate.verify_url}
-    surv: dict[str, Any] = {"number": "", "ordinal": "", "window_start": "", "window_end": "", "due_date": "",
-                            "proposed_dates": "", "person_days": "", "checks": list(SURVEILLANCE_CHECKS),
-                            "documents_to_prepare": list(SURVEILLANCE_DOCUMENTS)}
+        cert = {
+            "number": certificate.number,
+            "first_issue_date": chinese_date(certificate.first_issue_date),
+            "issue_date": chinese_date(certificate.issue_date),
+            "expiry_date": chinese_date(certificate.expiry_date),
+            "verify_url": certificate.verify_url,
+        }
+    surv: dict[str, Any] = {
+        "number": "",
+        "ordinal": "",
+        "window_start": "",
+        "window_end": "",
+        "due_date": "",
+        "proposed_dates": "",
+        "person_days": "",
+        "checks": list(SURVEILLANCE_CHECKS),
+        "documents_to_prepare": list(SURVEILLANCE_DOCUMENTS),
+    }
     if surveillance is not None:
         w = surveillance.window
-        surv.update(number=str(w.number), ordinal=w.ordinal, window_start=chinese_date(w.start),
-                    window_end=chinese_date(w.end), due_date=chinese_date(w.end),
-                    proposed_dates=surveillance.proposed_dates,
-                    person_days=format_days(surveillance.person_days))
+        surv.update(
+            number=str(w.number),
+            ordinal=w.ordinal,
+            window_start=chinese_date(w.start),
+            window_end=chinese_date(w.end),
+            due_date=chinese_date(w.end),
+            proposed_dates=surveillance.proposed_dates,
+            person_days=format_days(surveillance.person_days),
+        )
     return {
-        "body": {"name": profile.name, "name_en": profile.name_en, "short_name": profile.short_name,
-                 "approval_no": profile.approval_no, "address": profile.address, "phone": profile.phone,
-                 "email": profile.email, "website": profile.website, "cnca_site": profile.cnca_site,
-                 "rules": profile.rules, "signatory_name": profile.signatory_name,
-                 "signatory_title": profile.signatory_title, "certificate_title": profile.certificate_title,
-                 "validity_statement": profile.validity_statement},
-        "scheme": {"id": scheme.id, "standard": scheme.standard_code, "title": scheme.standard_title,
-                   "standard_full": scheme.standard_full, "uses_points": points,
-                   "grading_rule": scheme.grading_rule, "category_names": [c.name for c in scheme.categories]},
-        "org": {"name": org.name, "uscc": org.uscc, "registered_address": org.registered_address,
-                "audit_address": org.audit_address, "contact_name": org.contact.name,
-                "contact_title": org.contact.title, "contact_phone": org.contact.phone,
-                "contact_email": org.contact.email, "legal_representative": org.legal_representative},
+        "body": {
+            "name": profile.name,
+            "name_en": profile.name_en,
+            "short_name": profile.short_name,
+            "approval_no": profile.approval_no,
+            "address": profile.address,
+            "phone": profile.phone,
+            "email": profile.email,
+            "website": profile.website,
+            "cnca_site": profile.cnca_site,
+            "rules": profile.rules,
+            "signatory_name": profile.signatory_name,
+            "signatory_title": profile.signatory_title,
+            "certificate_title": profile.certificate_title,
+            "validity_statement": profile.validity_statement,
+        },
+        "scheme": {
+            "id": scheme.id,
+            "standard": scheme.standard_code,
+            "title": scheme.standard_title,
+            "standard_full": scheme.standard_full,
+            "uses_points": points,
+            "grading_rule": scheme.grading_rule,
+            "category_names": [c.name for c in scheme.categories],
+        },
+        "org": {
+            "name": org.name,
+            "uscc": org.uscc,
+            "registered_address": org.registered_address,
+            "audit_address": org.audit_address,
+            "contact_name": org.contact.name,
+            "contact_title": org.contact.title,
+            "contact_phone": org.contact.phone,
+            "contact_email": org.contact.email,
+            "legal_representative": org.legal_representative,
+        },
         "scope": audit.scope,
-        "certified_scope": profile.certified_scope(organization=org.name, scope=audit.scope,
-                                                   grade=score.grade + stars),
+        "certified_scope": profile.certified_scope(organization=org.name, scope=audit.scope, grade=score.grade + stars),
         "audit": {
-            "type": info.type, "type_name": AUDIT_TYPES[info.type], "mode": info.mode, "mode_name": MODES[info.mode],
-            "start_date": chinese_date(info.start_date), "end_date": chinese_date(info.end_date),
+            "type": info.type,
+            "type_name": AUDIT_TYPES[info.type],
+            "mode": info.mode,
+            "mode_name": MODES[info.mode],
+            "start_date": chinese_date(info.start_date),
+            "end_date": chinese_date(info.end_date),
             "period": _period(info.start_date, info.end_date),
             "person_days": format_days(info.person_days) if info.person_days is not None else "",
             "leader": info.leader.name,
-            "team": [{"name": m.name, "role": m.role, "role_name": m.role_name, "qualification": m.qualification}
-                     for m in info.team],
+            "team": [
+                {"name": m.name, "role": m.role, "role_name": m.role_name, "qualification": m.qualification}
+                for m in info.team
+            ],
             "objectives": [
                 f"确认受审核方售后服务体系与{scheme.standard_full}的符合程度",
                 "评价受审核方售后服务成熟度水平，评定" + ("星级" if points else "成熟度等级"),
                 f"确定是否推荐{AUDIT_TYPES[info.type].removesuffix('审核')}注册",
             ],
-            "criteria": [scheme.standard_full, *([profile.rules] if profile.rules else []),
-                         *scheme.standard_basis, "相关法律法规及受审核方的售后服务体系文件"],
+            "criteria": [
+                scheme.standard_full,
+                *([profile.rules] if profile.rules else []),
+                *scheme.standard_basis,
+                "相关法律法规及受审核方的售后服务体系文件",
+            ],
             "timetable": timetable,
             "documents_to_prepare": list(info.documents_to_prepare or DEFAULT_DOCUMENTS),
         },
-        "result": {"earned": fmt(score.earned), "applicable": fmt(score.applicable),
-                   "score": str(score.score) if score.score is not None else "", "grade": score.grade,
-                   "stars": stars, "level": str(score.level) if score.level is not None else "",
-                   "passed": score.passed, "veto": score.veto, "conclusion": conclusion},
+        "result": {
+            "earned": fmt(score.earned),
+            "applicable": fmt(score.applicable),
+            "score": str(score.score) if score.score is not None else "",
+            "grade": score.grade,
+            "stars": stars,
+            "level": str(score.level) if score.level is not None else "",
+            "passed": score.passed,
+            "veto": score.veto,
+            "conclusion": conclusion,
+        },
         "categories": categories,
         "items": items,
-        "deductions": [{"id": i["id"], "clause": i["clause"], "requirement": i["requirement"],
-                        "points": i["points"], "earned": i["earned"], "lost": fmt(s.lost),
-                        "finding": i["finding"] or i["evidence"]}
-                       for i, s in zip(items, score.items, strict=True) if s.lost > 0],
-        "excluded": [{"id": i["id"], "clause": i["clause"], "requirement": i["requirement"],
-                      "points": i["points"], "reason": i["reason"]} for i in items if i["excluded"]],
-        "report": {"overview": overview, "strengths": list(audit.report.strengths),
-                   "weaknesses": list(audit.report.weaknesses),
-                   "recommendations": list(audit.report.recommendations), "team_recommendation": recommendation},
+        "deductions": [
+            {
+                "id": i["id"],
+                "clause": i["clause"],
+                "requirement": i["requirement"],
+                "points": i["points"],
+                "earned": i["earned"],
+                "lost": fmt(s.lost),
+                "finding": i["finding"] or i["evidence"],
+            }
+            for i, s in zip(items, score.items, strict=True)
+            if s.lost > 0
+        ],
+        "excluded": [
+            {
+                "id": i["id"],
+                "clause": i["clause"],
+                "requirement": i["requirement"],
+                "points": i["points"],
+                "reason": i["reason"],
+            }
+            for i in items
+            if i["excluded"]
+        ],
+        "report": {
+            "overview": overview,
+            "strengths": list(audit.report.strengths),
+            "weaknesses": list(audit.report.weaknesses),
+            "recommendations": list(audit.report.recommendations),
+            "team_recommendation": recommendation,
+        },
         "certificate": cert,
         "surveillance": surv,
         "issued_on": chinese_date(issued_on),
     }
-

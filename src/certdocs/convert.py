@@ -75,9 +75,7 @@ def find_soffice(soffice: str | Path | None = None) -> Path:
         if found:
             return Path(found)
     where = str(soffice) if soffice is not None else "soffice"
-    raise ConversionError(
-        [Problem(where, f"找不到 LibreOffice，请先安装：{INSTALL_HINT}")]
-    )
+    raise ConversionError([Problem(where, f"找不到 LibreOffice，请先安装：{INSTALL_HINT}")])
 
 
 @dataclass(frozen=True)
@@ -116,9 +114,7 @@ class LibreOfficeConverter:
         self.workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
         self.chunk_size = chunk_size
         self.timeout = timeout
-        self.export_filter = pdf_export_filter(
-            PDF_EXPORT_OPTIONS if export_options is None else export_options
-        )
+        self.export_filter = pdf_export_filter(PDF_EXPORT_OPTIONS if export_options is None else export_options)
         self._root = Path(tempfile.mkdtemp(prefix="certdocs-soffice-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._root, ignore_errors=True)
         self._profiles: queue.SimpleQueue[Path] = queue.SimpleQueue()
@@ -155,9 +151,7 @@ class LibreOfficeConverter:
             raise ConversionError(problems)
         return {source: converted[source] for source in sources}
 
-    def _convert_chunk(
-        self, chunk: list[Path], outdir: Path
-    ) -> tuple[dict[Path, Path], list[Problem]]:
+    def _convert_chunk(self, chunk: list[Path], outdir: Path) -> tuple[dict[Path, Path], list[Problem]]:
         profile = self._profiles.get()
         try:
             with tempfile.TemporaryDirectory(prefix="out-", dir=self._root) as tmp:
@@ -225,9 +219,7 @@ def _check_sources(sources: Sequence[Path]) -> None:
     for source in sources:
         other = seen.setdefault(source.stem, source)
         if other != source:
-            problems.append(
-                Problem(source.name, f"与 {other} 同名，转换后的 PDF 会互相覆盖")
-            )
+            problems.append(Problem(source.name, f"与 {other} 同名，转换后的 PDF 会互相覆盖"))
     if problems:
         raise ConversionError(problems)
 
@@ -350,20 +342,15 @@ def text_pdf(lines: Sequence[str]) -> bytes:
     """
     wrapped = [line[i : i + 40] for line in lines for i in range(0, max(len(line), 1), 40)]
     size = max(2.0, min(12.0, 760 / (1.25 * max(len(wrapped), 1))))
-    shown = " T*\n".join(
-        "<" + "".join(f"{min(ord(c), 0xFFFD):04X}" for c in line) + "> Tj" for line in wrapped
-    )
-    content = (
-        f"BT /F1 {size:.2f} Tf {size * 1.25:.2f} TL 56 800 Td\n{shown}\nET\n"
-    ).encode("ascii")
+    shown = " T*\n".join("<" + "".join(f"{min(ord(c), 0xFFFD):04X}" for c in line) + "> Tj" for line in wrapped)
+    content = (f"BT /F1 {size:.2f} Tf {size * 1.25:.2f} TL 56 800 Td\n{shown}\nET\n").encode("ascii")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.28 841.89]"
         b" /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
-        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H"
-        b" /DescendantFonts [6 0 R] >>",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [6 0 R] >>",
         b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light"
         b" /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >>"
         b" /FontDescriptor 7 0 R /DW 1000 /W [1 95 500] >>",

@@ -70,8 +70,7 @@ class SurveillanceWindow:
         return f"第{'一二三四五'[self.number - 1]}次"
 
 
-def surveillance_window(scheme: Scheme, *, number: int, issue_date: date, last_audit_end: date
-                        ) -> SurveillanceWindow:
+def surveillance_window(scheme: Scheme, *, number: int, issue_date: date, last_audit_end: date) -> SurveillanceWindow:
     """The window of the ``number``-th surveillance after issue (1 or 2).
 
     ``fw01-2021`` counts from the last day of the previous audit (initial or surveillance,

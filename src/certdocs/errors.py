@@ -24,9 +24,15 @@ class Problem:
         return f"{self.where}：{self.rule}" if self.where else self.rule
 
 
-_OS_ERRORS = {errno.ENOENT: "文件不存在", errno.EACCES: "没有读取或写入权限", errno.EPERM: "没有权限",
-              errno.EISDIR: "这是一个文件夹，不是文件", errno.ENOTDIR: "路径中有一段不是文件夹",
-              errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读"}
+_OS_ERRORS = {
+    errno.ENOENT: "文件不存在",
+    errno.EACCES: "没有读取或写入权限",
+    errno.EPERM: "没有权限",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "文件系统只读",
+}
 
 
 def os_error_text(exc: OSError) -> str:

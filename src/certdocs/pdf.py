@@ -43,9 +43,7 @@ class PdfMetadata:
     built_from: tuple[tuple[str, str], ...] = ()
 
 
-def merge_issue_pack(
-    parts: Sequence[tuple[str, Path]], *, out: Path, metadata: PdfMetadata
-) -> Path:
+def merge_issue_pack(parts: Sequence[tuple[str, Path]], *, out: Path, metadata: PdfMetadata) -> Path:
     """The issue pack: ``parts`` in order, one top-level bookmark per part, written to ``out``."""
     if not parts:
         raise ConversionError([Problem(out.name, "发证资料包至少需要一份 PDF")])
@@ -130,9 +128,16 @@ def _finish(document: pikepdf.Pdf, metadata: PdfMetadata, *, producer: str, pdfa
     """The bytes of ``document`` with certdocs' metadata and a content-derived /ID."""
     date = _pdf_date(metadata.created)
     info = pikepdf.Dictionary()
-    for key, value in (("/Title", metadata.title), ("/Subject", metadata.subject), ("/Author", metadata.author),
-                       ("/Keywords", metadata.keywords), ("/Creator", CREATOR), ("/Producer", producer),
-                       ("/CreationDate", date), ("/ModDate", date)):
+    for key, value in (
+        ("/Title", metadata.title),
+        ("/Subject", metadata.subject),
+        ("/Author", metadata.author),
+        ("/Keywords", metadata.keywords),
+        ("/Creator", CREATOR),
+        ("/Producer", producer),
+        ("/CreationDate", date),
+        ("/ModDate", date),
+    ):
         info[key] = pikepdf.String(value)
     if metadata.built_from:
         info["/CertdocsBuiltFrom"] = pikepdf.String(json.dumps(dict(metadata.built_from), sort_keys=True))
@@ -153,8 +158,13 @@ def _save(document: pikepdf.Pdf) -> bytes:
         if key in document.trailer:
             del document.trailer[key]
     buffer = io.BytesIO()
-    document.save(buffer, deterministic_id=True, compress_streams=True,
-                  object_stream_mode=pikepdf.ObjectStreamMode.preserve, fix_metadata_version=False)
+    document.save(
+        buffer,
+        deterministic_id=True,
+        compress_streams=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.preserve,
+        fix_metadata_version=False,
+    )
     return buffer.getvalue()
 
 
@@ -192,11 +202,7 @@ def _pdfa_id(document: pikepdf.Pdf) -> tuple[str, str] | None:
 def _xmp(metadata: PdfMetadata, *, producer: str, pdfa: tuple[str, str] | None) -> str:
     """An XMP packet saying what the Info dictionary says, as PDF/A wants."""
     date = _xmp_date(metadata.created)
-    pdfa_xml = (
-        f"<pdfaid:part>{pdfa[0]}</pdfaid:part><pdfaid:conformance>{pdfa[1]}</pdfaid:conformance>"
-        if pdfa
-        else ""
-    )
+    pdfa_xml = f"<pdfaid:part>{pdfa[0]}</pdfaid:part><pdfaid:conformance>{pdfa[1]}</pdfaid:conformance>" if pdfa else ""
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
@@ -257,8 +263,7 @@ def _normalize_objects(document: pikepdf.Pdf, created: dt.date | dt.datetime) ->
 def _icc_with_date(profile: bytes, created: dt.date | dt.datetime) -> bytes:
     moment = created if isinstance(created, dt.datetime) else dt.datetime(*created.timetuple()[:3])
     stamp = b"".join(
-        n.to_bytes(2, "big")
-        for n in (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+        n.to_bytes(2, "big") for n in (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
     )
     fixed = bytearray(profile)
     fixed[24:36] = stamp
@@ -343,9 +348,7 @@ def _power_table(base: int) -> np.ndarray:
 _UNIQUE_ID = re.compile(rb"/UniqueID \d+ def")
 
 
-def _type1_with_stable_id(
-    program: bytes, length1: int, length2: int
-) -> tuple[bytes, bytes, bytes] | None:
+def _type1_with_stable_id(program: bytes, length1: int, length2: int) -> tuple[bytes, bytes, bytes] | None:
     """Clear part, eexec part and rest of ``program``, /UniqueID derived from its content."""
     clear, encrypted, rest = (
         program[:length1],
@@ -356,9 +359,7 @@ def _type1_with_stable_id(
         return None
     private = _eexec(encrypted, decrypt=True)
     placeholder = b"/UniqueID 0 def"
-    digest = hashlib.sha256(
-        _UNIQUE_ID.sub(placeholder, clear) + _UNIQUE_ID.sub(placeholder, private)
-    ).digest()
+    digest = hashlib.sha256(_UNIQUE_ID.sub(placeholder, clear) + _UNIQUE_ID.sub(placeholder, private)).digest()
     # 4000000-4999999 is the range Type 1 sets aside for private use.
     stable = b"/UniqueID %d def" % (4_000_000 + int.from_bytes(digest[:4], "big") % 1_000_000)
     return (

@@ -120,8 +120,16 @@ def default_person_days(audit: AuditResult) -> Decimal:
 class Issuer:
     """Issues certificates into a workspace with one converter and one register."""
 
-    def __init__(self, workspace: Workspace, *, converter: Converter, register: Register, today: date,
-                 progress: Callable[[str, int, int], None] | None = None, group_documents: int = 40) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        converter: Converter,
+        register: Register,
+        today: date,
+        progress: Callable[[str, int, int], None] | None = None,
+        group_documents: int = 40,
+    ) -> None:
         self.workspace = workspace
         self.converter = converter
         self.register = register
@@ -166,8 +174,10 @@ class Issuer:
                 groups.append([])
             groups[-1].append((n, job))
         total = len(jobs)
-        with staging_dir(self.workspace.output) as staging, \
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="certdocs-convert") as converting:
+        with (
+            staging_dir(self.workspace.output) as staging,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="certdocs-convert") as converting,
+        ):
             conversions = []
             rendered = 0
             for group in groups:
@@ -216,35 +226,67 @@ class Issuer:
                 if current is not None and current.number != held.number:
                     previous = current.number
             elif current is None:
-                raise RegisterError([Problem("audit.type", f"再认证须有原证书：登记簿中没有 {audit.organization.uscc} "
-                                                           f"在方案 {scheme.id} 下的证书")])
+                raise RegisterError(
+                    [
+                        Problem(
+                            "audit.type",
+                            f"再认证须有原证书：登记簿中没有 {audit.organization.uscc} 在方案 {scheme.id} 下的证书",
+                        )
+                    ]
+                )
             elif current.status in (Status.WITHDRAWN, Status.CANCELLED):
-                raise RegisterError([Problem("audit.type", f"原证书 {current.number} 已{current.status}，"
-                                                           "不能再认证换发；请按初次认证办理")])
+                raise RegisterError(
+                    [
+                        Problem(
+                            "audit.type",
+                            f"原证书 {current.number} 已{current.status}，不能再认证换发；请按初次认证办理",
+                        )
+                    ]
+                )
             else:
                 first_issue, expiry = current.first_issue_date, recertification_expiry(current.valid_until)
                 previous = current.number
         facts = RegisterFacts(
-            organization_name=audit.organization.name, uscc=audit.organization.uscc, scheme=scheme.id,
-            grade=score.grade, stars=score.stars, level=score.level, score=score.score,
-            first_issue_date=first_issue, issue_date=issue_date, valid_until=expiry,
-            decision_meeting=request.decision_meeting, decision_date=request.decision_date,
-            audit_path=str(request.audit_path.resolve()), audit_sha256=audit.digest, audit_type=audit.audit.type,
-            audit_end_date=audit.audit.end_date, initial_person_days=default_person_days(audit),
+            organization_name=audit.organization.name,
+            uscc=audit.organization.uscc,
+            scheme=scheme.id,
+            grade=score.grade,
+            stars=score.stars,
+            level=score.level,
+            score=score.score,
+            first_issue_date=first_issue,
+            issue_date=issue_date,
+            valid_until=expiry,
+            decision_meeting=request.decision_meeting,
+            decision_date=request.decision_date,
+            audit_path=str(request.audit_path.resolve()),
+            audit_sha256=audit.digest,
+            audit_type=audit.audit.type,
+            audit_end_date=audit.audit.end_date,
+            initial_person_days=default_person_days(audit),
         )
-        number = self.register.reserve(audit.key, pattern=profile.number_pattern, year=issue_date.year,
-                                       facts=facts).number
+        number = self.register.reserve(
+            audit.key, pattern=profile.number_pattern, year=issue_date.year, facts=facts
+        ).number
         record = self.register.get(number, today=self.today)
-        job = _Job(request, audit, scheme, score, profile, self.workspace.output / number, number=number,
-                   previous=previous)
-        job.facts = CertificateFacts(number, record.first_issue_date, record.issue_date, record.valid_until,
-                                     profile.verification_url(number))
+        job = _Job(
+            request, audit, scheme, score, profile, self.workspace.output / number, number=number, previous=previous
+        )
+        job.facts = CertificateFacts(
+            number, record.first_issue_date, record.issue_date, record.valid_until, profile.verification_url(number)
+        )
         return job
 
     def _built_from(self, job: _Job, kind: str) -> dict[str, str]:
         template = self.workspace.templates / job.profile.templates[kind]
-        return {"audit": job.audit.digest, "template": input_digest(template), "template_name": template.name,
-                "scheme": job.scheme.digest, "profile": job.profile.digest, "certdocs": __version__}
+        return {
+            "audit": job.audit.digest,
+            "template": input_digest(template),
+            "template_name": template.name,
+            "scheme": job.scheme.digest,
+            "profile": job.profile.digest,
+            "certdocs": __version__,
+        }
 
     def _pack_built_from(self, job: _Job) -> dict[str, str]:
         built = self._built_from(job, "certificate")
@@ -262,18 +304,38 @@ class Issuer:
                 audit, scheme = load_audit(path, schemes_dir=self.workspace.schemes)
                 score = score_audit(audit, scheme)
                 if (score.grade, score.score) != (record.grade, record.score):
-                    raise CertdocsError([Problem(str(path), f"审核结果改动后评定为{score.grade}（{score.score}），"
-                                                            f"与登记的{record.grade}（{record.score}）不同，"
-                                                            "须重新作出认证决定，不能仅重新生成文件")])
+                    raise CertdocsError(
+                        [
+                            Problem(
+                                str(path),
+                                f"审核结果改动后评定为{score.grade}（{score.score}），"
+                                f"与登记的{record.grade}（{record.score}）不同，"
+                                "须重新作出认证决定，不能仅重新生成文件",
+                            )
+                        ]
+                    )
                 profile = profile_for_scheme(scheme.id, folder=self.workspace.profiles)
             except CertdocsError as exc:
                 outcomes[n] = Outcome(path, "failed", number=record.number, errors=tuple(str(p) for p in exc.problems))
                 continue
             request = IssueRequest(path, record.decision_meeting, record.decision_date, record.issue_date)
-            job = _Job(request, audit, scheme, score, profile, self.workspace.output / record.number,
-                       number=record.number, only=kinds)
-            job.facts = CertificateFacts(record.number, record.first_issue_date, record.issue_date,
-                                         record.valid_until, profile.verification_url(record.number))
+            job = _Job(
+                request,
+                audit,
+                scheme,
+                score,
+                profile,
+                self.workspace.output / record.number,
+                number=record.number,
+                only=kinds,
+            )
+            job.facts = CertificateFacts(
+                record.number,
+                record.first_issue_date,
+                record.issue_date,
+                record.valid_until,
+                profile.verification_url(record.number),
+            )
             jobs[n] = job
         outcomes.update(self._run(jobs))
         return [outcomes[n] for n in range(len(targets))]
@@ -297,8 +359,14 @@ class Issuer:
 
     def _render(self, job: _Job, staging: Path, *, prefix: str) -> None:
         issued_on = job.facts.issue_date if job.facts else job.request.decision_date
-        context = build_context(audit=job.audit, scheme=job.scheme, score=job.score, profile=job.profile,
-                                certificate=job.facts, issued_on=issued_on)
+        context = build_context(
+            audit=job.audit,
+            scheme=job.scheme,
+            score=job.score,
+            profile=job.profile,
+            certificate=job.facts,
+            issued_on=issued_on,
+        )
         qr = qr_png(job.facts.verify_url) if job.facts else None
         for kind in job.kinds:
             template = self.workspace.templates / job.profile.templates[kind]
@@ -329,30 +397,49 @@ class Issuer:
                     except CertdocsError as again:
                         job.errors += [str(p) for p in again.problems]
 
-    def _pdf_work(self, job: _Job) -> tuple[list[tuple[Path, PdfMetadata]], tuple[Path, list[tuple[str, Path]],
-                                                                                   PdfMetadata] | None]:
+    def _pdf_work(
+        self, job: _Job
+    ) -> tuple[list[tuple[Path, PdfMetadata]], tuple[Path, list[tuple[str, Path]], PdfMetadata] | None]:
         """What to do to a job's PDFs: normalize each, then merge the issue pack."""
         body, created = job.profile.name, job.facts.issue_date if job.facts else job.request.decision_date
         pdfs = {kind: job.staged[kind].with_suffix(".pdf") for kind in job.kinds}
-        normalize = [(pdf, PdfMetadata(
-            title=f"{DOCUMENT_TITLES[kind]}：{job.audit.organization.name}", subject=job.number or "",
-            author=body, keywords=f"{job.scheme.standard_code}, {job.score.grade}, {kind}", created=created,
-            built_from=tuple(sorted(self._built_from(job, kind).items()))))
-            for kind, pdf in pdfs.items()]
+        normalize = [
+            (
+                pdf,
+                PdfMetadata(
+                    title=f"{DOCUMENT_TITLES[kind]}：{job.audit.organization.name}",
+                    subject=job.number or "",
+                    author=body,
+                    keywords=f"{job.scheme.standard_code}, {job.score.grade}, {kind}",
+                    created=created,
+                    built_from=tuple(sorted(self._built_from(job, kind).items())),
+                ),
+            )
+            for kind, pdf in pdfs.items()
+        ]
         pack = _pack_path(job)
         if pack is None:
             return normalize, None
         parts = [(DOCUMENT_TITLES[k], pdfs.get(k, job.folder / f"{k}.pdf")) for k in PACK_ORDER]
-        return normalize, (pack, parts, PdfMetadata(
-            title=f"发证资料包：{job.audit.organization.name}", subject=job.number, author=body,
-            keywords=f"{job.scheme.standard_code}, {job.score.grade}, {job.number}", created=created,
-            built_from=tuple(sorted(self._pack_built_from(job).items()))))
+        return normalize, (
+            pack,
+            parts,
+            PdfMetadata(
+                title=f"发证资料包：{job.audit.organization.name}",
+                subject=job.number,
+                author=body,
+                keywords=f"{job.scheme.standard_code}, {job.score.grade}, {job.number}",
+                created=created,
+                built_from=tuple(sorted(self._pack_built_from(job).items())),
+            ),
+        )
 
     def _finish(self, job: _Job) -> Outcome:
         """Move a job's finished files into place and record them (the pack is ready if issued)."""
         if job.errors:
-            return Outcome(job.request.audit_path, "failed", number=job.number, grade=job.score.grade,
-                           errors=tuple(job.errors))
+            return Outcome(
+                job.request.audit_path, "failed", number=job.number, grade=job.score.grade, errors=tuple(job.errors)
+            )
         new_docs: list[NewDocument] = []
         folder = job.folder
         pack = _pack_path(job)
@@ -371,22 +458,45 @@ class Issuer:
         if pack is not None:
             final_pack = folder / "issue_pack.pdf"
             pack.replace(final_pack)
-            new_docs.append(NewDocument("issue_pack.pdf", str(final_pack), sha256_file(final_pack),
-                                        self._pack_built_from(job)))
+            new_docs.append(
+                NewDocument("issue_pack.pdf", str(final_pack), sha256_file(final_pack), self._pack_built_from(job))
+            )
         if job.facts is None:
-            return Outcome(job.request.audit_path, "refused", grade=job.score.grade, folder=folder,
-                           documents=final_pdfs, word=word, errors=(_refusal(job.score),))
+            return Outcome(
+                job.request.audit_path,
+                "refused",
+                grade=job.score.grade,
+                folder=folder,
+                documents=final_pdfs,
+                word=word,
+                errors=(_refusal(job.score),),
+            )
         self.register.complete(job.number, documents=new_docs)
         if job.previous:
             self.register.supersede(job.previous, new_number=job.number, on=job.facts.issue_date)
-        return Outcome(job.request.audit_path, "issued", number=job.number, grade=job.score.grade, folder=folder,
-                       documents=final_pdfs, word=word, issue_pack=final_pack)
+        return Outcome(
+            job.request.audit_path,
+            "issued",
+            number=job.number,
+            grade=job.score.grade,
+            folder=folder,
+            documents=final_pdfs,
+            word=word,
+            issue_pack=final_pack,
+        )
 
     def _outcome(self, job: _Job, status: str) -> Outcome:
         folder = job.folder
-        return Outcome(job.request.audit_path, status, number=job.number, grade=job.score.grade, folder=folder,
-                       documents={k: folder / f"{k}.pdf" for k in job.kinds},
-                       word={k: folder / f"{k}.docx" for k in job.kinds}, issue_pack=folder / "issue_pack.pdf")
+        return Outcome(
+            job.request.audit_path,
+            status,
+            number=job.number,
+            grade=job.score.grade,
+            folder=folder,
+            documents={k: folder / f"{k}.pdf" for k in job.kinds},
+            word={k: folder / f"{k}.docx" for k in job.kinds},
+            issue_pack=folder / "issue_pack.pdf",
+        )
 
 
 def _pack_path(job: _Job) -> Path | None:
@@ -397,8 +507,9 @@ def _pack_path(job: _Job) -> Path | None:
     return first.with_name(first.name.replace(job.kinds[0], "pack")).with_suffix(".pdf")
 
 
-def _finish_pdfs(normalize: list[tuple[Path, PdfMetadata]],
-                 pack: tuple[Path, list[tuple[str, Path]], PdfMetadata] | None) -> None:
+def _finish_pdfs(
+    normalize: list[tuple[Path, PdfMetadata]], pack: tuple[Path, list[tuple[str, Path]], PdfMetadata] | None
+) -> None:
     """Normalize a job's PDFs and merge its issue pack."""
     for path, metadata in normalize:
         normalize_pdf(path, metadata=metadata)

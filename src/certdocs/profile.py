@@ -19,8 +19,13 @@ from certdocs._fs import read_json_object
 from certdocs.errors import Problem, ProfileError
 
 DOCUMENT_KINDS = ("audit_plan", "scoresheet", "report", "certificate", "surveillance_notice")
-DOCUMENT_TITLES = {"audit_plan": "审核计划", "scoresheet": "打分表", "report": "审核报告",
-                   "certificate": "认证证书", "surveillance_notice": "监督审核通知书"}
+DOCUMENT_TITLES = {
+    "audit_plan": "审核计划",
+    "scoresheet": "打分表",
+    "report": "审核报告",
+    "certificate": "认证证书",
+    "surveillance_notice": "监督审核通知书",
+}
 
 
 @dataclass(frozen=True)
@@ -123,19 +128,29 @@ def parse_profile(data: Mapping[str, Any], *, source: str, digest: str = "") -> 
     if verify and not verify.startswith(("http://", "https://")):
         problems.append(Problem("verify_url", "验证网址须以 http:// 或 https:// 开头"))
     profile = Profile(
-        id=text("id", required=True), name=text("name", required=True), name_en=text("name_en"),
-        short_name=text("short_name"), approval_no=text("approval_no"), address=text("address"),
-        phone=text("phone"), email=text("email"), website=text("website"),
+        id=text("id", required=True),
+        name=text("name", required=True),
+        name_en=text("name_en"),
+        short_name=text("short_name"),
+        approval_no=text("approval_no"),
+        address=text("address"),
+        phone=text("phone"),
+        email=text("email"),
+        website=text("website"),
         cnca_site=text("cnca_site") or "http://www.cnca.gov.cn",
-        rules_code=text("code", obj=rules, where="rules"), rules_title=text("title", obj=rules, where="rules"),
+        rules_code=text("code", obj=rules, where="rules"),
+        rules_title=text("title", obj=rules, where="rules"),
         rules_edition=text("edition", obj=rules, where="rules"),
-        scheme=text("scheme", required=True), certificate_title=text("certificate_title", required=True),
+        scheme=text("scheme", required=True),
+        certificate_title=text("certificate_title", required=True),
         scope_template=pattern("scope_template", {"organization", "scope", "grade"}, {"scope", "grade"}),
-        number_pattern=number_pattern, verify_url=verify,
+        number_pattern=number_pattern,
+        verify_url=verify,
         signatory_name=text("name", obj=signatory, where="signatory"),
         signatory_title=text("title", obj=signatory, where="signatory"),
         validity_statement=text("validity_statement", required=True),
-        templates={k: str(v) for k, v in templates.items()}, digest=digest,
+        templates={k: str(v) for k, v in templates.items()},
+        digest=digest,
     )
     if problems:
         raise ProfileError(problems, source=source)

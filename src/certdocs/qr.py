@@ -33,9 +33,7 @@ def qr_png(url: str, *, module_px: int = 10) -> bytes:
     try:
         code.make(fit=True)
     except (qrcode.exceptions.DataOverflowError, ValueError) as exc:  # ValueError: beyond version 40
-        raise CertdocsError(
-            [Problem("二维码", f"证书查验网址过长（{len(url)} 个字符），无法放入二维码")]
-        ) from exc
+        raise CertdocsError([Problem("二维码", f"证书查验网址过长（{len(url)} 个字符），无法放入二维码")]) from exc
     # The module matrix scaled up as an array: a few milliseconds, where drawing module by
     # module takes tens (a batch makes one code per certificate).
     modules = np.array(code.get_matrix(), dtype=bool)

@@ -76,7 +76,6 @@ class _Environment(SandboxedEnvironment):
             return obj[attribute]
         return super().getattr(obj, attribute)
 
-
     def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
         # docxtpl compiles every part of a template on every render; a batch renders the
         # same few templates hundreds of times, so keep what was compiled.
@@ -151,9 +150,7 @@ def render_docx(
     return out
 
 
-def render_docx_bytes(
-    template: Path, context: Mapping[str, Any], *, qr_png: bytes | None = None
-) -> bytes:
+def render_docx_bytes(template: Path, context: Mapping[str, Any], *, qr_png: bytes | None = None) -> bytes:
     """The rendered document as bytes (see :func:`render_docx`)."""
     name = template.name
     if not template.is_file():
@@ -224,8 +221,7 @@ def _explain(exc: BaseException, template: str, part: str, source: str) -> Probl
     """One Chinese problem for a failed render: where in the template, and what went wrong."""
     lineno = getattr(exc, "lineno", None) if isinstance(exc, jinja2.TemplateSyntaxError) else None
     if lineno is None:
-        template_lines = [n for f, n in traceback.walk_tb(exc.__traceback__)
-                          if f.f_code.co_filename == "<template>"]
+        template_lines = [n for f, n in traceback.walk_tb(exc.__traceback__) if f.f_code.co_filename == "<template>"]
         lineno = template_lines[-1] if template_lines else None
     snippet = _snippet(source, lineno)
     where = f"{template}（{part}" + (f"，「{snippet}」处" if snippet else "") + "）"

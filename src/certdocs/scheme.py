@@ -203,8 +203,11 @@ def parse_scheme(data: Mapping[str, Any], *, source: str, digest: str = "") -> S
     for n, c in enumerate(need(data, "categories", "$", list) or []):
         where = f"$.categories[{n}]"
         groups = tuple(
-            Group(str(g.get("name", "")), str(g.get("clause", "")),
-                  points(g.get("points"), f"{where}.groups[{m}].points") or Decimal(0))
+            Group(
+                str(g.get("name", "")),
+                str(g.get("clause", "")),
+                points(g.get("points"), f"{where}.groups[{m}].points") or Decimal(0),
+            )
             for m, g in enumerate(c.get("groups", []))
         )
         categories.append(Category(str(c.get("name", "")), points(c.get("points"), f"{where}.points"), groups))
@@ -225,19 +228,26 @@ def parse_scheme(data: Mapping[str, Any], *, source: str, digest: str = "") -> S
         cat = str(raw.get("category", ""))
         if cat not in cat_names:
             bad(f"{where}.category", f"类别“{cat}”未在 categories 中定义")
-        items.append(Item(
-            id=iid, clause=str(raw.get("clause", iid)), category=cat, group=str(raw.get("group", "")),
-            points=points(raw.get("points"), f"{where}.points"),
-            requirement=str(raw.get("requirement", "")), name=str(raw.get("name", "")),
-        ))
+        items.append(
+            Item(
+                id=iid,
+                clause=str(raw.get("clause", iid)),
+                category=cat,
+                group=str(raw.get("group", "")),
+                points=points(raw.get("points"), f"{where}.points"),
+                requirement=str(raw.get("requirement", "")),
+                name=str(raw.get("name", "")),
+            )
+        )
     if not items:
         bad("$.items", "方案没有任何条目")
 
     veto_raw = rules.get("veto")
     veto = None
     if veto_raw:
-        veto = Veto(str(veto_raw.get("item", "")), str(veto_raw.get("grade", "一票否决")),
-                    str(veto_raw.get("basis", "")))
+        veto = Veto(
+            str(veto_raw.get("item", "")), str(veto_raw.get("grade", "一票否决")), str(veto_raw.get("basis", ""))
+        )
         if veto.item not in seen:
             bad("$.rules.veto.item", f"否决项 {veto.item} 不是本方案的条目")
 
@@ -259,11 +269,15 @@ def parse_scheme(data: Mapping[str, Any], *, source: str, digest: str = "") -> S
             if c.points is None or c_sum != c.points:
                 bad(f"$.categories[{c.name}]", f"类别“{c.name}”条目分值合计 {c_sum}，与类别分值 {c.points} 不符")
             for g in c.groups:
-                g_sum = sum((it.points or Decimal(0) for it in items
-                             if it.category == c.name and it.group == g.name), Decimal(0))
+                g_sum = sum(
+                    (it.points or Decimal(0) for it in items if it.category == c.name and it.group == g.name),
+                    Decimal(0),
+                )
                 if g_sum != g.points:
-                    bad(f"$.categories[{c.name}].groups[{g.name}]",
-                        f"中类“{g.name}”条目分值合计 {g_sum}，与中类分值 {g.points} 不符")
+                    bad(
+                        f"$.categories[{c.name}].groups[{g.name}]",
+                        f"中类“{g.name}”条目分值合计 {g_sum}，与中类分值 {g.points} 不符",
+                    )
         for n, g in enumerate(need(data, "grades", "$", list) or []):
             try:
                 grades.append(GradeBand(_dec(g["min"]), str(g["grade"]), g.get("stars"), bool(g["passed"])))
@@ -291,8 +305,9 @@ def parse_scheme(data: Mapping[str, Any], *, source: str, digest: str = "") -> S
     ratio_bands: list[RatioBand] = []
     for n, rb in enumerate(rules.get("ratio_bands") or []):
         try:
-            ratio_bands.append(RatioBand(_dec(rb["from"]), _dec(rb["to"]), str(rb["label"]),
-                                         str(rb.get("description", ""))))
+            ratio_bands.append(
+                RatioBand(_dec(rb["from"]), _dec(rb["to"]), str(rb["label"]), str(rb.get("description", "")))
+            )
         except (KeyError, ValueError, ArithmeticError):
             bad(f"$.rules.ratio_bands[{n}]", "评分比例档须含 from、to、label")
     if ratio_bands:
@@ -329,17 +344,28 @@ def parse_scheme(data: Mapping[str, Any], *, source: str, digest: str = "") -> S
     if problems:
         raise SchemeError(problems, source=source)
     return Scheme(
-        id=sid, method=method, standard_code=str(std.get("code", "")),
-        standard_title=str(std.get("title", "")), standard_basis=tuple(std.get("basis", [])),
-        certification_body=str(std.get("certification_body", "")), total_points=total,
-        categories=tuple(categories), items=tuple(items), grades=tuple(grades),
+        id=sid,
+        method=method,
+        standard_code=str(std.get("code", "")),
+        standard_title=str(std.get("title", "")),
+        standard_basis=tuple(std.get("basis", [])),
+        certification_body=str(std.get("certification_body", "")),
+        total_points=total,
+        categories=tuple(categories),
+        items=tuple(items),
+        grades=tuple(grades),
         grading_rule=str(data.get("grading_rule", "")),
         exclusions_allowed=bool(exclusions.get("allowed", False)),
         exclusions_basis=str(exclusions.get("basis", "")),
-        sampling_min_fraction=fraction, sampling_basis=str(sampling.get("basis", "")),
-        veto=veto, ratio_bands=tuple(ratio_bands), levels=tuple(levels), prerequisites=prereqs,
-        surveillance=Surveillance(surv.get("from", "issue_date"), int(months[0]), int(months[1]),
-                                  str(surv.get("basis", ""))),
+        sampling_min_fraction=fraction,
+        sampling_basis=str(sampling.get("basis", "")),
+        veto=veto,
+        ratio_bands=tuple(ratio_bands),
+        levels=tuple(levels),
+        prerequisites=prereqs,
+        surveillance=Surveillance(
+            surv.get("from", "issue_date"), int(months[0]), int(months[1]), str(surv.get("basis", ""))
+        ),
         digest=digest,
     )
 

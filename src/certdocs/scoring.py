@@ -76,8 +76,12 @@ class Score:
         """The JSON object of CONTRACT section 3 (numbers as JSON numbers)."""
         items = []
         for s in self.items:
-            row: dict[str, Any] = {"id": s.item.id, "points": _num(s.item.points),
-                                   "earned": _num(s.earned), "applicable": s.applicable}
+            row: dict[str, Any] = {
+                "id": s.item.id,
+                "points": _num(s.item.points),
+                "earned": _num(s.earned),
+                "applicable": s.applicable,
+            }
             if s.band:
                 row["band"] = s.band
             if s.level is not None:
@@ -86,12 +90,19 @@ class Score:
                 row["compliant"] = s.result.compliant
             items.append(row)
         return {
-            "scheme": self.scheme_id, "earned": _num(self.earned, whole=False),
-            "applicable": _num(self.applicable, whole=False), "score": _num(self.score, whole=False),
-            "grade": self.grade, "stars": self.stars, "level": self.level, "passed": self.passed,
+            "scheme": self.scheme_id,
+            "earned": _num(self.earned, whole=False),
+            "applicable": _num(self.applicable, whole=False),
+            "score": _num(self.score, whole=False),
+            "grade": self.grade,
+            "stars": self.stars,
+            "level": self.level,
+            "passed": self.passed,
             "veto": self.veto,
-            "categories": [{"name": c.name, "earned": _num(c.earned, whole=False),
-                            "applicable": _num(c.applicable, whole=False)} for c in self.categories],
+            "categories": [
+                {"name": c.name, "earned": _num(c.earned, whole=False), "applicable": _num(c.applicable, whole=False)}
+                for c in self.categories
+            ],
             "items": items,
         }
 
@@ -152,16 +163,18 @@ def _score_points(audit: AuditResult, scheme: Scheme) -> Score:
         earned = item_earned(item, result)
         if result.form == "compliant" and result.compliant is False:
             vetoed = True
-        items.append(ItemScore(item, result, earned, result.form != "not_applicable",
-                               _band(scheme, item, earned)))
+        items.append(ItemScore(item, result, earned, result.form != "not_applicable", _band(scheme, item, earned)))
     categories = []
     for cat in scheme.categories:
         scored = [s for s in items if s.item.category == cat.name and s.earned is not None]
-        categories.append(CategoryScore(
-            cat.name, cat.points,
-            sum((s.earned for s in scored if s.earned is not None), Decimal(0)),
-            sum((s.item.points for s in scored if s.item.points is not None), Decimal(0)),
-        ))
+        categories.append(
+            CategoryScore(
+                cat.name,
+                cat.points,
+                sum((s.earned for s in scored if s.earned is not None), Decimal(0)),
+                sum((s.item.points for s in scored if s.item.points is not None), Decimal(0)),
+            )
+        )
     earned = sum((c.earned for c in categories if c.earned is not None), Decimal(0))
     applicable = sum((c.applicable for c in categories if c.applicable is not None), Decimal(0))
     score = round_score(earned, applicable)
@@ -169,23 +182,38 @@ def _score_points(audit: AuditResult, scheme: Scheme) -> Score:
     grade, stars, passed = band.grade, band.stars, band.passed
     if vetoed and scheme.veto is not None:
         grade, stars, passed = scheme.veto.grade, None, False
-    return Score(scheme.id, earned, applicable, score, grade, stars, None, passed, vetoed,
-                 tuple(categories), tuple(items))
+    return Score(
+        scheme.id, earned, applicable, score, grade, stars, None, passed, vetoed, tuple(categories), tuple(items)
+    )
 
 
 def _score_levels(audit: AuditResult, scheme: Scheme) -> Score:
     items = tuple(
-        ItemScore(item, audit.items[item.id], None, True, level=audit.items[item.id].level)
-        for item in scheme.items
+        ItemScore(item, audit.items[item.id], None, True, level=audit.items[item.id].level) for item in scheme.items
     )
     level = min(s.level for s in items if s.level is not None)
     unmet = []
     for p in scheme.prerequisites:
         value = audit.prerequisites.get(p.field)
-        ok = (isinstance(value, int) and not isinstance(value, bool) and value >= int(p.value)
-              ) if p.kind == "min" else value is p.value
+        ok = (
+            (isinstance(value, int) and not isinstance(value, bool) and value >= int(p.value))
+            if p.kind == "min"
+            else value is p.value
+        )
         if not ok:
             unmet.append(p.text)
     categories = tuple(CategoryScore(c.name, None, None, None) for c in scheme.categories)
-    return Score(scheme.id, None, None, None, scheme.level_name(level), None, level, not unmet,
-                 False, categories, items, tuple(unmet))
+    return Score(
+        scheme.id,
+        None,
+        None,
+        None,
+        scheme.level_name(level),
+        None,
+        level,
+        not unmet,
+        False,
+        categories,
+        items,
+        tuple(unmet),
+    )

@@ -71,8 +71,16 @@ class SignatureCheck:
     signatures: int = 0
 
 
-_UNSIGNED = SignatureCheck(signed=False, intact=False, valid=False, signer="", signed_at=None,
-                           covers_whole_file=False, signed_revision_sha256="", original_sha256="")
+_UNSIGNED = SignatureCheck(
+    signed=False,
+    intact=False,
+    valid=False,
+    signer="",
+    signed_at=None,
+    covers_whole_file=False,
+    signed_revision_sha256="",
+    original_sha256="",
+)
 
 
 def sign_pdf(
@@ -102,8 +110,13 @@ def sign_pdf(
         raise SigningError([Problem(str(src), "文件已经签名，不能再次签名（签名须是文件的最后一次改动）")])
     signer = _load_signer(pkcs12, passphrase)
     field_name = f"{_FIELD_PREFIX}{existing + 1}"
-    meta = PdfSignatureMetadata(field_name=field_name, subfilter=fields.SigSeedSubFilter.PADES,
-                                md_algorithm="sha256", reason=reason or None, location=location or None)
+    meta = PdfSignatureMetadata(
+        field_name=field_name,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=reason or None,
+        location=location or None,
+    )
     field_spec, style, text_params = None, None, None
     if visible is not None:
         page, box = _box_on_page(data, visible, src)
@@ -141,8 +154,16 @@ def verify_pdf_signature(path: Path, *, trust_roots: Sequence[Path] = ()) -> Sig
     except (PdfError, ValueError, KeyError, TypeError) as exc:
         if b"/ByteRange" not in data:
             raise SigningError([Problem(str(path), f"PDF 文件已损坏，无法读取：{exc}")]) from exc
-        return SignatureCheck(signed=True, intact=False, valid=False, signer="", signed_at=None,
-                              covers_whole_file=False, signed_revision_sha256="", original_sha256="")
+        return SignatureCheck(
+            signed=True,
+            intact=False,
+            valid=False,
+            signer="",
+            signed_at=None,
+            covers_whole_file=False,
+            signed_revision_sha256="",
+            original_sha256="",
+        )
     if not embedded:
         return _UNSIGNED
     embedded.sort(key=lambda sig: sig.signed_revision)
@@ -160,8 +181,12 @@ def verify_pdf_signature(path: Path, *, trust_roots: Sequence[Path] = ()) -> Sig
         covers_whole_file = str(getattr(status.coverage, "name", "")) == "ENTIRE_FILE"
     first = embedded[0]
     return SignatureCheck(
-        signed=True, intact=intact, valid=valid and intact, signer=_signer_name(first),
-        signed_at=_self_reported_time(first), covers_whole_file=covers_whole_file and intact,
+        signed=True,
+        intact=intact,
+        valid=valid and intact,
+        signer=_signer_name(first),
+        signed_at=_self_reported_time(first),
+        covers_whole_file=covers_whole_file and intact,
         signed_revision_sha256=_byte_range_sha256(data, first.byte_range),
         original_sha256=_original_sha256(data, reader, first.signed_revision),
         signatures=len(embedded),
@@ -258,8 +283,14 @@ def _box_on_page(data: bytes, visible: VisibleBox, src: Path) -> tuple[int, tupl
     media = pages[index].mediabox
     left, top = float(media.left) + visible.left_mm * _MM, float(media.top) - visible.top_mm * _MM
     right, bottom = left + visible.width_mm * _MM, top - visible.height_mm * _MM
-    if visible.width_mm <= 0 or visible.height_mm <= 0 or left < float(media.left) or bottom < float(
-            media.bottom) or right > float(media.right) or top > float(media.top):
+    if (
+        visible.width_mm <= 0
+        or visible.height_mm <= 0
+        or left < float(media.left)
+        or bottom < float(media.bottom)
+        or right > float(media.right)
+        or top > float(media.top)
+    ):
         raise SigningError([Problem(str(src), f"签名框超出第 {index + 1} 页的范围")])
     return index, (round(left), round(bottom), round(right), round(top))
 
@@ -279,18 +310,25 @@ def _stamp_style(visible: VisibleBox) -> Any:
     class _Font(FontEngineFactory):
         # GlyphAccumulatorFactory only opens a file name; the face comes out of a .ttc here.
         def create_font_engine(self, writer: Any, obj_stream: Any = None) -> Any:
-            return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(font), font_size=size,
-                                    obj_stream=obj_stream)
+            return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(font), font_size=size, obj_stream=obj_stream)
 
-    return TextStampStyle(stamp_text=visible.text.replace("%(ts)s", "%(beijing_ts)s"), border_width=1,
-                          text_box_style=TextBoxStyle(font=_Font(), font_size=size))
+    return TextStampStyle(
+        stamp_text=visible.text.replace("%(ts)s", "%(beijing_ts)s"),
+        border_width=1,
+        text_box_style=TextBoxStyle(font=_Font(), font_size=size),
+    )
 
 
 def find_cjk_font(family: str = CJK_FONT_FAMILY) -> tuple[Path, int]:
     """The font file and face index fontconfig has for ``family`` (``fc-match``)."""
     try:
-        done = subprocess.run(["fc-match", "-f", "%{family}\n%{file}\n%{index}", family],
-                              capture_output=True, text=True, check=True, timeout=30)
+        done = subprocess.run(
+            ["fc-match", "-f", "%{family}\n%{file}\n%{index}", family],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         raise SigningError(f"无法查找中文字体 {family}：fc-match 不可用（apt: fontconfig）") from exc
     names, file, index = ([*done.stdout.split("\n"), "", ""])[:3]
@@ -341,8 +379,8 @@ def _byte_range_sha256(data: bytes, byte_range: Any) -> str:
         a, b, c, d = (int(x) for x in byte_range)
     except (TypeError, ValueError):
         return ""
-    digest = hashlib.sha256(data[a:a + b])
-    digest.update(data[c:c + d])
+    digest = hashlib.sha256(data[a : a + b])
+    digest.update(data[c : c + d])
     return digest.hexdigest()
 
 
@@ -370,5 +408,13 @@ def _original_sha256(data: bytes, reader: Any, revision: int) -> str:
     return hashlib.sha256(data[:start]).hexdigest()
 
 
-__all__ = ["BEIJING", "CJK_FONT_FAMILY", "SignatureCheck", "VisibleBox", "cjk_font_bytes", "find_cjk_font",
-           "sign_pdf", "verify_pdf_signature"]
+__all__ = [
+    "BEIJING",
+    "CJK_FONT_FAMILY",
+    "SignatureCheck",
+    "VisibleBox",
+    "cjk_font_bytes",
+    "find_cjk_font",
+    "sign_pdf",
+    "verify_pdf_signature",
+]

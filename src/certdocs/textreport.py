@@ -73,14 +73,25 @@ def score_table(score: Score, audit: AuditResult, scheme: Scheme) -> str:
             head += f" 小计 {fmt(sub.earned)} / {fmt(sub.applicable)}（分值 {fmt(cat.points)}）"
         lines.append(head)
         points = scheme.method == "points"
-        lines.append("  " + pad("条款" if points else "维度", 12) + pad("要求", 44)
-                     + (pad("分值", 6, right=True) if points else "") + "  " + pad("结果", 14)
-                     + ("  比例档" if scheme.ratio_bands else ""))
+        lines.append(
+            "  "
+            + pad("条款" if points else "维度", 12)
+            + pad("要求", 44)
+            + (pad("分值", 6, right=True) if points else "")
+            + "  "
+            + pad("结果", 14)
+            + ("  比例档" if scheme.ratio_bands else "")
+        )
         for s in rows:
             label = s.item.name or s.item.requirement
-            line = ("  " + pad(s.item.clause if points else s.item.id, 12) + pad(label, 44)
-                    + (pad(fmt(s.item.points), 6, right=True) if points else "") + "  "
-                    + pad(_result_cell(s, scheme), 14))
+            line = (
+                "  "
+                + pad(s.item.clause if points else s.item.id, 12)
+                + pad(label, 44)
+                + (pad(fmt(s.item.points), 6, right=True) if points else "")
+                + "  "
+                + pad(_result_cell(s, scheme), 14)
+            )
             if scheme.ratio_bands and s.band:
                 line += "  " + s.band
             lines.append(line.rstrip())
@@ -88,8 +99,7 @@ def score_table(score: Score, audit: AuditResult, scheme: Scheme) -> str:
                 lines.append("  " + " " * 10 + f"删减理由：{s.result.reason}")
         lines.append("")
     if score.score is not None:
-        lines.append(f"实际得分 {fmt(score.earned)}，涉及项总分值 {fmt(score.applicable)}，"
-                     f"最终得分 {score.score}")
+        lines.append(f"实际得分 {fmt(score.earned)}，涉及项总分值 {fmt(score.applicable)}，最终得分 {score.score}")
     if score.level is not None:
         lines.append(f"各维度最低等级：{score.level}级（渐进发展原则）")
     for text in score.unmet_prerequisites:

@@ -82,8 +82,7 @@ _DEDUCTIONS = {
     "5.4.4.2": ("0.5", "服务失误补救进展未及时告知顾客"),
 }
 _EXCLUDED = {"5.3.6.1": "本企业不涉及废弃商品回收", "5.3.6.2": "本企业不涉及废弃商品回收"}
-_LEVELS = {"strategic": 4, "systematic": 3, "normative": 4, "effective": 3, "efficiency": 4,
-           "improvement": 3}
+_LEVELS = {"strategic": 4, "systematic": 3, "normative": 4, "effective": 3, "efficiency": 4, "improvement": 3}
 _LEVEL_NAMES = {1: "初始级", 2: "可重复级", 3: "已定义级", 4: "已管理级", 5: "优化级"}
 
 
@@ -116,9 +115,7 @@ def sample_context(scheme_id: str = "xbht-s04-2025", *, long_names: bool = False
     }
     if long_names:
         org["name"] = "浙江省杭州市海川智能家电与环境电器设备制造及售后服务集团股份有限公司"
-        org["registered_address"] = (
-            "浙江省杭州市余杭区仓前街道文一西路1218号海川科技园3号楼东区12层1201室至1210室"
-        )
+        org["registered_address"] = "浙江省杭州市余杭区仓前街道文一西路1218号海川科技园3号楼东区12层1201室至1210室"
         org["audit_address"] = (
             "浙江省杭州市余杭区仓前街道文一西路1218号海川科技园3号楼东区12层；"
             "浙江省杭州市钱塘区白杨街道6号大街452号海川售后服务中心"
@@ -129,38 +126,86 @@ def sample_context(scheme_id: str = "xbht-s04-2025", *, long_names: bool = False
         applicable = sum((Decimal(i["points"]) for i in items if not i["excluded"]), Decimal(0))
         score = (earned / applicable * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
         grade, stars = ("四星级", "★★★★") if score >= 80 else ("三星级", "★★★")
-        result = {"earned": _fmt(earned), "applicable": _fmt(applicable), "score": str(score),
-                  "grade": grade, "stars": stars, "level": "", "passed": True, "veto": False,
-                  "conclusion": f"最终得分{score}分，评价等级为{grade}。"}
+        result = {
+            "earned": _fmt(earned),
+            "applicable": _fmt(applicable),
+            "score": str(score),
+            "grade": grade,
+            "stars": stars,
+            "level": "",
+            "passed": True,
+            "veto": False,
+            "conclusion": f"最终得分{score}分，评价等级为{grade}。",
+        }
     else:
         level = min(_LEVELS.values())
         grade, stars = _LEVEL_NAMES[level], ""
-        result = {"earned": "", "applicable": "", "score": "", "grade": grade, "stars": "",
-                  "level": str(level), "passed": True, "veto": False,
-                  "conclusion": f"各评价方面的最低成熟度等级为{level}级，评定为{grade}。"}
+        result = {
+            "earned": "",
+            "applicable": "",
+            "score": "",
+            "grade": grade,
+            "stars": "",
+            "level": str(level),
+            "passed": True,
+            "veto": False,
+            "conclusion": f"各评价方面的最低成熟度等级为{level}级，评定为{grade}。",
+        }
     scope = "家用空调器、空气净化器产品的售后服务"
     if long_names:
         scope = "家用空调器、空气净化器、除湿机、新风系统及商用中央空调产品的安装、维修、保养和技术支持等售后服务"
     team = [
-        {"name": "王立新", "role": "leader", "role_name": "审核组长",
-         "qualification": "CCAA服务认证审查员 2022-N1SC-1180456"},
-        {"name": "陈静", "role": "member", "role_name": "审核员",
-         "qualification": "CCAA服务认证审查员 2023-N1SC-1204417"},
+        {
+            "name": "王立新",
+            "role": "leader",
+            "role_name": "审核组长",
+            "qualification": "CCAA服务认证审查员 2022-N1SC-1180456",
+        },
+        {
+            "name": "陈静",
+            "role": "member",
+            "role_name": "审核员",
+            "qualification": "CCAA服务认证审查员 2023-N1SC-1204417",
+        },
         {"name": "刘振华", "role": "expert", "role_name": "技术专家", "qualification": "高级工程师（制冷空调）"},
     ]
     timetable = [
         {"date": "2026年11月10日", "time": "08:30—09:00", "activity": "首次会议", "auditors": "全体", "area": "管理层"},
-        {"date": "2026年11月10日", "time": "09:00—12:00", "activity": "售后服务体系：组织架构、人员配置、资源配置",
-         "auditors": "王立新", "area": "客户服务部、人力资源部"},
-        {"date": "2026年11月10日", "time": "13:30—17:00", "activity": "商品管理：采购、运输、贮存质量管理",
-         "auditors": "陈静、刘振华", "area": "采购部、物流部、华东仓库"},
-        {"date": "2026年11月11日", "time": "08:30—12:00",
-         "activity": "商品服务：安装、维修、质量保证；现场抽查服务网点",
-         "auditors": "王立新、刘振华", "area": "售后服务中心、服务网点"},
-        {"date": "2026年11月11日", "time": "13:30—16:00", "activity": "顾客服务：顾客关系、投诉处理、服务跟踪",
-         "auditors": "陈静", "area": "呼叫中心"},
-        {"date": "2026年11月11日", "time": "16:00—16:30", "activity": "审核组内部沟通，形成审核结论",
-         "auditors": "全体", "area": "—"},
+        {
+            "date": "2026年11月10日",
+            "time": "09:00—12:00",
+            "activity": "售后服务体系：组织架构、人员配置、资源配置",
+            "auditors": "王立新",
+            "area": "客户服务部、人力资源部",
+        },
+        {
+            "date": "2026年11月10日",
+            "time": "13:30—17:00",
+            "activity": "商品管理：采购、运输、贮存质量管理",
+            "auditors": "陈静、刘振华",
+            "area": "采购部、物流部、华东仓库",
+        },
+        {
+            "date": "2026年11月11日",
+            "time": "08:30—12:00",
+            "activity": "商品服务：安装、维修、质量保证；现场抽查服务网点",
+            "auditors": "王立新、刘振华",
+            "area": "售后服务中心、服务网点",
+        },
+        {
+            "date": "2026年11月11日",
+            "time": "13:30—16:00",
+            "activity": "顾客服务：顾客关系、投诉处理、服务跟踪",
+            "auditors": "陈静",
+            "area": "呼叫中心",
+        },
+        {
+            "date": "2026年11月11日",
+            "time": "16:00—16:30",
+            "activity": "审核组内部沟通，形成审核结论",
+            "auditors": "全体",
+            "area": "—",
+        },
         {"date": "2026年11月11日", "time": "16:30—17:00", "activity": "末次会议", "auditors": "全体", "area": "管理层"},
     ]
     return {
@@ -274,31 +319,64 @@ def _items(scheme_id: str, points_scheme: bool) -> tuple[list[dict[str, Any]], .
     excluded: list[dict[str, Any]] = []
     for no, item in enumerate(scheme.items, 1):
         row: dict[str, Any] = {
-            "no": str(no), "id": item.id, "clause": item.clause, "category": item.category,
-            "group": item.group, "name": item.name or item.clause, "requirement": item.name or item.requirement,
-            "points": "", "earned": "", "result": "", "excluded": False, "reason": "",
-            "evidence": "", "finding": "", "band": "", "level": "", "level_name": "",
+            "no": str(no),
+            "id": item.id,
+            "clause": item.clause,
+            "category": item.category,
+            "group": item.group,
+            "name": item.name or item.clause,
+            "requirement": item.name or item.requirement,
+            "points": "",
+            "earned": "",
+            "result": "",
+            "excluded": False,
+            "reason": "",
+            "evidence": "",
+            "finding": "",
+            "band": "",
+            "level": "",
+            "level_name": "",
         }
         if points_scheme:
             points = item.points or Decimal(0)
             row["points"] = _fmt(points)
             if item.id in _EXCLUDED:
                 row.update(excluded=True, earned="不适用", reason=_EXCLUDED[item.id], result="不适用")
-                excluded.append({"id": item.id, "clause": item.clause, "requirement": item.requirement,
-                                 "points": row["points"], "reason": _EXCLUDED[item.id]})
+                excluded.append(
+                    {
+                        "id": item.id,
+                        "clause": item.clause,
+                        "requirement": item.requirement,
+                        "points": row["points"],
+                        "reason": _EXCLUDED[item.id],
+                    }
+                )
             elif item.id in _DEDUCTIONS:
                 earned, finding = _DEDUCTIONS[item.id]
-                row.update(earned=earned, finding=finding, result=f"得分{earned}",
-                           evidence="查阅相关制度和记录，访谈责任部门")
-                deductions.append({"id": item.id, "clause": item.clause, "requirement": item.requirement,
-                                   "points": row["points"], "earned": earned,
-                                   "lost": _fmt(points - Decimal(earned)), "finding": finding})
+                row.update(
+                    earned=earned, finding=finding, result=f"得分{earned}", evidence="查阅相关制度和记录，访谈责任部门"
+                )
+                deductions.append(
+                    {
+                        "id": item.id,
+                        "clause": item.clause,
+                        "requirement": item.requirement,
+                        "points": row["points"],
+                        "earned": earned,
+                        "lost": _fmt(points - Decimal(earned)),
+                        "finding": finding,
+                    }
+                )
             else:
                 row.update(earned=row["points"], result=f"得分{row['points']}", evidence="文件和记录齐全，现场抽查符合")
         else:
             level = _LEVELS[item.id]
-            row.update(level=str(level), level_name=_LEVEL_NAMES[level], result=f"{level}级 {_LEVEL_NAMES[level]}",
-                       evidence=f"{item.name}方面：制度文件、运行记录及访谈结果表明已达到{_LEVEL_NAMES[level]}的核心特征")
+            row.update(
+                level=str(level),
+                level_name=_LEVEL_NAMES[level],
+                result=f"{level}级 {_LEVEL_NAMES[level]}",
+                evidence=f"{item.name}方面：制度文件、运行记录及访谈结果表明已达到{_LEVEL_NAMES[level]}的核心特征",
+            )
         items.append(row)
     categories = []
     for category in scheme.categories:
@@ -306,8 +384,11 @@ def _items(scheme_id: str, points_scheme: bool) -> tuple[list[dict[str, Any]], .
         if points_scheme:
             cat_applicable = sum((Decimal(i["points"]) for i in members if not i["excluded"]), Decimal(0))
             cat_earned = sum((Decimal(i["earned"]) for i in members if not i["excluded"]), Decimal(0))
-            totals = {"points": _fmt(category.points or Decimal(0)), "earned": _fmt(cat_earned),
-                      "applicable": _fmt(cat_applicable)}
+            totals = {
+                "points": _fmt(category.points or Decimal(0)),
+                "earned": _fmt(cat_earned),
+                "applicable": _fmt(cat_applicable),
+            }
         else:
             totals = {"points": "", "earned": "", "applicable": ""}
         categories.append({"name": category.name, **totals, "items": members})

@@ -127,19 +127,31 @@ class _Job:
             problems.insert(0, Problem(where, f"登记簿中没有证书 {found.number} 的 {found.kind}.pdf 发证记录"))
 
         def refused(*more: Problem) -> ArchiveResult:
-            return ArchiveResult(path, "refused", found.number, found.kind, signature, sha,
-                                 problems=(*problems, *more))
+            return ArchiveResult(path, "refused", found.number, found.kind, signature, sha, problems=(*problems, *more))
 
         if problems or signature is None or issued is None:
             return refused()
         entries = [e for e in self.register.archive_entries(found.number) if e.kind == found.kind]
         current = next((e for e in entries if not e.superseded), None)
         if current is not None and current.sha256 == sha:
-            return ArchiveResult(path, "archived", found.number, found.kind, signature, sha,
-                                 bag=self.root / current.bag_path, already_archived=True)
+            return ArchiveResult(
+                path,
+                "archived",
+                found.number,
+                found.kind,
+                signature,
+                sha,
+                bag=self.root / current.bag_path,
+                already_archived=True,
+            )
         if current is not None and self.supersede_reason is None:
-            return refused(Problem(where, f"证书 {found.number} 的{TITLES[found.kind]}已归档于 {current.bag_path}"
-                                          "（另一份文件）；确需替换时请说明原因（--supersede 原因）"))
+            return refused(
+                Problem(
+                    where,
+                    f"证书 {found.number} 的{TITLES[found.kind]}已归档于 {current.bag_path}"
+                    "（另一份文件）；确需替换时请说明原因（--supersede 原因）",
+                )
+            )
         folder = self.root / certificate_folder(found.number)
         bag, made = _orphan(folder, found.kind, sha, entries, self.root), False
         if bag is None:
@@ -153,8 +165,12 @@ class _Job:
             made = True
         try:
             self.register.record_archive(
-                found.number, kind=found.kind, bag_path=bag.relative_to(self.root).as_posix(), sha256=sha,
-                archived_at=datetime.now(UTC), supersede_reason=self.supersede_reason if current else None,
+                found.number,
+                kind=found.kind,
+                bag_path=bag.relative_to(self.root).as_posix(),
+                sha256=sha,
+                archived_at=datetime.now(UTC),
+                supersede_reason=self.supersede_reason if current else None,
             )
         except CertdocsError as exc:
             if made:  # the register said no: the bag must not outlive the refusal
@@ -187,11 +203,19 @@ class _Job:
             if not original:
                 problems.append(Problem(where, "无法确定签名前的原始文件，不能与发证文件核对"))
             elif issued is not None and original != issued.sha256:
-                problems.append(Problem(where, f"签名的不是登记簿记录的发证文件：签名前原件 SHA-256 为 {original}，"
-                                               f"登记簿记录的 {kind}.pdf 为 {issued.sha256}"))
-            info = {"Certdocs-Signature": "digital", "Certdocs-Original-SHA256": original or "",
-                    "Certdocs-Signer": check.signer or "",
-                    "Certdocs-Signed-At": check.signed_at.isoformat() if check.signed_at else ""}
+                problems.append(
+                    Problem(
+                        where,
+                        f"签名的不是登记簿记录的发证文件：签名前原件 SHA-256 为 {original}，"
+                        f"登记簿记录的 {kind}.pdf 为 {issued.sha256}",
+                    )
+                )
+            info = {
+                "Certdocs-Signature": "digital",
+                "Certdocs-Original-SHA256": original or "",
+                "Certdocs-Signer": check.signer or "",
+                "Certdocs-Signed-At": check.signed_at.isoformat() if check.signed_at else "",
+            }
             return "digital", {k: v for k, v in info.items() if v}, problems
         try:
             creator = metadata_text(reader, "/Creator")
@@ -222,7 +246,7 @@ class _Job:
             "Source-Organization": body,
             "External-Identifier": found.number,
             "External-Description": f"{TITLES[found.kind]}：{record.organization_name}"
-                                    f"（{'数字签名' if signature == 'digital' else '签章扫描件'}）",
+            f"（{'数字签名' if signature == 'digital' else '签章扫描件'}）",
             "Bagging-Date": self.today.isoformat(),
             "Certdocs-Kind": found.kind,
             "Certdocs-Issued-SHA256": issued.sha256,

@@ -89,8 +89,12 @@ def identify(path: Path, reader: PdfReader, *, register: Register, today: date) 
         found_by = "filename" if number else ""
     kind = kind or _kind_from_text([path.stem])
     if not number:
-        problems.insert(0, Problem(where, "无法识别证书编号：元数据、文字（“证书编号”）、二维码和文件名中均未找到"
-                                          "登记簿里已发证的证书编号"))
+        problems.insert(
+            0,
+            Problem(
+                where, "无法识别证书编号：元数据、文字（“证书编号”）、二维码和文件名中均未找到登记簿里已发证的证书编号"
+            ),
+        )
     if not kind:
         problems.append(Problem(where, f"无法识别文件类别（应为{'、'.join(TITLES.values())}之一）"))
     if problems:
@@ -195,7 +199,9 @@ def _page_images(path: Path, *, pages: int) -> Iterator[Image.Image]:
     for number in range(1, pages + 1):
         done = subprocess.run(
             ["pdftoppm", "-png", "-r", str(QR_DPI), "-f", str(number), "-l", str(number), str(path)],
-            capture_output=True, check=True, timeout=120,
+            capture_output=True,
+            check=True,
+            timeout=120,
         )
         with Image.open(io.BytesIO(done.stdout)) as image:
             image.load()

@@ -46,20 +46,29 @@ def check_bag(bag_dir: Path, *, entry: ArchiveEntry, trust_roots: Sequence[Path]
     except (bagit.BagError, OSError, UnicodeError, ValueError) as exc:
         return [Problem(where, f"不是有效的 BagIt 归档包：{exc}")]
     problems = _validate(bag, bag_dir)
-    problems += [Problem(str(bag_dir / name), "归档包中有多余的文件（不在清单中）")
-                 for name in sorted(p.name for p in bag_dir.iterdir()) if name not in TAG_FILES | {"data"}]
+    problems += [
+        Problem(str(bag_dir / name), "归档包中有多余的文件（不在清单中）")
+        for name in sorted(p.name for p in bag_dir.iterdir())
+        if name not in TAG_FILES | {"data"}
+    ]
     info = {key: value for key, value in bag.info.items() if isinstance(value, str)}
     if info.get("External-Identifier") != entry.number or info.get("Certdocs-Kind") != entry.kind:
-        problems.append(Problem(where, f"归档包说明（bag-info.txt）与登记簿不符：登记簿为证书 {entry.number} 的 "
-                                       f"{entry.kind}，归档包为 {info.get('External-Identifier')} 的 "
-                                       f"{info.get('Certdocs-Kind')}"))
+        problems.append(
+            Problem(
+                where,
+                f"归档包说明（bag-info.txt）与登记簿不符：登记簿为证书 {entry.number} 的 "
+                f"{entry.kind}，归档包为 {info.get('External-Identifier')} 的 "
+                f"{info.get('Certdocs-Kind')}",
+            )
+        )
     pdfs = bag_pdfs(bag_dir)
     if len(pdfs) != 1:
         return [*problems, Problem(where, f"归档包中应有且只有一份 PDF，实有 {len(pdfs)} 份")]
     actual = sha256_file(pdfs[0])
     if actual != entry.sha256:
-        problems.append(Problem(str(pdfs[0]), f"归档的 PDF 与登记簿记录不一致：登记簿 SHA-256 为 {entry.sha256}，"
-                                              f"现为 {actual}"))
+        problems.append(
+            Problem(str(pdfs[0]), f"归档的 PDF 与登记簿记录不一致：登记簿 SHA-256 为 {entry.sha256}，现为 {actual}")
+        )
     if info.get("Certdocs-Signature") == "digital":
         problems += _signature(pdfs[0], original=info.get("Certdocs-Original-SHA256", ""), trust_roots=trust_roots)
     return problems
@@ -120,8 +129,9 @@ def _signature(pdf: Path, *, original: str, trust_roots: Sequence[Path]) -> list
     if not check.valid:
         problems.append(Problem(where, f"数字签名不再有效或签名证书不受信任（签名人：{check.signer or '未知'}）"))
     if original and check.original_sha256 != original:
-        problems.append(Problem(where, f"签名前原件与归档时不同：归档时 SHA-256 为 {original}，"
-                                       f"现为 {check.original_sha256}"))
+        problems.append(
+            Problem(where, f"签名前原件与归档时不同：归档时 SHA-256 为 {original}，现为 {check.original_sha256}")
+        )
     return problems
 
 

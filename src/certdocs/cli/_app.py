@@ -40,40 +40,72 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="certdocs")
 def main() -> None:
     """售后服务成熟度认证文件流水线：评分、出具文件、批量发证、监督、归档。"""
 
 
-
 # -- shared options ------------------------------------------------------------------------
+
 
 def workspace_options(func: F) -> F:
     """--output, --register, --templates, --profiles, --schemes (with environment defaults)."""
     options = [
-        click.option("--output", type=click.Path(path_type=Path, file_okay=False), envvar="CERTDOCS_OUTPUT",
-                     default=Path("output"), show_default=True, help="输出文件夹。"),
-        click.option("--register", "register_path", type=click.Path(path_type=Path, dir_okay=False),
-                     envvar="CERTDOCS_REGISTER", default=None,
-                     help="证书登记簿（SQLite），默认 <输出文件夹>/register.sqlite3。"),
-        click.option("--templates", type=click.Path(path_type=Path, file_okay=False), envvar="CERTDOCS_TEMPLATES",
-                     default=Path("templates"), show_default=True, help="Word 模板文件夹。"),
-        click.option("--profiles", type=click.Path(path_type=Path, file_okay=False), envvar="CERTDOCS_PROFILES",
-                     default=None, help="认证机构配置文件夹（默认使用内置配置）。"),
-        click.option("--schemes", type=click.Path(path_type=Path, file_okay=False), envvar="CERTDOCS_SCHEMES",
-                     default=None, help="额外评价方案文件夹（<方案编号>.json）。"),
+        click.option(
+            "--output",
+            type=click.Path(path_type=Path, file_okay=False),
+            envvar="CERTDOCS_OUTPUT",
+            default=Path("output"),
+            show_default=True,
+            help="输出文件夹。",
+        ),
+        click.option(
+            "--register",
+            "register_path",
+            type=click.Path(path_type=Path, dir_okay=False),
+            envvar="CERTDOCS_REGISTER",
+            default=None,
+            help="证书登记簿（SQLite），默认 <输出文件夹>/register.sqlite3。",
+        ),
+        click.option(
+            "--templates",
+            type=click.Path(path_type=Path, file_okay=False),
+            envvar="CERTDOCS_TEMPLATES",
+            default=Path("templates"),
+            show_default=True,
+            help="Word 模板文件夹。",
+        ),
+        click.option(
+            "--profiles",
+            type=click.Path(path_type=Path, file_okay=False),
+            envvar="CERTDOCS_PROFILES",
+            default=None,
+            help="认证机构配置文件夹（默认使用内置配置）。",
+        ),
+        click.option(
+            "--schemes",
+            type=click.Path(path_type=Path, file_okay=False),
+            envvar="CERTDOCS_SCHEMES",
+            default=None,
+            help="额外评价方案文件夹（<方案编号>.json）。",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def workspace(output: Path, register_path: Path | None, templates: Path, profiles: Path | None,
-               schemes: Path | None) -> Workspace:
-    return Workspace(output=output, register=register_path or output / "register.sqlite3",
-                     templates=templates, profiles=profiles, schemes=schemes)
+def workspace(
+    output: Path, register_path: Path | None, templates: Path, profiles: Path | None, schemes: Path | None
+) -> Workspace:
+    return Workspace(
+        output=output,
+        register=register_path or output / "register.sqlite3",
+        templates=templates,
+        profiles=profiles,
+        schemes=schemes,
+    )
 
 
 class Progress:
@@ -123,17 +155,28 @@ def print_outcome(outcome: Outcome) -> None:
             click.echo(f"  {error}", err=True)
 
 
-
 def open_register(output: Path, register_path: Path | None) -> Register:
     """The register given with --register, else the one in the output folder."""
     return Register.open(register_path or output / "register.sqlite3")
 
 
 REGISTER_OPTIONS = [
-    click.option("--output", type=click.Path(path_type=Path, file_okay=False), envvar="CERTDOCS_OUTPUT",
-                 default=Path("output"), show_default=True, help="输出文件夹。"),
-    click.option("--register", "register_path", type=click.Path(path_type=Path, dir_okay=False),
-                 envvar="CERTDOCS_REGISTER", default=None, help="证书登记簿路径。"),
+    click.option(
+        "--output",
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar="CERTDOCS_OUTPUT",
+        default=Path("output"),
+        show_default=True,
+        help="输出文件夹。",
+    ),
+    click.option(
+        "--register",
+        "register_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        envvar="CERTDOCS_REGISTER",
+        default=None,
+        help="证书登记簿路径。",
+    ),
 ]
 
 
@@ -144,12 +187,9 @@ def register_options(func: F) -> F:
     return func
 
 
-
 def check_templates_or_fail(folder: Path) -> None:
     from certdocs.templatecheck import check_templates
 
     problems = check_templates(folder)
     if problems:
         raise TemplateError(problems, source=str(folder))
-
-

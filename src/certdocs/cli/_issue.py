@@ -31,8 +31,14 @@ from certdocs.textreport import pad, score_table
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text：中文评分表；json：CONTRACT 第 3 节的 JSON 对象。")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text：中文评分表；json：CONTRACT 第 3 节的 JSON 对象。",
+)
 @reports_errors
 def score(file: Path, fmt: str) -> None:
     """按审核结果文件所用的评价方案评分。"""
@@ -44,18 +50,31 @@ def score(file: Path, fmt: str) -> None:
         click.echo(score_table(result, audit, scheme))
 
 
-
 # -- certificate ---------------------------------------------------------------------------
+
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--issue-date", type=click.DateTime(["%Y-%m-%d"]), envvar="ISSUE_DATE", default=None,
-              help="本次发证日期 YYYY-MM-DD（默认今天）。")
+@click.option(
+    "--issue-date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    envvar="ISSUE_DATE",
+    default=None,
+    help="本次发证日期 YYYY-MM-DD（默认今天）。",
+)
 @click.option("--decision-meeting", default=SINGLE_DECISION, show_default=True, help="认证决定（会议）名称。")
 @workspace_options
 @reports_errors
-def certificate(file: Path, issue_date: datetime | None, decision_meeting: str, output: Path,
-                register_path: Path | None, templates: Path, profiles: Path | None, schemes: Path | None) -> None:
+def certificate(
+    file: Path,
+    issue_date: datetime | None,
+    decision_meeting: str,
+    output: Path,
+    register_path: Path | None,
+    templates: Path,
+    profiles: Path | None,
+    schemes: Path | None,
+) -> None:
     """评分并出具一份审核结果的全部文件：证书、审核报告、打分表、审核计划及发证资料包。"""
     ws = workspace(output, register_path, templates, profiles, schemes)
     day = issue_date.date() if issue_date else app.today()
@@ -71,16 +90,32 @@ def certificate(file: Path, issue_date: datetime | None, decision_meeting: str, 
 
 # -- batch ---------------------------------------------------------------------------------
 
+
 @main.command()
 @click.argument("decisions", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--meeting", default=None, help="会议名称（CSV/XLSX 必填）。")
 @click.option("--meeting-date", type=click.DateTime(["%Y-%m-%d"]), default=None, help="会议日期（CSV/XLSX 必填）。")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json：结束时输出 CONTRACT 第 5 节的汇总对象。")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json：结束时输出 CONTRACT 第 5 节的汇总对象。",
+)
 @workspace_options
 @reports_errors
-def batch(decisions: Path, meeting: str | None, meeting_date: datetime | None, fmt: str, output: Path,
-          register_path: Path | None, templates: Path, profiles: Path | None, schemes: Path | None) -> None:
+def batch(
+    decisions: Path,
+    meeting: str | None,
+    meeting_date: datetime | None,
+    fmt: str,
+    output: Path,
+    register_path: Path | None,
+    templates: Path,
+    profiles: Path | None,
+    schemes: Path | None,
+) -> None:
     """按认证决定会议的决定批量发证：批准的发证，不批准和暂缓的只登记。"""
     ws = workspace(output, register_path, templates, profiles, schemes)
     plan = load_meeting(decisions, meeting=meeting, meeting_date=meeting_date.date() if meeting_date else None)
@@ -107,15 +142,21 @@ def batch(decisions: Path, meeting: str | None, meeting_date: datetime | None, f
         sys.exit(1)
 
 
-
 # -- regenerate ----------------------------------------------------------------------------
+
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="只报告将重新生成哪些文件及原因，不写任何文件。")
 @workspace_options
 @reports_errors
-def regenerate(dry_run: bool, output: Path, register_path: Path | None, templates: Path, profiles: Path | None,
-               schemes: Path | None) -> None:
+def regenerate(
+    dry_run: bool,
+    output: Path,
+    register_path: Path | None,
+    templates: Path,
+    profiles: Path | None,
+    schemes: Path | None,
+) -> None:
     """重新生成模板、认证机构配置、评价方案或审核结果有改动的已发证文件（证书编号和日期不变）。"""
     ws = workspace(output, register_path, templates, profiles, schemes)
     today = app.today()

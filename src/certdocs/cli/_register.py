@@ -38,8 +38,13 @@ def register_list(status: str | None, output: Path, register_path: Path | None) 
         records = register.list(status=status, today=app.today())
     click.echo(pad("证书编号", 20) + pad("组织", 36) + pad("等级", 10) + pad("有效期至", 14) + "状态")
     for r in records:
-        click.echo(pad(r.number, 20) + pad(r.organization_name, 36) + pad(r.grade, 10)
-                   + pad(r.valid_until.isoformat(), 14) + (r.status or ""))
+        click.echo(
+            pad(r.number, 20)
+            + pad(r.organization_name, 36)
+            + pad(r.grade, 10)
+            + pad(r.valid_until.isoformat(), 14)
+            + (r.status or "")
+        )
     click.echo(f"共 {len(records)} 张证书")
 
 
@@ -51,13 +56,21 @@ def register_show(number: str, output: Path, register_path: Path | None) -> None
     """显示一张证书的登记信息、文件和状态历史。"""
     with app.open_register(output, register_path) as register:
         r = register.get(number, today=app.today())
-    rows = [("证书编号", r.number), ("组织", r.organization_name), ("统一社会信用代码", r.uscc),
-            ("评价方案", r.scheme), ("等级", r.grade), ("得分", str(r.score or "")),
-            ("首次发证日期", chinese_date(r.first_issue_date)), ("本次发证日期", chinese_date(r.issue_date)),
-            ("有效期至", chinese_date(r.valid_until)), ("状态", r.status or "编号已预留"),
-            ("认证决定", f"{r.decision_meeting}（{chinese_date(r.decision_date)}）"),
-            ("审核结果", f"{r.audit_path}（SHA-256 {r.audit_sha256[:12]}…）"),
-            ("换发为", r.superseded_by or "")]
+    rows = [
+        ("证书编号", r.number),
+        ("组织", r.organization_name),
+        ("统一社会信用代码", r.uscc),
+        ("评价方案", r.scheme),
+        ("等级", r.grade),
+        ("得分", str(r.score or "")),
+        ("首次发证日期", chinese_date(r.first_issue_date)),
+        ("本次发证日期", chinese_date(r.issue_date)),
+        ("有效期至", chinese_date(r.valid_until)),
+        ("状态", r.status or "编号已预留"),
+        ("认证决定", f"{r.decision_meeting}（{chinese_date(r.decision_date)}）"),
+        ("审核结果", f"{r.audit_path}（SHA-256 {r.audit_sha256[:12]}…）"),
+        ("换发为", r.superseded_by or ""),
+    ]
     for label, value in rows:
         click.echo(pad(label, 18) + value)
     click.echo("文件：")
@@ -76,11 +89,11 @@ def _transition(action: str, label: str) -> None:
     @click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="日期（默认今天）。")
     @register_options
     @reports_errors
-    def command(number: str, reason: str, actor: str, on: datetime | None, output: Path,
-                register_path: Path | None) -> None:
+    def command(
+        number: str, reason: str, actor: str, on: datetime | None, output: Path, register_path: Path | None
+    ) -> None:
         with app.open_register(output, register_path) as register:
-            change = getattr(register, action)(number, reason=reason, actor=actor,
-                                               on=on.date() if on else app.today())
+            change = getattr(register, action)(number, reason=reason, actor=actor, on=on.date() if on else app.today())
         click.echo(f"证书 {number}：{change.status}（{change.on.isoformat()}，{reason}）")
 
 
@@ -89,6 +102,7 @@ for _action, _label in (("suspend", "暂停"), ("restore", "恢复"), ("withdraw
 
 
 # -- surveillance --------------------------------------------------------------------------
+
 
 @main.group("surveillance")
 def surveillance_group() -> None:
@@ -99,8 +113,14 @@ def surveillance_group() -> None:
 @click.option("--within", type=int, default=None, help="只列出这么多天内到期的（含已逾期）。")
 @workspace_options
 @reports_errors
-def surveillance_due(within: int | None, output: Path, register_path: Path | None, templates: Path,
-                     profiles: Path | None, schemes: Path | None) -> None:
+def surveillance_due(
+    within: int | None,
+    output: Path,
+    register_path: Path | None,
+    templates: Path,
+    profiles: Path | None,
+    schemes: Path | None,
+) -> None:
     """按到期日列出应进行监督审核（或再认证申请）的证书；逾期的标出，提请暂停决定。"""
     today = app.today()
     with app.open_register(output, register_path) as register:
@@ -110,8 +130,14 @@ def surveillance_due(within: int | None, output: Path, register_path: Path | Non
         what = f"{i.window.ordinal}监督" if i.window else "再认证申请"
         window = f"{i.window.start}—{i.window.end}" if i.window else f"截至 {i.due}"
         state = "逾期，提请暂停决定" if i.overdue else f"{(i.due - today).days} 天后到期"
-        click.echo(pad(i.record.number, 20) + pad(i.record.organization_name, 32) + pad(what, 14)
-                   + pad(window, 26) + pad(format_days(i.person_days), 6) + state)
+        click.echo(
+            pad(i.record.number, 20)
+            + pad(i.record.organization_name, 32)
+            + pad(what, 14)
+            + pad(window, 26)
+            + pad(format_days(i.person_days), 6)
+            + state
+        )
     click.echo(f"共 {len(items)} 项，逾期 {sum(1 for i in items if i.overdue)} 项")
 
 
@@ -119,8 +145,9 @@ def surveillance_due(within: int | None, output: Path, register_path: Path | Non
 @click.option("--within", type=int, default=60, show_default=True, help="为这么多天内到期的证书出具通知书。")
 @workspace_options
 @reports_errors
-def surveillance_notices(within: int, output: Path, register_path: Path | None, templates: Path,
-                         profiles: Path | None, schemes: Path | None) -> None:
+def surveillance_notices(
+    within: int, output: Path, register_path: Path | None, templates: Path, profiles: Path | None, schemes: Path | None
+) -> None:
     """为即将到期的监督审核出具监督审核通知书（Word 与 PDF）。"""
     ws = workspace(output, register_path, templates, profiles, schemes)
     today = app.today()
@@ -138,8 +165,9 @@ def surveillance_notices(within: int, output: Path, register_path: Path | None, 
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @workspace_options
 @reports_errors
-def surveillance_record(file: Path, output: Path, register_path: Path | None, templates: Path,
-                        profiles: Path | None, schemes: Path | None) -> None:
+def surveillance_record(
+    file: Path, output: Path, register_path: Path | None, templates: Path, profiles: Path | None, schemes: Path | None
+) -> None:
     """登记一次监督审核：评分，出具监督审核打分表和报告；通过则顺延下次监督期限，未通过则提请暂停决定。"""
     ws = workspace(output, register_path, templates, profiles, schemes)
     app.check_templates_or_fail(templates)

@@ -124,9 +124,7 @@ class Connection:
 
     def _certificate_row(self, conn: sqlite3.Connection, number: str) -> sqlite3.Row:
         """The ``certificates`` row of ``number``; refuses an unknown number."""
-        row: sqlite3.Row | None = conn.execute(
-            "SELECT * FROM certificates WHERE number = ?", (number,)
-        ).fetchone()
+        row: sqlite3.Row | None = conn.execute("SELECT * FROM certificates WHERE number = ?", (number,)).fetchone()
         if row is None:
             raise self._error(f"证书 {number}", "登记簿中没有这个证书编号")
         return row

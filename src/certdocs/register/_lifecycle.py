@@ -31,9 +31,7 @@ CANCEL = Transition("注销", Status.CANCELLED, frozenset({Status.VALID, Status.
 
 # Superseding also records 注销, but it is allowed after expiry too: a late recertification
 # still has to retire the old certificate.
-SUPERSEDE = Transition(
-    "再认证换发新证", Status.CANCELLED, frozenset({Status.VALID, Status.SUSPENDED, Status.EXPIRED})
-)
+SUPERSEDE = Transition("再认证换发新证", Status.CANCELLED, frozenset({Status.VALID, Status.SUSPENDED, Status.EXPIRED}))
 
 SUPERSEDE_REASON = "再认证换发新证 {new_number}"
 

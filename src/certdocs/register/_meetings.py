@@ -60,9 +60,7 @@ class Meetings(Connection):
     def decisions_of(self, meeting: str) -> tuple[DecisionRecord, ...]:
         """The decisions recorded for ``meeting``, in the order first recorded."""
         with self._read() as conn:
-            rows = conn.execute(
-                "SELECT * FROM decisions WHERE meeting = ? ORDER BY id", (meeting,)
-            ).fetchall()
+            rows = conn.execute("SELECT * FROM decisions WHERE meeting = ? ORDER BY id", (meeting,)).fetchall()
         return tuple(q.decision(row) for row in rows)
 
     def record_archive(
@@ -94,8 +92,7 @@ class Meetings(Connection):
         with self._write() as conn:
             self._certificate_row(conn, number)
             current = conn.execute(
-                "SELECT * FROM archive_entries"
-                " WHERE certificate_number = ? AND kind = ? AND superseded = 0",
+                "SELECT * FROM archive_entries WHERE certificate_number = ? AND kind = ? AND superseded = 0",
                 (number, kind),
             ).fetchone()
             if current is not None:
@@ -115,9 +112,7 @@ class Meetings(Connection):
                 " (certificate_number, kind, bag_path, sha256, archived_at) VALUES (?, ?, ?, ?, ?)",
                 (number, kind, bag, sha256, archived_at.isoformat()),
             )
-            row = conn.execute(
-                "SELECT * FROM archive_entries WHERE id = ?", (cursor.lastrowid,)
-            ).fetchone()
+            row = conn.execute("SELECT * FROM archive_entries WHERE id = ?", (cursor.lastrowid,)).fetchone()
         return q.archive_entry(row)
 
     def archive_entries(self, number: str) -> tuple[ArchiveEntry, ...]:

@@ -201,9 +201,7 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 def _recorded_if_any(conn: sqlite3.Connection) -> dict[int, str] | None:
     """The recorded migrations, or None while there is no ``schema_migrations`` table yet."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-    ).fetchone()
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").fetchone()
     if exists is None:
         return None
     rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
@@ -222,9 +220,7 @@ def _recorded(conn: sqlite3.Connection) -> dict[int, str]:
     return {int(version): str(name) for version, name in rows}
 
 
-def _refuse_unknown(
-    recorded: dict[int, str], migrations: Sequence[Migration], *, where: str
-) -> None:
+def _refuse_unknown(recorded: dict[int, str], migrations: Sequence[Migration], *, where: str) -> None:
     known = {m.version: m.name for m in migrations}
     newest = max(known, default=0)
     if recorded and max(recorded) > newest:
@@ -232,8 +228,7 @@ def _refuse_unknown(
             [
                 Problem(
                     "schema_migrations",
-                    f"数据库结构版本为 {max(recorded)}，高于本程序支持的 {newest}，"
-                    "请使用更新版本的 certdocs 打开",
+                    f"数据库结构版本为 {max(recorded)}，高于本程序支持的 {newest}，请使用更新版本的 certdocs 打开",
                 )
             ],
             source=where,
@@ -244,8 +239,7 @@ def _refuse_unknown(
                 [
                     Problem(
                         "schema_migrations",
-                        f"已记录的迁移 {version}「{name}」与本程序的迁移"
-                        f"「{known.get(version)}」不一致",
+                        f"已记录的迁移 {version}「{name}」与本程序的迁移「{known.get(version)}」不一致",
                     )
                 ],
                 source=where,

@@ -77,11 +77,7 @@ def next_serial(conn: sqlite3.Connection, series: str) -> int:
     A counter per series rather than ``max(serial) + 1`` so that a number, once taken, is never
     handed out again whatever later happens to its certificate row.
     """
-    conn.execute(
-        "INSERT OR IGNORE INTO number_series (series, last_serial) VALUES (?, 0)", (series,)
-    )
+    conn.execute("INSERT OR IGNORE INTO number_series (series, last_serial) VALUES (?, 0)", (series,))
     conn.execute("UPDATE number_series SET last_serial = last_serial + 1 WHERE series = ?", (series,))
-    row = conn.execute(
-        "SELECT last_serial FROM number_series WHERE series = ?", (series,)
-    ).fetchone()
+    row = conn.execute("SELECT last_serial FROM number_series WHERE series = ?", (series,)).fetchone()
     return int(row[0])

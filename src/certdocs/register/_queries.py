@@ -22,10 +22,7 @@ from certdocs.register._records import (
 )
 
 # The status shown as of :today, in SQL so that list(status=...) filters in the database.
-SHOWN_STATUS = (
-    "(CASE WHEN c.status IN ('有效', '暂停') AND c.valid_until < :today"
-    " THEN '过期失效' ELSE c.status END)"
-)
+SHOWN_STATUS = "(CASE WHEN c.status IN ('有效', '暂停') AND c.valid_until < :today THEN '过期失效' ELSE c.status END)"
 
 _DOCUMENTS = """
 SELECT c.number, d.kind, d.path, d.sha256, d.built_from, d.recorded_at, d.certificate_id
@@ -43,29 +40,22 @@ def certificates(
     """
     bound = {**params, "today": today.isoformat()}
     rows = conn.execute(
-        f"SELECT c.*, {SHOWN_STATUS} AS shown_status FROM certificates AS c"
-        f" WHERE {where} ORDER BY c.id",
+        f"SELECT c.*, {SHOWN_STATUS} AS shown_status FROM certificates AS c WHERE {where} ORDER BY c.id",
         bound,
     ).fetchall()
     if not rows:
         return ()
     ids = f"SELECT c.id FROM certificates AS c WHERE {where}"
     docs_by_id: dict[int, list[DocumentRecord]] = defaultdict(list)
-    for row in conn.execute(
-        f"{_DOCUMENTS} WHERE d.certificate_id IN ({ids}) ORDER BY d.kind", bound
-    ):
+    for row in conn.execute(f"{_DOCUMENTS} WHERE d.certificate_id IN ({ids}) ORDER BY d.kind", bound):
         docs_by_id[int(row["certificate_id"])].append(document(row))
     history_by_id: dict[int, list[StatusChange]] = defaultdict(list)
     for row in conn.execute(
-        "SELECT h.* FROM status_history AS h"
-        f" WHERE h.certificate_id IN ({ids}) ORDER BY h.id",
+        f"SELECT h.* FROM status_history AS h WHERE h.certificate_id IN ({ids}) ORDER BY h.id",
         bound,
     ):
         history_by_id[int(row["certificate_id"])].append(status_change(row))
-    return tuple(
-        certificate(row, documents=docs_by_id[row["id"]], history=history_by_id[row["id"]])
-        for row in rows
-    )
+    return tuple(certificate(row, documents=docs_by_id[row["id"]], history=history_by_id[row["id"]]) for row in rows)
 
 
 def documents(
@@ -76,9 +66,7 @@ def documents(
     return tuple(document(row) for row in rows)
 
 
-def certificate(
-    row: sqlite3.Row, *, documents: list[DocumentRecord], history: list[StatusChange]
-) -> CertificateRecord:
+def certificate(row: sqlite3.Row, *, documents: list[DocumentRecord], history: list[StatusChange]) -> CertificateRecord:
     """A certificate record from a ``certificates`` row carrying ``shown_status``."""
     return CertificateRecord(
         number=row["number"],

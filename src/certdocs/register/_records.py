@@ -174,9 +174,7 @@ class ArchiveEntry:
 
 # Facts field -> certificates column; the record uses the column names.
 FACT_COLUMNS: dict[str, str] = {
-    f.name: {"audit_type": "last_audit_type", "audit_end_date": "last_audit_end_date"}.get(
-        f.name, f.name
-    )
+    f.name: {"audit_type": "last_audit_type", "audit_end_date": "last_audit_end_date"}.get(f.name, f.name)
     for f in fields(CertificateFacts)
 }
 
@@ -263,9 +261,7 @@ def date_problems(value: object, *, where: str) -> list[Problem]:
 
 def built_from_problems(value: object, *, where: str) -> list[Problem]:
     """A Problem unless ``value`` maps input names to hash strings."""
-    if isinstance(value, Mapping) and all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
+    if isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return []
     return [Problem(where, "应为“输入名称 → 摘要”的字符串映射")]
 

@@ -55,9 +55,7 @@ class Register(Meetings):
 
     # -- numbers and issuing ---------------------------------------------------------------
 
-    def reserve(
-        self, key: str, *, pattern: str, year: int, facts: CertificateFacts
-    ) -> Reservation:
+    def reserve(self, key: str, *, pattern: str, year: int, facts: CertificateFacts) -> Reservation:
         """The certificate number for ``key``: the one held from an earlier run, else the next.
 
         ``key`` is the natural identity of one audit (for example
@@ -78,8 +76,7 @@ class Register(Meetings):
         row = facts_row(facts)
         with self._write() as conn:
             found = conn.execute(
-                "SELECT number, series, serial, state FROM certificates"
-                " WHERE reservation_key = ?",
+                "SELECT number, series, serial, state FROM certificates WHERE reservation_key = ?",
                 (key,),
             ).fetchone()
             if found is not None:
@@ -94,20 +91,15 @@ class Register(Meetings):
             serial = next_serial(conn, series)
             number = parsed.format(year=year, serial=serial)
             if conn.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone():
-                raise self._error(
-                    f"编号规则 {pattern!r}", f"生成的证书编号 {number} 已被另一编号系列占用"
-                )
+                raise self._error(f"编号规则 {pattern!r}", f"生成的证书编号 {number} 已被另一编号系列占用")
             row |= {"number": number, "reservation_key": key, "series": series, "serial": serial}
             conn.execute(
-                f"INSERT INTO certificates ({', '.join(row)})"
-                f" VALUES ({', '.join(':' + column for column in row)})",
+                f"INSERT INTO certificates ({', '.join(row)}) VALUES ({', '.join(':' + column for column in row)})",
                 row,
             )
         return Reservation(key, number, series, serial, State.RESERVED, created=True)
 
-    def complete(
-        self, number: str, *, documents: Iterable[NewDocument], actor: str = DEFAULT_ACTOR
-    ) -> None:
+    def complete(self, number: str, *, documents: Iterable[NewDocument], actor: str = DEFAULT_ACTOR) -> None:
         """Record the documents of a reserved certificate and issue it with status 有效.
 
         The first status-history entry is dated the issue date. Completing an issued
@@ -161,9 +153,7 @@ class Register(Meetings):
         with self._write() as conn:
             row = self._certificate_row(conn, number)
             _upsert_document(conn, row["id"], doc)
-            (stored,) = q.documents(
-                conn, where="c.id = :id AND d.kind = :kind", params={"id": row["id"], "kind": kind}
-            )
+            (stored,) = q.documents(conn, where="c.id = :id AND d.kind = :kind", params={"id": row["id"], "kind": kind})
         return stored
 
     def documents_of(self, number: str) -> tuple[DocumentRecord, ...]:
@@ -195,9 +185,7 @@ class Register(Meetings):
         """Cancel a 有效 or 暂停 certificate (→ 注销, final)."""
         return self._change(number, CANCEL, reason=reason, actor=actor, on=on)
 
-    def supersede(
-        self, old_number: str, *, new_number: str, on: date, actor: str = DEFAULT_ACTOR
-    ) -> StatusChange:
+    def supersede(self, old_number: str, *, new_number: str, on: date, actor: str = DEFAULT_ACTOR) -> StatusChange:
         """Retire a certificate replaced on recertification: 注销, "再认证换发新证 <new number>".
 
         The new certificate must be issued, to the same organisation under the same scheme.
@@ -224,9 +212,7 @@ class Register(Meetings):
                 raise self._error(where, f"新证书 {new_number} 的组织或评价方案与原证书不一致")
             reason = SUPERSEDE_REASON.format(new_number=new_number)
             change = self._apply(conn, old, SUPERSEDE, reason=reason, actor=actor, on=on)
-            conn.execute(
-                "UPDATE certificates SET superseded_by = ? WHERE id = ?", (new_number, old["id"])
-            )
+            conn.execute("UPDATE certificates SET superseded_by = ? WHERE id = ?", (new_number, old["id"]))
         return change
 
     def record_last_audit(self, number: str, *, audit_type: str, end_date: date) -> None:
@@ -243,14 +229,11 @@ class Register(Meetings):
                     f"审核结束日期 {end_date} 早于已记录的 {row['last_audit_end_date']}",
                 )
             conn.execute(
-                "UPDATE certificates SET last_audit_type = ?, last_audit_end_date = ?"
-                " WHERE id = ?",
+                "UPDATE certificates SET last_audit_type = ?, last_audit_end_date = ? WHERE id = ?",
                 (audit_type, end_date.isoformat(), row["id"]),
             )
 
-    def _change(
-        self, number: str, transition: Transition, *, reason: str, actor: str, on: date
-    ) -> StatusChange:
+    def _change(self, number: str, transition: Transition, *, reason: str, actor: str, on: date) -> StatusChange:
         problems = text_problems(reason, where="reason") + text_problems(actor, where="actor")
         _refuse(problems + date_problems(on, where="on"), self.where)
         with self._write() as conn:
@@ -314,27 +297,19 @@ class Register(Meetings):
         found = self._certificates(latest, {"uscc": uscc, "scheme": scheme}, today=today)
         return found[0] if found else None
 
-    def list(self, *, status: Status | str | None = None, today: date) -> tuple[
-        CertificateRecord, ...
-    ]:
+    def list(self, *, status: Status | str | None = None, today: date) -> tuple[CertificateRecord, ...]:
         """Issued certificates, optionally only those showing ``status`` as of ``today``."""
         if status is None:
             return self._certificates("c.state = 'issued'", {}, today=today)
         if status not in tuple(Status):
             raise self._error("status", f"应为 {' / '.join(Status)} 之一，实为 {status!r}")
-        return self._certificates(
-            f"c.state = 'issued' AND {q.SHOWN_STATUS} = :status", {"status": status}, today=today
-        )
+        return self._certificates(f"c.state = 'issued' AND {q.SHOWN_STATUS} = :status", {"status": status}, today=today)
 
     def list_active(self, today: date) -> tuple[CertificateRecord, ...]:
         """Certificates still in force on ``today`` (有效 or 暂停): those due for surveillance."""
-        return self._certificates(
-            f"c.state = 'issued' AND {q.SHOWN_STATUS} IN ('有效', '暂停')", {}, today=today
-        )
+        return self._certificates(f"c.state = 'issued' AND {q.SHOWN_STATUS} IN ('有效', '暂停')", {}, today=today)
 
-    def _certificates(
-        self, where: str, params: dict[str, object], *, today: date
-    ) -> tuple[CertificateRecord, ...]:
+    def _certificates(self, where: str, params: dict[str, object], *, today: date) -> tuple[CertificateRecord, ...]:
         _refuse(date_problems(today, where="today"), self.where)
         with self._read() as conn:
             return q.certificates(conn, where=where, params=params, today=today)
@@ -346,9 +321,7 @@ def _refuse(problems: list[Problem], where: str) -> None:
 
 
 def _reservation(key: str, row: sqlite3.Row, *, created: bool) -> Reservation:
-    return Reservation(
-        key, row["number"], row["series"], int(row["serial"]), State(row["state"]), created
-    )
+    return Reservation(key, row["number"], row["series"], int(row["serial"]), State(row["state"]), created)
 
 
 def _document_problems(doc: NewDocument, *, where: str) -> list[Problem]:
@@ -380,8 +353,7 @@ def _insert_change(
     conn: sqlite3.Connection, certificate_id: int, status: Status, on: str, reason: str, actor: str
 ) -> StatusChange:
     cursor = conn.execute(
-        "INSERT INTO status_history (certificate_id, status, on_date, reason, actor)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO status_history (certificate_id, status, on_date, reason, actor) VALUES (?, ?, ?, ?, ?)",
         (certificate_id, str(status), on, reason, actor),
     )
     row = conn.execute("SELECT * FROM status_history WHERE id = ?", (cursor.lastrowid,)).fetchone()

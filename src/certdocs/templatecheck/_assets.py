@@ -19,23 +19,51 @@ from certdocs.templatecheck._source import FOOTER, HEADER, R_NS, Part, w_tag
 # East Asian language tags whose glyph forms differ from Simplified Chinese.
 _OTHER_CJK_LANGUAGES = ("ja", "ko", "zh-tw", "zh-hk", "zh-mo", "zh-hant")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_CJK_LATIN_NAMES = {"simsun", "nsimsun", "simhei", "fangsong", "fangsong_gb2312", "kaiti", "kaiti_gb2312",
-                    "microsoft yahei", "dengxian", "stsong", "stzhongsong", "stkaiti", "stfangsong", "stheiti",
-                    "mingliu", "pmingliu", "ms mincho", "ms gothic", "yu mincho", "yu gothic", "malgun gothic"}
+_CJK_LATIN_NAMES = {
+    "simsun",
+    "nsimsun",
+    "simhei",
+    "fangsong",
+    "fangsong_gb2312",
+    "kaiti",
+    "kaiti_gb2312",
+    "microsoft yahei",
+    "dengxian",
+    "stsong",
+    "stzhongsong",
+    "stkaiti",
+    "stfangsong",
+    "stheiti",
+    "mingliu",
+    "pmingliu",
+    "ms mincho",
+    "ms gothic",
+    "yu mincho",
+    "yu gothic",
+    "malgun gothic",
+}
 
 
 def check_images(file: str, parts: list[Part], xml: dict[str, Any], report: Callable[[Problem], None]) -> None:
     """Reports relationships whose parts are missing, and images that are broken or only linked."""
     rels, names, main = xml["\x00rels"], xml["\x00names"], xml["\x00main"]
-    labels = {main: ""} | {t: p.name + " " for p in parts for _, k, t, _ in rels.get(main, [])
-                           if p.name and p.name.startswith(("页眉", "页脚")) and k in (HEADER, FOOTER)}
+    labels = {main: ""} | {
+        t: p.name + " "
+        for p in parts
+        for _, k, t, _ in rels.get(main, [])
+        if p.name and p.name.startswith(("页眉", "页脚")) and k in (HEADER, FOOTER)
+    }
     where_of = {k: v for p in parts for k, v in p.where_of.items()}
     for part, part_rels in rels.items():
         known = {rid: (kind, target, external) for rid, kind, target, external in part_rels}
         for rid, kind, target, external in part_rels:
             if not external and target not in names and not kind.endswith("/hyperlink"):
-                report(Problem(f"{file}（{part}）", f"文件内缺少 {target}（关系 {rid}），Word 文件已损坏；"
-                                                     "请重新插入该图片或对象后另存"))
+                report(
+                    Problem(
+                        f"{file}（{part}）",
+                        f"文件内缺少 {target}（关系 {rid}），Word 文件已损坏；请重新插入该图片或对象后另存",
+                    )
+                )
         root = xml[part]
         for el in root.iter():
             for attr in (f"{{{R_NS}}}embed", f"{{{R_NS}}}link", f"{{{R_NS}}}id"):
@@ -47,8 +75,13 @@ def check_images(file: str, parts: list[Part], xml: dict[str, Any], report: Call
                 if rid not in known:
                     report(Problem(where, f"图片引用的 {rid} 不存在，图片无法显示；请重新插入该图片"))
                 elif known[rid][2]:
-                    report(Problem(where, f"图片只是链接到外部文件 {known[rid][1]}，生成的文件中不会有这张图片；"
-                                          "请用「插入 → 图片」把图片嵌入文档"))
+                    report(
+                        Problem(
+                            where,
+                            f"图片只是链接到外部文件 {known[rid][1]}，生成的文件中不会有这张图片；"
+                            "请用「插入 → 图片」把图片嵌入文档",
+                        )
+                    )
 
 
 def _fonts_conf() -> Path | None:
@@ -82,8 +115,14 @@ def _font_found(name: str) -> bool | None:
     if conf is not None:
         env["FONTCONFIG_FILE"] = str(conf)
     try:
-        done = subprocess.run(["fc-match", "-f", "%{family}\n%{lang}", name], capture_output=True, text=True,
-                              env=env, timeout=30, check=True)
+        done = subprocess.run(
+            ["fc-match", "-f", "%{family}\n%{lang}", name],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=30,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     family, _, langs = done.stdout.partition("\n")
@@ -107,17 +146,24 @@ def check_fonts(file: str, parts: list[Part], xml: dict[str, Any], report: Calla
                     continue
                 style = next(fonts.iterancestors(w_tag("style")), None)
                 p = next(fonts.iterancestors(w_tag("p")), None)
-                used[name] = (f"样式「{style.find(w_tag('name')).get(w_tag('val'))}」" if style is not None
-                              and style.find(w_tag("name")) is not None else where_of.get(p, "默认字体"))
+                used[name] = (
+                    f"样式「{style.find(w_tag('name')).get(w_tag('val'))}」"
+                    if style is not None and style.find(w_tag("name")) is not None
+                    else where_of.get(p, "默认字体")
+                )
     for name, where in used.items():
         found = _font_found(name)
         if found is None:
             report(Problem(file, "无法检查字体：服务器未安装 fontconfig（fc-match）"))
             return
         if not found:
-            report(Problem(f"{file} 字体「{name}」（用于{where}）",
-                           f"中文字体「{name}」在服务器上没有安装，certdocs 的字体别名（fonts/fonts.conf）中也没有，"
-                           "PDF 中会换成其他字体甚至显示为方框；请改用宋体、黑体、仿宋或楷体，或请管理员为它添加别名"))
+            report(
+                Problem(
+                    f"{file} 字体「{name}」（用于{where}）",
+                    f"中文字体「{name}」在服务器上没有安装，certdocs 的字体别名（fonts/fonts.conf）中也没有，"
+                    "PDF 中会换成其他字体甚至显示为方框；请改用宋体、黑体、仿宋或楷体，或请管理员为它添加别名",
+                )
+            )
 
 
 def check_languages(file: str, parts: list[Part], xml: dict[str, Any], report: Callable[[Problem], None]) -> None:
@@ -136,5 +182,10 @@ def check_languages(file: str, parts: list[Part], xml: dict[str, Any], report: C
                 continue
             p = next(el.iterancestors(w_tag("p")), None)
             where = f"{file} " + (where_of.get(p) or f"（{name}）")
-            report(Problem(where.strip(), f"文字的东亚语言标记为 {lang}，PDF 中会显示成该语言的字形；"
-                                          "请选中后在「审阅 → 语言」中设为中文(中国)"))
+            report(
+                Problem(
+                    where.strip(),
+                    f"文字的东亚语言标记为 {lang}，PDF 中会显示成该语言的字形；"
+                    "请选中后在「审阅 → 语言」中设为中文(中国)",
+                )
+            )

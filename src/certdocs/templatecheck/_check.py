@@ -26,9 +26,11 @@ def check_template(path: Path) -> list[Problem]:
         return problems
     parts, xml = read
     stages: list[Callable[[], None]] = [PartChecker(path.name, part, report).run for part in parts]
-    stages += [lambda: check_images(path.name, parts, xml, report),
-               lambda: check_fonts(path.name, parts, xml, report),
-               lambda: check_languages(path.name, parts, xml, report)]
+    stages += [
+        lambda: check_images(path.name, parts, xml, report),
+        lambda: check_fonts(path.name, parts, xml, report),
+        lambda: check_languages(path.name, parts, xml, report),
+    ]
     for stage in stages:
         try:
             stage()

@@ -93,15 +93,33 @@ def _sample_context(scheme: Any) -> dict[str, Any]:
             items[item.id] = {"not_applicable": "示例理由"}
         else:
             items[item.id] = {"score": 0 if n == 0 else item.points or 0, "evidence": "示例", "finding": "示例"}
-    team = [{"name": name, "role": role, "qualification": "示例"} for name, role in
-            (("甲", "leader"), ("乙", "member"), ("丙", "expert"), ("丁", "observer"))]
-    doc = {"scheme": scheme.id, "scope": "示例", "items": items,
-           "organization": {"name": "示例", "uscc": "91110108MA01HT5W3Y", "registered_address": "示例",
-                            "audit_address": "示例", "legal_representative": "示例",
-                            "contact": {"name": "示例", "title": "示例", "phone": "示例", "email": "示例"}},
-           "audit": {"type": "initial", "start_date": "2026-11-10", "end_date": "2026-11-11", "mode": "onsite",
-                     "person_days": 3, "team": team, "documents_to_prepare": ["示例"]},
-           "report": {"overview": "示例", "strengths": ["示例"], "weaknesses": ["示例"], "recommendations": ["示例"]}}
+    team = [
+        {"name": name, "role": role, "qualification": "示例"}
+        for name, role in (("甲", "leader"), ("乙", "member"), ("丙", "expert"), ("丁", "observer"))
+    ]
+    doc = {
+        "scheme": scheme.id,
+        "scope": "示例",
+        "items": items,
+        "organization": {
+            "name": "示例",
+            "uscc": "91110108MA01HT5W3Y",
+            "registered_address": "示例",
+            "audit_address": "示例",
+            "legal_representative": "示例",
+            "contact": {"name": "示例", "title": "示例", "phone": "示例", "email": "示例"},
+        },
+        "audit": {
+            "type": "initial",
+            "start_date": "2026-11-10",
+            "end_date": "2026-11-11",
+            "mode": "onsite",
+            "person_days": 3,
+            "team": team,
+            "documents_to_prepare": ["示例"],
+        },
+        "report": {"overview": "示例", "strengths": ["示例"], "weaknesses": ["示例"], "recommendations": ["示例"]},
+    }
     if scheme.prerequisites:
         doc["prerequisites"] = {p.field: p.value for p in scheme.prerequisites}
     audit = parse_audit(doc, scheme=scheme, source="sample")
@@ -111,6 +129,12 @@ def _sample_context(scheme: Any) -> dict[str, Any]:
         placeholder: dict[str, Any] = {f.name: {} if f.name == "templates" else "{scope}" for f in fields(Profile)}
         profile = Profile(**placeholder)
     day = date(2026, 11, 22)
-    return build_context(audit=audit, scheme=scheme, score=score_audit(audit, scheme), profile=profile,
-                         certificate=CertificateFacts("示例", day, day, day, "示例"), issued_on=day,
-                         surveillance=SurveillanceFacts(SurveillanceWindow(1, day, day), Decimal(1), "示例"))
+    return build_context(
+        audit=audit,
+        scheme=scheme,
+        score=score_audit(audit, scheme),
+        profile=profile,
+        certificate=CertificateFacts("示例", day, day, day, "示例"),
+        issued_on=day,
+        surveillance=SurveillanceFacts(SurveillanceWindow(1, day, day), Decimal(1), "示例"),
+    )

@@ -18,11 +18,33 @@ from certdocs.templatecheck._source import Part
 
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _FULLWIDTH = re.compile(r"[，。：；（）【】｛｝％！＝＜＞｜＂＇、]")
-_OPENERS = {"for": "endfor", "if": "endif", "with": "endwith", "filter": "endfilter", "macro": "endmacro",
-            "call": "endcall", "block": "endblock", "autoescape": "endautoescape", "set": "endset"}
+_OPENERS = {
+    "for": "endfor",
+    "if": "endif",
+    "with": "endwith",
+    "filter": "endfilter",
+    "macro": "endmacro",
+    "call": "endcall",
+    "block": "endblock",
+    "autoescape": "endautoescape",
+    "set": "endset",
+}
 _CONTAINERS = {"tr": "同一个表格", "tc": "同一表格行", "p": "同一位置（同一单元格或正文）", "": "同一段落"}
-_LOOP_KEYS = ("index", "index0", "revindex", "revindex0", "first", "last", "length", "cycle", "depth",
-              "depth0", "previtem", "nextitem", "changed")
+_LOOP_KEYS = (
+    "index",
+    "index0",
+    "revindex",
+    "revindex0",
+    "first",
+    "last",
+    "length",
+    "cycle",
+    "depth",
+    "depth0",
+    "previtem",
+    "nextitem",
+    "changed",
+)
 _LIST_FILTERS = {"selectattr", "rejectattr", "sort", "reverse", "list", "unique"}
 
 
@@ -50,7 +72,7 @@ class PartChecker:
         text = " ".join(line.text.split("\x00")[0].split())
         at = max(0, text.find(focus)) if focus else 0
         start = max(0, at - 15) if len(text) > 50 else 0
-        snippet = ("…" if start else "") + text[start:start + 50] + ("…" if len(text) > start + 50 else "")
+        snippet = ("…" if start else "") + text[start : start + 50] + ("…" if len(text) > start + 50 else "")
         return f"{self.file} {line.where}" + (f"「{snippet}」" if snippet else "")
 
     def problem(self, index: int, rule: str, focus: str = "") -> None:
@@ -67,20 +89,27 @@ class PartChecker:
             if "\x00" in line.text:
                 kept, dropped = line.text.split("\x00", 1)
                 unit, one = {"tr": ("整行", "行"), "tc": ("整个单元格", "格"), "p": ("整段", "段")}[line.prefix]
-                self.problem(index, f"{{%{line.prefix} …%}} 所在的{unit}在生成时会被删除，其中的其他内容"
-                             f"「{' '.join(dropped.split())[:30]}」不会出现在文件中；"
-                             f"请让 {{%{line.prefix} …%}} 标签单独占一{one}", kept)
+                self.problem(
+                    index,
+                    f"{{%{line.prefix} …%}} 所在的{unit}在生成时会被删除，其中的其他内容"
+                    f"「{' '.join(dropped.split())[:30]}」不会出现在文件中；"
+                    f"请让 {{%{line.prefix} …%}} 标签单独占一{one}",
+                    kept,
+                )
         for index, line in enumerate(self.part.lines):
             if line.split:
-                self.problem(index, "这段的模板标签被 Word 拆开，且各部分分属不同的结构（超链接、修订、域或内容控件），"
-                                    "docxtpl 无法正确合并，会破坏文档；"
-                                    "请关闭修订，删除该标签后一次性重新输入（不要带格式粘贴）")
+                self.problem(
+                    index,
+                    "这段的模板标签被 Word 拆开，且各部分分属不同的结构（超链接、修订、域或内容控件），"
+                    "docxtpl 无法正确合并，会破坏文档；"
+                    "请关闭修订，删除该标签后一次性重新输入（不要带格式粘贴）",
+                )
         # The rest is checked on a repaired source: broken tags neutralised (a broken loop still
         # binds its variable), stray end tags dropped, misspelt ones corrected, missing ones added.
         replace = {tag: _neutral(tag) for tag in invalid} | fixes
         clean, at = [], 0
         for tag in sorted(replace, key=lambda t: t.start):
-            clean += [self.source[at:tag.start], replace[tag], "\n" * tag.text.count("\n")]
+            clean += [self.source[at : tag.start], replace[tag], "\n" * tag.text.count("\n")]
             at = tag.end
         clean += [self.source[at:], *("{% " + _OPENERS[t.keyword] + " %}" for t in reversed(unclosed))]
         try:
@@ -102,8 +131,12 @@ class PartChecker:
             tag = _Tag(m.group(0), m.start(), m.end(), line, end_line, keyword)
             covered.append((m.start(), m.end()))
             if end_line != line and keyword != "#":
-                self.problem(line, f"标签「{' '.join(tag.text.split())[:40]}」跨越了两个段落（或单元格），"
-                                   "docxtpl 会把这些段落合并；请把整个标签写在同一段内", tag.text[:6])
+                self.problem(
+                    line,
+                    f"标签「{' '.join(tag.text.split())[:40]}」跨越了两个段落（或单元格），"
+                    "docxtpl 会把这些段落合并；请把整个标签写在同一段内",
+                    tag.text[:6],
+                )
                 continue
             tags.append(tag)
         outside = self.source
@@ -111,11 +144,15 @@ class PartChecker:
             outside = outside[:start] + " " * (end - start) + outside[end:]
         for m in re.finditer(r"\{[{%]|[}%]\}|\{\s+[{%]|[}%]\s+\}|[｛{][｛％]|[｝％][｝}]", outside):
             index = outside.count("\n", 0, m.start())
-            rule = ("标签缺少结束符 }} 或 %}" if m.group(0) in ("{{", "{%") else
-                    "多余的标签结束符（缺少开头的 {{ 或 {%）" if m.group(0) in ("}}", "%}") else
-                    "标签的括号用了中文全角符号 ｛ ｝ ％，请改为英文半角 { } %" if re.search("[｛｝％]", m.group(0))
-                    else
-                    "标签的两个括号之间有空格，应连写为 {{ 、}}、{% 、%}")
+            rule = (
+                "标签缺少结束符 }} 或 %}"
+                if m.group(0) in ("{{", "{%")
+                else "多余的标签结束符（缺少开头的 {{ 或 {%）"
+                if m.group(0) in ("}}", "%}")
+                else "标签的括号用了中文全角符号 ｛ ｝ ％，请改为英文半角 { } %"
+                if re.search("[｛｝％]", m.group(0))
+                else "标签的两个括号之间有空格，应连写为 {{ 、}}、{% 、%}"
+            )
             self.problem(index, rule, m.group(0).strip())
         return tags
 
@@ -167,8 +204,9 @@ class PartChecker:
                     right = "{%" + self.part.lines[tag.line].prefix + " " + word + " %}"
                     self.problem(tag.line, f"「{show(tag)}」不是有效的结束标签，应为 {right}", tag.text)
                     fixes[tag] = "{% " + word + " %}"
-                wanted = (opener is not None and (_OPENERS[opener.keyword] == word or (
-                    word in ("elif", "else") and opener.keyword in ("if", "for"))))
+                wanted = opener is not None and (
+                    _OPENERS[opener.keyword] == word or (word in ("elif", "else") and opener.keyword in ("if", "for"))
+                )
                 if opener is None or not wanted:
                     fixes[tag] = ""
                     latest = f"（最近未结束的是{self.where(opener.line)} 的「{show(opener)}」）" if opener else ""
@@ -176,10 +214,13 @@ class PartChecker:
                     continue
                 if container(tag) != container(opener):
                     kind = container(opener)[0]
-                    self.problem(opener.line, f"「{show(opener)}」与「{show(tag)}」（{self.where(tag.line)}）不在"
-                                 f"{_CONTAINERS[kind]}中，生成的文档结构会被破坏" + (
-                                     "；跨段落的条件或循环请用 {%p if %}…{%p endif %}，各占一段" if kind == "" else ""),
-                                 opener.text)
+                    self.problem(
+                        opener.line,
+                        f"「{show(opener)}」与「{show(tag)}」（{self.where(tag.line)}）不在"
+                        f"{_CONTAINERS[kind]}中，生成的文档结构会被破坏"
+                        + ("；跨段落的条件或循环请用 {%p if %}…{%p endif %}，各占一段" if kind == "" else ""),
+                        opener.text,
+                    )
                 if _is_end(word):
                     stack.pop()
         for tag in stack:
@@ -197,8 +238,12 @@ class PartChecker:
         except jinja2.TemplateSyntaxError as exc:
             lines = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched).splitlines()
             text = re.sub(r"<[^>]+>", "", lines[(exc.lineno or 1) - 1]) if lines else ""
-            self.report(Problem(f"{self.file} {self.part.name or '正文'}「{text[:50]}」",
-                                f"模板语法错误：{_explain(exc.message or str(exc), '')}"))
+            self.report(
+                Problem(
+                    f"{self.file} {self.part.name or '正文'}「{text[:50]}」",
+                    f"模板语法错误：{_explain(exc.message or str(exc), '')}",
+                )
+            )
 
 
 def _is_end(word: str) -> bool:
@@ -214,8 +259,17 @@ def _neutral(tag: _Tag) -> str:
     if word == "for":
         target = re.match(r"\{%[-+]?\s*for\s+([A-Za-z_][\w\s,]*?)\s+in\b", tag.text)
         return "{% for " + (target.group(1) if target else "_") + " in () %}"
-    neutral = {"if": "if 1", "elif": "elif 1", "with": "with", "filter": "filter string", "macro": "macro _m()",
-               "call": "call _m()", "block": f"block _b{tag.start}", "autoescape": "autoescape true", "set": "set _s"}
+    neutral = {
+        "if": "if 1",
+        "elif": "elif 1",
+        "with": "with",
+        "filter": "filter string",
+        "macro": "macro _m()",
+        "call": "call _m()",
+        "block": f"block _b{tag.start}",
+        "autoescape": "autoescape true",
+        "set": "set _s",
+    }
     if word in neutral and not (word == "set" and "=" in tag.text):
         return "{% " + neutral[word] + " %}"
     return ""
@@ -225,8 +279,10 @@ def _explain(message: str, tag: str, raw: str = "") -> str:
     """A Jinja syntax message as advice for office staff (the original message in brackets)."""
     odd = _FULLWIDTH.search(tag)
     if re.search(r"\{[{%][^}%]*[“”‘’]", raw) or re.search("[“”‘’]", tag):
-        hint = ("标签中含有 Word 自动更正的弯引号 “ ” ‘ ’：docxtpl 会把它们换成英文引号，换后引号不成对，"
-                "或字符串本身要打印中文引号，标签就出错了。请在标签里改用英文直引号 \" '，中文引号写在标签外")
+        hint = (
+            "标签中含有 Word 自动更正的弯引号 “ ” ‘ ’：docxtpl 会把它们换成英文引号，换后引号不成对，"
+            "或字符串本身要打印中文引号，标签就出错了。请在标签里改用英文直引号 \" '，中文引号写在标签外"
+        )
     elif odd:
         hint = f"标签中有中文全角符号「{odd.group(0)}」，请改为英文半角符号"
     elif re.search(r"[{}%]\s+[{}]|\{\s+%", tag):
@@ -327,8 +383,13 @@ class _Variables:
             key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
             if isinstance(node, nodes.Getitem) and not isinstance(key, str):
                 self.expr(node.arg, scope)
-                return (base.item if isinstance(base, ListShape) and isinstance(key, int) else
-                        base if isinstance(base, ListShape) and isinstance(node.arg, nodes.Slice) else ANY), ""
+                return (
+                    base.item
+                    if isinstance(base, ListShape) and isinstance(key, int)
+                    else base
+                    if isinstance(base, ListShape) and isinstance(node.arg, nodes.Slice)
+                    else ANY
+                ), ""
             return self.attribute(node, base, path, str(key))
         if isinstance(node, nodes.Filter | nodes.Test):
             lenient = node.name in (("default", "d") if isinstance(node, nodes.Filter) else ("defined", "undefined"))
@@ -338,8 +399,9 @@ class _Variables:
             for child in [*node.args, *node.kwargs, *(n for n in (node.dyn_args, node.dyn_kwargs) if n)]:
                 self.expr(child, scope)
             if isinstance(node, nodes.Filter) and isinstance(base, ListShape):
-                return (base if node.name in _LIST_FILTERS else
-                        base.item if node.name in ("first", "last") else ANY), ""
+                return (
+                    base if node.name in _LIST_FILTERS else base.item if node.name in ("first", "last") else ANY
+                ), ""
             return (base if lenient and isinstance(node, nodes.Filter) else ANY), ""
         for child in node.iter_child_nodes():
             self.expr(child, scope) if isinstance(child, nodes.Expr) else self.visit(child, scope)
@@ -357,4 +419,3 @@ class _Variables:
         elif base in ("str", "bool") and path and not hasattr({"str": str, "bool": bool}[base], key):
             self.unknown(node, here, [])
         return ANY, ""
-

@@ -16,8 +16,14 @@ _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 HEADER, FOOTER = f"{R_NS}/header", f"{R_NS}/footer"
-_CORE_PROPS = {"title": "标题", "subject": "主题", "creator": "作者", "description": "备注",
-               "identifier": "标识符", "language": "语言"}  # the properties docxtpl renders
+_CORE_PROPS = {
+    "title": "标题",
+    "subject": "主题",
+    "creator": "作者",
+    "description": "备注",
+    "identifier": "标识符",
+    "language": "语言",
+}  # the properties docxtpl renders
 _SPECIAL = re.compile(r"(\{%|\{\{)(tr|tc|p|r) ([^}%]*(?:%\}|\}\}))")
 _CURLY = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
 # Templates come from outside the program: no entity expansion, no network.
@@ -70,8 +76,7 @@ def _rels(package: zipfile.ZipFile, part: str) -> list[tuple[str, str, str, bool
     for rel in etree.fromstring(package.read(name), _PARSER).iter(f"{{{_RELS}}}Relationship"):
         external = rel.get("TargetMode") == "External"
         target = rel.get("Target", "")
-        out.append((rel.get("Id", ""), rel.get("Type", ""), target if external else _zip_path(part, target),
-                    external))
+        out.append((rel.get("Id", ""), rel.get("Type", ""), target if external else _zip_path(part, target), external))
     return out
 
 
@@ -111,7 +116,7 @@ def _paragraph_lines(root: Any, part_label: str) -> list[_Line]:
             line.source, line.prefix = f"{match.group(1)} {match.group(3)}", kind
             line.container = tree.getpath(unit.getparent())
             dropped = [lines[q].text for q in unit.iter(w_tag("p")) if q is not p and q not in consumed]
-            dropped.append(line.text[: match.start()] + line.text[match.end():])
+            dropped.append(line.text[: match.start()] + line.text[match.end() :])
             line.text = line.text if not "".join(dropped).strip() else line.text + "\x00" + "".join(dropped)
             consumed.update(unit.iter(w_tag("p")))
     for p in paras:
@@ -140,8 +145,12 @@ def _split_badly(p: Any, text: str) -> bool:
         return False
     raw = etree.tostring(p, encoding="unicode")
     joined = re.sub(r"(?<={)(<[^>]*>)+(?=[\{%\#])|(?<=[%\}\#])(<[^>]*>)+(?=\})", "", raw, flags=re.S)
-    joined = re.sub(r"{%(?:(?!%}).)*|{#(?:(?!#}).)*|{{(?:(?!}}).)*",
-                    lambda m: re.sub(r"</w:t>.*?(<w:t>|<w:t [^>]*>)", "", m.group(0), flags=re.S), joined, flags=re.S)
+    joined = re.sub(
+        r"{%(?:(?!%}).)*|{#(?:(?!#}).)*|{{(?:(?!}}).)*",
+        lambda m: re.sub(r"</w:t>.*?(<w:t>|<w:t [^>]*>)", "", m.group(0), flags=re.S),
+        joined,
+        flags=re.S,
+    )
     if joined == raw:
         return False
     try:
@@ -168,8 +177,10 @@ def read_template(path: Path, problems: list[Problem]) -> tuple[list[Part], dict
         problems.append(Problem(name, f"不是有效的 Word（.docx）文件：{exc}"))
         return None
     with package:
-        main: str = next((t for _, kind, t, ext in _rels(package, "") if kind.endswith("/officeDocument")
-                          and not ext), "word/document.xml")
+        main: str = next(
+            (t for _, kind, t, ext in _rels(package, "") if kind.endswith("/officeDocument") and not ext),
+            "word/document.xml",
+        )
         xml: dict[str, Any] = {}
         for member in package.namelist():
             if member.endswith((".xml", ".rels")):
@@ -201,4 +212,3 @@ def read_template(path: Path, problems: list[Problem]) -> tuple[list[Part], dict
                 props.lines.append(_Line(f"文档属性（{label}）", el.text, source=el.text, container=label))
         parts.append(props)
     return parts, xml
-
