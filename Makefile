@@ -11,7 +11,7 @@ ISSUE_DATE ?=
 REGISTER ?= $(OUTPUT)/register.sqlite3
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps certificate batch test lint unit bench regenerate archive templates clean
+.PHONY: help setup system-deps test-deps certificate batch test lint unit bench regenerate archive templates clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -24,8 +24,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) system-deps ## create .venv, install Python packages and (as root) Debian packages
 
-system-deps: ## install (as root) or name the Debian packages: LibreOffice, Noto CJK fonts, poppler, zbar
-	@tools/system-deps.sh
+system-deps: ## install (as root) or name the missing Debian packages: LibreOffice, CJK fonts, poppler, zbar
+	@tools/system-deps.sh runtime
+
+test-deps: setup ## also what the tests need: LibreOffice Calc, Chromium, PostgreSQL
+	@tools/system-deps.sh test
 
 certificate: setup ## score AUDIT=file.json and issue its documents and issue pack under output/
 	$(BIN)/certdocs certificate "$(AUDIT)" --output "$(OUTPUT)" --register "$(REGISTER)" $(if $(ISSUE_DATE),--issue-date $(ISSUE_DATE))
@@ -47,10 +50,10 @@ lint: $(STAMP) ## ruff (lint and format) and mypy (strict)
 	$(BIN)/ruff format --check src tests tools bench
 	$(BIN)/mypy
 
-unit: setup ## the test suite without lint
+unit: test-deps ## the test suite without lint
 	$(BIN)/pytest -q
 
-test: setup lint ## the whole test suite, as CI runs it (lint, unit, LibreOffice, PDFs)
+test: test-deps lint ## the whole test suite, as CI runs it (lint, unit, LibreOffice, PDFs)
 	$(BIN)/pytest -q
 
 bench: setup ## batch speed and memory, regeneration check over 1,000 certificates

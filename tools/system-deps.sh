@@ -1,25 +1,79 @@
 #!/usr/bin/env bash
-# The Debian packages certdocs needs outside Python: LibreOffice (Writer, headless), the Noto CJK
-# fonts for Simplified Chinese, poppler (pdftoppm/pdftotext/pdffonts) and zbar (QR decoding).
-# As root it installs what is missing; otherwise it prints the exact command and fails.
+# The Debian packages certdocs needs outside Python, each detected by what it provides.
+#
+#   tools/system-deps.sh [--check] [runtime|test]
+#
+# runtime (default): LibreOffice Writer (headless), Noto CJK for Simplified Chinese, HanaMin for the
+#   CJK extension B–F characters Noto lacks, fontconfig, poppler (pdftoppm) and zbar (QR decoding).
+# test: the runtime set plus LibreOffice Calc (recalculates the auditor's workbook), Chromium and
+#   ChromeDriver (the verification site in a real browser) and the PostgreSQL server (the shared
+#   register).
+#
+# Nothing missing: exits 0 at once, with no apt-get and no network. Something missing: as root it
+# installs exactly the missing packages; otherwise (or with --check) it names them and exits 1.
+#
+# Every test is a single command whose exit status answers it. A pipeline such as
+# `fc-list | grep -q …` must not be used: grep -q exits at the first match, fc-list then dies of
+# SIGPIPE, and under pipefail the font is reported missing although it is installed.
 set -euo pipefail
-PACKAGES=(libreoffice-writer-nogui fonts-noto-cjk poppler-utils zbar-tools fontconfig)
+
+check_only=0
+set_name=runtime
+for arg in "$@"; do
+  case "$arg" in
+    --check) check_only=1 ;;
+    runtime | test) set_name=$arg ;;
+    *) echo "用法：tools/system-deps.sh [--check] [runtime|test]" >&2; exit 2 ;;
+  esac
+done
+
+has_command() { command -v "$1" >/dev/null 2>&1; }
+has_font() { has_command fc-list && fc-list -q "$1" >/dev/null 2>&1; }
+libreoffice_program() {
+  local soffice
+  soffice=$(command -v soffice 2>/dev/null) || return 1
+  dirname "$(readlink -f "$soffice")"
+}
+has_libreoffice_module() {  # swlo = Writer, sclo = Calc
+  local program
+  program=$(libreoffice_program) || return 1
+  [ -e "$program/lib$1.so" ]
+}
+has_postgresql_server() {
+  local initdb
+  for initdb in /usr/lib/postgresql/*/bin/initdb; do [ -x "$initdb" ] && return 0; done
+  has_command initdb
+}
+
 missing=()
-command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
-command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
-command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
-command -v fc-list >/dev/null 2>&1 || missing+=(fontconfig)
-if ! { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "Noto Serif CJK SC"; }; then
-  missing+=(fonts-noto-cjk)
+need() {  # need PACKAGE TEST [ARGS…]: PACKAGE is missing unless TEST ARGS… succeeds
+  local package=$1
+  shift
+  "$@" || missing+=("$package")
+}
+
+need libreoffice-writer-nogui has_libreoffice_module swlo
+need fontconfig has_command fc-list
+need fonts-noto-cjk has_font "Noto Serif CJK SC"
+need fonts-hanazono has_font "HanaMinB"
+need poppler-utils has_command pdftoppm
+need zbar-tools has_command zbarimg
+if [ "$set_name" = test ]; then
+  need libreoffice-calc-nogui has_libreoffice_module sclo
+  need chromium has_command chromium
+  need chromium-driver has_command chromedriver
+  need postgresql has_postgresql_server
 fi
+
 [ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -eq 0 ]; then
-  echo "安装系统软件包：${missing[*]}"
+
+if [ "$check_only" -eq 0 ] && [ "$(id -u)" -eq 0 ]; then
+  echo "安装缺少的系统软件包：${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "缺少系统软件包：${missing[*]}。请以管理员身份执行：" >&2
-  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${PACKAGES[*]}" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
   exit 1
 fi
