@@ -63,9 +63,21 @@ def test_each_result_rule_names_path_and_rule(item: str, result: dict[str, Any],
 def test_a_sample_covering_all_sites_may_be_smaller_than_two_thirds() -> None:
     doc = full_marks_audit("xbht-s04-2025")
     doc["items"]["5.3.4.3"] = {"sampled": 5, "nonconforming": 0, "population": 15, "covers_all_sites": True}
-    parse_audit(doc, scheme=get_scheme("xbht-s04-2025"))
+    item = parse_audit(doc, scheme=get_scheme("xbht-s04-2025")).items["5.3.4.3"]
+    assert item.sampled == 5
+    assert item.covers_all_sites
+
+
+def test_a_sample_of_two_thirds_of_the_population_is_enough() -> None:
+    doc = full_marks_audit("xbht-s04-2025")
     doc["items"]["5.3.4.3"] = {"sampled": 10, "nonconforming": 0, "population": 15}  # ⌈2×15/3⌉ = 10
-    parse_audit(doc, scheme=get_scheme("xbht-s04-2025"))
+    assert parse_audit(doc, scheme=get_scheme("xbht-s04-2025")).items["5.3.4.3"].sampled == 10
+
+
+def test_a_sample_below_two_thirds_not_covering_all_sites_is_refused() -> None:
+    doc = full_marks_audit("xbht-s04-2025")
+    doc["items"]["5.3.4.3"] = {"sampled": 9, "nonconforming": 0, "population": 15}
+    assert "至少 10" in problems(doc)['items["5.3.4.3"].sampled']
 
 
 def test_exclusions_are_refused_where_the_scheme_has_no_exclusion_rule() -> None:
