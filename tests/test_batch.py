@@ -11,6 +11,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -29,9 +30,9 @@ MEETING = ROOT / "fixtures" / "decisions" / "2026-47.json"
 TODAY = date(2026, 11, 22)
 
 
-def run(decisions: Path, output: Path, **kw: object) -> dict[str, object]:
+def run(decisions: Path, output: Path, **kw: Any) -> dict[str, Any]:
     ws = Workspace(output=output, register=output / "register.sqlite3", templates=ROOT / "templates")
-    meeting = load_meeting(decisions, **kw)  # type: ignore[arg-type]
+    meeting = load_meeting(decisions, **kw)
     with Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=FakeConverter(), register=register, today=TODAY)
         return run_batch(meeting, issuer=issuer, register=register).to_json()
@@ -44,10 +45,10 @@ def numbers_in(output: Path) -> list[str]:
 
 def test_the_meeting_issues_approved_and_records_the_rest(tmp_path: Path) -> None:
     summary = run(MEETING, tmp_path / "out")
-    assert len(summary["issued"]) == 6 and not summary["failed"]  # type: ignore[arg-type]
+    assert len(summary["issued"]) == 6 and not summary["failed"]
     skipped = summary["skipped"]
-    assert len(skipped) == 2 and {s["reason"][:4] for s in skipped} == {"不予批准", "暂缓决定"}  # type: ignore[union-attr,index]
-    first = summary["issued"][0]  # type: ignore[index]
+    assert len(skipped) == 2 and {s["reason"][:4] for s in skipped} == {"不予批准", "暂缓决定"}
+    first = summary["issued"][0]
     assert set(first) == {"audit", "certificate_no", "grade", "documents", "issue_pack"}
     assert set(first["documents"]) == {"audit_plan", "scoresheet", "report", "certificate"}
     with Register.open(tmp_path / "out" / "register.sqlite3") as register:
@@ -89,8 +90,8 @@ def test_csv_and_xlsx_give_the_same_result_as_json(tmp_path: Path) -> None:
     finally:
         xlsx.unlink()
 
-    def essence(summary: dict[str, object]) -> list[tuple[str, str, str]]:
-        return [(i["audit"], i["certificate_no"], i["grade"]) for i in summary["issued"]]  # type: ignore[attr-defined]
+    def essence(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+        return [(i["audit"], i["certificate_no"], i["grade"]) for i in summary["issued"]]
 
     assert essence(expected) == essence(from_csv) == essence(from_xlsx)
     assert expected["skipped"] == from_csv["skipped"] == from_xlsx["skipped"]
@@ -101,7 +102,7 @@ def test_running_the_same_meeting_again_issues_and_rewrites_nothing(tmp_path: Pa
     run(MEETING, out)
     files = {p: (p.stat().st_mtime_ns, sha256_file(p)) for p in out.rglob("*.pdf")}
     again = run(MEETING, out)
-    assert again["issued"] == [] and len(again["skipped"]) == 8  # type: ignore[arg-type]
+    assert again["issued"] == [] and len(again["skipped"]) == 8
     assert {p: (p.stat().st_mtime_ns, sha256_file(p)) for p in out.rglob("*.pdf")} == files
     assert len(numbers_in(out)) == 6
 
@@ -156,8 +157,8 @@ def test_a_failing_record_is_reported_and_the_rest_still_issue(tmp_path: Path) -
         encoding="utf-8",
     )
     summary = run(meeting, tmp_path / "out")
-    assert len(summary["issued"]) == 1 and len(summary["failed"]) == 1  # type: ignore[arg-type]
-    assert "organization.uscc" in summary["failed"][0]["errors"][0]  # type: ignore[index]
+    assert len(summary["issued"]) == 1 and len(summary["failed"]) == 1
+    assert "organization.uscc" in summary["failed"][0]["errors"][0]
 
 
 def _driver(decisions: Path, output: Path, delay: float) -> subprocess.Popen[bytes]:

@@ -8,6 +8,7 @@ import shutil
 import stat
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -63,7 +64,7 @@ def test_batch_json_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed")
-def test_issue_sign_archive_and_verify(tmp_path: Path, keys: object) -> None:  # noqa: F811
+def test_issue_sign_archive_and_verify(tmp_path: Path, keys: Any) -> None:  # noqa: F811
     out = tmp_path / "out"
     code, text = run(
         "certificate",
@@ -98,12 +99,12 @@ def test_issue_sign_archive_and_verify(tmp_path: Path, keys: object) -> None:  #
         "--pkcs12",
         str(keys.p12),
         "--out",
-        str(signed),  # type: ignore[attr-defined]
+        str(signed),
         "--visible",
         env=env,
     )
     assert code == 0, text
-    ca = str(keys.ca)  # type: ignore[attr-defined]
+    ca = str(keys.ca)
     code, text = run("archive", str(signed), "--trust-root", ca, "--output", str(out))
     assert code == 0, text
     assert "已归档" in text and "XBHT-SH-2026-0001" in text
@@ -114,7 +115,7 @@ def test_issue_sign_archive_and_verify(tmp_path: Path, keys: object) -> None:  #
 
     # A second, different file for the same document needs --supersede.
     other = tmp_path / "again-signed.pdf"
-    run("sign", str(certificate), "--pkcs12", str(keys.p12), "--out", str(other), env=env)  # type: ignore[attr-defined]
+    run("sign", str(certificate), "--pkcs12", str(keys.p12), "--out", str(other), env=env)
     code, text = run("archive", str(other), "--trust-root", ca, "--output", str(out))
     assert code == 1 and "--supersede" in text
 

@@ -14,7 +14,7 @@ from certdocs.scheme import get_scheme
 from certdocs.scoring import Score, score_audit
 from tests.conftest import full_marks_audit, points_of
 
-BANDS = {
+BANDS: dict[str, list[tuple[str, str, int | None, bool]]] = {
     "fw01-2021": [
         ("69.9", "不达标", None, False),
         ("70.0", "达标级", None, True),
