@@ -50,11 +50,11 @@ lint: $(STAMP) ## ruff (lint and format) and mypy (strict)
 	$(BIN)/ruff format --check src tests tools bench
 	$(BIN)/mypy
 
-unit: test-deps ## the test suite without lint
-	$(BIN)/pytest -q
+unit: test-deps ## the tests that need no LibreOffice, on every core
+	$(BIN)/pytest -q -n auto -m "not libreoffice"
 
-test: test-deps lint ## the whole test suite, as CI runs it (lint, unit, LibreOffice, PDFs)
-	$(BIN)/pytest -q
+test: test-deps lint ## the whole test suite, as CI runs it (lint, unit, LibreOffice, PDFs), on every core
+	$(BIN)/pytest -q -n auto
 
 bench: setup ## batch speed and memory, regeneration check over 1,000 certificates
 	$(BIN)/python bench/run.py
