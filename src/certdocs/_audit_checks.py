@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -25,116 +25,36 @@ from certdocs._audit_model import (
     TimetableEntry,
 )
 from certdocs._paths import jp
-from certdocs.errors import Problem
+from certdocs._validate import Checker, printable
 from certdocs.scheme import Scheme
 
 _FORMS: tuple[ResultForm, ...] = ("score", "ratio", "sampled", "not_applicable", "compliant", "level")
 _ITEM_EXTRA = {"evidence", "finding", "nonconforming", "population", "covers_all_sites"}
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# GB 32100-2015: registration authority (1 digit or A/N/Y), organisation kind, six-digit region,
+# nine-character organisation code, check character; the letters I, O, S, V and Z never occur.
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC = re.compile(rf"[1-9ANY][{_USCC_CHARS}]\d{{6}}[{_USCC_CHARS}]{{10}}")
 
 
-class Checker:
-    """Collects problems while walking one document."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def bad(self, where: str, rule: str) -> None:
-        self.problems.append(Problem(where, rule))
-
-    def obj(self, parent: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> dict[str, Any]:
-        value = parent.get(key)
-        if value is None:
-            if required:
-                self.bad(where, "缺少必填字段（对象）")
-            return {}
-        if not isinstance(value, dict):
-            self.bad(where, "应为 JSON 对象")
-            return {}
-        return value
-
-    def text(self, parent: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> str:
-        value = parent.get(key)
-        if value is None:
-            if required:
-                self.bad(where, "缺少必填字段")
-            return ""
-        if not isinstance(value, str):
-            self.bad(where, "应为文本")
-            return ""
-        if required and not value.strip():
-            self.bad(where, "不能为空")
-        return value.strip()
-
-    def texts(self, parent: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
-        value = parent.get(key)
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.bad(where, "应为文本列表")
-            return ()
-        return tuple(v.strip() for v in value if v.strip())
-
-    def number(self, parent: Mapping[str, Any], key: str, where: str) -> Decimal | None:
-        value = parent.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-            self.bad(where, "应为数字")
-            return None
-        # A float (from Python callers; files are parsed to Decimal) is taken by its shortest text.
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-
-    def integer(self, parent: Mapping[str, Any], key: str, where: str) -> int | None:
-        value = parent.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.bad(where, "应为整数")
-            return None
-        return value
-
-    def boolean(self, parent: Mapping[str, Any], key: str, where: str) -> bool | None:
-        value = parent.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, bool):
-            self.bad(where, "应为 true 或 false")
-            return None
-        return value
-
-    def day(self, parent: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> date | None:
-        value = parent.get(key)
-        if value is None:
-            if required:
-                self.bad(where, "缺少日期（格式 YYYY-MM-DD）")
-            return None
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            self.bad(where, f"日期 {value!r} 格式不正确，应为 YYYY-MM-DD")
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.bad(where, f"日期 {value} 不存在")
-            return None
-
-    def unknown(self, obj: Mapping[str, Any], allowed: set[str], where: str) -> None:
-        for key in obj:
-            if key not in allowed and not key.startswith("_"):
-                self.bad(jp(where, key), "未知字段（拼写错误？以 _ 开头的字段可作备注）")
-
-    def entries(self, value: Any, where: str, allowed: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-        """The objects of a list field with their paths; what is not an object is reported."""
-        if not isinstance(value, list):
-            self.bad(where, "应为列表")
-            return
-        for n, entry in enumerate(value):
-            here = f"{where}[{n}]"
-            if not isinstance(entry, dict):
-                self.bad(here, "应为 JSON 对象")
-                continue
-            self.unknown(entry, allowed, here)
-            yield here, entry
+def uscc_problem(code: str, *, override: str) -> str:
+    """Why ``code`` is not a 统一社会信用代码, or ``""``; ``override`` lifts the check character only."""
+    if len(code) != 18:
+        return f"统一社会信用代码应为 18 位，实为 {len(code)} 位"
+    if not _USCC.fullmatch(code):
+        bad = next((n for n, ch in enumerate(code, 1) if ch not in _USCC_CHARS), 0)
+        where = (
+            f"第 {bad} 位 {printable(code[bad - 1])!r} 不是可用字符（数字和除 I、O、S、V、Z 外的大写字母）"
+            if bad
+            else ("第 1 位（登记管理部门代码）应为 1—9、A、N 或 Y，第 3—8 位（行政区划码）应为数字")
+        )
+        return f"统一社会信用代码 {printable(code)} 格式不正确（GB 32100-2015）：{where}"
+    if not override and code[-1] != _uscc.calc_check_digit(code[:17]):
+        return (
+            f"统一社会信用代码 {code} 校验码不正确（GB 32100-2015）；"
+            "如确认无误，请在 organization.uscc_checksum_override 中说明理由"
+        )
+    return ""
 
 
 def organization(c: Checker, data: Mapping[str, Any]) -> Organization:
@@ -154,17 +74,13 @@ def organization(c: Checker, data: Mapping[str, Any]) -> Organization:
         },
         "organization",
     )
-    override = c.text(org, "uscc_checksum_override", "organization.uscc_checksum_override", required=False)
+    override = c.text(
+        org, "uscc_checksum_override", "organization.uscc_checksum_override", required=False, multiline=True
+    )
     code = c.text(org, "uscc", "organization.uscc").upper()
-    if code and not override:
-        if len(code) != 18:
-            c.bad("organization.uscc", f"统一社会信用代码应为 18 位，实为 {len(code)} 位")
-        elif not _uscc.is_valid(code):
-            c.bad(
-                "organization.uscc",
-                f"统一社会信用代码 {code} 校验码不正确（GB 32100-2015）；"
-                "如确认无误，请在 organization.uscc_checksum_override 中说明理由",
-            )
+    rule = uscc_problem(code, override=override) if code else ""
+    if rule:
+        c.bad("organization.uscc", rule)
     contact = c.obj(org, "contact", "organization.contact", required=False)
     c.unknown(contact, {"name", "title", "phone", "email"}, "organization.contact")
     employees = c.integer(org, "employees", "organization.employees")
@@ -303,8 +219,8 @@ def item_result(c: Checker, scheme: Scheme, item_id: str, raw: Any) -> ItemResul
         c.bad(where, f"缺少评价结果（应为 {expected}）")
         return None
     form = forms[0]
-    ev = c.text(raw, "evidence", jp(where, "evidence"), required=False)
-    fd = c.text(raw, "finding", jp(where, "finding"), required=False)
+    ev = c.text(raw, "evidence", jp(where, "evidence"), required=False, multiline=True)
+    fd = c.text(raw, "finding", jp(where, "finding"), required=False, multiline=True)
     here = jp(where, form)
     if is_veto and form != "compliant":
         c.bad(here, f"否决项 {item_id} 必须以 compliant: true/false 评价")
@@ -330,7 +246,7 @@ def item_result(c: Checker, scheme: Scheme, item_id: str, raw: Any) -> ItemResul
         if not scheme.exclusions_allowed:
             c.bad(here, f"方案 {scheme.id} 不允许删减条目（{scheme.exclusions_basis}）")
             return None
-        reason = c.text(raw, "not_applicable", here, required=False)
+        reason = c.text(raw, "not_applicable", here, required=False, multiline=True)
         if not reason:
             c.bad(here, "删减条目须写明不适用的理由")
         return ItemResult(item_id, "not_applicable", reason=reason, evidence=ev, finding=fd)
@@ -410,9 +326,11 @@ def report_text(c: Checker, data: Mapping[str, Any]) -> ReportText:
     rep = c.obj(data, "report", "report", required=False)
     c.unknown(rep, {"overview", "strengths", "weaknesses", "recommendations", "team_recommendation"}, "report")
     return ReportText(
-        overview=c.text(rep, "overview", "report.overview", required=False),
-        strengths=c.texts(rep, "strengths", "report.strengths"),
-        weaknesses=c.texts(rep, "weaknesses", "report.weaknesses"),
-        recommendations=c.texts(rep, "recommendations", "report.recommendations"),
-        team_recommendation=c.text(rep, "team_recommendation", "report.team_recommendation", required=False),
+        overview=c.text(rep, "overview", "report.overview", required=False, multiline=True),
+        strengths=c.texts(rep, "strengths", "report.strengths", multiline=True),
+        weaknesses=c.texts(rep, "weaknesses", "report.weaknesses", multiline=True),
+        recommendations=c.texts(rep, "recommendations", "report.recommendations", multiline=True),
+        team_recommendation=c.text(
+            rep, "team_recommendation", "report.team_recommendation", required=False, multiline=True
+        ),
     )

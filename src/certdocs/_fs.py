@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from certdocs import _json
 from certdocs.errors import CertdocsError, Problem, os_error_text
 
 
@@ -89,14 +90,54 @@ def _digest(path: str, _mtime_ns: int, _size: int, _inode: int) -> str:
 
 
 def read_json_object(path: Path, error: type[CertdocsError]) -> tuple[dict[str, Any], str]:
-    """A data file's top-level JSON object and the SHA-256 of its bytes; ``error`` if it is neither."""
+    """A data file's top-level JSON object and the SHA-256 of its bytes; ``error`` if it is neither.
+
+    The one reader of every JSON data file (audit results, meetings, schemes, profiles): see
+    :mod:`certdocs._json` for what it refuses. Numbers with a fraction are :class:`~decimal.Decimal`.
+    """
     try:
         raw = path.read_bytes()
-        data = json.loads(raw.decode("utf-8"))
     except OSError as exc:
         raise error([Problem(str(path), f"无法读取文件：{os_error_text(exc)}")]) from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise error([Problem(str(path), f"不是有效的 UTF-8 JSON：{exc}")]) from exc
+    try:
+        data = _json.loads(raw, source=str(path))
+    except _json.JsonProblems as exc:
+        raise error(exc.problems, source=str(path)) from None
     if not isinstance(data, dict):
         raise error([Problem(str(path), "顶层须为 JSON 对象")])
     return data, hashlib.sha256(raw).hexdigest()
+
+
+# Names Windows reserves whatever the extension (files are copied to office PCs and shares).
+_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {f"{d}{n}" for d in ("COM", "LPT") for n in "0123456789¹²³"}
+)
+_UNSAFE = re.compile(
+    r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]'
+)
+_EDGES = re.compile(r"^[. ]+|[. ]+$")
+
+
+def safe_name(text: str, *, max_length: int = 120) -> str:
+    """One plain file or folder name for ``text``: never a path, never hidden, never special.
+
+    The one function through which input text (certificate numbers, USCCs, dates, kinds) becomes
+    part of a file name. Separators (``/``, ``\\``), NUL and other control characters,
+    bidirectional controls, lone surrogates and the characters Windows forbids become ``_``; so do
+    leading and trailing dots and spaces (``..`` cannot climb, ``.x`` cannot hide, Windows would
+    drop trailing ones); Windows device names (``CON``, ``nul.txt``, ``COM1``) get a leading ``_``;
+    an empty name is ``_``. A name longer than ``max_length`` UTF-8 bytes (file systems allow 255)
+    is cut and ends in ``~`` and 8 hex digits of its SHA-256, so long names stay distinct. A name
+    that is already plain is returned unchanged.
+    """
+    if max_length < 16:
+        raise ValueError("max_length must leave room for a name")
+    name = _UNSAFE.sub("_", text)
+    name = _EDGES.sub(lambda m: "_" * len(m[0]), name) or "_"
+    if name.split(".")[0].rstrip(" ").upper() in _DEVICES:
+        name = f"_{name}"
+    if len(name.encode("utf-8")) > max_length:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        head = name.encode("utf-8")[: max_length - 9].decode("utf-8", "ignore")
+        name = f"{head}~{digest}"
+    return name

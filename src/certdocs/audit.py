@@ -9,9 +9,6 @@ this module is their public face.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +28,10 @@ from certdocs._audit_model import (
     TeamMember,
     TimetableEntry,
 )
+from certdocs._fs import read_json_object
 from certdocs._paths import jp
-from certdocs.errors import InvalidAuditResult, Problem, SchemeError, os_error_text
+from certdocs._validate import Checker
+from certdocs.errors import InvalidAuditResult, Problem, SchemeError
 from certdocs.scheme import Scheme, get_scheme
 
 
@@ -41,7 +40,7 @@ def parse_audit(data: Any, *, scheme: Scheme, source: str = "", digest: str = ""
 
     Raises :class:`InvalidAuditResult` listing every problem found.
     """
-    c = checks.Checker()
+    c = Checker()
     if not isinstance(data, dict):
         raise InvalidAuditResult([Problem("$", "顶层须为 JSON 对象")], source=source)
     c.unknown(data, {"scheme", "organization", "scope", "audit", "items", "report", "prerequisites"}, "")
@@ -90,21 +89,8 @@ def parse_audit(data: Any, *, scheme: Scheme, source: str = "", digest: str = ""
 def load_audit(path: Path, *, schemes_dir: Path | None = None) -> tuple[AuditResult, Scheme]:
     """Read, parse and validate an audit-result file; returns it with its scheme."""
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidAuditResult([Problem(source, f"无法读取文件：{os_error_text(exc)}")]) from exc
-    try:
-        # Decimal for every JSON number with a fraction: no binary floats near a grade boundary.
-        data = json.loads(raw.decode("utf-8-sig"), parse_float=Decimal)
-    except UnicodeDecodeError as exc:
-        raise InvalidAuditResult([Problem(source, "文件不是 UTF-8 编码")]) from exc
-    except json.JSONDecodeError as exc:
-        raise InvalidAuditResult(
-            [Problem(f"{source} 第 {exc.lineno} 行第 {exc.colno} 列", f"JSON 语法错误：{exc.msg}")]
-        ) from exc
-    if not isinstance(data, dict):
-        raise InvalidAuditResult([Problem("$", "顶层须为 JSON 对象")], source=source)
+    # The one JSON reader: duplicate keys, NaN, deep nesting, encodings refused; fractions as Decimal.
+    data, digest = read_json_object(path, InvalidAuditResult)
     scheme_id = data.get("scheme")
     if not isinstance(scheme_id, str):
         raise InvalidAuditResult([Problem("scheme", "缺少评价方案编号（如 xbht-s04-2025）")], source=source)
@@ -112,7 +98,6 @@ def load_audit(path: Path, *, schemes_dir: Path | None = None) -> tuple[AuditRes
         scheme = get_scheme(scheme_id, extra_dir=schemes_dir)
     except SchemeError as exc:
         raise InvalidAuditResult(exc.problems, source=source) from exc
-    digest = hashlib.sha256(raw).hexdigest()
     return parse_audit(data, scheme=scheme, source=source, digest=digest), scheme
 
 

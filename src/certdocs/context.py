@@ -90,7 +90,7 @@ def _items(score: Score, scheme: Scheme) -> list[dict[str, Any]]:
         it, r = s.item, s.result
         rows.append(
             {
-                "no": it.id if scheme.id == "fw01-2021" else str(n),
+                "no": it.id if scheme.item_numbering == "id" else str(n),
                 "id": it.id,
                 "clause": it.clause,
                 "category": it.category,

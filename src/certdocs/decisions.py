@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from certdocs._fs import read_json_object
+from certdocs._json import JsonProblems, decode_text
+from certdocs._validate import Checker, text_problem
 from certdocs.errors import DecisionError, Problem, os_error_text
 
 DECISIONS = {"approve": "批准发证", "reject": "不予批准", "defer": "暂缓决定"}
@@ -57,9 +59,15 @@ def _day(value: Any, where: str, problems: list[Problem]) -> date | None:
         return None
 
 
+CSV_HOW_TO_SAVE = (
+    "请在 Excel 中“另存为”，文件类型选“CSV UTF-8（逗号分隔）(*.csv)”；"
+    "WPS 表格可另存为 .xlsx 工作簿直接使用（决定文件也可以是 .xlsx）"
+)
+
+
 def _rows_from_sheet(path: Path) -> list[dict[str, Any]]:
     if path.suffix.lower() == ".csv":
-        text = path.read_bytes().decode("utf-8-sig")
+        text = decode_text(path.read_bytes(), source=str(path), how_to_save=CSV_HOW_TO_SAVE)
         return list(csv.DictReader(io.StringIO(text)))
     from openpyxl import load_workbook  # heavy; only for XLSX files
 
@@ -73,40 +81,59 @@ def _rows_from_sheet(path: Path) -> list[dict[str, Any]]:
     return [dict(zip(header, row, strict=False)) for row in rows[1:] if any(c not in (None, "") for c in row)]
 
 
+def _cell(c: Checker, row: dict[str, Any], key: str, where: str, *, multiline: bool = False) -> str:
+    """A text cell (XLSX cells may be numbers); refused when it would not print as it reads."""
+    value = row.get(key)
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    rule = text_problem(text, multiline=multiline)
+    if rule:
+        c.bad(where, rule)
+        return ""
+    return text.strip()
+
+
+def _read(path: Path, meeting: str | None, meeting_date: date | None, c: Checker) -> tuple[list[Any], Any, Any]:
+    """The rows, meeting name and date of a decision file."""
+    source = str(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        data, _digest = read_json_object(path, DecisionError)
+        rows = c.array(data, "decisions", "decisions")
+        name = meeting if meeting is not None else c.text(data, "meeting", "meeting", required=False)
+        problems: list[Problem] = []
+        day = meeting_date or _day(data.get("date"), "date", problems)
+        c.problems += problems
+        return rows, name, day
+    if suffix not in (".csv", ".xlsx"):
+        raise DecisionError([Problem(source, "决定文件须为 .json、.csv 或 .xlsx")])
+    try:
+        rows = _rows_from_sheet(path)
+    except OSError as exc:
+        raise DecisionError([Problem(source, f"无法读取文件：{os_error_text(exc)}")]) from exc
+    except JsonProblems as exc:
+        raise DecisionError(exc.problems, source=source) from None
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        raise DecisionError([Problem(source, f"无法读取表格：{exc}")]) from exc
+    if rows and not set(COLUMNS[:2]) <= set(rows[0]):
+        c.bad("表头", f"须包含列 {', '.join(COLUMNS)}")
+    return rows, meeting, meeting_date
+
+
 def load_meeting(path: Path, *, meeting: str | None = None, meeting_date: date | None = None) -> Meeting:
     """Read and validate a decision file (JSON, CSV or XLSX).
 
     ``meeting`` and ``meeting_date`` are required for CSV/XLSX and override a JSON file's own.
     """
-    problems: list[Problem] = []
+    c = Checker()
+    problems = c.problems
     source = str(path)
-    try:
-        suffix = path.suffix.lower()
-        if suffix == ".json":
-            data = json.loads(path.read_bytes().decode("utf-8-sig"))
-            if not isinstance(data, dict):
-                raise DecisionError([Problem("$", "顶层须为 JSON 对象")], source=source)
-            rows = data.get("decisions")
-            if not isinstance(rows, list):
-                problems.append(Problem("decisions", "缺少决定列表"))
-                rows = []
-            name = meeting or data.get("meeting")
-            day = meeting_date or _day(data.get("date"), "date", problems)
-        elif suffix in (".csv", ".xlsx"):
-            rows = _rows_from_sheet(path)
-            name, day = meeting, meeting_date
-            if rows and not set(COLUMNS[:2]) <= set(rows[0]):
-                problems.append(Problem("表头", f"须包含列 {', '.join(COLUMNS)}"))
-        else:
-            raise DecisionError([Problem(source, "决定文件须为 .json、.csv 或 .xlsx")])
-    except OSError as exc:
-        raise DecisionError([Problem(source, f"无法读取文件：{os_error_text(exc)}")]) from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DecisionError([Problem(source, f"文件无法解析：{exc}")]) from exc
-    except DecisionError:
-        raise
-    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
-        raise DecisionError([Problem(source, f"无法读取表格：{exc}")]) from exc
+    suffix = path.suffix.lower()
+    rows, name, day = _read(path, meeting, meeting_date, c)
+    if isinstance(name, str) and (rule := text_problem(name, multiline=False)):
+        c.bad("meeting", rule)
+        name = ""
     if not isinstance(name, str) or not name.strip():
         problems.append(Problem("meeting", "缺少会议名称（CSV/XLSX 请用 --meeting 给出）"))
         name = ""
@@ -120,9 +147,9 @@ def load_meeting(path: Path, *, meeting: str | None = None, meeting_date: date |
         if not isinstance(row, dict):
             problems.append(Problem(where, "应为对象"))
             continue
-        audit_text = str(row.get("audit") or "").strip()
-        kind = str(row.get("decision") or "").strip()
-        reason = str(row.get("reason") or "").strip()
+        audit_text = _cell(c, row, "audit", f"{where}.audit")
+        kind = _cell(c, row, "decision", f"{where}.decision")
+        reason = _cell(c, row, "reason", f"{where}.reason", multiline=True)
         issue = _day(row.get("issue_date"), f"{where}.issue_date", problems)
         audit = (path.parent / audit_text).resolve() if audit_text else path.parent
         if not audit_text:

@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from certdocs import __version__
-from certdocs._fs import input_digest, sha256_file, staging_dir
+from certdocs._fs import input_digest, safe_name, sha256_file, staging_dir
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import CertificateFacts, build_context
 from certdocs.convert import Converter
@@ -213,7 +213,7 @@ class Issuer:
             rule = f"发证日期 {issue_date} 早于认证决定日期 {request.decision_date}"
             raise CertdocsError([Problem("issue_date", rule)])
         if not score.passed:
-            folder = self.workspace.output / "未通过" / f"{audit.organization.uscc}_{audit.audit.start_date}"
+            folder = self.workspace.output / "未通过" / safe_name(f"{audit.organization.uscc}_{audit.audit.start_date}")
             return _Job(request, audit, scheme, score, profile, folder)
         if audit.audit.type == "surveillance":
             raise CertdocsError([Problem("audit.type", "监督审核不换发证书；请用 certdocs surveillance 相关命令处理")])
@@ -269,9 +269,8 @@ class Issuer:
             audit.key, pattern=profile.number_pattern, year=issue_date.year, facts=facts
         ).number
         record = self.register.get(number, today=self.today)
-        job = _Job(
-            request, audit, scheme, score, profile, self.workspace.output / number, number=number, previous=previous
-        )
+        folder = self.workspace.output / safe_name(number)
+        job = _Job(request, audit, scheme, score, profile, folder, number=number, previous=previous)
         job.facts = CertificateFacts(
             number, record.first_issue_date, record.issue_date, record.valid_until, profile.verification_url(number)
         )
@@ -325,7 +324,7 @@ class Issuer:
                 scheme,
                 score,
                 profile,
-                self.workspace.output / record.number,
+                self.workspace.output / safe_name(record.number),
                 number=record.number,
                 only=kinds,
             )

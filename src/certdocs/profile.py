@@ -15,7 +15,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from certdocs._fs import read_json_object
+from certdocs._fs import read_json_object, safe_name
+from certdocs._paths import jp
+from certdocs._validate import Checker
 from certdocs.errors import Problem, ProfileError
 
 DOCUMENT_KINDS = ("audit_plan", "scoresheet", "report", "certificate", "surveillance_notice")
@@ -80,53 +82,73 @@ def _fields(pattern: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
 
 
+_NUMBER = re.compile(r"[A-Za-z0-9_\-（）()]+")
+
+
+def _pattern(c: Checker, data: Mapping[str, Any], key: str, allowed: set[str], needed: set[str]) -> str:
+    value = c.text(data, key, key)
+    try:
+        found = _fields(value)
+    except ValueError as exc:
+        c.bad(key, f"格式串无效：{exc}")
+        return ""
+    if found - allowed:
+        c.bad(key, f"未知占位符 {sorted(found - allowed)}，可用：{sorted(allowed)}")
+    if needed - found:
+        c.bad(key, f"缺少占位符 {sorted(needed - found)}")
+    return value
+
+
+def _number_pattern(c: Checker, data: Mapping[str, Any]) -> str:
+    """The certificate-number pattern; a number names a folder, so it can never hold a path."""
+    before = len(c.problems)
+    pattern = _pattern(c, data, "number_pattern", {"year", "serial"}, {"year", "serial"})
+    if not pattern or len(c.problems) > before:
+        return pattern
+    if ".." in pattern or "/" in pattern or "\\" in pattern:
+        c.bad("number_pattern", "证书编号用作文件夹名，不能含 ..、/ 或 \\")
+        return pattern
+    try:
+        sample = pattern.format(year=2026, serial=1)
+    except (ValueError, IndexError, KeyError) as exc:
+        c.bad("number_pattern", f"格式串无效：{exc}")
+        return pattern
+    if not _NUMBER.fullmatch(sample) or safe_name(sample) != sample:
+        c.bad("number_pattern", f"证书编号 {sample!r} 含不适合作文件夹名的字符（只可用字母、数字、-、_ 和括号）")
+    return pattern
+
+
+def _templates(c: Checker, data: Mapping[str, Any]) -> dict[str, str]:
+    templates = c.obj(data, "templates", "templates")
+    out: dict[str, str] = {}
+    for kind, name in templates.items():
+        where = jp("templates", kind)
+        if not isinstance(name, str) or not name.endswith(".docx"):
+            c.bad(where, "应为 .docx 模板文件名")
+        elif safe_name(name) != name:  # a file in the templates folder, never a path out of it
+            c.bad(where, f"模板文件名 {name!r} 须为 templates 文件夹中的文件名，不能含路径")
+        else:
+            out[kind] = name
+    for kind in DOCUMENT_KINDS:
+        if kind not in templates:
+            c.bad(f"templates.{kind}", f"须指定{DOCUMENT_TITLES[kind]}的 .docx 模板文件名")
+    return out
+
+
 def parse_profile(data: Mapping[str, Any], *, source: str, digest: str = "") -> Profile:
     """Build a :class:`Profile` from parsed JSON, reporting every problem at once."""
-    problems: list[Problem] = []
-
-    def text(key: str, *, required: bool = False, obj: Mapping[str, Any] = data, where: str = "") -> str:
-        value = obj.get(key, "")
-        path = f"{where}.{key}" if where else key
-        if not isinstance(value, str):
-            problems.append(Problem(path, "应为文本"))
-            return ""
-        if required and not value.strip():
-            problems.append(Problem(path, "不能为空"))
-        return value.strip()
-
-    def pattern(key: str, allowed: set[str], needed: set[str]) -> str:
-        value = text(key, required=True)
-        try:
-            found = _fields(value)
-        except ValueError as exc:
-            problems.append(Problem(key, f"格式串无效：{exc}"))
-            return value
-        if found - allowed:
-            problems.append(Problem(key, f"未知占位符 {sorted(found - allowed)}，可用：{sorted(allowed)}"))
-        if needed - found:
-            problems.append(Problem(key, f"缺少占位符 {sorted(needed - found)}"))
-        return value
-
-    rules = data.get("rules") or {}
-    signatory = data.get("signatory") or {}
-    templates = data.get("templates") or {}
-    if not isinstance(templates, dict):
-        problems.append(Problem("templates", "应为对象"))
-        templates = {}
-    for kind in DOCUMENT_KINDS:
-        if not isinstance(templates.get(kind), str) or not templates[kind].endswith(".docx"):
-            problems.append(Problem(f"templates.{kind}", f"须指定{DOCUMENT_TITLES[kind]}的 .docx 模板文件名"))
-    number_pattern = pattern("number_pattern", {"year", "serial"}, {"year", "serial"})
-    if number_pattern and not problems:
-        try:
-            sample = number_pattern.format(year=2026, serial=1)
-            if not re.fullmatch(r"[A-Za-z0-9\-_/（）()]+", sample):
-                problems.append(Problem("number_pattern", f"证书编号 {sample!r} 含不适合作文件夹名的字符"))
-        except (ValueError, IndexError) as exc:
-            problems.append(Problem("number_pattern", f"格式串无效：{exc}"))
-    verify = pattern("verify_url", {"number"}, {"number"})
+    c = Checker()
+    rules = c.obj(data, "rules", "rules", required=False)
+    signatory = c.obj(data, "signatory", "signatory", required=False)
+    templates = _templates(c, data)
+    number_pattern = _number_pattern(c, data)
+    verify = _pattern(c, data, "verify_url", {"number"}, {"number"})
     if verify and not verify.startswith(("http://", "https://")):
-        problems.append(Problem("verify_url", "验证网址须以 http:// 或 https:// 开头"))
+        c.bad("verify_url", "验证网址须以 http:// 或 https:// 开头")
+
+    def text(key: str, *, required: bool = False, multiline: bool = False) -> str:
+        return c.text(data, key, key, required=required, multiline=multiline)
+
     profile = Profile(
         id=text("id", required=True),
         name=text("name", required=True),
@@ -138,22 +160,22 @@ def parse_profile(data: Mapping[str, Any], *, source: str, digest: str = "") -> 
         email=text("email"),
         website=text("website"),
         cnca_site=text("cnca_site") or "http://www.cnca.gov.cn",
-        rules_code=text("code", obj=rules, where="rules"),
-        rules_title=text("title", obj=rules, where="rules"),
-        rules_edition=text("edition", obj=rules, where="rules"),
+        rules_code=c.text(rules, "code", "rules.code", required=False),
+        rules_title=c.text(rules, "title", "rules.title", required=False),
+        rules_edition=c.text(rules, "edition", "rules.edition", required=False),
         scheme=text("scheme", required=True),
         certificate_title=text("certificate_title", required=True),
-        scope_template=pattern("scope_template", {"organization", "scope", "grade"}, {"scope", "grade"}),
+        scope_template=_pattern(c, data, "scope_template", {"organization", "scope", "grade"}, {"scope", "grade"}),
         number_pattern=number_pattern,
         verify_url=verify,
-        signatory_name=text("name", obj=signatory, where="signatory"),
-        signatory_title=text("title", obj=signatory, where="signatory"),
-        validity_statement=text("validity_statement", required=True),
-        templates={k: str(v) for k, v in templates.items()},
+        signatory_name=c.text(signatory, "name", "signatory.name", required=False),
+        signatory_title=c.text(signatory, "title", "signatory.title", required=False),
+        validity_statement=text("validity_statement", required=True, multiline=True),
+        templates=templates,
         digest=digest,
     )
-    if problems:
-        raise ProfileError(problems, source=source)
+    if c.problems:
+        raise ProfileError(c.problems, source=source)
     return profile
 
 

@@ -18,7 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from certdocs._fs import read_json_object
+from certdocs._fs import read_json_object, safe_name
+from certdocs._validate import Checker
 from certdocs.errors import Problem, SchemeError
 
 Method = Literal["points", "levels"]
@@ -139,6 +140,7 @@ class Scheme:
     prerequisites: tuple[Prerequisite, ...]
     surveillance: Surveillance
     digest: str  # SHA-256 of the data file, recorded with every document built from it
+    item_numbering: Literal["sequence", "id"] = "sequence"  # what documents print as an item's 序号
 
     @property
     def standard_full(self) -> str:
@@ -157,216 +159,286 @@ class Scheme:
         return next(lv.name for lv in self.levels if lv.level == level)
 
 
-def _dec(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise ValueError(value)
-    return Decimal(str(value))
+_TOP = {
+    "format",
+    "id",
+    "method",
+    "standard",
+    "total_points",
+    "categories",
+    "items",
+    "rules",
+    "grading_rule",
+    "grades",
+    "levels",
+    "surveillance",
+    "item_numbering",
+}
+_RULES = {"exclusions", "sampling", "veto", "ratio_bands", "prerequisites", "level_rule"}
+
+
+def _points(c: Checker, obj: Mapping[str, Any], where: str) -> Decimal | None:
+    value = c.number(obj, "points", where)
+    if value is not None and value < 0:
+        c.bad(where, "分值不能为负数")
+    return value
+
+
+def _categories(c: Checker, data: Mapping[str, Any]) -> list[Category]:
+    categories: list[Category] = []
+    for where, raw in c.entries(c.array(data, "categories", "categories"), "categories", {"name", "points", "groups"}):
+        groups = tuple(
+            Group(
+                c.text(g, "name", f"{gw}.name"),
+                c.text(g, "clause", f"{gw}.clause"),
+                _points(c, g, f"{gw}.points") or Decimal(0),
+            )
+            for gw, g in c.entries(
+                c.array(raw, "groups", f"{where}.groups", required=False),
+                f"{where}.groups",
+                {"name", "clause", "points"},
+            )
+        )
+        categories.append(Category(c.text(raw, "name", f"{where}.name"), _points(c, raw, f"{where}.points"), groups))
+    names = [cat.name for cat in categories]
+    if len(set(names)) != len(names):
+        c.bad("categories", "类别名称重复")
+    return categories
+
+
+def _items(c: Checker, data: Mapping[str, Any], categories: list[Category]) -> list[Item]:
+    names = {cat.name for cat in categories}
+    items: list[Item] = []
+    seen: set[str] = set()
+    allowed = {"id", "clause", "category", "group", "points", "requirement", "name"}
+    for where, raw in c.entries(c.array(data, "items", "items"), "items", allowed):
+        iid = c.text(raw, "id", f"{where}.id")
+        if iid in seen:
+            c.bad(f"{where}.id", f"条目编号 {iid} 重复")
+        seen.add(iid)
+        cat = c.text(raw, "category", f"{where}.category")
+        if cat and cat not in names:
+            c.bad(f"{where}.category", f"类别“{cat}”未在 categories 中定义")
+        items.append(
+            Item(
+                id=iid,
+                clause=c.text(raw, "clause", f"{where}.clause", required=False) or iid,
+                category=cat,
+                group=c.text(raw, "group", f"{where}.group", required=False),
+                points=_points(c, raw, f"{where}.points"),
+                requirement=c.text(raw, "requirement", f"{where}.requirement", required=False),
+                name=c.text(raw, "name", f"{where}.name", required=False),
+            )
+        )
+    if not items and "items" in data:
+        c.bad("items", "方案没有任何条目")
+    return items
+
+
+def _check_points(
+    c: Checker, total: Decimal | None, categories: list[Category], items: list[Item], veto: Veto | None
+) -> None:
+    for n, it in enumerate(items):
+        if it.points is None and (veto is None or it.id != veto.item):
+            c.bad(f"items[{n}].points", "计分方案的条目必须有分值（否决项除外）")
+        if veto is not None and it.id == veto.item and it.points is not None:
+            c.bad(f"items[{n}].points", "否决项不计分，分值应为 null")
+    item_sum = sum((it.points or Decimal(0) for it in items), Decimal(0))
+    if total is not None and item_sum != total:
+        c.bad("items", f"各条目分值合计 {item_sum}，与总分 {total} 不符")
+    for n, cat in enumerate(categories):
+        c_sum = sum((it.points or Decimal(0) for it in items if it.category == cat.name), Decimal(0))
+        if cat.points is None or c_sum != cat.points:
+            c.bad(f"categories[{n}]", f"类别“{cat.name}”条目分值合计 {c_sum}，与类别分值 {cat.points} 不符")
+        for m, g in enumerate(cat.groups):
+            in_group = (it.points or Decimal(0) for it in items if it.category == cat.name and it.group == g.name)
+            g_sum = sum(in_group, Decimal(0))
+            if g_sum != g.points:
+                c.bad(f"categories[{n}].groups[{m}]", f"中类“{g.name}”条目分值合计 {g_sum}，与中类分值 {g.points} 不符")
+
+
+def _grades(c: Checker, data: Mapping[str, Any]) -> list[GradeBand]:
+    grades: list[GradeBand] = []
+    for where, g in c.entries(c.array(data, "grades", "grades"), "grades", {"min", "grade", "stars", "passed"}):
+        low = c.number(g, "min", f"{where}.min", required=True)
+        name = c.text(g, "grade", f"{where}.grade")
+        stars = c.integer(g, "stars", f"{where}.stars")
+        passed = c.boolean(g, "passed", f"{where}.passed", required=True)
+        if low is not None and passed is not None:
+            grades.append(GradeBand(low, name, stars, passed))
+    if grades and len(grades) == len(data.get("grades") or []):
+        if grades[0].min != 0:
+            c.bad("grades[0].min", "最低等级的下限必须为 0")
+        for a, b in itertools.pairwise(grades):
+            if b.min <= a.min:
+                c.bad("grades", f"等级下限须严格递增：{a.grade} {a.min} 之后是 {b.grade} {b.min}")
+        if grades[-1].min > 100:
+            c.bad("grades", "等级下限不能超过 100")
+    return grades
+
+
+def _levels(c: Checker, data: Mapping[str, Any], items: list[Item]) -> list[Level]:
+    levels: list[Level] = []
+    for where, lv in c.entries(c.array(data, "levels", "levels"), "levels", {"level", "name", "description"}):
+        number = c.integer(lv, "level", f"{where}.level", required=True)
+        levels.append(
+            Level(
+                number or 0,
+                c.text(lv, "name", f"{where}.name"),
+                c.text(lv, "description", f"{where}.description", required=False),
+            )
+        )
+    if [lv.level for lv in levels] != [1, 2, 3, 4, 5]:
+        c.bad("levels", "成熟度等级须依次为 1—5 级")
+    for n, it in enumerate(items):
+        if it.points is not None:
+            c.bad(f"items[{n}].points", "成熟度等级方案的维度不计分")
+    return levels
+
+
+def _ratio_bands(c: Checker, rules: Mapping[str, Any]) -> list[RatioBand]:
+    bands: list[RatioBand] = []
+    allowed = {"from", "to", "label", "description"}
+    raw = c.array(rules, "ratio_bands", "rules.ratio_bands", required=False)
+    for where, rb in c.entries(raw, "rules.ratio_bands", allowed):
+        lower = c.number(rb, "from", f"{where}.from", required=True)
+        upper = c.number(rb, "to", f"{where}.to", required=True)
+        label = c.text(rb, "label", f"{where}.label")
+        description = c.text(rb, "description", f"{where}.description", required=False)
+        if lower is not None and upper is not None:
+            bands.append(RatioBand(lower, upper, label, description))
+    if bands and len(bands) == len(raw):
+        if bands[0].lower != 0 or bands[-1].upper != 1:
+            c.bad("rules.ratio_bands", "评分比例档须覆盖 0—1")
+        for lo, hi in itertools.pairwise(bands):
+            if lo.upper != hi.lower or lo.lower >= lo.upper:
+                c.bad("rules.ratio_bands", f"评分比例档 {lo.label} 与 {hi.label} 不衔接")
+    return bands
+
+
+def _prerequisites(c: Checker, rules: Mapping[str, Any]) -> tuple[Prerequisite, ...]:
+    out: list[Prerequisite] = []
+    raw = c.array(rules, "prerequisites", "rules.prerequisites", required=False)
+    for where, p in c.entries(raw, "rules.prerequisites", {"field", "kind", "value", "text", "basis"}):
+        name = c.text(p, "field", f"{where}.field")
+        kind = c.choice(p, "kind", f"{where}.kind", ("min", "equals"))
+        value = p.get("value")
+        if kind == "min":
+            value = c.integer(p, "value", f"{where}.value", required=True)
+        elif not isinstance(value, bool):
+            c.bad(f"{where}.value", "equals 条件的值应为 true 或 false")
+        text = c.text(p, "text", f"{where}.text", required=False)
+        basis = c.text(p, "basis", f"{where}.basis", required=False)
+        if name and isinstance(value, int):
+            out.append(Prerequisite(name, "min" if kind == "min" else "equals", value, text, basis))
+    return tuple(out)
+
+
+def _surveillance(c: Checker, data: Mapping[str, Any]) -> Surveillance:
+    surv = c.obj(data, "surveillance", "surveillance")
+    c.unknown(surv, {"from", "months", "basis"}, "surveillance")
+    start = c.choice(surv, "from", "surveillance.from", ("issue_date", "last_audit_end"))
+    months = surv.get("months", [0, 12])
+    if not (
+        isinstance(months, list)
+        and len(months) == 2
+        and all(isinstance(m, int) and not isinstance(m, bool) for m in months)
+        and 0 <= months[0] < months[1]
+    ):
+        c.bad("surveillance.months", "须为两个整数月数 [起, 止]，且 0 ≤ 起 < 止，如 [9, 12]")
+        months = [0, 12]
+    basis = c.text(surv, "basis", "surveillance.basis", required=False)
+    return Surveillance("last_audit_end" if start == "last_audit_end" else "issue_date", months[0], months[1], basis)
 
 
 def parse_scheme(data: Mapping[str, Any], *, source: str, digest: str = "") -> Scheme:
     """Build a :class:`Scheme` from parsed JSON, reporting every inconsistency at once."""
-    problems: list[Problem] = []
+    c = Checker()
+    c.unknown(data, _TOP, "")
+    sid = c.text(data, "id", "id")
+    method = c.choice(data, "method", "method", ("points", "levels"))
+    std = c.obj(data, "standard", "standard")
+    c.unknown(std, {"code", "title", "basis", "certification_body"}, "standard")
+    rules = c.obj(data, "rules", "rules")
+    c.unknown(rules, _RULES, "rules")
+    numbering = c.choice(data, "item_numbering", "item_numbering", ("sequence", "id"), default="sequence")
+    categories = _categories(c, data)
+    items = _items(c, data, categories)
+    ids = {it.id for it in items}
 
-    def bad(where: str, rule: str) -> None:
-        problems.append(Problem(where, rule))
-
-    def need(obj: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
-        if key not in obj:
-            bad(f"{where}.{key}", "缺少必填字段")
-            return None
-        if not isinstance(obj[key], kind):
-            bad(f"{where}.{key}", "类型不正确")
-            return None
-        return obj[key]
-
-    def points(value: Any, where: str) -> Decimal | None:
-        if value is None:
-            return None
-        try:
-            p = _dec(value)
-        except (ValueError, ArithmeticError):
-            bad(where, f"分值 {value!r} 不是数字")
-            return None
-        if p < 0:
-            bad(where, "分值不能为负数")
-        return p
-
-    sid = need(data, "id", "$", str) or ""
-    method = need(data, "method", "$", str)
-    if method not in ("points", "levels"):
-        bad("$.method", "只能是 points（计分）或 levels（成熟度等级）")
-        method = "points"
-    std = need(data, "standard", "$", dict) or {}
-    rules = need(data, "rules", "$", dict) or {}
-
-    categories: list[Category] = []
-    for n, c in enumerate(need(data, "categories", "$", list) or []):
-        where = f"$.categories[{n}]"
-        groups = tuple(
-            Group(
-                str(g.get("name", "")),
-                str(g.get("clause", "")),
-                points(g.get("points"), f"{where}.groups[{m}].points") or Decimal(0),
-            )
-            for m, g in enumerate(c.get("groups", []))
-        )
-        categories.append(Category(str(c.get("name", "")), points(c.get("points"), f"{where}.points"), groups))
-    cat_names = [c.name for c in categories]
-    if len(set(cat_names)) != len(cat_names):
-        bad("$.categories", "类别名称重复")
-
-    items: list[Item] = []
-    seen: set[str] = set()
-    for n, raw in enumerate(need(data, "items", "$", list) or []):
-        where = f"$.items[{n}]"
-        iid = str(raw.get("id", ""))
-        if not iid:
-            bad(f"{where}.id", "缺少条目编号")
-        elif iid in seen:
-            bad(f"{where}.id", f"条目编号 {iid} 重复")
-        seen.add(iid)
-        cat = str(raw.get("category", ""))
-        if cat not in cat_names:
-            bad(f"{where}.category", f"类别“{cat}”未在 categories 中定义")
-        items.append(
-            Item(
-                id=iid,
-                clause=str(raw.get("clause", iid)),
-                category=cat,
-                group=str(raw.get("group", "")),
-                points=points(raw.get("points"), f"{where}.points"),
-                requirement=str(raw.get("requirement", "")),
-                name=str(raw.get("name", "")),
-            )
-        )
-    if not items:
-        bad("$.items", "方案没有任何条目")
-
-    veto_raw = rules.get("veto")
+    veto_raw = c.obj(rules, "veto", "rules.veto", required=False)
+    c.unknown(veto_raw, {"item", "grade", "basis"}, "rules.veto")
     veto = None
     if veto_raw:
         veto = Veto(
-            str(veto_raw.get("item", "")), str(veto_raw.get("grade", "一票否决")), str(veto_raw.get("basis", ""))
+            c.text(veto_raw, "item", "rules.veto.item"),
+            c.text(veto_raw, "grade", "rules.veto.grade", required=False) or "一票否决",
+            c.text(veto_raw, "basis", "rules.veto.basis", required=False),
         )
-        if veto.item not in seen:
-            bad("$.rules.veto.item", f"否决项 {veto.item} 不是本方案的条目")
+        if veto.item and veto.item not in ids:
+            c.bad("rules.veto.item", f"否决项 {veto.item} 不是本方案的条目")
 
     total: Decimal | None = None
     grades: list[GradeBand] = []
     levels: list[Level] = []
     if method == "points":
-        total = points(data.get("total_points"), "$.total_points")
-        for it in items:
-            if it.points is None and (veto is None or it.id != veto.item):
-                bad(f"$.items[{it.id}].points", "计分方案的条目必须有分值（否决项除外）")
-            if veto is not None and it.id == veto.item and it.points is not None:
-                bad(f"$.items[{it.id}].points", "否决项不计分，分值应为 null")
-        item_sum = sum((it.points or Decimal(0) for it in items), Decimal(0))
-        if total is not None and item_sum != total:
-            bad("$.items", f"各条目分值合计 {item_sum}，与总分 {total} 不符")
-        for c in categories:
-            c_sum = sum((it.points or Decimal(0) for it in items if it.category == c.name), Decimal(0))
-            if c.points is None or c_sum != c.points:
-                bad(f"$.categories[{c.name}]", f"类别“{c.name}”条目分值合计 {c_sum}，与类别分值 {c.points} 不符")
-            for g in c.groups:
-                g_sum = sum(
-                    (it.points or Decimal(0) for it in items if it.category == c.name and it.group == g.name),
-                    Decimal(0),
-                )
-                if g_sum != g.points:
-                    bad(
-                        f"$.categories[{c.name}].groups[{g.name}]",
-                        f"中类“{g.name}”条目分值合计 {g_sum}，与中类分值 {g.points} 不符",
-                    )
-        for n, g in enumerate(need(data, "grades", "$", list) or []):
-            try:
-                grades.append(GradeBand(_dec(g["min"]), str(g["grade"]), g.get("stars"), bool(g["passed"])))
-            except (KeyError, ValueError, TypeError, ArithmeticError):
-                bad(f"$.grades[{n}]", "等级须含 min、grade、stars、passed")
-        if grades:
-            if grades[0].min != 0:
-                bad("$.grades[0].min", "最低等级的下限必须为 0")
-            for a, b in itertools.pairwise(grades):
-                if b.min <= a.min:
-                    bad("$.grades", f"等级下限须严格递增：{a.grade} {a.min} 之后是 {b.grade} {b.min}")
-            if grades[-1].min > 100:
-                bad("$.grades", "等级下限不能超过 100")
+        total = c.number(data, "total_points", "total_points")
+        _check_points(c, total, categories, items, veto)
+        grades = _grades(c, data)
     else:
-        for n, lv in enumerate(need(data, "levels", "$", list) or []):
-            levels.append(Level(int(lv.get("level", 0)), str(lv.get("name", "")), str(lv.get("description", ""))))
-            if not levels[-1].name:
-                bad(f"$.levels[{n}].name", "缺少等级名称")
-        if [lv.level for lv in levels] != [1, 2, 3, 4, 5]:
-            bad("$.levels", "成熟度等级须依次为 1—5 级")
-        for it in items:
-            if it.points is not None:
-                bad(f"$.items[{it.id}].points", "成熟度等级方案的维度不计分")
+        levels = _levels(c, data, items)
 
-    ratio_bands: list[RatioBand] = []
-    for n, rb in enumerate(rules.get("ratio_bands") or []):
-        try:
-            ratio_bands.append(
-                RatioBand(_dec(rb["from"]), _dec(rb["to"]), str(rb["label"]), str(rb.get("description", "")))
-            )
-        except (KeyError, ValueError, ArithmeticError):
-            bad(f"$.rules.ratio_bands[{n}]", "评分比例档须含 from、to、label")
-    if ratio_bands:
-        if ratio_bands[0].lower != 0 or ratio_bands[-1].upper != 1:
-            bad("$.rules.ratio_bands", "评分比例档须覆盖 0—1")
-        for lo, hi in itertools.pairwise(ratio_bands):
-            if lo.upper != hi.lower or lo.lower >= lo.upper:
-                bad("$.rules.ratio_bands", f"评分比例档 {lo.label} 与 {hi.label} 不衔接")
-
-    sampling = rules.get("sampling") or {}
+    ratio_bands = _ratio_bands(c, rules)
+    sampling = c.obj(rules, "sampling", "rules.sampling", required=False)
+    c.unknown(sampling, {"min_fraction", "basis"}, "rules.sampling")
     fraction = None
-    if sampling.get("min_fraction"):
+    raw_fraction = c.text(sampling, "min_fraction", "rules.sampling.min_fraction", required=False)
+    if raw_fraction:
         try:
-            fraction = Fraction(str(sampling["min_fraction"]))
+            fraction = Fraction(raw_fraction)
         except (ValueError, ZeroDivisionError):
-            bad("$.rules.sampling.min_fraction", "抽样比例须为分数，如 2/3")
-    exclusions = rules.get("exclusions") or {}
-    prereqs = tuple(
-        Prerequisite(str(p["field"]), p["kind"], p["value"], str(p.get("text", "")), str(p.get("basis", "")))
-        for p in rules.get("prerequisites") or []
+            c.bad("rules.sampling.min_fraction", "抽样比例须为分数，如 2/3")
+    exclusions = c.obj(rules, "exclusions", "rules.exclusions", required=False)
+    c.unknown(exclusions, {"allowed", "basis"}, "rules.exclusions")
+    level_rule = c.obj(rules, "level_rule", "rules.level_rule", required=False)
+    c.unknown(level_rule, {"kind", "basis"}, "rules.level_rule")
+    prereqs = _prerequisites(c, rules)
+    surveillance = _surveillance(c, data)
+    standard = (
+        c.text(std, "code", "standard.code"),
+        c.text(std, "title", "standard.title"),
+        c.texts(std, "basis", "standard.basis"),
+        c.text(std, "certification_body", "standard.certification_body", required=False),
     )
-    for p in prereqs:
-        if p.kind not in ("min", "equals"):
-            bad(f"$.rules.prerequisites[{p.field}].kind", "只能是 min 或 equals")
-
-    surv = data.get("surveillance") or {}
-    months = surv.get("months") or [0, 12]
-    if surv.get("from") not in ("issue_date", "last_audit_end"):
-        bad("$.surveillance.from", "只能是 issue_date 或 last_audit_end")
-    if not (isinstance(months, list) and len(months) == 2 and 0 <= months[0] < months[1]):
-        bad("$.surveillance.months", "须为 [起, 止] 月数且起 < 止")
-        months = [0, 12]
-
-    if problems:
-        raise SchemeError(problems, source=source)
+    grading_rule = c.text(data, "grading_rule", "grading_rule", required=False, multiline=True)
+    exclusions_allowed = c.boolean(exclusions, "allowed", "rules.exclusions.allowed") or False
+    exclusions_basis = c.text(exclusions, "basis", "rules.exclusions.basis", required=False)
+    sampling_basis = c.text(sampling, "basis", "rules.sampling.basis", required=False)
+    if c.problems:
+        raise SchemeError(c.problems, source=source)
     return Scheme(
         id=sid,
-        method=method,
-        standard_code=str(std.get("code", "")),
-        standard_title=str(std.get("title", "")),
-        standard_basis=tuple(std.get("basis", [])),
-        certification_body=str(std.get("certification_body", "")),
+        method="levels" if method == "levels" else "points",
+        standard_code=standard[0],
+        standard_title=standard[1],
+        standard_basis=standard[2],
+        certification_body=standard[3],
         total_points=total,
         categories=tuple(categories),
         items=tuple(items),
         grades=tuple(grades),
-        grading_rule=str(data.get("grading_rule", "")),
-        exclusions_allowed=bool(exclusions.get("allowed", False)),
-        exclusions_basis=str(exclusions.get("basis", "")),
+        grading_rule=grading_rule,
+        exclusions_allowed=exclusions_allowed,
+        exclusions_basis=exclusions_basis,
         sampling_min_fraction=fraction,
-        sampling_basis=str(sampling.get("basis", "")),
+        sampling_basis=sampling_basis,
         veto=veto,
         ratio_bands=tuple(ratio_bands),
         levels=tuple(levels),
         prerequisites=prereqs,
-        surveillance=Surveillance(
-            surv.get("from", "issue_date"), int(months[0]), int(months[1]), str(surv.get("basis", ""))
-        ),
+        surveillance=surveillance,
         digest=digest,
+        item_numbering="id" if numbering == "id" else "sequence",
     )
 
 
@@ -395,7 +467,8 @@ def scheme_ids() -> list[str]:
 
 def get_scheme(scheme_id: str, *, extra_dir: Path | None = None) -> Scheme:
     """The scheme with this id: from ``extra_dir`` (``<id>.json``) if given, else bundled."""
-    if extra_dir is not None and (extra_dir / f"{scheme_id}.json").is_file():
+    # The id comes from the audit file: only a plain name may select a file (never "../x").
+    if extra_dir is not None and safe_name(scheme_id) == scheme_id and (extra_dir / f"{scheme_id}.json").is_file():
         return load_scheme_file(extra_dir / f"{scheme_id}.json")
     try:
         return _bundled()[scheme_id]

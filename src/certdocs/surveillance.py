@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from certdocs._fs import input_digest, sha256_file, staging_dir
+from certdocs._fs import input_digest, safe_name, sha256_file, staging_dir
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import CertificateFacts as DocumentCertificate
 from certdocs.context import SurveillanceFacts, build_context
@@ -115,7 +115,7 @@ def _write(
     with staging_dir(workspace.output) as tmp:
         staged = []
         for n, doc in enumerate(documents):
-            out = tmp / f"{n:05d}-{doc.name.replace('/', '-')}.docx"
+            out = tmp / safe_name(f"{n:05d}-{doc.name.replace('/', '-')}.docx")
             render_docx(doc.template, doc.context, out=out)
             staged.append((doc, out))
         if staged:
@@ -134,7 +134,7 @@ def _write(
                 ),
             )
             for suffix in ("docx", "pdf"):
-                dest = workspace.output / rec.number / f"{doc.name}.{suffix}"
+                dest = workspace.output / safe_name(rec.number) / f"{doc.name}.{suffix}"
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 out.with_suffix(f".{suffix}").replace(dest)
                 register.record_document(
@@ -144,7 +144,7 @@ def _write(
                     sha256=sha256_file(dest),
                     built_from=doc.built_from,
                 )
-            written[doc.name] = workspace.output / rec.number / f"{doc.name}.pdf"
+            written[doc.name] = workspace.output / safe_name(rec.number) / f"{doc.name}.pdf"
     return written
 
 
@@ -249,7 +249,7 @@ def record_surveillance(
     context = build_context(
         audit=audit, scheme=scheme, score=score, profile=profile, issued_on=today, certificate=_facts(rec, profile)
     )
-    folder = f"surveillance-{audit.audit.end_date.isoformat()}"
+    folder = safe_name(f"surveillance-{audit.audit.end_date.isoformat()}")
     documents = [
         _Document(
             rec,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import bagit
 
+from certdocs._fs import safe_name
 from certdocs.register import ArchiveEntry, CertificateRecord
 
 TAG_FILES = frozenset({"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt"})
@@ -28,7 +29,7 @@ _BAG_NAME = re.compile(r"(?P<kind>.+)-(?P<n>[1-9][0-9]*)")
 
 def certificate_folder(number: str) -> str:
     """The folder of a certificate's bags: its number, with "/" (allowed in numbers) made safe."""
-    return number.replace("/", "_").replace("\\", "_")
+    return safe_name(number)
 
 
 def next_bag_name(folder: Path, kind: str, entries: Iterable[ArchiveEntry]) -> str:
