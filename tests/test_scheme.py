@@ -132,3 +132,128 @@ def test_a_scheme_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
     path.write_text("{", encoding="utf-8")
     with pytest.raises(SchemeError):
         load_scheme_file(path)
+
+
+# -- one validation toolkit: malformed schemes give located problems, never a raw exception ------
+
+
+BUNDLED = Path(__file__).resolve().parent.parent / "src" / "certdocs" / "schemes"
+
+
+def xbht() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((BUNDLED / "xbht-s04-2025.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _category_not_an_object(d: dict[str, Any]) -> None:
+    d["categories"][1] = "商品服务"
+
+
+def _prerequisite_without_field(d: dict[str, Any]) -> None:
+    d["rules"]["prerequisites"] = [{"kind": "min", "value": 3, "text": "三年经营"}]
+
+
+def _months_as_strings(d: dict[str, Any]) -> None:
+    d["surveillance"]["months"] = ["0", "12"]
+
+
+def _basis_as_one_string(d: dict[str, Any]) -> None:
+    d["standard"]["basis"] = "GB/T 27922"
+
+
+def _item_not_an_object(d: dict[str, Any]) -> None:
+    d["items"][0] = ["5.1.1.1", 1]
+
+
+def _group_not_an_object(d: dict[str, Any]) -> None:
+    d["categories"][0]["groups"][0] = None
+
+
+def _grade_without_min(d: dict[str, Any]) -> None:
+    del d["grades"][0]["min"]
+
+
+def _rules_not_an_object(d: dict[str, Any]) -> None:
+    d["rules"] = ["veto"]
+
+
+def _points_as_text(d: dict[str, Any]) -> None:
+    d["items"][0]["points"] = "一分"
+
+
+MALFORMED = {
+    "category not an object": (_category_not_an_object, "categories[1]：应为 JSON 对象"),
+    "prerequisite without field": (_prerequisite_without_field, "rules.prerequisites[0].field：缺少必填字段"),
+    "months as strings": (_months_as_strings, "surveillance.months：须为两个整数月数"),
+    "basis as one string": (_basis_as_one_string, "standard.basis：应为文本列表"),
+    "item not an object": (_item_not_an_object, "items[0]：应为 JSON 对象"),
+    "group not an object": (_group_not_an_object, "categories[0].groups[0]：应为 JSON 对象"),
+    "grade without min": (_grade_without_min, "grades[0].min：缺少必填字段"),
+    "rules not an object": (_rules_not_an_object, "rules：应为 JSON 对象"),
+    "points as text": (_points_as_text, "items[0].points：应为数字"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_a_malformed_scheme_gives_located_problems_not_a_raw_exception(case: str) -> None:
+    change, expected = MALFORMED[case]
+    data = xbht()
+    change(data)
+    with pytest.raises(SchemeError) as info:
+        parse_scheme(data, source="x.json")
+    assert any(str(p).startswith(expected) for p in info.value.problems), info.value.render()
+
+
+def test_a_basis_given_as_one_string_is_not_split_into_characters() -> None:
+    data = xbht()
+    _basis_as_one_string(data)
+    with pytest.raises(SchemeError):
+        parse_scheme(data, source="x.json")
+
+
+def test_a_misspelt_scheme_field_is_refused() -> None:
+    data = xbht()
+    data["surveillance"]["month"] = [9, 12]
+    with pytest.raises(SchemeError) as info:
+        parse_scheme(data, source="x.json")
+    assert "surveillance.month：未知字段" in info.value.render()
+
+
+def test_a_malformed_scheme_given_with_schemes_exits_2_with_every_problem(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from certdocs import cli
+
+    data = xbht()
+    data["id"] = "my-scheme"
+    combined = ("category not an object", "prerequisite without field", "months as strings", "basis as one string")
+    for case in combined:
+        MALFORMED[case][0](data)
+    (tmp_path / "my-scheme.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    audit = json.loads((BUNDLED.parent.parent.parent / "fixtures" / "xbht-s04-2025" / "pass.json").read_text("utf-8"))
+    audit["scheme"] = "my-scheme"
+    (tmp_path / "a.json").write_text(json.dumps(audit, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli.main, ["certificate", str(tmp_path / "a.json"), "--schemes", str(tmp_path), "--output", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit)
+    for case in combined:
+        assert MALFORMED[case][1] in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_item_numbering_is_scheme_data() -> None:
+    assert get_scheme("fw01-2021").item_numbering == "id"
+    assert get_scheme("xbht-s04-2025").item_numbering == "sequence"
+
+
+def test_a_new_scheme_can_number_its_items_by_id_without_code(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from certdocs.context import _items
+
+    audit, scheme = load_audit(BUNDLED.parent.parent.parent / "fixtures" / "xbht-s04-2025" / "pass.json")
+    by_id = replace(scheme, item_numbering="id")
+    rows = _items(score_audit(audit, by_id), by_id)
+    assert rows[0]["no"] == "5.1.1.1"

@@ -100,7 +100,7 @@ def read_json_object(path: Path, error: type[CertdocsError]) -> tuple[dict[str, 
     except OSError as exc:
         raise error([Problem(str(path), f"无法读取文件：{os_error_text(exc)}")]) from exc
     try:
-        data = _json.loads(raw, source=str(path))
+        data = _json.loads(raw)
     except _json.JsonProblems as exc:
         raise error(exc.problems, source=str(path)) from None
     if not isinstance(data, dict):

@@ -20,6 +20,7 @@ from certdocs._validate import printable, text_problem
 from certdocs.errors import Problem
 
 MAX_DEPTH = 50  # the deepest real data file nests 5 levels
+_TOO_DEEP = "\0"  # _walk's marker: the document nests deeper than MAX_DEPTH
 
 _SYNTAX = {  # json's messages, as office staff can act on them
     "Expecting value": "此处应为一个值（文本须加双引号；末尾是否多了逗号？）",
@@ -78,10 +79,10 @@ def _line_col(text: str, pos: int) -> str:
     return f"第 {line} 行第 {col} 列"
 
 
-def decode_text(raw: bytes, *, source: str, how_to_save: str) -> str:
+def decode_text(raw: bytes, *, how_to_save: str) -> str:
     """``raw`` as UTF-8 text (a byte-order mark dropped); other encodings refused with how to fix them."""
     if raw.startswith(_UTF16_BOMS):
-        raise JsonProblems([Problem(source, f"文件是 UTF-16（“Unicode”）编码，不是 UTF-8；{how_to_save}")])
+        raise JsonProblems([Problem("", f"文件是 UTF-16（“Unicode”）编码，不是 UTF-8；{how_to_save}")])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -90,32 +91,30 @@ def decode_text(raw: bytes, *, source: str, how_to_save: str) -> str:
             rule = f"文件是 GBK/GB18030 编码（中文 Windows 的默认编码），不是 UTF-8；{how_to_save}"
         except UnicodeDecodeError:
             rule = f"文件不是 UTF-8 编码（第 {exc.start + 1} 个字节无法识别）；{how_to_save}"
-        raise JsonProblems([Problem(source, rule)]) from exc
+        raise JsonProblems([Problem("", rule)]) from exc
 
 
 JSON_HOW_TO_SAVE = "请用记事本或其他编辑器打开，另存为时编码选“UTF-8”"
 
 
-def loads(raw: bytes, *, source: str) -> Any:
+def loads(raw: bytes) -> Any:
     """The JSON document in ``raw``; :class:`JsonProblems` with every located problem otherwise."""
-    text = decode_text(raw, source=source, how_to_save=JSON_HOW_TO_SAVE)
+    text = decode_text(raw, how_to_save=JSON_HOW_TO_SAVE)
     try:
         data = json.loads(text, parse_float=Decimal, parse_constant=_constant, object_pairs_hook=_pairs)
     except json.JSONDecodeError as exc:
         rule = next((v for k, v in _SYNTAX.items() if exc.msg.startswith(k)), exc.msg)
-        raise JsonProblems([Problem(f"{source} {_line_col(text, exc.pos)}", f"JSON 语法错误：{rule}")]) from None
+        raise JsonProblems([Problem(_line_col(text, exc.pos), f"JSON 语法错误：{rule}")]) from None
     except _Constant as exc:
-        where = _first_constant(text)
-        raise JsonProblems(
-            [Problem(f"{source} {where}".strip(), f"JSON 中不能有 {exc}（不是数字）；请填写一个数字或 null")]
-        ) from None
+        rule = f"JSON 中不能有 {exc}（不是数字）；请填写一个数字或 null"
+        raise JsonProblems([Problem(_first_constant(text), rule)]) from None
     except RecursionError:
-        raise JsonProblems([_too_deep(text, source)]) from None
-    except ValueError as exc:  # int() over 4300 digits
-        raise JsonProblems([Problem(source, f"数字位数过多，无法读取（{exc}）")]) from None
+        raise JsonProblems([_too_deep(text)]) from None
+    except ValueError:  # int() refuses more than 4300 digits
+        raise JsonProblems([Problem("", "文件中有位数过多（超过 4300 位）的数字，无法读取")]) from None
     problems = _walk(data)
-    if any(p.where == "" for p in problems):
-        problems = [_too_deep(text, source)]
+    if any(p.where == _TOO_DEEP for p in problems):
+        problems = [_too_deep(text)]
     if problems:
         raise JsonProblems(problems)
     return data
@@ -128,16 +127,16 @@ def _first_constant(text: str) -> str:
     return ""
 
 
-def _too_deep(text: str, source: str) -> Problem:
+def _too_deep(text: str) -> Problem:
     depth = 0
     for m in _TOKENS.finditer(text):
         if m["open"]:
             depth += 1
             if depth > MAX_DEPTH:
-                return Problem(f"{source} {_line_col(text, m.start())}", f"嵌套超过 {MAX_DEPTH} 层，不是有效的数据文件")
+                return Problem(_line_col(text, m.start()), f"嵌套超过 {MAX_DEPTH} 层，不是有效的数据文件")
         elif m["close"]:
             depth -= 1
-    return Problem(source, f"嵌套超过 {MAX_DEPTH} 层，不是有效的数据文件")
+    return Problem("", f"嵌套超过 {MAX_DEPTH} 层，不是有效的数据文件")
 
 
 def _walk(data: Any) -> list[Problem]:
@@ -147,7 +146,7 @@ def _walk(data: Any) -> list[Problem]:
     while stack:
         value, path, depth = stack.pop()
         if depth > MAX_DEPTH:
-            return [Problem("", "too deep")]
+            return [Problem(_TOO_DEEP, "")]
         if isinstance(value, dict):
             for key in getattr(value, "duplicates", ()):
                 problems.append(Problem(path_of(path, key), "字段在同一对象中出现了不止一次（只能出现一次）"))

@@ -67,7 +67,7 @@ CSV_HOW_TO_SAVE = (
 
 def _rows_from_sheet(path: Path) -> list[dict[str, Any]]:
     if path.suffix.lower() == ".csv":
-        text = decode_text(path.read_bytes(), source=str(path), how_to_save=CSV_HOW_TO_SAVE)
+        text = decode_text(path.read_bytes(), how_to_save=CSV_HOW_TO_SAVE)
         return list(csv.DictReader(io.StringIO(text)))
     from openpyxl import load_workbook  # heavy; only for XLSX files
 

@@ -24,6 +24,7 @@ from certdocs.cli._app import (
 from certdocs.dates import chinese_date
 from certdocs.decisions import load_meeting
 from certdocs.pipeline import SINGLE_DECISION, Issuer, IssueRequest
+from certdocs.profile import load_profiles, profile_for_scheme
 from certdocs.register import Register
 from certdocs.scoring import score_audit
 from certdocs.textreport import pad, score_table
@@ -78,7 +79,8 @@ def certificate(
     """评分并出具一份审核结果的全部文件：证书、审核报告、打分表、审核计划及发证资料包。"""
     ws = workspace(output, register_path, templates, profiles, schemes)
     day = issue_date.date() if issue_date else app.today()
-    load_audit(file, schemes_dir=schemes)  # invalid input: exit 2 before anything is written
+    _audit, scheme = load_audit(file, schemes_dir=schemes)  # invalid input: exit 2 before anything is written
+    profile_for_scheme(scheme.id, folder=profiles)  # so is an invalid profile (a number pattern with "/")
     app.check_templates_or_fail(templates)
     with app.converter() as converter, Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=converter, register=register, today=app.today(), progress=Progress())
@@ -119,6 +121,7 @@ def batch(
     """按认证决定会议的决定批量发证：批准的发证，不批准和暂缓的只登记。"""
     ws = workspace(output, register_path, templates, profiles, schemes)
     plan = load_meeting(decisions, meeting=meeting, meeting_date=meeting_date.date() if meeting_date else None)
+    load_profiles(profiles)  # an invalid profile is invalid input: exit 2 before anything is written
     app.check_templates_or_fail(templates)
     with app.converter() as converter, Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=converter, register=register, today=app.today(), progress=Progress())
