@@ -179,3 +179,23 @@ def test_a_scheme_id_cannot_read_a_file_outside_the_schemes_folder(office: Path)
     result = invoke("certificate", str(office / "audit.json"), "--schemes", str(schemes))
     assert result.exit_code == 2
     assert "未知的评价方案" in result.output
+
+
+def test_a_decision_meeting_name_with_a_bidi_override_is_refused(office: Path) -> None:
+    result = invoke("certificate", str(PASS), "--decision-meeting", "第1次\u202e会议")
+    assert result.exit_code == 2
+    assert "--decision-meeting：第 4 个字符是 U+202E" in result.output
+    assert files_in(office) == set()
+
+
+def test_an_unknown_item_id_with_a_bidi_override_is_shown_escaped(office: Path) -> None:
+    from certdocs.audit import parse_audit
+    from certdocs.errors import InvalidAuditResult
+    from certdocs.scheme import get_scheme
+
+    data = audit()
+    data["items"]["9.9\u202e"] = {"score": 1}  # a workbook or library caller: no JSON reader in between
+    with pytest.raises(InvalidAuditResult) as info:
+        parse_audit(data, scheme=get_scheme("xbht-s04-2025"))
+    assert 'items["9.9\\u202e"]' in info.value.render()
+    assert "\u202e" not in info.value.render()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from certdocs._fs import read_json_object
 from certdocs._json import JsonProblems, loads
@@ -116,3 +119,28 @@ def test_the_toolkit_reports_every_problem_at_once() -> None:
     c.choice({"c": "x"}, "c", "c", ("y", "z"))
     c.day({"d": "2026-02-30"}, "d", "d")
     assert [p.where for p in c.problems] == ["a", "b", "c", "d"]
+
+
+@given(st.binary(max_size=300))
+@settings(max_examples=400)
+def test_any_bytes_are_read_or_refused_with_problems_never_a_crash(raw: bytes) -> None:
+    try:
+        loads(raw)
+    except JsonProblems as exc:
+        assert exc.problems
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+def test_any_json_text_without_fractions_is_read_back_as_written_or_refused_for_a_reason(value: object) -> None:
+    raw = json.dumps(value).encode("utf-8")
+    try:
+        assert loads(raw) == value
+    except JsonProblems as exc:  # only a key with a control or bidi character, or a lone surrogate
+        assert all("个字符是 U+" in p.rule for p in exc.problems)

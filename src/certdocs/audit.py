@@ -30,7 +30,7 @@ from certdocs._audit_model import (
 )
 from certdocs._fs import read_json_object
 from certdocs._paths import jp
-from certdocs._validate import Checker
+from certdocs._validate import Checker, printable
 from certdocs.errors import InvalidAuditResult, Problem, SchemeError
 from certdocs.scheme import Scheme, get_scheme
 
@@ -53,7 +53,7 @@ def parse_audit(data: Any, *, scheme: Scheme, source: str = "", digest: str = ""
     known = {it.id for it in scheme.items}
     for item_id in raw_items:
         if item_id not in known:
-            c.bad(jp("items", item_id), f"不是方案 {scheme.id} 的条目")
+            c.bad(jp("items", printable(item_id)), f"不是方案 {scheme.id} 的条目")
     items: dict[str, ItemResult] = {}
     for it in scheme.items:
         if it.id not in raw_items:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from certdocs import regenerate as regeneration
+from certdocs._validate import text_problem
 from certdocs.audit import load_audit
 from certdocs.batch import run_batch
 from certdocs.cli import _app as app
@@ -23,6 +24,7 @@ from certdocs.cli._app import (
 )
 from certdocs.dates import chinese_date
 from certdocs.decisions import load_meeting
+from certdocs.errors import DecisionError, Problem
 from certdocs.pipeline import SINGLE_DECISION, Issuer, IssueRequest
 from certdocs.profile import load_profiles, profile_for_scheme
 from certdocs.register import Register
@@ -81,6 +83,8 @@ def certificate(
     day = issue_date.date() if issue_date else app.today()
     _audit, scheme = load_audit(file, schemes_dir=schemes)  # invalid input: exit 2 before anything is written
     profile_for_scheme(scheme.id, folder=profiles)  # so is an invalid profile (a number pattern with "/")
+    if rule := text_problem(decision_meeting, multiline=False):  # stored in the register, printed on documents
+        raise DecisionError([Problem("--decision-meeting", rule)])
     app.check_templates_or_fail(templates)
     with app.converter() as converter, Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=converter, register=register, today=app.today(), progress=Progress())
