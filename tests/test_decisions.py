@@ -68,3 +68,18 @@ def test_a_meeting_name_given_on_the_command_line_is_checked_too(tmp_path: Path)
     path = tmp_path / "m.csv"
     path.write_text(HEADER + f"{PASS},reject,,资料不全\n", encoding="utf-8")
     assert "meeting：第 4 个字符是 U+202E" in refusal(path, meeting="第1次\u202e")
+
+
+def test_a_bidi_override_in_an_xlsx_cell_is_refused_with_its_row(tmp_path: Path) -> None:
+    from datetime import date
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["audit", "decision", "issue_date", "reason"])
+    sheet.append([str(PASS), "reject", None, "资料\u202e不全"])
+    path = tmp_path / "m.xlsx"
+    book.save(path)
+    assert "第 2 行.reason：第 3 个字符是 U+202E" in refusal(path, meeting="第1次", meeting_date=date(2026, 11, 20))
