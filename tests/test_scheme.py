@@ -238,6 +238,7 @@ def test_a_malformed_scheme_given_with_schemes_exits_2_with_every_problem(tmp_pa
     )
     assert result.exit_code == 2
     assert isinstance(result.exception, SystemExit)
+    assert f"评价方案文件无效（{tmp_path / 'my-scheme.json'}）" in result.output
     for case in combined:
         assert MALFORMED[case][1] in result.output
     assert not (tmp_path / "o").exists()

@@ -97,6 +97,8 @@ def load_audit(path: Path, *, schemes_dir: Path | None = None) -> tuple[AuditRes
     try:
         scheme = get_scheme(scheme_id, extra_dir=schemes_dir)
     except SchemeError as exc:
+        if exc.source:  # the scheme file itself is broken: name it, not the audit
+            raise
         raise InvalidAuditResult(exc.problems, source=source) from exc
     return parse_audit(data, scheme=scheme, source=source, digest=digest), scheme
 
