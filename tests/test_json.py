@@ -16,6 +16,10 @@ from certdocs._validate import Checker, text_problem
 from certdocs.errors import SchemeError
 
 
+def repr_short(value: object) -> str:
+    return repr(value)[:20]
+
+
 def problems(raw: bytes) -> list[str]:
     with pytest.raises(JsonProblems) as info:
         loads(raw)
@@ -144,3 +148,18 @@ def test_any_json_text_without_fractions_is_read_back_as_written_or_refused_for_
         assert loads(raw) == value
     except JsonProblems as exc:  # only a key with a control or bidi character, or a lone surrogate
         assert all("个字符是 U+" in p.rule for p in exc.problems)
+
+
+@pytest.mark.parametrize(
+    "value", [Decimal("1E+999999"), 10**4000, float("inf"), float("nan"), Decimal("NaN")], ids=repr_short
+)
+def test_absurd_numbers_are_refused_before_any_arithmetic(value: object) -> None:
+    c = Checker()
+    assert c.number({"n": value}, "n", "n") is None
+    assert len(c.problems) == 1
+
+
+def test_an_absurd_integer_is_refused() -> None:
+    c = Checker()
+    assert c.integer({"n": 10**13}, "n", "n") is None
+    assert [p.rule for p in c.problems] == ["数值过大"]

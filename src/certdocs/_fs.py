@@ -104,7 +104,7 @@ def read_json_object(path: Path, error: type[CertdocsError]) -> tuple[dict[str, 
     except _json.JsonProblems as exc:
         raise error(exc.problems, source=str(path)) from None
     if not isinstance(data, dict):
-        raise error([Problem(str(path), "顶层须为 JSON 对象")])
+        raise error([Problem("", "顶层须为 JSON 对象")], source=str(path))
     return data, hashlib.sha256(raw).hexdigest()
 
 

@@ -9,7 +9,6 @@ Text is accepted only when it prints as it reads (:func:`text_problem`).
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,6 +24,7 @@ _INVISIBLE = {  # characters that change how text prints without showing themsel
     "\u2028": "行分隔符",
     "\u2029": "段分隔符",
 }
+_LARGEST = 10**12  # no count, point or person-day in a data file comes near; beyond, arithmetic and pages break
 _BAD_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
 
 
@@ -137,11 +137,12 @@ class Checker:
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
             self.bad(where, "应为数字")
             return None
-        if not math.isfinite(value):  # callers other than the JSON reader
-            self.bad(where, "应为有限的数字")
-            return None
         # A float (from Python callers; files are parsed to Decimal) is taken by its shortest text.
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite() or abs(number) > _LARGEST:  # 1e999999 would break the arithmetic
+            self.bad(where, "数值过大或不是有限的数字")
+            return None
+        return number
 
     def integer(self, parent: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> int | None:
         """An integer field (``None`` when absent or wrong)."""
@@ -150,6 +151,9 @@ class Checker:
         value = parent[key]
         if isinstance(value, bool) or not isinstance(value, int):
             self.bad(where, "应为整数")
+            return None
+        if abs(value) > _LARGEST:
+            self.bad(where, "数值过大")
             return None
         return value
 
