@@ -76,3 +76,15 @@ def test_the_profile_schema_and_the_loader_both_refuse(case: str) -> None:
     assert list(validator("profile").iter_errors(data)) != []
     with pytest.raises(ProfileError):
         parse_profile(data, source="x.json")
+
+
+def test_the_audit_schema_and_the_loader_both_refuse_a_path_as_uscc_whatever_the_override() -> None:
+    from certdocs.audit import parse_audit
+    from certdocs.errors import InvalidAuditResult
+    from certdocs.scheme import get_scheme
+
+    data = load(PACKAGE.parent.parent / "fixtures" / "xbht-s04-2025" / "pass.json")
+    data["organization"].update(uscc="../../../../tmp/xy", uscc_checksum_override="核对无误")
+    assert list(validator("audit-result").iter_errors(data)) != []
+    with pytest.raises(InvalidAuditResult):
+        parse_audit(data, scheme=get_scheme("xbht-s04-2025"))
