@@ -15,6 +15,7 @@ from typing import Any
 
 from certdocs.audit import AUDIT_TYPES, MODES, AuditResult
 from certdocs.dates import SurveillanceWindow, chinese_date, format_days
+from certdocs.fitting import Fitting, fit_certificate
 from certdocs.profile import Profile
 from certdocs.scheme import Scheme
 from certdocs.scoring import ItemScore, Score
@@ -65,6 +66,22 @@ class SurveillanceFacts:
     window: SurveillanceWindow
     person_days: Decimal
     proposed_dates: str = ""
+
+
+def certificate_fitting(*, audit: AuditResult, score: Score, profile: Profile) -> Fitting:
+    """The type size of each long certificate field, and the fields that cannot fit (see certdocs.fitting)."""
+    org, grade = audit.organization, score.grade + stars_text(score.stars)
+    scope = profile.certified_scope(organization=org.name, scope=audit.scope, grade=grade)
+    # The profile's wording around the scope, so a refusal can say how long the scope may be.
+    marker = "\x00"
+    around = profile.certified_scope(organization=org.name, scope=marker, grade=grade).split(marker, 1)
+    values = {
+        "org.name": org.name,
+        "org.registered_address": org.registered_address,
+        "org.audit_address": org.audit_address,
+        "certified_scope": scope,
+    }
+    return fit_certificate(values, limits=profile.certificate_fit, scope_around=(around[0], around[-1]))
 
 
 def _period(start: date, end: date) -> str:
@@ -369,4 +386,9 @@ def build_context(
         "certificate": cert,
         "surveillance": surv,
         "issued_on": chinese_date(issued_on),
+        # Sizes certdocs applies itself to the runs printing these fields (render.py); not for templates.
+        "fit": {
+            key: f"{size.normalize():f}"
+            for key, size in certificate_fitting(audit=audit, score=score, profile=profile).sizes.items()
+        },
     }

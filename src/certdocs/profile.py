@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -19,6 +19,7 @@ from certdocs._fs import read_json_object, safe_name
 from certdocs._paths import jp
 from certdocs._validate import Checker
 from certdocs.errors import Problem, ProfileError
+from certdocs.fitting import DEFAULT_LIMITS, FieldLimit, parse_limits
 
 DOCUMENT_KINDS = ("audit_plan", "scoresheet", "report", "certificate", "surveillance_notice")
 DOCUMENT_TITLES = {
@@ -57,6 +58,7 @@ class Profile:
     validity_statement: str
     templates: Mapping[str, str]
     digest: str = ""
+    certificate_fit: Mapping[str, FieldLimit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))  # fitting.py
 
     @property
     def rules(self) -> str:
@@ -173,6 +175,7 @@ def parse_profile(data: Mapping[str, Any], *, source: str, digest: str = "") -> 
         validity_statement=text("validity_statement", required=True, multiline=True),
         templates=templates,
         digest=digest,
+        certificate_fit=parse_limits(data.get("certificate_fit"), problems),
     )
     if c.problems:
         raise ProfileError(c.problems, source=source)

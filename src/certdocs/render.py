@@ -25,6 +25,7 @@ from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2.sandbox import SandboxedEnvironment
 
+from certdocs._fitdocx import apply_sizes
 from certdocs._fs import atomic_write_bytes
 from certdocs.errors import Problem, TemplateError
 
@@ -111,6 +112,7 @@ class _Template(DocxTemplate):  # type: ignore[misc]
         return _patched(src_xml, super().patch_xml)
 
     def render_xml_part(self, src_xml: str, part: Any, context: Any, jinja_env: Any = None) -> str:
+        src_xml = apply_sizes(src_xml, context.get("fit"))  # long certificate fields, see certdocs.fitting
         try:
             return str(super().render_xml_part(src_xml, part, context, jinja_env))
         except Exception as exc:
