@@ -29,6 +29,7 @@ from certdocs.context import CertificateFacts, build_context
 from certdocs.convert import Converter
 from certdocs.dates import initial_expiry, recertification_expiry
 from certdocs.errors import CertdocsError, Problem, RegisterError
+from certdocs.glyphcheck import check_pdfs, check_printable
 from certdocs.pdf import PdfMetadata, merge_issue_pack, normalize_pdf
 from certdocs.profile import DOCUMENT_TITLES, Profile, profile_for_scheme
 from certdocs.qr import qr_png
@@ -195,6 +196,7 @@ class Issuer:
                     self._progress("合并发证资料包并登记", len(outcomes), total)
                     if not job.errors:
                         try:
+                            check_pdfs(job.staged, audit=job.audit)  # no character drawn as an empty box
                             _finish_pdfs(*self._pdf_work(job))
                         except CertdocsError as exc:
                             job.errors += [str(p) for p in exc.problems]
@@ -212,6 +214,7 @@ class Issuer:
         if issue_date < request.decision_date:
             rule = f"发证日期 {issue_date} 早于认证决定日期 {request.decision_date}"
             raise CertdocsError([Problem("issue_date", rule)])
+        check_printable(audit=audit, score=score, profile=profile)  # glyphs and one page, before a number
         if not score.passed:
             folder = self.workspace.output / "未通过" / safe_name(f"{audit.organization.uscc}_{audit.audit.start_date}")
             return _Job(request, audit, scheme, score, profile, folder)

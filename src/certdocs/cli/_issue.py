@@ -25,6 +25,7 @@ from certdocs.cli._app import (
 from certdocs.dates import chinese_date
 from certdocs.decisions import load_meeting
 from certdocs.errors import DecisionError, Problem
+from certdocs.glyphcheck import check_audit_file
 from certdocs.pipeline import SINGLE_DECISION, Issuer, IssueRequest
 from certdocs.profile import load_profiles, profile_for_scheme
 from certdocs.register import Register
@@ -85,6 +86,7 @@ def certificate(
     profile_for_scheme(scheme.id, folder=profiles)  # so is an invalid profile (a number pattern with "/")
     if rule := text_problem(decision_meeting, multiline=False):  # stored in the register, printed on documents
         raise DecisionError([Problem("--decision-meeting", rule)])
+    check_audit_file(file, schemes=schemes, profiles=profiles)  # glyphs, and fields too long for the certificate
     app.check_templates_or_fail(templates)
     with app.converter() as converter, Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=converter, register=register, today=app.today(), progress=Progress())

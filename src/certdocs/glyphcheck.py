@@ -1,0 +1,283 @@
+"""Every character printed with a real glyph, and the certificate's fields on its page.
+
+Two checks. Before a certificate number is reserved, :func:`check_printable` refuses an audit
+whose text holds a character no installed font has (fontconfig, with certdocs' font
+configuration: LibreOffice falls back to exactly these fonts) or whose long fields do not fit on
+the certificate (:mod:`certdocs.fitting`). After conversion, :func:`check_pdfs` is the last line
+of defence: a character LibreOffice drew as the font's empty box (``.notdef``), or dropped, stops
+the document, naming the field and the character.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import os
+import re
+import subprocess
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from certdocs.audit import AuditResult, load_audit
+from certdocs.context import certificate_fitting
+from certdocs.errors import CertdocsError, InvalidAuditResult, Problem, TemplateError
+from certdocs.profile import Profile, profile_for_scheme
+from certdocs.scoring import Score, score_audit
+
+_TEXT = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
+_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
+
+
+def _fonts_conf() -> Path:
+    with resources.as_file(resources.files("certdocs") / "fonts" / "fonts.conf") as conf:
+        return Path(conf)
+
+
+@cache
+def _coverage() -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """The code points some installed font has, as sorted (starts, ends); None without fontconfig."""
+    env = dict(os.environ, FONTCONFIG_FILE=str(_fonts_conf()))
+    try:
+        listed = subprocess.run(
+            ["fc-list", "--format", "%{charset}\n"], capture_output=True, text=True, env=env, timeout=60, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    ranges = []
+    for item in listed.split():
+        first, _, last = item.partition("-")
+        try:
+            ranges.append((int(first, 16), int(last or first, 16)))
+        except ValueError:
+            continue
+    ranges.sort()
+    merged: list[list[int]] = []
+    for start, end in ranges:
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple(r[0] for r in merged), tuple(r[1] for r in merged)
+
+
+def _covered(char: str, coverage: tuple[tuple[int, ...], tuple[int, ...]]) -> bool:
+    starts, ends = coverage
+    at = bisect.bisect_right(starts, ord(char)) - 1
+    return at >= 0 and ord(char) <= ends[at]
+
+
+def _printed(char: str) -> bool:
+    """Whether a character is drawn at all (spaces, controls and format characters are not)."""
+    return not char.isspace() and unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp")
+
+
+def input_texts(audit: AuditResult) -> list[tuple[str, str]]:
+    """Every text of an audit result with its JSON path (``items["5.1.1.1"].evidence``)."""
+    out: list[tuple[str, str]] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, str):
+            out.append((path, value))
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                if f.name not in ("digest", "item_id", "form", "scheme_id"):
+                    walk(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item, f'{path}["{key}"]')
+        elif isinstance(value, list | tuple):
+            for n, item in enumerate(value):
+                walk(item, f"{path}[{n}]")
+
+    walk(audit, "")
+    return out
+
+
+def _describe(char: str) -> str:
+    return f"「{char}」（U+{ord(char):04X}）"
+
+
+def uncovered_characters(texts: Iterable[tuple[str, str]]) -> list[Problem]:
+    """Each text holding characters no installed font can draw, with those characters."""
+    coverage = _coverage()
+    if coverage is None:
+        return [Problem("fontconfig", "无法检查字符能否显示：服务器未安装 fontconfig（fc-list）")]
+    problems = []
+    for path, text in texts:
+        missing = dict.fromkeys(c for c in text if _printed(c) and not _covered(c, coverage))
+        if missing:
+            shown = "、".join(_describe(c) for c in missing)
+            problems.append(
+                Problem(
+                    path,
+                    f"含有服务器上没有任何字体能显示的字符 {shown}，打印出来会是空白方框；"
+                    "请改用常用字，或请管理员安装含该字的字体（如生僻字字体 fonts-hanazono）",
+                )
+            )
+    return problems
+
+
+def check_printable(*, audit: AuditResult, score: Score, profile: Profile) -> None:
+    """Refuses (exit 2) an audit with characters no font has, or certificate fields that cannot fit."""
+    problems = uncovered_characters(input_texts(audit))
+    if score.passed:
+        problems += certificate_fitting(audit=audit, score=score, profile=profile).problems
+    if problems:
+        raise InvalidAuditResult(problems, source=audit_source(audit))
+
+
+def audit_source(audit: AuditResult) -> str:
+    """A label for an audit in messages (its organisation; the path is not kept on the model)."""
+    return audit.organization.name[:40]
+
+
+def check_audit_file(path: Path, *, schemes: Path | None = None, profiles: Path | None = None) -> None:
+    """Reads, scores and checks one audit result file as issuing would, before anything is reserved."""
+    audit, scheme = load_audit(path, schemes_dir=schemes)
+    score = score_audit(audit, scheme)
+    profile = profile_for_scheme(scheme.id, folder=profiles)
+    try:
+        check_printable(audit=audit, score=score, profile=profile)
+    except InvalidAuditResult as exc:
+        raise InvalidAuditResult(list(exc.problems), source=str(path)) from None
+
+
+# -- after conversion ------------------------------------------------------------------------
+
+
+def _docx_text(docx: Path) -> str:
+    """The text of a Word document's body, headers and footers."""
+    with zipfile.ZipFile(docx) as package:
+        parts = [n for n in package.namelist() if re.fullmatch(r"word/(document|header\d*|footer\d*)\.xml", n)]
+        xml = "".join(package.read(n).decode("utf-8") for n in parts)
+    text = "".join(_TEXT.findall(xml))
+    return re.sub("&(lt|gt|quot|apos|amp);", lambda m: _ENTITIES[m.group(0)], text)
+
+
+def _pdf_text(pdf: Path) -> str:
+    try:
+        return subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise TemplateError([Problem(pdf.name, f"无法读取 PDF 的文字以检查字形（pdftotext：{exc}）")]) from exc
+
+
+def notdef_characters(pdf: Path) -> set[str]:
+    """Characters a PDF draws with a font's ``.notdef`` glyph (the empty box).
+
+    LibreOffice embeds the Noto CJK faces as Type 1 subsets: a character the font lacks is put
+    in the subset's encoding as ``/.notdef`` while the ToUnicode map still names the character,
+    so text extraction looks right and only the page shows a box. TrueType subsets are checked
+    the same way through their ``cmap`` (glyph 0 is ``.notdef``).
+    """
+    return _font_facts(pdf)[0]
+
+
+def _font_facts(pdf: Path) -> tuple[set[str], bool]:
+    """The characters drawn as ``.notdef``, and whether every font is embedded with a ToUnicode map."""
+    import pikepdf
+
+    found: set[str] = set()
+    embedded = True
+    with pikepdf.open(pdf) as document:
+        seen: set[tuple[int, int]] = set()
+        for page in document.pages:
+            resources_: Any = page.obj.get("/Resources")
+            fonts: Any = resources_.get("/Font") if isinstance(resources_, pikepdf.Dictionary) else None
+            for font in fonts.values() if isinstance(fonts, pikepdf.Dictionary) else ():
+                if font.objgen in seen:
+                    continue
+                seen.add(font.objgen)
+                if "/ToUnicode" not in font:
+                    embedded = False
+                    continue
+                found |= _notdef_in_font(font)
+    return found, embedded
+
+
+def _to_unicode(font: Any) -> dict[int, str]:
+    cmap = font.ToUnicode.read_bytes().decode("latin-1")
+    out: dict[int, str] = {}
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for code, text in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            out[int(code, 16)] = bytes.fromhex(text).decode("utf-16-be", "replace")
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
+        for first, last, text in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            base = bytes.fromhex(text).decode("utf-16-be", "replace")
+            for n, code in enumerate(range(int(first, 16), int(last, 16) + 1)):
+                out[code] = base[:-1] + chr(ord(base[-1]) + n) if base else ""
+    return out
+
+
+def _notdef_in_font(font: Any) -> set[str]:
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    descriptor = font.get("/FontDescriptor")
+    if descriptor is None:
+        descendants = font.get("/DescendantFonts")
+        if not descendants:
+            return set()
+        descendant = descendants[0]
+        descriptor = descendant.get("/FontDescriptor")
+        gid_map = descendant.get("/CIDToGIDMap")
+        unicode = _to_unicode(font)
+        if gid_map is None or descriptor is None:
+            return set()
+        if not hasattr(gid_map, "read_bytes"):  # /Identity: the code is the glyph
+            return {unicode[c] for c in unicode if c == 0}
+        gids = gid_map.read_bytes()
+        return {text for code, text in unicode.items() if gids[2 * code : 2 * code + 2] == b"\0\0"}
+    unicode = _to_unicode(font)
+    if "/FontFile" in descriptor:  # Type 1: the encoding is in the clear-text part
+        stream = descriptor.FontFile
+        clear = stream.read_bytes()[: int(stream.get("/Length1", 0)) or None].decode("latin-1")
+        names = dict(re.findall(r"dup (\d+) ?/(\S+) put", clear))
+        return {text for code, text in unicode.items() if names.get(str(code), ".notdef") == ".notdef"}
+    if "/FontFile2" in descriptor:  # TrueType: the subset's cmap maps codes to glyphs
+        try:
+            tt = TTFont(io.BytesIO(descriptor.FontFile2.read_bytes()), lazy=True)
+            cmap: dict[int, str] = next((t.cmap for t in tt["cmap"].tables if t.cmap), {})
+            order = tt.getGlyphOrder()
+        except Exception:  # a subset fontTools cannot read: nothing to say about it
+            return set()
+        notdef = order[0] if order else ".notdef"
+        return {text for code, text in unicode.items() if cmap.get(code, cmap.get(0xF000 + code, notdef)) == notdef}
+    return set()
+
+
+def check_pdfs(staged: Mapping[str, Path], *, audit: AuditResult) -> None:
+    """Refuses rendered documents with a character drawn as an empty box or left out.
+
+    ``staged`` maps each document kind to its rendered .docx; the PDF is beside it.
+    """
+    problems: list[Problem] = []
+    texts = input_texts(audit)
+    for docx in staged.values():
+        pdf = docx.with_suffix(".pdf")
+        if not pdf.is_file():
+            continue
+        notdef, embedded = _font_facts(pdf)
+        boxed = {c for text in notdef for c in text}
+        # A font the reader supplies (not embedded, no ToUnicode: the test converter's STSong)
+        # has no text layer to compare; LibreOffice embeds every font it uses.
+        shown = set(_pdf_text(pdf)) if embedded else set()
+        dropped = {c for c in _docx_text(docx) if _printed(c) and c not in shown} if embedded else set()
+        for char in sorted(c for c in boxed | dropped if _printed(c)):
+            fields = [path for path, text in texts if char in text] or ["模板或认证机构配置中的文字"]
+            problems.append(
+                Problem(
+                    f"{docx.name.split('-', 1)[-1].removesuffix('.docx')}：{'、'.join(fields[:3])}",
+                    f"字符 {_describe(char)} 在 PDF 中没有字形（显示为空白方框或缺失）；"
+                    "请改用常用字，或请管理员安装含该字的字体（如 fonts-hanazono）",
+                )
+            )
+    if problems:
+        raise CertdocsError(problems, source=audit_source(audit))
