@@ -1,0 +1,136 @@
+"""Characters the fonts cannot draw: refused before reservation, and caught in the PDF if they slip by."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from certdocs import cli
+from certdocs.audit import load_audit
+from certdocs.errors import CertdocsError
+from certdocs.glyphcheck import check_pdfs, input_texts, notdef_characters, uncovered_characters
+from certdocs.pdf import pdf_text
+from certdocs.pipeline import Issuer, IssueRequest, Workspace
+from certdocs.render import render_docx
+from tests.conftest import full_marks_audit
+
+ROOT = Path(__file__).resolve().parent.parent
+FONTS_CONF = ROOT / "src/certdocs/fonts/fonts.conf"
+RARE = "𠀀𪚥"  # CJK extension B (U+20000, U+2A6A5): in real company and place names
+NO_FONT = "\U00030000"  # CJK extension G: no installed font has it
+
+fontconfig = pytest.mark.skipif(shutil.which("fc-list") is None, reason="needs fontconfig")
+hanazono = pytest.mark.skipif(
+    shutil.which("fc-list") is None
+    or "HanaMinB" not in subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True).stdout,
+    reason="needs fonts-hanazono",
+)
+libreoffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice")
+
+
+def write_audit(tmp_path: Path, **organization: str) -> Path:
+    doc = full_marks_audit("xbht-s04-2025")
+    doc["organization"].update(organization)
+    path = tmp_path / "audit.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_every_text_of_an_audit_is_found_with_its_json_path(tmp_path: Path) -> None:
+    audit, _ = load_audit(write_audit(tmp_path))
+    paths = dict(input_texts(audit))
+    assert paths["organization.name"] == "杭州某电器股份有限公司"
+    assert paths['items["5.1.1.1"].evidence'] == "抽查记录完整"
+    assert paths["audit.team[0].name"] == "王立新"
+
+
+@fontconfig
+def test_a_character_no_font_has_is_named_with_its_field() -> None:
+    (problem,) = uncovered_characters([("organization.name", f"杭州{NO_FONT}电器")])
+    assert problem.where == "organization.name" and "U+30000" in problem.rule
+
+
+@fontconfig
+def test_a_private_use_character_is_refused_too() -> None:
+    (problem,) = uncovered_characters([("scope", "\ue000售后服务")])
+    assert "U+E000" in problem.rule
+
+
+@hanazono
+def test_extension_b_characters_are_covered_by_hanazono() -> None:
+    assert uncovered_characters([("organization.name", f"杭州{RARE}电器 ABC ★")]) == []
+
+
+@fontconfig
+def test_an_audit_with_a_character_no_font_has_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    audit = write_audit(tmp_path, registered_address=f"福建省{NO_FONT}市")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli.main, ["certificate", str(audit), "--output", str(out), "--register", str(out / "r.sqlite3")]
+    )
+    assert result.exit_code == 2
+    assert "organization.registered_address" in result.output and "U+30000" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.libreoffice
+@libreoffice
+@hanazono
+def test_extension_b_characters_print_on_every_document(tmp_path: Path) -> None:
+    from certdocs.convert import LibreOfficeConverter
+    from certdocs.register import Register
+
+    audit = write_audit(tmp_path, name=f"杭州{RARE}电器股份有限公司", audit_address=f"福建省{RARE}市某路1号")
+    ws = Workspace(output=tmp_path / "out", register=tmp_path / "r.sqlite3", templates=ROOT / "templates")
+    with LibreOfficeConverter() as converter, Register.open(ws.register) as register:
+        (outcome,) = Issuer(ws, converter=converter, register=register, today=date(2026, 11, 22)).issue(
+            [IssueRequest(audit, "会议", date(2026, 11, 20), date(2026, 11, 22))]
+        )
+    assert outcome.status == "issued", outcome.errors
+    assert RARE in pdf_text(outcome.documents["certificate"]).replace("\n", "")
+    assert all(notdef_characters(pdf) == set() for pdf in outcome.documents.values())
+
+
+def _convert_without_hanazono(docx: Path, tmp_path: Path) -> Path:
+    """Converts as a server without fonts-hanazono would."""
+    conf = tmp_path / "no-hanazono.conf"
+    conf.write_text(
+        f'<?xml version="1.0"?><fontconfig><include ignore_missing="no">{FONTS_CONF}</include>'
+        "<selectfont><rejectfont><glob>*hanazono*</glob><glob>*japanese-mincho*</glob></rejectfont>"
+        "</selectfont></fontconfig>",
+        encoding="utf-8",
+    )
+    env = dict(os.environ, HOME=str(tmp_path), FONTCONFIG_FILE=str(conf))
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(docx.parent), str(docx)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return docx.with_suffix(".pdf")
+
+
+@pytest.mark.libreoffice
+@libreoffice
+@pytest.mark.parametrize(
+    ("name", "char"), [(f"杭州{RARE}电器股份有限公司", "𠀀"), (f"杭州{NO_FONT}电器有限公司", NO_FONT)]
+)
+def test_a_character_drawn_as_an_empty_box_or_left_out_stops_the_document(tmp_path: Path, name: str, char: str) -> None:
+    from tests.data.context_sample import sample_context
+
+    audit, _ = load_audit(write_audit(tmp_path, name=name))
+    context = sample_context()
+    context["org"]["name"] = name
+    docx = render_docx(ROOT / "templates/certificate.docx", context, out=tmp_path / "00000-certificate.docx")
+    _convert_without_hanazono(docx, tmp_path)
+    with pytest.raises(CertdocsError) as refused:
+        check_pdfs({"certificate": docx}, audit=audit)
+    assert any("organization.name" in p.where and f"U+{ord(char):04X}" in p.rule for p in refused.value.problems)
