@@ -326,7 +326,9 @@ def test_check_templates_reports_missing_and_unreadable_files(tmp_path: Path) ->
     _template(tmp_path, _clean, "certificate.docx")
     (tmp_path / "~$certificate.docx").write_bytes(b"Word lock file")
 
-    assert [p.where for p in check_templates(tmp_path)] == ["report.docx"]
+    assert [p.where for p in check_templates(tmp_path)] == ["report.docx"] + [
+        str(tmp_path / name) for name in ("audit_plan.docx", "scoresheet.docx", "surveillance_notice.docx")
+    ]
     assert [p.rule for p in check_templates(tmp_path, names=["certificate.docx", "plan.docx"])] == ["模板文件不存在"]
     assert check_templates(tmp_path / "nowhere")[0].rule == "模板文件夹不存在"
 
@@ -355,3 +357,86 @@ def test_chinese_text_tagged_japanese_is_reported(tmp_path: Path) -> None:
     document.save(str(path))
     problems = check_template(path)
     assert any("ja-JP" in p.rule and "第1段" in p.where for p in problems), problems
+
+
+# -- what would stop a render after a number is reserved ------------------------------------
+
+
+def test_unknown_filters_and_tests_are_all_reported_with_their_paragraphs(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph("{{ org.name|uper }}")
+        doc.sections[0].header.paragraphs[0].text = "{% if org.name is emtpy %}无{% endif %}"
+        doc.add_paragraph("{{ org.uscc|trim|nosuchfilter }}")
+
+    problems = _check(tmp_path, build)
+
+    assert [(p.where.split("「")[0], p.rule.split("（")[0]) for p in problems] == [
+        ("t.docx 第1段", "未知的过滤器 |uper"),
+        ("t.docx 第2段", "未知的过滤器 |nosuchfilter"),
+        ("t.docx 页眉 第1段", "未知的测试 is emtpy"),
+    ]
+
+
+def test_an_unknown_filter_suggests_the_close_one(tmp_path: Path) -> None:
+    [problem] = _check(tmp_path, lambda doc: doc.add_paragraph("{{ org.name|uper }}"))
+    assert "是否应为 |upper" in problem.rule
+
+
+SANDBOX_REFUSES = [
+    "{{ org.__class__ }}",
+    "{{ ''.__class__.__mro__ }}",
+    "{{ org['__class__'] }}",
+    "{{ '{0.__class__}'.format(org) }}",
+    "{{ range(200000)|length }}",
+]
+
+
+@pytest.mark.parametrize("tag", SANDBOX_REFUSES)
+def test_what_the_sandbox_refuses_is_reported_before_a_render(tmp_path: Path, tag: str) -> None:
+    problems = _check(tmp_path, lambda doc: doc.add_paragraph(f"名称：{tag}"))
+    assert [p.where.split("「")[0] for p in problems] == ["t.docx 第1段"]
+
+
+@pytest.mark.parametrize("tag", SANDBOX_REFUSES)
+def test_what_the_checker_reports_as_refused_really_fails_to_render(tmp_path: Path, tag: str) -> None:
+    from certdocs.errors import TemplateError
+    from tests.data.context_sample import sample_context
+
+    template = _template(tmp_path, lambda doc: doc.add_paragraph(f"名称：{tag}"))
+    with pytest.raises(TemplateError):
+        render_docx_bytes(template, sample_context())
+
+
+def test_a_format_string_from_the_audit_is_reported_as_it_may_reach_for_internals(tmp_path: Path) -> None:
+    from certdocs.errors import TemplateError
+    from tests.data.context_sample import sample_context
+
+    build: Build = lambda doc: doc.add_paragraph("{{ org.name.format(1) }}")  # noqa: E731
+    [problem] = _check(tmp_path, build)
+    context = sample_context()
+    context["org"]["name"] = "{0.__class__}"
+    with pytest.raises(TemplateError):
+        render_docx_bytes(_template(tmp_path, build, "u.docx"), context)
+    assert ".format()" in problem.rule
+
+
+def test_a_method_printed_without_its_call_is_reported(tmp_path: Path) -> None:
+    [problem] = _check(tmp_path, lambda doc: doc.add_paragraph("{{ ''.format }}"))
+    assert ".format" in problem.rule
+
+
+def test_a_constant_format_string_is_fine(tmp_path: Path) -> None:
+    assert _check(tmp_path, lambda doc: doc.add_paragraph("{{ '{}年'.format(org.name) }}")) == []
+
+
+@pytest.mark.skipif(not (ROOT / "templates").is_dir(), reason="no bundled templates")
+def test_a_template_a_profile_names_but_the_folder_lacks_is_reported(tmp_path: Path) -> None:
+    import shutil
+
+    for name in ("audit_plan.docx", "scoresheet.docx", "report.docx", "certificate.docx"):
+        shutil.copy(ROOT / "templates" / name, tmp_path / name)
+
+    [problem] = check_templates(tmp_path)
+
+    assert problem.where == str(tmp_path / "surveillance_notice.docx")
+    assert "模板文件不存在" in problem.rule and "xbht（监督审核通知书）" in problem.rule

@@ -187,9 +187,9 @@ def register_options(func: F) -> F:
     return func
 
 
-def check_templates_or_fail(folder: Path) -> None:
+def check_templates_or_fail(folder: Path, profiles: Path | None = None) -> None:
     from certdocs.templatecheck import check_templates
 
-    problems = check_templates(folder)
+    problems = check_templates(folder, profiles=profiles)
     if problems:
         raise TemplateError(problems, source=str(folder))

@@ -87,7 +87,7 @@ def certificate(
     if rule := text_problem(decision_meeting, multiline=False):  # stored in the register, printed on documents
         raise DecisionError([Problem("--decision-meeting", rule)])
     check_audit_file(file, schemes=schemes, profiles=profiles)  # glyphs, and fields too long for the certificate
-    app.check_templates_or_fail(templates)
+    app.check_templates_or_fail(templates, profiles)
     with app.converter() as converter, Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=converter, register=register, today=app.today(), progress=Progress())
         (outcome,) = issuer.issue([IssueRequest(file, decision_meeting, day, day)])
@@ -128,7 +128,7 @@ def batch(
     ws = workspace(output, register_path, templates, profiles, schemes)
     plan = load_meeting(decisions, meeting=meeting, meeting_date=meeting_date.date() if meeting_date else None)
     load_profiles(profiles)  # an invalid profile is invalid input: exit 2 before anything is written
-    app.check_templates_or_fail(templates)
+    app.check_templates_or_fail(templates, profiles)
     with app.converter() as converter, Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=converter, register=register, today=app.today(), progress=Progress())
         summary = run_batch(plan, issuer=issuer, register=register)
@@ -169,7 +169,7 @@ def regenerate(
     """重新生成模板、认证机构配置、评价方案或审核结果有改动的已发证文件（证书编号和日期不变）。"""
     ws = workspace(output, register_path, templates, profiles, schemes)
     today = app.today()
-    app.check_templates_or_fail(templates)
+    app.check_templates_or_fail(templates, profiles)
     with Register.open(ws.register) as register:
         changes = regeneration.plan(workspace=ws, register=register, today=today)
         for change in changes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from certdocs.errors import Problem
+from certdocs.errors import CertdocsError, Problem
 from certdocs.templatecheck._assets import check_fonts, check_images, check_languages
 from certdocs.templatecheck._jinja import PartChecker
 from certdocs.templatecheck._source import read_template
@@ -39,8 +39,12 @@ def check_template(path: Path) -> list[Problem]:
     return problems
 
 
-def check_templates(folder: Path, *, names: Sequence[str] | None = None) -> list[Problem]:
-    """Every problem in the templates of ``folder`` (all ``*.docx``, or the given file names)."""
+def check_templates(folder: Path, *, names: Sequence[str] | None = None, profiles: Path | None = None) -> list[Problem]:
+    """Every problem in the templates of ``folder`` (all ``*.docx``, or the given file names).
+
+    Checking the whole folder also reports a template a profile names (bundled profiles, or those
+    in ``profiles``) that the folder does not have: issuing would stop there after reserving a number.
+    """
     if not folder.is_dir():
         return [Problem(str(folder), "模板文件夹不存在")]
     if names is None:
@@ -48,6 +52,26 @@ def check_templates(folder: Path, *, names: Sequence[str] | None = None) -> list
         paths = sorted(p for p in folder.glob("*.docx") if not p.name.startswith("~$"))
         if not paths:
             return [Problem(str(folder), "文件夹中没有 .docx 模板")]
+        missing = missing_templates(folder, profiles=profiles)
     else:
-        paths = [folder / name for name in names]
-    return [problem for path in paths for problem in check_template(path)]
+        paths, missing = [folder / name for name in names], []
+    return [problem for path in paths for problem in check_template(path)] + missing
+
+
+def missing_templates(folder: Path, *, profiles: Path | None = None) -> list[Problem]:
+    """Templates the profiles name that ``folder`` does not have, one problem per file."""
+    from certdocs.profile import DOCUMENT_TITLES, load_profiles
+
+    try:
+        loaded = load_profiles(profiles)
+    except CertdocsError as exc:
+        return list(exc.problems)
+    wanted: dict[str, list[str]] = {}
+    for profile in loaded.values():
+        for kind, name in profile.templates.items():
+            if not (folder / name).is_file():
+                wanted.setdefault(name, []).append(f"{profile.id}（{DOCUMENT_TITLES.get(kind, kind)}）")
+    return [
+        Problem(str(folder / name), f"模板文件不存在：认证机构配置 {'、'.join(users)} 使用该模板")
+        for name, users in sorted(wanted.items())
+    ]

@@ -46,6 +46,11 @@ _LOOP_KEYS = (
     "changed",
 )
 _LIST_FILTERS = {"selectattr", "rejectattr", "sort", "reverse", "list", "unique"}
+# What jinja2.sandbox refuses at render time, beyond names starting with "_" (is_internal_attribute).
+_UNSAFE = {"mro", "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_code", "ag_frame", "func_globals", "func_code"}
+_REFUSED = "refused"  # the shape of a value the sandbox will not hand out
+# A str.format field that reaches for an attribute or item starting with "_" ("{0.__class__}").
+_UNSAFE_FORMAT = re.compile(r"\{[^{}]*?(?:\.|\[)\s*_")
 
 
 @dataclass(frozen=True)
@@ -305,6 +310,7 @@ class _Variables:
         self.checker, self.context = checker, context_shape()
         self.origin: dict[str, str] = {}  # loop variable → the list it runs over
         self.lenient = 0  # inside ``is defined`` / ``|default``: a missing name is intended
+        self.called: set[int] = set()  # attribute nodes that are called (``x.format(…)``)
 
     def unknown(self, node: nodes.Node, path: str, available: Sequence[str]) -> None:
         if self.lenient:
@@ -392,6 +398,7 @@ class _Variables:
                 ), ""
             return self.attribute(node, base, path, str(key))
         if isinstance(node, nodes.Filter | nodes.Test):
+            self.known_name(node)
             lenient = node.name in (("default", "d") if isinstance(node, nodes.Filter) else ("defined", "undefined"))
             self.lenient += lenient
             base = self.expr(node.node, scope)[0] if node.node is not None else ANY
@@ -403,12 +410,57 @@ class _Variables:
                     base if node.name in _LIST_FILTERS else base.item if node.name in ("first", "last") else ANY
                 ), ""
             return (base if lenient and isinstance(node, nodes.Filter) else ANY), ""
+        if isinstance(node, nodes.Call):
+            self.called.add(id(node.node))
+            self.call(node)
         for child in node.iter_child_nodes():
             self.expr(child, scope) if isinstance(child, nodes.Expr) else self.visit(child, scope)
         return ANY, ""
 
+    def known_name(self, node: nodes.Filter | nodes.Test) -> None:
+        """Reports a filter or test Jinja does not have (docxtpl would stop at the first one)."""
+        env = self.checker.env
+        filters = isinstance(node, nodes.Filter)
+        known, kind, sign = (env.filters, "过滤器", "|") if filters else (env.tests, "测试", "is ")
+        if node.name in known:
+            return
+        close = difflib.get_close_matches(node.name, list(known), n=1, cutoff=0.6)
+        guess = f"是否应为 {sign}{close[0]}？" if close else ""
+        rule = f"未知的{kind} {sign}{node.name}（{guess}Jinja 没有这个{kind}，生成文件时会出错）"
+        self.checker.problem(node.lineno - 1, rule, node.name)
+
+    def call(self, node: nodes.Call) -> None:
+        """Reports calls the sandbox refuses: str.format reaching for internals, huge ranges."""
+        target = node.node
+        if isinstance(target, nodes.Getattr) and target.attr in ("format", "format_map"):
+            text = target.node.value if isinstance(target.node, nodes.Const) else None
+            if not isinstance(text, str) or _UNSAFE_FORMAT.search(text):
+                rule = (
+                    f"出于安全原因，模板中的 .{target.attr}() "
+                    + ("格式串不能访问以 _ 开头的内部属性" if isinstance(text, str) else "只能用于固定的格式串")
+                    + "，生成文件时会被拒绝；请改用 ~ 连接文字"
+                )
+                self.checker.problem(node.lineno - 1, rule, target.attr)
+        elif isinstance(target, nodes.Name) and target.name == "range":
+            numbers = [a.value for a in node.args if isinstance(a, nodes.Const) and isinstance(a.value, int)]
+            if numbers and max(abs(n) for n in numbers) > 100_000:  # jinja2.sandbox.MAX_RANGE
+                self.checker.problem(node.lineno - 1, "range() 最多 100000 项，生成文件时会被拒绝", "range")
+
     def attribute(self, node: nodes.Node, base: Any, path: str, key: str) -> tuple[Any, str]:
         here = f"{path}.{key}" if path else key
+        if base == _REFUSED:  # reported once, at the first refused step
+            return _REFUSED, ""
+        if key.startswith("_") or key in _UNSAFE:
+            rule = (
+                f"出于安全原因，模板不得访问程序内部属性 .{key}（以 _ 开头的属性及 mro 等），"
+                "生成文件时会被拒绝；请只使用 docs/TEMPLATE_CONTEXT.md 中列出的变量"
+            )
+            self.checker.problem(node.lineno - 1, rule, key)
+            return _REFUSED, ""
+        if key in ("format", "format_map") and id(node) not in self.called:
+            rule = f".{key} 后面没有括号，会把程序内部的函数打印到文件中；请改用 ~ 连接文字"
+            self.checker.problem(node.lineno - 1, rule, key)
+            return ANY, ""
         if isinstance(base, dict):
             if key in base:
                 return base[key], here
