@@ -175,7 +175,7 @@ def parse_profile(data: Mapping[str, Any], *, source: str, digest: str = "") -> 
         validity_statement=text("validity_statement", required=True, multiline=True),
         templates=templates,
         digest=digest,
-        certificate_fit=parse_limits(data.get("certificate_fit"), problems),
+        certificate_fit=parse_limits(data.get("certificate_fit"), c.problems),
     )
     if c.problems:
         raise ProfileError(c.problems, source=source)
