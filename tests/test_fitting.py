@@ -121,6 +121,20 @@ def test_a_profile_with_a_smallest_size_above_its_size_is_invalid() -> None:
         parse_profile(data, source="xbht.json")
 
 
+@pytest.mark.parametrize(
+    "fit",
+    [{"org.nmae": {}}, {"org.name": {"min_size": 12.3}}, {"org.name": {"max_lines": 0}}, {"org.name": {"sizes": 3}}],
+)
+def test_the_published_profile_schema_refuses_what_the_loader_refuses(fit: dict[str, Any]) -> None:
+    from tests.test_schemas import validator
+
+    data = json.loads((ROOT / "src/certdocs/profiles/xbht.json").read_text(encoding="utf-8"))
+    data["certificate_fit"] = fit
+    assert list(validator("profile").iter_errors(data)) != []
+    with pytest.raises(ProfileError):
+        parse_profile(data, source="xbht.json")
+
+
 def test_every_bundled_profile_uses_the_default_limits() -> None:
     assert all(dict(p.certificate_fit) == dict(DEFAULT_LIMITS) for p in load_profiles().values())
 
