@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import pikepdf
 from pypdf import PdfReader
 
 from certdocs._fs import atomic_write_bytes
+from certdocs._pdfpatch import PatchedPdf, deflate_mixed, read_text_string, text_string
 from certdocs.errors import ConversionError, Problem
 
 CREATOR = "certdocs"
@@ -51,10 +53,11 @@ def merge_issue_pack(parts: Sequence[tuple[str, Path]], *, out: Path, metadata: 
     sources = []
     starts = []
     for _title, path in parts:
-        source = _open(path)
+        source = _open(path, inherit_page_attributes=False)
         sources.append(source)
         starts.append(len(pack.pages))
         try:
+            _push_inherited(source)
             pack.pages.extend(source.pages)
         except Exception as exc:  # qpdf raises several kinds on malformed files
             raise ConversionError([Problem(path.name, f"无法合并该 PDF：{exc}")]) from exc
@@ -68,7 +71,24 @@ def merge_issue_pack(parts: Sequence[tuple[str, Path]], *, out: Path, metadata: 
 
 
 def normalize_pdf(path: Path, *, metadata: PdfMetadata) -> None:
-    """Rewrite ``path`` in place so that the same inputs always give the same bytes."""
+    """Rewrite ``path`` in place so that the same inputs always give the same bytes.
+
+    A PDF as LibreOffice writes it is edited as bytes (:func:`_patched`): only the objects that
+    vary between runs, the document information and the XMP packet are written anew. Anything
+    else goes through qpdf.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ConversionError([Problem(path.name, "PDF 文件不存在")]) from exc
+    fixed = _patched(data, metadata)
+    if fixed is not None:
+        atomic_write_bytes(path, fixed)
+        return
+    _normalize_with_qpdf(path, metadata=metadata)
+
+
+def _normalize_with_qpdf(path: Path, *, metadata: PdfMetadata) -> None:
     document = _open(path)
     try:
         producer = str(document.docinfo.get("/Producer", "")).strip()
@@ -104,6 +124,87 @@ def page_count(path: Path) -> int:
 
 
 _PRODUCER = f"pikepdf {pikepdf.__version__}"
+_PATCHER = CREATOR  # the producer certdocs adds when it edits a PDF's bytes itself
+
+
+def _patched(data: bytes, metadata: PdfMetadata) -> bytes | None:
+    """``data`` made reproducible by replacing a few objects, or None where qpdf must do it."""
+    pdf = PatchedPdf.parse(data)
+    if pdf is None:
+        return None
+    root = pdf.dictionary(pdf.reference(b"Root") or -1)
+    if root is None:
+        return None
+    for number in pdf.holding(rb"/N\s+\d"):
+        found = pdf.stream(number)
+        if found is None:
+            return None
+        info, profile = found
+        if profile[36:40] == b"acsp" and len(profile) >= 128:
+            fixed = _icc_with_date(profile, metadata.created)
+            if fixed != profile:
+                pdf.replace_stream(number, info, zlib.compress(fixed, 6))
+    for number in pdf.holding(rb"/Length2\s"):
+        found = pdf.stream(number)
+        if found is None:
+            return None
+        info, program = found
+        length1, length2 = pdf.integer(info, b"Length1"), pdf.integer(info, b"Length2")
+        if length1 is None or length2 is None or not program.startswith(b"%!"):
+            continue
+        parts = _type1_with_stable_id(program, length1, length2)
+        if parts is None:
+            continue
+        info = pdf.set_integer(info, b"Length1", len(parts[0]))
+        info = pdf.set_integer(info, b"Length2", len(parts[1]))
+        info = re.sub(rb"/Filter\s*(?:\[\s*/FlateDecode\s*\]|/FlateDecode)", b"", info)
+        info = info[:-2] + b"/Filter/FlateDecode>>"
+        pdf.replace_stream(number, info, deflate_mixed(*parts))
+    old_info = pdf.reference(b"Info")
+    old_info_dict = pdf.dictionary(old_info) if old_info is not None else None
+    producer = (read_text_string(old_info_dict, b"Producer") or "").strip() if old_info_dict else ""
+    if _PATCHER not in producer and _PRODUCER not in producer:  # keep a second normalization a no-op
+        producer = f"{producer}; {_PATCHER}" if producer else _PATCHER
+    pdfa = None
+    xmp_number = pdf.reference(b"Metadata", within=root)
+    if xmp_number is not None and xmp_number in pdf.objects:
+        found = pdf.stream(xmp_number)
+        if found is None:
+            return None
+        pdfa = _pdfa_in(found[1])
+    xmp = _xmp(metadata, producer=producer, pdfa=pdfa).encode("utf-8")
+    xmp_body = b"<</Type/Metadata/Subtype/XML/Length %d>>\nstream\n%s\nendstream" % (len(xmp), xmp)
+    if xmp_number is not None and xmp_number in pdf.objects:
+        pdf.replace(xmp_number, xmp_body)
+    else:
+        root_number = pdf.reference(b"Root")
+        assert root_number is not None
+        fixed_root = re.sub(rb"/Metadata\s+\d+\s+\d+\s+R", b"", root, count=1)
+        pdf.replace(root_number, b"<</Metadata %d 0 R%s" % (pdf.add(xmp_body), fixed_root[2:]))
+    entries = b"".join(b"/%s %s" % (key.encode(), text_string(value)) for key, value in _info_entries(metadata, producer))
+    info_body = b"<<" + entries + b">>"
+    if old_info is not None and old_info in pdf.objects:
+        pdf.replace(old_info, info_body)
+        return pdf.write(info=old_info)
+    return pdf.write(info=pdf.add(info_body))
+
+
+def _info_entries(metadata: PdfMetadata, producer: str) -> list[tuple[str, str]]:
+    """The document information dictionary certdocs writes, in order."""
+    date = _pdf_date(metadata.created)
+    entries = [
+        ("Title", metadata.title),
+        ("Subject", metadata.subject),
+        ("Author", metadata.author),
+        ("Keywords", metadata.keywords),
+        ("Creator", CREATOR),
+        ("Producer", producer),
+        ("CreationDate", date),
+        ("ModDate", date),
+    ]
+    if metadata.built_from:
+        entries.append(("CertdocsBuiltFrom", json.dumps(dict(metadata.built_from), sort_keys=True)))
+    return entries
 
 
 def _read(path: Path) -> PdfReader:
@@ -115,9 +216,29 @@ def _read(path: Path) -> PdfReader:
         raise ConversionError([Problem(path.name, f"无法读取 PDF：{exc}")]) from exc
 
 
-def _open(path: Path) -> pikepdf.Pdf:
+_INHERITED = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
+
+
+def _push_inherited(document: pikepdf.Pdf) -> None:
+    """Give each page the attributes it inherits from its page tree, before it leaves the tree.
+
+    qpdf's own pushing (pikepdf's ``inherit_page_attributes``) resolves every object of a
+    tagged LibreOffice PDF, ten times the cost of opening it; a few pages need only a walk up.
+    """
+    for page in document.pages:
+        node = page.obj
+        missing = [key for key in _INHERITED if key not in node]
+        parent, seen = node.get("/Parent"), 0
+        while missing and isinstance(parent, pikepdf.Dictionary) and seen < 64:
+            for key in [k for k in missing if k in parent]:
+                node[key] = parent[key]
+                missing.remove(key)
+            parent, seen = parent.get("/Parent"), seen + 1
+
+
+def _open(path: Path, *, inherit_page_attributes: bool = True) -> pikepdf.Pdf:
     try:
-        return pikepdf.open(io.BytesIO(path.read_bytes()))
+        return pikepdf.open(io.BytesIO(path.read_bytes()), inherit_page_attributes=inherit_page_attributes)
     except FileNotFoundError as exc:
         raise ConversionError([Problem(path.name, "PDF 文件不存在")]) from exc
     except Exception as exc:  # qpdf raises several kinds on malformed files
@@ -126,21 +247,9 @@ def _open(path: Path) -> pikepdf.Pdf:
 
 def _finish(document: pikepdf.Pdf, metadata: PdfMetadata, *, producer: str, pdfa: tuple[str, str] | None) -> bytes:
     """The bytes of ``document`` with certdocs' metadata and a content-derived /ID."""
-    date = _pdf_date(metadata.created)
     info = pikepdf.Dictionary()
-    for key, value in (
-        ("/Title", metadata.title),
-        ("/Subject", metadata.subject),
-        ("/Author", metadata.author),
-        ("/Keywords", metadata.keywords),
-        ("/Creator", CREATOR),
-        ("/Producer", producer),
-        ("/CreationDate", date),
-        ("/ModDate", date),
-    ):
-        info[key] = pikepdf.String(value)
-    if metadata.built_from:
-        info["/CertdocsBuiltFrom"] = pikepdf.String(json.dumps(dict(metadata.built_from), sort_keys=True))
+    for key, value in _info_entries(metadata, producer):
+        info[f"/{key}"] = pikepdf.String(value)
     document.trailer.Info = document.make_indirect(info)
     xmp = pikepdf.Stream(document, _xmp(metadata, producer=producer, pdfa=pdfa).encode("utf-8"))
     xmp.Type, xmp.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
@@ -191,7 +300,12 @@ def _pdfa_id(document: pikepdf.Pdf) -> tuple[str, str] | None:
     metadata = document.Root.get("/Metadata")
     if not isinstance(metadata, pikepdf.Stream):
         return None
-    xml = metadata.read_bytes().decode("utf-8", "replace")
+    return _pdfa_in(metadata.read_bytes())
+
+
+def _pdfa_in(packet: bytes) -> tuple[str, str] | None:
+    """PDF/A part and conformance an XMP packet claims, if any."""
+    xml = packet.decode("utf-8", "replace")
     part = re.search(r"pdfaid:part(?:>|=\")\s*(\d)", xml)
     conformance = re.search(r"pdfaid:conformance(?:>|=\")\s*([ABUabu])", xml)
     if not part:
@@ -302,15 +416,11 @@ def _eexec_encrypt_native(data: bytes) -> bytes:
     return bytes(_native_eexec.encrypt(data, _EEXEC_KEY))
 
 
-try:  # the same loop in C (src/certdocs/_eexec.c), built where a compiler was at hand
-    from certdocs import _eexec as _native_eexec
-except ImportError:  # pragma: no cover - depends on the install
-    _eexec_encrypt = _eexec_encrypt_python
-else:
-    _eexec_encrypt = _eexec_encrypt_native
+def _eexec_decrypt_native(data: bytes) -> bytes:
+    return bytes(_native_eexec.decrypt(data, _EEXEC_KEY))
 
 
-def _eexec_decrypt(data: bytes) -> bytes:
+def _eexec_decrypt_numpy(data: bytes) -> bytes:
     """Decryption, vectorised: given the ciphertext the key recurrence is linear.
 
     r[i+1] = C1·r[i] + (C1·c[i] + C2) (mod 2^16), so r[n] = C1^n · (r[0] + Σ_{j<n} C1^-(j+1)·d[j])
@@ -327,6 +437,14 @@ def _eexec_decrypt(data: bytes) -> bytes:
     sums = np.concatenate(([0], np.cumsum(terms) & _MASK)).astype(np.uint64)
     keys = (powers[:n] * ((_EEXEC_KEY + sums[:n]) & _MASK)) & _MASK
     return bytes(((c ^ (keys >> 8)) & 0xFF).astype(np.uint8).tobytes())
+
+
+try:  # the same loops in C (src/certdocs/_eexec.c), built where a compiler was at hand
+    from certdocs import _eexec as _native_eexec
+except ImportError:  # pragma: no cover - depends on the install
+    _eexec_encrypt, _eexec_decrypt = _eexec_encrypt_python, _eexec_decrypt_numpy
+else:
+    _eexec_encrypt, _eexec_decrypt = _eexec_encrypt_native, _eexec_decrypt_native
 
 
 def _powers(base: int, count: int) -> np.ndarray:
