@@ -13,10 +13,10 @@ with a converter that hands back those stored PDFs for the .docx it is given (fo
 functions the pipeline calls are wrapped to add up the process CPU time (user + system) spent
 in each: render (context and template), QR, normalise, merge, register (SQLite and the hashes
 recorded in it), fsync (every ``os.fsync`` and directory sync, taken out of the stage that
-called it; only their count and waiting are telling). A first run warms the caches, as the first documents of a long batch do; the
-figures are the median of ``--runs`` measured runs, per document. CPU time, unlike wall time,
-means something on a busy machine. Stage figures are the CPU of the thread running the stage;
-the whole-batch figure is the process's.
+called it; only their count and waiting are telling). A first run warms the caches, as the
+first documents of a long batch do; the figures are the median of ``--runs`` measured runs,
+per document. CPU time, unlike wall time, means something on a busy machine. Stage figures are
+the CPU of the thread running the stage; the whole-batch figure is the process's.
 """
 
 from __future__ import annotations
@@ -38,14 +38,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import ROOT, TODAY, synthetic_meeting  # noqa: E402  (bench/run.py, beside this file)
+from run import ROOT, TODAY, synthetic_meeting
 
-from certdocs import _fs, pipeline  # noqa: E402
-from certdocs.batch import run_batch  # noqa: E402
-from certdocs.decisions import load_meeting  # noqa: E402
-from certdocs.errors import ConversionError, Problem  # noqa: E402
-from certdocs.pipeline import Issuer, Workspace  # noqa: E402
-from certdocs.register import Register  # noqa: E402
+from certdocs import _fs, pipeline
+from certdocs.batch import run_batch
+from certdocs.decisions import load_meeting
+from certdocs.errors import ConversionError, Problem
+from certdocs.pipeline import Issuer, Workspace
+from certdocs.register import Register
 
 STAGES = ("render", "qr", "normalise", "merge", "register", "fsync")
 
@@ -126,7 +126,8 @@ def _issue(folder: Path, out: Path, converter: Any) -> int:
     meeting = load_meeting(folder / "audits" / "meeting.json")
     ws = Workspace(output=out, register=out / "register.sqlite3", templates=ROOT / "templates")
     with Register.open(ws.register) as register:
-        summary = run_batch(meeting, issuer=Issuer(ws, converter=converter, register=register, today=TODAY), register=register)
+        issuer = Issuer(ws, converter=converter, register=register, today=TODAY)
+        summary = run_batch(meeting, issuer=issuer, register=register)
     result = summary.to_json()
     if result["failed"]:
         raise SystemExit(f"failed: {result['failed']}")

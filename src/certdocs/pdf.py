@@ -181,8 +181,8 @@ def _patched(data: bytes, metadata: PdfMetadata) -> bytes | None:
         assert root_number is not None
         fixed_root = re.sub(rb"/Metadata\s+\d+\s+\d+\s+R", b"", root, count=1)
         pdf.replace(root_number, b"<</Metadata %d 0 R%s" % (pdf.add(xmp_body), fixed_root[2:]))
-    entries = b"".join(b"/%s %s" % (key.encode(), text_string(value)) for key, value in _info_entries(metadata, producer))
-    info_body = b"<<" + entries + b">>"
+    entries = _info_entries(metadata, producer)
+    info_body = b"<<" + b"".join(b"/%s %s" % (key.encode(), text_string(value)) for key, value in entries) + b">>"
     if old_info is not None and old_info in pdf.objects:
         pdf.replace(old_info, info_body)
         return pdf.write(info=old_info)
