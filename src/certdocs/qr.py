@@ -32,7 +32,9 @@ def qr_png(url: str, *, module_px: int = 10) -> bytes:
         raise CertdocsError([Problem("二维码", "证书查验网址为空，无法生成二维码")])
     if module_px < 1:
         raise CertdocsError([Problem("二维码", f"每个模块的像素数必须至少为 1，收到 {module_px}")])
-    code = qrcode.QRCode(error_correction=_ERROR_CORRECTION, box_size=module_px, border=_BORDER_MODULES, mask_pattern=_MASK)
+    code = qrcode.QRCode(
+        error_correction=_ERROR_CORRECTION, box_size=module_px, border=_BORDER_MODULES, mask_pattern=_MASK
+    )
     code.add_data(url)
     try:
         code.make(fit=True)

@@ -10,17 +10,24 @@ variable, in Chinese. Output is byte-identical for identical inputs (fixed zip e
 
 from __future__ import annotations
 
+import collections
+import copy
 import functools
+import hashlib
 import io
 import re
+import struct
 import traceback
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 import jinja2
+from docx import Document
+from docx.opc.pkgwriter import PackageWriter
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2.sandbox import SandboxedEnvironment
@@ -159,7 +166,8 @@ def render_docx_bytes(template: Path, context: Mapping[str, Any], *, qr_png: byt
         raise TemplateError([Problem(str(template), "模板文件不存在")])
     try:
         tpl = _Template(str(template))
-        tpl.init_docx()
+        tpl.docx = copy.deepcopy(_pristine(template))  # a third of the cost of opening the file again
+        tpl.is_rendered = False
     except Exception as exc:
         raise TemplateError([Problem(str(template), f"不是有效的 Word（.docx）文件：{exc}")]) from exc
     values = _prepare(context, tpl, qr_png)
@@ -169,11 +177,115 @@ def render_docx_bytes(template: Path, context: Mapping[str, Any], *, qr_png: byt
         raise TemplateError([_explain(failure.cause, name, failure.part, failure.source)]) from failure.cause
     except Exception as exc:  # core properties are rendered outside any XML part
         raise TemplateError([_explain(exc, name, "文档属性", "")]) from exc
-    buffer = io.BytesIO()
-    tpl.save(buffer)
-    data = normalise_docx(buffer.getvalue())
-    _check_xml(data, name)
-    return data
+    tpl.pre_processing()
+    if tpl.crc_to_new_media or tpl.crc_to_new_embedded or tpl.zipname_to_replace:  # pragma: no cover
+        buffer = io.BytesIO()  # docxtpl's media replacement (certdocs uses none) rewrites the zip itself
+        tpl.save(buffer)
+        data = normalise_docx(buffer.getvalue())
+        _check_xml(_entries_of(data), name)
+        return data
+    entries = _package_entries(tpl.docx)
+    _check_xml(entries, name)
+    return _zip(entries)
+
+
+def _pristine(template: Path) -> Any:
+    """The template opened by python-docx, kept while the file is unchanged (copy before use)."""
+    st = template.stat()
+    return _opened(str(template), st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+@functools.lru_cache(maxsize=16)
+def _opened(path: str, _mtime_ns: int, _size: int, _inode: int) -> Any:
+    return Document(path)
+
+
+def _package_entries(document: Any) -> list[tuple[str, bytes]]:
+    """The zip entries python-docx would write for ``document``, in its order.
+
+    What :meth:`docx.opc.package.OpcPackage.save` does, collecting the entries instead of
+    zipping them, so that :func:`_zip` can reuse what it compressed for unchanged parts.
+    """
+    package = document.part.package
+    collected = _Collector()
+    for part in package.parts:
+        part.before_marshal()
+    writer: Any = PackageWriter  # its steps, each taking the zip writer to write to
+    writer._write_content_types_stream(collected, package.parts)
+    writer._write_pkg_rels(collected, package.rels)
+    writer._write_parts(collected, package.parts)
+    return collected.entries
+
+
+class _Collector:
+    """Stands in for python-docx's zip writer: keeps (name, bytes) in order."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, bytes]] = []
+
+    def write(self, uri: Any, blob: bytes) -> None:
+        self.entries.append((uri.membername, blob))
+
+
+def _entries_of(data: bytes) -> list[tuple[str, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return [(info.filename, package.read(info)) for info in package.infolist()]
+
+
+# Deflated entries by content: the parts rendering does not change (styles, fonts, theme,
+# images) are the same bytes in every document made from a template; compress them once.
+_DEFLATED: collections.OrderedDict[tuple[str, bytes], tuple[int, bytes]] = collections.OrderedDict()
+_VALID_XML: collections.OrderedDict[tuple[str, bytes], None] = collections.OrderedDict()
+_KEEP = 512
+
+
+def _content_key(name: str, blob: bytes) -> tuple[str, bytes]:
+    return name, hashlib.blake2b(blob, digest_size=20).digest()
+
+
+def _remember(cache: collections.OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    cache[key] = value
+    if len(cache) > _KEEP:
+        cache.popitem(last=False)
+
+
+def _zip(entries: list[tuple[str, bytes]]) -> bytes:
+    """A zip of ``entries`` as :func:`normalise_docx` writes one: fixed times, [Content_Types].xml first."""
+    entries = sorted(entries, key=lambda entry: entry[0] != "[Content_Types].xml")
+    time_, date_ = _DOS_TIME
+    out, central, offset = [], [], 0
+    for name, blob in entries:
+        key = _content_key(name, blob)
+        found = _DEFLATED.get(key)
+        if found is None:
+            compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+            found = (zlib.crc32(blob), compressor.compress(blob) + compressor.flush())
+            _remember(_DEFLATED, key, found)
+        else:
+            _DEFLATED.move_to_end(key)
+        crc, deflated = found
+        encoded = name.encode("utf-8")
+        flags = 0x800 if not name.isascii() else 0
+        common = struct.pack("<HHHHIII", flags, 8, time_, date_, crc, len(deflated), len(blob))
+        header = b"PK\x03\x04" + struct.pack("<H", 20) + common + struct.pack("<HH", len(encoded), 0) + encoded
+        out += [header, deflated]
+        central.append(
+            b"PK\x01\x02"
+            + struct.pack("<HH", 20, 20)
+            + common
+            + struct.pack("<HHHHHII", len(encoded), 0, 0, 0, 0, 0o644 << 16, offset)
+            + encoded
+        )
+        offset += len(header) + len(deflated)
+    directory = b"".join(central)
+    end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, len(entries), len(entries), len(directory), offset, 0)
+    return b"".join(out) + directory + end
+
+
+_DOS_TIME = (
+    (_ZIP_TIME[3] << 11) | (_ZIP_TIME[4] << 5) | (_ZIP_TIME[5] // 2),
+    ((_ZIP_TIME[0] - 1980) << 9) | (_ZIP_TIME[1] << 5) | _ZIP_TIME[2],
+)
 
 
 def normalise_docx(data: bytes) -> bytes:
@@ -210,6 +322,15 @@ def _prepare(context: Mapping[str, Any], tpl: Any, qr_png: bytes | None) -> dict
 
 
 def _copy(value: Any) -> Any:
+    kind = type(value)  # exact types first: isinstance against the ABCs is most of the cost
+    if kind is str:
+        return _XML_ILLEGAL.sub("", value) if _XML_ILLEGAL.search(value) else value
+    if kind is dict:
+        return {str(key): _copy(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_copy(item) for item in value]
+    if kind is int or kind is bool or kind is float or value is None:
+        return value
     if isinstance(value, Mapping):
         return {str(key): _copy(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -273,17 +394,24 @@ def _undefined_name(message: str, snippet: str) -> str:
     return path.group(1) if path else attribute
 
 
-def _check_xml(data: bytes, template: str) -> None:
-    """Refuse output Word could not open: every XML part must parse."""
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        for info in package.infolist():
-            if not info.filename.endswith((".xml", ".rels")):
-                continue
-            try:
-                ElementTree.fromstring(package.read(info))
-            except ElementTree.ParseError as exc:
-                rule = f"渲染结果不是有效的 XML，模板标签可能放错了位置：{exc}"
-                raise TemplateError([Problem(f"{template}（{info.filename}）", rule)]) from exc
+def _check_xml(entries: list[tuple[str, bytes]], template: str) -> None:
+    """Refuse output Word could not open: every XML part must parse.
+
+    A part already seen whole (the same name and bytes) is not parsed again.
+    """
+    for filename, blob in entries:
+        if not filename.endswith((".xml", ".rels")):
+            continue
+        key = _content_key(filename, blob)
+        if key in _VALID_XML:
+            _VALID_XML.move_to_end(key)
+            continue
+        try:
+            ElementTree.fromstring(blob)
+        except ElementTree.ParseError as exc:
+            rule = f"渲染结果不是有效的 XML，模板标签可能放错了位置：{exc}"
+            raise TemplateError([Problem(f"{template}（{filename}）", rule)]) from exc
+        _remember(_VALID_XML, key, None)
 
 
 __all__ = ["QR_WIDTH_MM", "normalise_docx", "render_docx", "render_docx_bytes"]
