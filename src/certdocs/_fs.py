@@ -9,7 +9,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,21 +26,70 @@ def _umask() -> int:
 _MODE = 0o666 & ~_umask()  # what open() would give: mkstemp's 0600 would hide files from colleagues
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    ``durable=False`` leaves out the fsync, for a staged file whose durability
+    :func:`move_durably` provides later, together with the rest of its group: the write is
+    still atomic for a killed process, since the rename happens only after the whole write.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         os.fchmod(fd, _MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def sync_files(paths: Iterable[Path]) -> None:
+    """Make the contents of ``paths`` durable (written with ``durable=False``), one after another.
+
+    Issued together after a group's writes, the first fsync commits the file system's journal
+    with every file's data in it; the others find little left to do.
+    """
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def fsync_directory(path: Path) -> None:
+    """Make the entries of folder ``path`` durable: files renamed into it, folders made in it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def move_durably(moves: Sequence[tuple[Path, Path]]) -> None:
+    """Move staged files into place by rename, durably, paying the syncs once for the group.
+
+    In this order, so that a run killed (or a machine losing power) at any point leaves every
+    destination either as it was or whole and new: the sources' contents are made durable
+    (:func:`sync_files`); each is renamed over its destination (atomic, same file system);
+    then each destination folder, and the folder holding it (where it was made), is synced
+    once. Record the files (the register) only after this returns.
+    """
+    sync_files(source for source, _ in moves)
+    folders: dict[Path, None] = {}
+    for source, destination in moves:
+        os.replace(source, destination)
+        folders[destination.parent] = None
+    for folder in list(folders):
+        folders.setdefault(folder.parent, None)
+    for folder in folders:
+        fsync_directory(folder)
 
 
 @contextlib.contextmanager

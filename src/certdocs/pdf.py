@@ -9,8 +9,6 @@ inside a file are put right (see :func:`_normalize_objects`). Reading text uses 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
 import io
 import json
 import re
@@ -20,12 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import numpy as np
 import pikepdf
 from pypdf import PdfReader
 
 from certdocs._fs import atomic_write_bytes
 from certdocs._pdfpatch import PatchedPdf, deflate_mixed, read_text_string, text_string
+from certdocs._pdfvary import (  # noqa: F401  (the eexec helpers are tested through this module)
+    _eexec,
+    _eexec_decrypt_numpy,
+    _eexec_encrypt_python,
+    _icc_with_date,
+    _type1_with_stable_id,
+)
 from certdocs.errors import ConversionError, Problem
 
 CREATOR = "certdocs"
@@ -45,8 +49,13 @@ class PdfMetadata:
     built_from: tuple[tuple[str, str], ...] = ()
 
 
-def merge_issue_pack(parts: Sequence[tuple[str, Path]], *, out: Path, metadata: PdfMetadata) -> Path:
-    """The issue pack: ``parts`` in order, one top-level bookmark per part, written to ``out``."""
+def merge_issue_pack(
+    parts: Sequence[tuple[str, Path]], *, out: Path, metadata: PdfMetadata, durable: bool = True
+) -> Path:
+    """The issue pack: ``parts`` in order, one top-level bookmark per part, written to ``out``.
+
+    ``durable=False``: no fsync (see :func:`certdocs._fs.move_durably`).
+    """
     if not parts:
         raise ConversionError([Problem(out.name, "发证资料包至少需要一份 PDF")])
     pack = pikepdf.new()
@@ -64,14 +73,16 @@ def merge_issue_pack(parts: Sequence[tuple[str, Path]], *, out: Path, metadata: 
     with pack.open_outline() as outline:
         outline.root.extend(pikepdf.OutlineItem(title, start) for (title, _), start in zip(parts, starts, strict=True))
     pack.Root.PageMode = pikepdf.Name.UseOutlines
-    atomic_write_bytes(out, _finish(pack, metadata, producer=_PRODUCER, pdfa=None))
+    atomic_write_bytes(out, _finish(pack, metadata, producer=_PRODUCER, pdfa=None), durable=durable)
     for source in sources:
         source.close()
     return out
 
 
-def normalize_pdf(path: Path, *, metadata: PdfMetadata) -> None:
+def normalize_pdf(path: Path, *, metadata: PdfMetadata, durable: bool = True) -> None:
     """Rewrite ``path`` in place so that the same inputs always give the same bytes.
+
+    ``durable=False``: no fsync (see :func:`certdocs._fs.move_durably`).
 
     A PDF as LibreOffice writes it is edited as bytes (:func:`_patched`): only the objects that
     vary between runs, the document information and the XMP packet are written anew. Anything
@@ -81,14 +92,17 @@ def normalize_pdf(path: Path, *, metadata: PdfMetadata) -> None:
         data = path.read_bytes()
     except FileNotFoundError as exc:
         raise ConversionError([Problem(path.name, "PDF 文件不存在")]) from exc
-    fixed = _patched(data, metadata)
+    try:
+        fixed = _patched(data, metadata)
+    except Exception:  # a file the byte editor misreads: qpdf reads it, or names the problem
+        fixed = None
     if fixed is not None:
-        atomic_write_bytes(path, fixed)
+        atomic_write_bytes(path, fixed, durable=durable)
         return
-    _normalize_with_qpdf(path, metadata=metadata)
+    _normalize_with_qpdf(path, metadata=metadata, durable=durable)
 
 
-def _normalize_with_qpdf(path: Path, *, metadata: PdfMetadata) -> None:
+def _normalize_with_qpdf(path: Path, *, metadata: PdfMetadata, durable: bool) -> None:
     document = _open(path)
     try:
         producer = str(document.docinfo.get("/Producer", "")).strip()
@@ -102,7 +116,7 @@ def _normalize_with_qpdf(path: Path, *, metadata: PdfMetadata) -> None:
         raise ConversionError([Problem(path.name, f"无法改写该 PDF：{exc}")]) from exc
     finally:
         document.close()
-    atomic_write_bytes(path, data)
+    atomic_write_bytes(path, data, durable=durable)
 
 
 def pdf_text(path: Path) -> str:
@@ -372,119 +386,6 @@ def _normalize_objects(document: pikepdf.Pdf, created: dt.date | dt.datetime) ->
             if fixed != data:
                 stream.write(fixed)  # qpdf compresses it again on save
                 stream.Length1, stream.Length2 = len(parts[0]), len(parts[1])
-
-
-def _icc_with_date(profile: bytes, created: dt.date | dt.datetime) -> bytes:
-    moment = created if isinstance(created, dt.datetime) else dt.datetime(*created.timetuple()[:3])
-    stamp = b"".join(
-        n.to_bytes(2, "big") for n in (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
-    )
-    fixed = bytearray(profile)
-    fixed[24:36] = stamp
-    if any(fixed[84:100]):  # the profile ID is an MD5 that covers the date (ICC.1 7.2.18)
-        masked = bytearray(fixed)
-        masked[44:48], masked[64:68], masked[84:100] = bytes(4), bytes(4), bytes(16)
-        fixed[84:100] = hashlib.md5(masked).digest()
-    return bytes(fixed)
-
-
-_EEXEC_KEY = 55665
-
-
-_C1, _C2, _MASK = 52845, 22719, 0xFFFF
-_C1_INVERSE = pow(_C1, -1, 1 << 16)
-
-
-def _eexec(data: bytes, *, decrypt: bool) -> bytes:
-    """eexec (Type 1, section 7.1) decryption or encryption with the standard key."""
-    if decrypt:
-        return _eexec_decrypt(data)
-    return _eexec_encrypt(data)
-
-
-def _eexec_encrypt_python(data: bytes) -> bytes:
-    """Encryption, byte by byte: the key depends on the ciphertext just written."""
-    key, out = _EEXEC_KEY, bytearray(len(data))
-    for i, byte in enumerate(data):
-        cipher = byte ^ (key >> 8)
-        out[i] = cipher
-        key = ((cipher + key) * _C1 + _C2) & _MASK
-    return bytes(out)
-
-
-def _eexec_encrypt_native(data: bytes) -> bytes:
-    return bytes(_native_eexec.encrypt(data, _EEXEC_KEY))
-
-
-def _eexec_decrypt_native(data: bytes) -> bytes:
-    return bytes(_native_eexec.decrypt(data, _EEXEC_KEY))
-
-
-def _eexec_decrypt_numpy(data: bytes) -> bytes:
-    """Decryption, vectorised: given the ciphertext the key recurrence is linear.
-
-    r[i+1] = C1·r[i] + (C1·c[i] + C2) (mod 2^16), so r[n] = C1^n · (r[0] + Σ_{j<n} C1^-(j+1)·d[j])
-    with d[j] = C1·c[j] + C2; C1 is odd, hence invertible modulo 2^16.
-    """
-    if not data:
-        return b""
-    c = np.frombuffer(data, dtype=np.uint8).astype(np.uint64)
-    n = len(c)
-    d = (c * _C1 + _C2) & _MASK
-    powers = _powers(_C1, n + 1)
-    inverse = _powers(_C1_INVERSE, n + 1)
-    terms = (inverse[1:] * d) & _MASK
-    sums = np.concatenate(([0], np.cumsum(terms) & _MASK)).astype(np.uint64)
-    keys = (powers[:n] * ((_EEXEC_KEY + sums[:n]) & _MASK)) & _MASK
-    return bytes(((c ^ (keys >> 8)) & 0xFF).astype(np.uint8).tobytes())
-
-
-try:  # the same loops in C (src/certdocs/_eexec.c), built where a compiler was at hand
-    from certdocs import _eexec as _native_eexec
-except ImportError:  # pragma: no cover - depends on the install
-    _eexec_encrypt, _eexec_decrypt = _eexec_encrypt_python, _eexec_decrypt_numpy
-else:
-    _eexec_encrypt, _eexec_decrypt = _eexec_encrypt_native, _eexec_decrypt_native
-
-
-def _powers(base: int, count: int) -> np.ndarray:
-    """base^0 … base^(count-1) modulo 2^16 (periodic: the period divides 2^14)."""
-    table = _power_table(base)
-    return np.tile(table, -(-count // len(table)))[:count]
-
-
-@functools.cache
-def _power_table(base: int) -> np.ndarray:
-    table = np.empty(1 << 14, dtype=np.uint64)
-    value = 1
-    for i in range(len(table)):
-        table[i] = value
-        value = (value * base) & _MASK
-    return table
-
-
-_UNIQUE_ID = re.compile(rb"/UniqueID \d+ def")
-
-
-def _type1_with_stable_id(program: bytes, length1: int, length2: int) -> tuple[bytes, bytes, bytes] | None:
-    """Clear part, eexec part and rest of ``program``, /UniqueID derived from its content."""
-    clear, encrypted, rest = (
-        program[:length1],
-        program[length1 : length1 + length2],
-        program[length1 + length2 :],
-    )
-    if not _UNIQUE_ID.search(clear) or not clear.rstrip().endswith(b"eexec"):
-        return None
-    private = _eexec(encrypted, decrypt=True)
-    placeholder = b"/UniqueID 0 def"
-    digest = hashlib.sha256(_UNIQUE_ID.sub(placeholder, clear) + _UNIQUE_ID.sub(placeholder, private)).digest()
-    # 4000000-4999999 is the range Type 1 sets aside for private use.
-    stable = b"/UniqueID %d def" % (4_000_000 + int.from_bytes(digest[:4], "big") % 1_000_000)
-    return (
-        _UNIQUE_ID.sub(stable, clear),
-        _eexec(_UNIQUE_ID.sub(stable, private), decrypt=False),
-        rest,
-    )
 
 
 __all__ = ["CREATOR", "PdfMetadata", "merge_issue_pack", "normalize_pdf", "page_count", "pdf_text"]

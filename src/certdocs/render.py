@@ -148,14 +148,18 @@ def render_docx(
     *,
     out: Path,
     qr_png: bytes | None = None,
+    durable: bool = True,
 ) -> Path:
     """The rendered document written atomically to ``out``; returns ``out``.
+
+    ``durable=False``: no fsync, for a staged file moved into place by
+    :func:`certdocs._fs.move_durably` with the rest of its group.
 
     ``qr_png`` (see :func:`certdocs.qr.qr_png`) becomes ``certificate.qr``, an image
     :data:`QR_WIDTH_MM` wide; PNG bytes already in ``context["certificate"]["qr"]`` are
     placed the same way. The context itself is never modified.
     """
-    atomic_write_bytes(out, render_docx_bytes(template, context, qr_png=qr_png))
+    atomic_write_bytes(out, render_docx_bytes(template, context, qr_png=qr_png), durable=durable)
     return out
 
 
