@@ -1,14 +1,19 @@
-"""safe_name: the one way input text becomes a file or folder name."""
+"""certdocs._fs: safe_name (the one way input text becomes a file or folder name), grouped durability."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from certdocs._fs import safe_name
+from certdocs._fs import atomic_write_bytes, move_durably, safe_name
 
 WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(10)), *(f"LPT{n}" for n in range(10))}
 
@@ -93,3 +98,89 @@ def test_two_long_names_that_differ_only_at_the_end_stay_distinct() -> None:
 def test_a_separator_cannot_leave_the_folder(tmp_path: Path) -> None:
     target = tmp_path / safe_name("../../../../tmp/x")
     assert target.resolve().parent == tmp_path.resolve()
+
+
+# --- grouped durability ---------------------------------------------------------------
+
+
+def test_a_write_without_fsync_is_still_whole_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    atomic_write_bytes(tmp_path / "a.pdf", b"%PDF-1.7 new", durable=False)
+    assert (tmp_path / "a.pdf").read_bytes() == b"%PDF-1.7 new"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.pdf"]
+
+
+def test_moving_a_group_puts_every_file_in_place(tmp_path: Path) -> None:
+    staging = tmp_path / "staging"
+    moves = []
+    for number in ("A-1", "A-2"):
+        (tmp_path / number).mkdir()
+        for kind in ("certificate", "report"):
+            atomic_write_bytes(staging / f"{number}-{kind}.pdf", f"{number} {kind}".encode(), durable=False)
+            moves.append((staging / f"{number}-{kind}.pdf", tmp_path / number / f"{kind}.pdf"))
+    (tmp_path / "A-1" / "report.pdf").write_bytes(b"old")
+
+    move_durably(moves)
+
+    assert (tmp_path / "A-1" / "report.pdf").read_bytes() == b"A-1 report"
+    assert (tmp_path / "A-2" / "certificate.pdf").read_bytes() == b"A-2 certificate"
+    assert list(staging.iterdir()) == []
+
+
+def test_a_group_costs_one_sync_per_file_and_one_per_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    moves = []
+    for n in range(3):
+        (tmp_path / f"C-{n}").mkdir()
+        for kind in ("certificate", "report", "scoresheet"):
+            source = tmp_path / f"{n}-{kind}.pdf"
+            atomic_write_bytes(source, b"x", durable=False)
+            moves.append((source, tmp_path / f"C-{n}" / f"{kind}.pdf"))
+    assert synced == []  # nothing synced while writing
+
+    move_durably(moves)
+
+    assert len(synced) == 9 + 3 + 1  # the nine files, the three folders, the folder holding them
+
+
+def test_a_missing_source_stops_the_move_before_anything_is_renamed(tmp_path: Path) -> None:
+    atomic_write_bytes(tmp_path / "here.pdf", b"x", durable=False)
+    with pytest.raises(FileNotFoundError):
+        move_durably([(tmp_path / "here.pdf", tmp_path / "out.pdf"), (tmp_path / "gone.pdf", tmp_path / "out2.pdf")])
+    assert (tmp_path / "here.pdf").exists()
+    assert not (tmp_path / "out.pdf").exists()
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from certdocs._fs import atomic_write_bytes, move_durably
+root = Path(sys.argv[1])
+n = 0
+while True:
+    n += 1
+    data = (b"%d " % n) * 200_000
+    moves = []
+    for kind in ("certificate", "report", "scoresheet"):
+        atomic_write_bytes(root / "staging" / kind, data, durable=False)
+        moves.append((root / "staging" / kind, root / "out" / kind))
+    move_durably(moves)
+"""
+
+
+@pytest.mark.parametrize("after", [0.05, 0.2, 0.4])
+def test_a_killed_group_leaves_each_destination_whole(tmp_path: Path, after: float) -> None:
+    (tmp_path / "out").mkdir()
+    child = subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path)])
+    time.sleep(after)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    for path in (tmp_path / "out").iterdir():
+        words = path.read_bytes().split()
+        assert len(words) == 200_000 and len(set(words)) == 1, path.name  # one whole version

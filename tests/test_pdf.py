@@ -227,6 +227,86 @@ def test_two_separate_libreoffice_runs_normalize_to_identical_bytes(tmp_path: Pa
     assert "售后服务成熟度认证证书 测试" in pdf_text(alone)
 
 
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) not installed")
+def test_a_libreoffice_pdf_is_edited_in_place_and_stays_pdf_a_2b(tmp_path: Path) -> None:
+    import pikepdf
+
+    doc = chinese_docx(tmp_path / "证书.docx", "售后服务成熟度认证证书")
+    with LibreOfficeConverter(workers=1) as converter:
+        path = converter.convert([doc], outdir=tmp_path)[doc]
+    assert pdf._patched(path.read_bytes(), METADATA) is not None  # the byte editor, not qpdf
+
+    normalize_pdf(path, metadata=METADATA)
+
+    with pikepdf.open(path) as document:
+        assert document.check_pdf_syntax() == []
+        assert str(document.docinfo["/Title"]) == METADATA.title
+        assert str(document.docinfo["/Producer"]).endswith("; certdocs")
+        assert document.trailer.ID[0] == document.trailer.ID[1]
+        with document.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+            assert xmp.pdfa_status == "2B"
+            assert xmp["dc:title"] == METADATA.title
+
+
+def test_a_pdf_with_a_cross_reference_stream_is_normalized_through_qpdf(tmp_path: Path) -> None:
+    import pikepdf
+
+    made = []
+    for name in ("a.pdf", "b.pdf"):
+        with pikepdf.open(write_pdf(tmp_path / f"plain-{name}", "证书")) as document:
+            document.save(tmp_path / name, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        assert pdf._patched((tmp_path / name).read_bytes(), METADATA) is None
+        normalize_pdf(tmp_path / name, metadata=METADATA)
+        made.append((tmp_path / name).read_bytes())
+    assert made[0] == made[1]
+    assert pdf_text(tmp_path / "a.pdf") == "证书"
+
+
+def test_an_incrementally_updated_pdf_is_left_to_qpdf(tmp_path: Path) -> None:
+    path = write_pdf(tmp_path / "a.pdf", "证书")
+    data = path.read_bytes()
+    start = int(data.rsplit(b"startxref", 1)[1].split()[0])
+    updated = data + b"\nxref\n0 1\n0000000000 65535 f \ntrailer\n<</Size 1/Prev %d>>\nstartxref\n%d\n%%%%EOF\n" % (
+        start,
+        len(data) + 1,
+    )
+    assert pdf._patched(updated, METADATA) is None
+
+
+@pytest.mark.parametrize("cut", [100, 400, -40, -200])
+def test_a_truncated_pdf_is_named_and_left_as_it_was(tmp_path: Path, cut: int) -> None:
+    path = write_pdf(tmp_path / "证书.pdf", "证书")
+    broken = path.read_bytes()[:cut]
+    path.write_bytes(broken)
+    try:
+        normalize_pdf(path, metadata=METADATA)
+    except ConversionError as caught:
+        assert caught.problems[0].where == "证书.pdf"
+        assert path.read_bytes() == broken
+    else:  # qpdf repaired what it could (as before the byte editor): a PDF that reads
+        assert page_count(path) >= 0
+
+
+def test_document_information_with_markup_and_chinese_reads_back_exactly(tmp_path: Path) -> None:
+    title = "证书 (副本) \\ 第1号 )( <A&B>"
+    path = write_pdf(tmp_path / "a.pdf", "证书")
+    normalize_pdf(path, metadata=PdfMetadata(title, "No. (1)", "认证机构", "", dt.date(2026, 11, 22)))
+    info = PdfReader(path).metadata
+    assert info is not None
+    assert info.title == title
+    assert info.subject == "No. (1)"
+
+
+def test_a_font_program_is_deflated_whole_with_its_ciphertext_stored() -> None:
+    import zlib
+
+    from certdocs._pdfpatch import deflate_mixed
+
+    clear, opaque, tail = b"%!FontType1 " * 500, bytes(range(256)) * 700, b"0" * 512 + b"cleartomark"
+    assert zlib.decompress(deflate_mixed(clear, opaque, tail)) == clear + opaque + tail
+
+
 # --- readers ------------------------------------------------------------------------------
 
 
