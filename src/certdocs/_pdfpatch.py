@@ -16,11 +16,10 @@ import hashlib
 import re
 import struct
 import zlib
-from dataclasses import dataclass
+from itertools import compress
+from typing import NamedTuple
 
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s*%%EOF\s*$")
-_SUBSECTION = re.compile(rb"\s*(\d+)\s+(\d+)\s*?\r?\n")
-_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])[ \r\n]{1,2}")
 _OBJ = re.compile(rb"(\d+)\s+(\d+)\s+obj\s*")
 _STREAM_HEAD = re.compile(rb"(<<.*?>>)\s*stream\r?\n", re.S)
 _DICT_HEAD = re.compile(rb"<<")
@@ -28,8 +27,7 @@ _REF = rb"(\d+)\s+(\d+)\s+R"
 _INT = re.compile(rb"\s*(\d+)\s*endobj")
 
 
-@dataclass
-class _Object:
+class _Object(NamedTuple):
     number: int
     generation: int
     start: int
@@ -39,13 +37,13 @@ class _Object:
 class PatchedPdf:
     """A parsed cross-reference table over the original bytes, and the objects replaced so far."""
 
-    def __init__(self, data: bytes, objects: dict[int, _Object], trailer: bytes, size: int) -> None:
+    def __init__(self, data: bytes, order: list[_Object], trailer: bytes, size: int) -> None:
         self.data = data
-        self.objects = objects
+        self.objects = {o.number: o for o in order}
         self.trailer = trailer
         self.size = size
-        self._order = sorted(objects.values(), key=lambda o: o.start)
-        self._starts = [o.start for o in self._order]
+        self._order = order  # by position in the file
+        self._starts = [o.start for o in order]
         self._replaced: dict[int, bytes] = {}
         self._added: list[tuple[int, bytes]] = []
 
@@ -60,37 +58,25 @@ class PatchedPdf:
         xref = int(end.group(1))
         if data[xref : xref + 4] != b"xref":
             return None  # a cross-reference stream
-        position, entries = xref + 4, {}
-        while True:
-            section = _SUBSECTION.match(data, position)
-            if section is None:
-                break
-            first, count = int(section.group(1)), int(section.group(2))
-            position = section.end()
-            for n in range(first, first + count):
-                entry = _ENTRY.match(data, position)
-                if entry is None:
-                    return None
-                position = entry.end()
-                if entry.group(3) == b"n":
-                    entries[n] = (int(entry.group(1)), int(entry.group(2)))
-        trailer_at = data.find(b"trailer", position, end.start())
-        if trailer_at < 0 or data[position:trailer_at].strip():
+        trailer_at = data.find(b"trailer", xref, end.start())
+        if trailer_at < 0:
             return None
+        entries = _xref_entries(data[xref + 4 : trailer_at])
         trailer = data[trailer_at + 7 : end.start()]
-        if re.search(rb"/(?:Prev|Encrypt|XRefStm)\b", trailer) or not re.search(rb"/Root\s+" + _REF, trailer):
+        if not entries or re.search(rb"/(?:Prev|Encrypt|XRefStm)\b", trailer):
             return None
         size = re.search(rb"/Size\s+(\d+)", trailer)
-        if size is None or not entries:
+        if size is None or not re.search(rb"/Root\s+" + _REF, trailer):
             return None
-        starts = sorted((offset, n) for n, (offset, _) in entries.items())
-        objects = {}
-        for (offset, n), following in zip(starts, [*starts[1:], (xref, -1)], strict=True):
-            head = _OBJ.match(data, offset)
-            if head is None or int(head.group(1)) != n or following[0] <= offset:
-                return None
-            objects[n] = _Object(n, int(head.group(2)), offset, following[0])
-        return cls(data, objects, trailer, max(int(size.group(1)), max(objects) + 1))
+        entries.sort()
+        ends = [offset for offset, _, _ in entries[1:]] + [xref]
+        order = [_Object(n, g, offset, following) for (offset, n, g), following in zip(entries, ends, strict=True)]
+        # Every entry must point at its own "n g obj", and objects may not overlap.
+        if not all(data.startswith(b"%d %d obj" % (o.number, o.generation), o.start) for o in order):
+            return None
+        if any(o.end <= o.start for o in order) or len({o.number for o in order}) != len(order):
+            return None
+        return cls(data, order, trailer, max(int(size.group(1)), max(o.number for o in order) + 1))
 
     # -- reading -------------------------------------------------------------------------
 
@@ -204,25 +190,33 @@ class PatchedPdf:
         header = self.data[: self._order[0].start]
         if not header.endswith((b"\n", b"\r")):
             header += b"\n"
-        chunks, offsets, position = [header], {}, len(header)
-        for o in self._order:
-            chunk = self._replaced.get(o.number) or self.data[o.start : o.end]
-            offsets[o.number] = (position, o.generation)
-            chunks.append(chunk)
-            position += len(chunk)
+        # Runs of untouched objects are copied as one slice each; their offsets shift together.
+        lines = [b"0000000000 65535 f \n"] * self.size
+        chunks, position, run = [header], len(header), 0
+        replaced = sorted(i for i, o in enumerate(self._order) if o.number in self._replaced)
+        for stop in [*replaced, len(self._order)]:
+            if run < stop:
+                first, shift = self._order[run].start, position - self._order[run].start
+                last = self._order[stop - 1].end
+                for o in self._order[run:stop]:
+                    lines[o.number] = b"%010d %05d n \n" % (o.start + shift, o.generation)
+                chunks.append(self.data[first:last])
+                position += last - first
+            if stop < len(self._order):
+                o = self._order[stop]
+                lines[o.number] = b"%010d %05d n \n" % (position, o.generation)
+                chunks.append(self._replaced[o.number])
+                position += len(chunks[-1])
+            run = stop + 1
         for number, chunk in self._added:
-            offsets[number] = (position, 0)
+            lines[number] = b"%010d 00000 n \n" % position
             chunks.append(chunk)
             position += len(chunk)
         digest = hashlib.md5(usedforsecurity=False)
         for chunk in chunks:
             digest.update(chunk)
         file_id = digest.hexdigest().upper().encode()
-        free = b"0000000000 65535 f \n"
-        table = [b"xref\n0 %d\n" % self.size]
-        for n in range(self.size):
-            at = offsets.get(n)
-            table.append(free if at is None else b"%010d %05d n \n" % at)
+        table = [b"xref\n0 %d\n" % self.size, *lines]
         root = re.search(rb"/Root\s+" + _REF, self.trailer)
         assert root is not None  # checked in parse
         table.append(
@@ -230,6 +224,28 @@ class PatchedPdf:
             % (self.size, root.group(1), root.group(2), info, file_id, file_id, position)
         )
         return b"".join(chunks) + b"".join(table)
+
+
+def _xref_entries(table: bytes) -> list[tuple[int, int, int]] | None:
+    """(offset, number, generation) of each object in use in a classic cross-reference table."""
+    tokens, i = table.split(), 0
+    entries: list[tuple[int, int, int]] = []
+    while i < len(tokens):
+        if i + 2 > len(tokens) or not tokens[i].isdigit() or not tokens[i + 1].isdigit():
+            return None
+        first, count = int(tokens[i]), int(tokens[i + 1])
+        block = tokens[i + 2 : i + 2 + 3 * count]
+        i += 2 + 3 * count
+        kinds = block[2::3]
+        if len(block) != 3 * count or not set(kinds) <= {b"n", b"f"}:
+            return None
+        try:
+            offsets, generations = list(map(int, block[0::3])), list(map(int, block[1::3]))
+        except ValueError:
+            return None
+        used = [kind == b"n" for kind in kinds]
+        entries += compress(zip(offsets, range(first, first + count), generations, strict=True), used)
+    return entries
 
 
 def text_string(value: str) -> bytes:
