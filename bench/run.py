@@ -6,6 +6,8 @@
 2. A sample of the same .docx files converted one soffice call per document.
 3. All the same .docx files converted raw, in parallel, with nothing else around it.
 4. The regeneration check over 1,000 registered certificates with nothing changed.
+5. certdocs' own CPU per document during the batch, stage by stage (render, QR, normalise,
+   merge, register, fsync): see bench/stages.py, which measures the same without LibreOffice.
 
     python bench/run.py [--audits 100] [--sample 8] [--register-size 1000]
 """
@@ -13,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import tempfile
@@ -24,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from stdnum.cn import uscc
+from _common import ROOT, STAGES, TODAY, StageClock, instrumented, synthetic_meeting
 
 from certdocs._fs import sha256_file
 from certdocs.batch import run_batch
@@ -33,11 +34,6 @@ from certdocs.decisions import load_meeting
 from certdocs.pipeline import Issuer, Workspace
 from certdocs.regenerate import plan
 from certdocs.register import CertificateFacts, NewDocument, Register
-
-ROOT = Path(__file__).resolve().parent.parent
-TODAY = date(2026, 11, 22)
-SOURCES = ["fw01-2021/pass.json", "xbht-s04-2025/pass.json", "bjkb-006-2026/pass.json", "bz-ts1008-2025/pass.json"]
-CITIES = ["杭州", "宁波", "苏州", "无锡", "合肥", "南昌", "长沙", "武汉", "成都", "重庆"]
 
 
 class PeakMemory:
@@ -85,32 +81,17 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def synthetic_meeting(folder: Path, count: int) -> Path:
-    """``count`` approved audits made from the bundled fixtures, each a different organisation."""
-    decisions = []
-    for n in range(count):
-        doc = json.loads((ROOT / "fixtures" / SOURCES[n % len(SOURCES)]).read_text(encoding="utf-8"))
-        base = f"913301{n:04d}MA2CF{n % 10}Y8"[:17]
-        doc["organization"]["uscc"] = base + uscc.calc_check_digit(base)
-        doc["organization"]["name"] = f"{CITIES[n % len(CITIES)]}第{n + 1}号售后服务示范有限公司"
-        path = folder / f"audit-{n:03d}.json"
-        path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-        decisions.append({"audit": path.name, "decision": "approve"})
-    meeting = folder / "meeting.json"
-    meeting.write_text(
-        json.dumps(
-            {"meeting": "基准测试认证决定会议", "date": "2026-11-20", "decisions": decisions}, ensure_ascii=False
-        ),
-        encoding="utf-8",
-    )
-    return meeting
-
-
 def bench_batch(tmp: Path, audits: int) -> dict[str, Any]:
     (tmp / "audits").mkdir()
     meeting = load_meeting(synthetic_meeting(tmp / "audits", audits))
     ws = Workspace(output=tmp / "out", register=tmp / "out" / "register.sqlite3", templates=ROOT / "templates")
-    with PeakMemory() as memory, LibreOfficeConverter() as converter, Register.open(ws.register) as register:
+    clock = StageClock()
+    with (
+        PeakMemory() as memory,
+        LibreOfficeConverter() as converter,
+        Register.open(ws.register) as register,
+        instrumented(clock),
+    ):
         start = time.perf_counter()
         summary = run_batch(
             meeting, issuer=Issuer(ws, converter=converter, register=register, today=TODAY), register=register
@@ -119,7 +100,12 @@ def bench_batch(tmp: Path, audits: int) -> dict[str, Any]:
     result = summary.to_json()
     assert not result["failed"], result["failed"]
     documents = sum(len(i["documents"]) for i in result["issued"])
-    return {"documents": documents, "seconds": seconds, "peak_bytes": memory.peak}
+    return {
+        "documents": documents,
+        "seconds": seconds,
+        "peak_bytes": memory.peak,
+        "stages": clock.per_document(documents),
+    }
 
 
 def bench_one_per_document(docx: list[Path], tmp: Path) -> float:
@@ -223,6 +209,12 @@ def main() -> None:
     print(
         f"同一批 .docx 直接并行转换：{raw:.1f} 秒 → 流水线为其 {batch['seconds'] / raw:.2f} 倍"
         f"（直接并行转换本身比逐份调用快 {per_doc_single / (raw / batch['documents']):.1f} 倍，为本机上限）"
+    )
+    stages = batch["stages"]
+    print(
+        "certdocs 自身 CPU（毫秒/份，不含 LibreOffice）："
+        + "，".join(f"{name} {stages[name]:.1f}" for name in STAGES)
+        + f"；合计 {sum(stages.values()):.1f}"
     )
     print(f"重新生成检查（{args.register_size} 张证书，无改动）：{check:.3f} 秒")
 

@@ -22,68 +22,23 @@ the CPU of the thread running the stage; the whole-batch figure is the process's
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
 import hashlib
 import json
-import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, STAGES, TODAY, StageClock, instrumented, synthetic_meeting
 
-from run import ROOT, TODAY, synthetic_meeting
-
-from certdocs import _fs, pipeline
 from certdocs.batch import run_batch
 from certdocs.decisions import load_meeting
 from certdocs.errors import ConversionError, Problem
 from certdocs.pipeline import Issuer, Workspace
 from certdocs.register import Register
-
-STAGES = ("render", "qr", "normalise", "merge", "register", "fsync")
-
-
-class _Clock:
-    """CPU seconds of the calling thread per stage; an inner stage is taken out of the outer one.
-
-    Thread time, not process time: the converter's thread runs beside the stages.
-    """
-
-    def __init__(self) -> None:
-        self.seconds = dict.fromkeys(STAGES, 0.0)
-        self.wall = dict.fromkeys(STAGES, 0.0)  # wall seconds, inner stages included (fsync's waiting)
-        self.calls = dict.fromkeys(STAGES, 0)
-        self._stack: list[list[Any]] = []  # [stage, CPU start, wall start, CPU spent in inner stages]
-
-    @contextlib.contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        frame: list[Any] = [name, time.thread_time(), time.perf_counter(), 0.0]
-        self._stack.append(frame)
-        try:
-            yield
-        finally:
-            self._stack.pop()
-            spent = time.thread_time() - frame[1]
-            self.seconds[name] += spent - frame[3]
-            self.wall[name] += time.perf_counter() - frame[2]
-            self.calls[name] += 1
-            if self._stack:
-                self._stack[-1][3] += spent
-
-    def wrap(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(function)
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            with self.stage(name):
-                return function(*args, **kwargs)
-
-        return timed
 
 
 class _Replay:
@@ -145,50 +100,20 @@ def prepare(folder: Path, audits: int) -> None:
     print(f"{audits} audits, {documents} documents: .docx and LibreOffice's PDFs in {folder / 'raw'}")
 
 
-def _instrumented(clock: _Clock) -> contextlib.ExitStack:
-    """Wrap what the pipeline calls, by stage; undone when the stack closes."""
-    from certdocs.register import Register as RegisterClass
-
-    stack = contextlib.ExitStack()
-
-    def patch(owner: Any, attribute: str, stage: str) -> None:
-        original = getattr(owner, attribute)
-        setattr(owner, attribute, clock.wrap(stage, original))
-        stack.callback(setattr, owner, attribute, original)
-
-    for attribute, stage in (
-        ("build_context", "render"),
-        ("render_docx", "render"),
-        ("qr_png", "qr"),
-        ("normalize_pdf", "normalise"),
-        ("merge_issue_pack", "merge"),
-        ("sha256_file", "register"),  # the hashes recorded with each document
-    ):
-        if hasattr(pipeline, attribute):
-            patch(pipeline, attribute, stage)
-    for attribute in ("reserve", "get", "complete", "find_by_key", "find_current", "documents_of", "supersede"):
-        patch(RegisterClass, attribute, "register")
-    patch(os, "fsync", "fsync")
-    for attribute in ("fsync_directory", "sync_group"):  # grouped durability, where the pipeline uses it
-        if hasattr(_fs, attribute):
-            patch(_fs, attribute, "fsync")
-    return stack
-
-
 def measure(folder: Path, runs: int) -> dict[str, float]:
     converter = _Replay(folder)
     per_run: list[dict[str, float]] = []
     totals: list[float] = []
     syncs: list[tuple[float, float]] = []
     for run in range(runs + 1):
-        clock = _Clock()
-        with tempfile.TemporaryDirectory(prefix="certdocs-stages-") as tmp, _instrumented(clock):
+        clock = StageClock()
+        with tempfile.TemporaryDirectory(prefix="certdocs-stages-") as tmp, instrumented(clock):
             start = time.process_time()
             documents = _issue(folder, Path(tmp) / "out", converter)
             total = time.process_time() - start
         if run == 0:
             continue  # warm-up: imports, compiled templates, fonts tables
-        per_run.append({s: clock.seconds[s] / documents * 1000 for s in STAGES})
+        per_run.append(clock.per_document(documents))
         totals.append(total / documents * 1000)
         syncs.append((clock.calls["fsync"] / documents, clock.wall["fsync"] / documents * 1000))
     figures = {s: statistics.median(r[s] for r in per_run) for s in STAGES}
