@@ -220,6 +220,39 @@ def test_two_renders_of_the_same_inputs_are_byte_identical(tmp_path: Path) -> No
     assert first.read_bytes() == second.read_bytes()
 
 
+def test_a_template_edited_between_renders_is_read_again(tmp_path: Path) -> None:
+    template = _template(tmp_path, "第一版：{{ certificate.number }}")
+    assert "第一版" in _text(render_docx_bytes(template, sample_context()))
+    Document().save(str(tmp_path / "other.docx"))
+    edited = Document()
+    edited.add_paragraph("第二版，改过的模板：{{ certificate.number }}")
+    edited.save(str(template))
+    text = _text(render_docx_bytes(template, sample_context()))
+    assert "第二版" in text
+    assert "第一版" not in text
+
+
+def test_a_render_does_not_leak_into_the_next_from_the_same_template() -> None:
+    first, second = sample_context(), sample_context()
+    second["org"]["name"] = "另一家公司"
+    _render("certificate.docx", first)
+    again = _text(_render("certificate.docx", first))
+    other = _text(_render("certificate.docx", second))
+    assert "另一家公司" in other
+    assert "另一家公司" not in again
+
+
+def test_renders_from_several_threads_give_the_same_bytes_as_one() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    context = sample_context()
+    alone = {name: _render(name, context) for name in NAMES}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda name: (name, _render(name, context)), NAMES * 3))
+    for name, data in together:
+        assert data == alone[name], name
+
+
 def test_rendering_leaves_the_context_untouched() -> None:
     context = sample_context()
     before = copy.deepcopy(context)

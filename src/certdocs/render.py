@@ -17,6 +17,7 @@ import hashlib
 import io
 import re
 import struct
+import threading
 import traceback
 import zipfile
 import zlib
@@ -239,7 +240,7 @@ def _entries_of(data: bytes) -> list[tuple[str, bytes]]:
 # Deflated entries by content: the parts rendering does not change (styles, fonts, theme,
 # images) are the same bytes in every document made from a template; compress them once.
 _DEFLATED: collections.OrderedDict[tuple[str, bytes], tuple[int, bytes]] = collections.OrderedDict()
-_VALID_XML: collections.OrderedDict[tuple[str, bytes], None] = collections.OrderedDict()
+_VALID_XML: collections.OrderedDict[tuple[str, bytes], bool] = collections.OrderedDict()
 _KEEP = 512
 
 
@@ -247,10 +248,22 @@ def _content_key(name: str, blob: bytes) -> tuple[str, bytes]:
     return name, hashlib.blake2b(blob, digest_size=20).digest()
 
 
+_CACHES = threading.Lock()  # documents may be rendered from several threads
+
+
+def _recall(cache: collections.OrderedDict[Any, Any], key: Any) -> Any:
+    with _CACHES:
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+        return found
+
+
 def _remember(cache: collections.OrderedDict[Any, Any], key: Any, value: Any) -> None:
-    cache[key] = value
-    if len(cache) > _KEEP:
-        cache.popitem(last=False)
+    with _CACHES:
+        cache[key] = value
+        if len(cache) > _KEEP:
+            cache.popitem(last=False)
 
 
 def _zip(entries: list[tuple[str, bytes]]) -> bytes:
@@ -260,13 +273,11 @@ def _zip(entries: list[tuple[str, bytes]]) -> bytes:
     out, central, offset = [], [], 0
     for name, blob in entries:
         key = _content_key(name, blob)
-        found = _DEFLATED.get(key)
+        found = _recall(_DEFLATED, key)
         if found is None:
             compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
             found = (zlib.crc32(blob), compressor.compress(blob) + compressor.flush())
             _remember(_DEFLATED, key, found)
-        else:
-            _DEFLATED.move_to_end(key)
         crc, deflated = found
         encoded = name.encode("utf-8")
         flags = 0x800 if not name.isascii() else 0
@@ -407,15 +418,14 @@ def _check_xml(entries: list[tuple[str, bytes]], template: str) -> None:
         if not filename.endswith((".xml", ".rels")):
             continue
         key = _content_key(filename, blob)
-        if key in _VALID_XML:
-            _VALID_XML.move_to_end(key)
+        if _recall(_VALID_XML, key):
             continue
         try:
             ElementTree.fromstring(blob)
         except ElementTree.ParseError as exc:
             rule = f"渲染结果不是有效的 XML，模板标签可能放错了位置：{exc}"
             raise TemplateError([Problem(f"{template}（{filename}）", rule)]) from exc
-        _remember(_VALID_XML, key, None)
+        _remember(_VALID_XML, key, True)
 
 
 __all__ = ["QR_WIDTH_MM", "normalise_docx", "render_docx", "render_docx_bytes"]
