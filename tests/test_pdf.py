@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, Destination, StreamObject
 
+from certdocs import _pdfvary as vary
 from certdocs import pdf
 from certdocs.convert import LibreOfficeConverter, text_pdf
 from certdocs.errors import ConversionError
@@ -161,7 +162,7 @@ def test_different_content_gives_a_different_id(tmp_path: Path) -> None:
 
 
 def eexec(data: bytes) -> bytes:
-    return pdf._eexec(data, decrypt=False)
+    return vary._eexec(data, decrypt=False)
 
 
 def type1_program(unique_id: int) -> tuple[bytes, int, int]:
@@ -175,14 +176,14 @@ def test_type1_unique_ids_that_count_soffice_runs_become_content_derived() -> No
     fixed = []
     for unique_id in (4100001, 4100006):
         program, length1, length2 = type1_program(unique_id)
-        parts = pdf._type1_with_stable_id(program, length1, length2)
+        parts = vary._type1_with_stable_id(program, length1, length2)
         assert parts is not None
         fixed.append(parts)
     assert fixed[0] == fixed[1]
     clear, encrypted, rest = fixed[0]
     stable = clear.split(b"/UniqueID ")[1].split()[0]
     assert 4_000_000 <= int(stable) < 5_000_000
-    assert b"/UniqueID " + stable + b" def" in pdf._eexec(encrypted, decrypt=True)
+    assert b"/UniqueID " + stable + b" def" in vary._eexec(encrypted, decrypt=True)
     assert rest.endswith(b"cleartomark\n")
 
 
@@ -198,7 +199,7 @@ def icc_header(*, year: int, with_id: bool) -> bytes:
 
 @pytest.mark.parametrize("with_id", [False, True])
 def test_icc_profile_dates_are_set_to_the_creation_date(with_id: bool) -> None:
-    fixed = pdf._icc_with_date(icc_header(year=2031, with_id=with_id), dt.date(2026, 11, 22))
+    fixed = vary._icc_with_date(icc_header(year=2031, with_id=with_id), dt.date(2026, 11, 22))
     assert fixed[24:36] == b"".join(n.to_bytes(2, "big") for n in (2026, 11, 22, 0, 0, 0))
     if with_id:
         masked = bytearray(fixed)
@@ -327,10 +328,11 @@ def test_readers_name_the_file_they_cannot_read(tmp_path: Path) -> None:
     assert unreadable.value.problems[0].where == "坏.pdf"
 
 
-@pytest.mark.skipif(pdf._eexec_encrypt is pdf._eexec_encrypt_python, reason="the C extension is not built here")
+@pytest.mark.skipif(vary._eexec_encrypt is vary._eexec_encrypt_python, reason="the C extension is not built here")
 def test_the_native_and_python_eexec_agree() -> None:
     import os
 
     data = os.urandom(50_000)
-    assert pdf._eexec_encrypt_python(data) == pdf._eexec(data, decrypt=False)
-    assert pdf._eexec(pdf._eexec(data, decrypt=False), decrypt=True) == data
+    assert vary._eexec_encrypt_python(data) == vary._eexec(data, decrypt=False)
+    assert vary._eexec(vary._eexec(data, decrypt=False), decrypt=True) == data
+    assert vary._eexec_decrypt_numpy(vary._eexec(data, decrypt=False)) == data

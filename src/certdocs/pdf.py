@@ -23,13 +23,7 @@ from pypdf import PdfReader
 
 from certdocs._fs import atomic_write_bytes
 from certdocs._pdfpatch import PatchedPdf, deflate_mixed, read_text_string, text_string
-from certdocs._pdfvary import (  # noqa: F401  (the eexec helpers are tested through this module)
-    _eexec,
-    _eexec_decrypt_numpy,
-    _eexec_encrypt_python,
-    _icc_with_date,
-    _type1_with_stable_id,
-)
+from certdocs._pdfvary import _icc_with_date, _type1_with_stable_id
 from certdocs.errors import ConversionError, Problem
 
 CREATOR = "certdocs"
