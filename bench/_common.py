@@ -44,7 +44,7 @@ def synthetic_meeting(folder: Path, count: int) -> Path:
     return meeting
 
 
-STAGES = ("render", "qr", "normalise", "merge", "register", "fsync")
+STAGES = ("render", "qr", "check", "normalise", "merge", "register", "fsync")
 
 
 class StageClock:
@@ -101,6 +101,9 @@ def instrumented(clock: StageClock) -> contextlib.ExitStack:
         setattr(owner, attribute, clock.wrap(stage, original))
         stack.callback(setattr, owner, attribute, original)
 
+    from certdocs import convert
+
+    patch(convert, "pdf_problem", "check")  # the converter's look at each PDF it made
     for attribute, stage in (
         ("build_context", "render"),
         ("render_docx", "render"),

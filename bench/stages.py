@@ -10,13 +10,14 @@ wrote it, before certdocs touched it.
 ``measure`` issues the same meeting again through the real :class:`~certdocs.pipeline.Issuer`,
 with a converter that hands back those stored PDFs for the .docx it is given (found by the
 .docx's SHA-256: rendering is reproducible, so the same inputs give the same .docx). The
-functions the pipeline calls are wrapped to add up the process CPU time (user + system) spent
-in each: render (context and template), QR, normalise, merge, register (SQLite and the hashes
-recorded in it), fsync (every ``os.fsync`` and directory sync, taken out of the stage that
-called it; only their count and waiting are telling). A first run warms the caches, as the
-first documents of a long batch do; the figures are the median of ``--runs`` measured runs,
-per document. CPU time, unlike wall time, means something on a busy machine. Stage figures are
-the CPU of the thread running the stage; the whole-batch figure is the process's.
+functions the pipeline calls are wrapped to add up the CPU time (user + system) spent in each:
+render (context and template), QR, check (the converter's look at each PDF it made, done here
+on the stored PDFs as LibreOfficeConverter does), normalise, merge, register (SQLite and the
+hashes recorded in it), fsync (every ``os.fsync`` and directory sync, taken out of the stage
+that called it; only their count and waiting are telling). A first run warms the caches, as
+the first documents of a long batch do; the figures are the median of ``--runs`` measured
+runs, per document. CPU time, unlike wall time, means something on a busy machine. Stage
+figures are the CPU of the thread running the stage; the whole-batch figure is the process's.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from typing import Any
 
 from _common import ROOT, STAGES, TODAY, StageClock, instrumented, synthetic_meeting
 
+from certdocs import convert
+from certdocs._fs import atomic_write_bytes
 from certdocs.batch import run_batch
 from certdocs.decisions import load_meeting
 from certdocs.errors import ConversionError, Problem
@@ -54,8 +57,14 @@ class _Replay:
             if stored is None:
                 problems.append(Problem(source.name, "no stored PDF for this .docx: run prepare again"))
                 continue
+            # What LibreOfficeConverter does with each PDF it made: look at it, write it atomically.
+            data = stored.read_bytes()
+            reason = convert.pdf_problem(data)
+            if reason:
+                problems.append(Problem(source.name, reason))
+                continue
             out = outdir / f"{source.stem}.pdf"
-            shutil.copyfile(stored, out)
+            atomic_write_bytes(out, data)
             done[source] = out
         if problems:
             raise ConversionError(problems)
