@@ -44,7 +44,7 @@ def synthetic_meeting(folder: Path, count: int) -> Path:
     return meeting
 
 
-STAGES = ("render", "qr", "check", "normalise", "merge", "register", "fsync")
+STAGES = ("render", "qr", "check", "glyphs", "normalise", "merge", "register", "fsync")
 
 
 class StageClock:
@@ -108,6 +108,8 @@ def instrumented(clock: StageClock) -> contextlib.ExitStack:
         ("build_context", "render"),
         ("render_docx", "render"),
         ("qr_png", "qr"),
+        ("check_printable", "glyphs"),  # the glyph and one-page checks, where the pipeline has them
+        ("check_pdfs", "glyphs"),
         ("normalize_pdf", "normalise"),
         ("merge_issue_pack", "merge"),
         ("sha256_file", "register"),  # the hashes recorded with each document
