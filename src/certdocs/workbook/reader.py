@@ -1,0 +1,494 @@
+"""Reading a filled workbook back into an audit-result document, located by sheet and cell.
+
+The reader first proves the workbook is one certdocs made for a known scheme and that its
+structure is intact (hidden metadata, fingerprint, every fixed label and item id where the
+layout puts it); only then does it read the input cells into the JSON value of CONTRACT §2 and
+hand that to the one audit validator, :func:`certdocs.audit.parse_audit`. Each problem's JSON
+path is mapped back to the cell it came from (``打分表!H23``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import warnings
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook.workbook import Workbook
+
+from certdocs.audit import AuditResult, parse_audit
+from certdocs.errors import InvalidAuditResult, Problem, SchemeError, os_error_text
+from certdocs.scheme import Scheme, get_scheme
+from certdocs.workbook.layout import (
+    BOOL_LABELS,
+    CHOICES,
+    FORM_LABELS,
+    INFO,
+    ITEM_HEADER_ROW,
+    ITEMS,
+    LAYOUT_VERSION,
+    META,
+    PREREQUISITES,
+    REPORT,
+    VETO_FORM_LABEL,
+    Kind,
+    Layout,
+    build_layout,
+    json_path,
+)
+
+_FORM_CODES = {label: code for code, label in FORM_LABELS.items()}
+_RESULT_KEYS = ("score", "ratio", "sampled", "nonconforming", "population", "covers_all_sites", "not_applicable")
+_USES = {
+    "score": {"score"},
+    "ratio": {"ratio"},
+    "sampled": {"sampled", "nonconforming", "population", "covers_all_sites"},
+    "not_applicable": {"not_applicable"},
+}
+#: The validator speaks JSON; an auditor reads column names.
+_WORDING = (
+    ("score、ratio、sampled 或 not_applicable", "得分、比例、抽样或不适用（在“评价方式”中选择并填写对应列）"),
+    ("compliant: true/false", "“符合（否决项）”选是或否"),
+    ("应为 level: 1—5", "应填写等级 1—5"),
+    ("（role: leader）", "（角色：审核组长）"),
+    ("应为 leader、member、expert 或 observer", "应为审核组长、审核员、技术专家或观察员"),
+    ("不符合数 nonconforming", "不符合数"),
+    ("请在 organization.uscc_checksum_override 中说明理由", "请在“代码校验例外理由”中说明"),
+    ("应为 true 或 false", "应为“是”或“否”"),
+    ("应为 onsite（现场）或 remote（远程）", "应为现场审核或远程审核"),
+    ("应为 initial、surveillance 或 recertification", "应为初次认证审核、监督审核或再认证审核"),
+)
+
+
+@dataclass(frozen=True)
+class WorkbookContent:
+    """What a workbook holds: the audit-result document, where each value came from, and its problems."""
+
+    scheme: Scheme
+    layout: Layout
+    data: dict[str, Any]
+    cells: Mapping[str, str]  # JSON path -> "sheet!cell"
+    problems: tuple[Problem, ...]
+    digest: str
+    reported: frozenset[str] = frozenset()  # cells whose problem the reader already explained
+
+
+def read_workbook(path: Path, *, schemes_dir: Path | None = None, scheme_id: str | None = None) -> WorkbookContent:
+    """Read a workbook's input cells; :class:`InvalidAuditResult` when it is not a sound certdocs workbook."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidAuditResult([Problem(source, f"无法读取文件：{os_error_text(exc)}")]) from exc
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about spreadsheet features it does not model (extensions, styles).
+            warnings.simplefilter("ignore")
+            wb = load_workbook(io.BytesIO(raw), data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        raise InvalidAuditResult([Problem(source, "不是有效的 .xlsx 工作簿（文件损坏或格式不对）")]) from exc
+    layout = _check_structure(wb, source, schemes_dir=schemes_dir, scheme_id=scheme_id)
+    reading = _Reading(wb, layout)
+    data = reading.document()
+    return WorkbookContent(
+        layout.scheme,
+        layout,
+        data,
+        reading.cells,
+        tuple(reading.problems),
+        hashlib.sha256(raw).hexdigest(),
+        frozenset(reading.reported),
+    )
+
+
+def load_workbook_audit(path: Path, *, schemes_dir: Path | None = None) -> tuple[AuditResult, Scheme]:
+    """Read and validate a workbook as :func:`certdocs.audit.load_audit` reads a JSON file."""
+    content = read_workbook(path, schemes_dir=schemes_dir)
+    return validate(content, source=str(path)), content.scheme
+
+
+def validate(content: WorkbookContent, *, source: str) -> AuditResult:
+    """The audit result, or every problem (the reader's and the validator's) located by cell."""
+    problems = list(content.problems)
+    seen = {p.where for p in problems} | content.reported
+    try:
+        audit = parse_audit(content.data, scheme=content.scheme, source=source, digest=content.digest)
+    except InvalidAuditResult as exc:
+        for p in exc.problems:
+            where = _locate(p.where, content.cells, source)
+            if where not in seen:
+                problems.append(Problem(where, _reword(p.rule)))
+                seen.add(where)
+        raise InvalidAuditResult(problems, source=source) from None
+    if problems:
+        raise InvalidAuditResult(problems, source=source)
+    return audit
+
+
+def _reword(rule: str) -> str:
+    for old, new in _WORDING:
+        rule = rule.replace(old, new)
+    return rule
+
+
+def _locate(where: str, cells: Mapping[str, str], source: str) -> str:
+    """The cell of a JSON path, else of its nearest enclosing path that has one."""
+    path = where
+    while path:
+        if path in cells:
+            return cells[path]
+        stripped = re.sub(r'(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\["[^"]*"\])$', "", path)
+        if stripped == path:
+            break
+        path = stripped
+    return f"{source}（{where}）" if where not in ("", "$") else source
+
+
+# -- structure ---------------------------------------------------------------------------------
+
+
+def _refuse(source: str, rule: str) -> InvalidAuditResult:
+    return InvalidAuditResult([Problem(source, rule)])
+
+
+def _check_structure(wb: Workbook, source: str, *, schemes_dir: Path | None, scheme_id: str | None) -> Layout:
+    if META not in wb.sheetnames:
+        raise _refuse(source, "不是 certdocs 生成的审核工作簿（缺少隐藏的元数据表），请用 certdocs workbook 生成工作簿")
+    meta = {str(r[0].value): str(r[1].value or "") for r in wb[META].iter_rows(min_col=1, max_col=2) if r[0].value}
+    if meta.get("format") != "certdocs-workbook":
+        raise _refuse(source, "不是 certdocs 生成的审核工作簿（元数据缺失），请用 certdocs workbook 生成工作簿")
+    if meta.get("layout_version") != str(LAYOUT_VERSION):
+        raise _refuse(
+            source,
+            f"工作簿版式 {meta.get('layout_version')} 与本版 certdocs 的版式 {LAYOUT_VERSION} 不同"
+            f"（由 certdocs {meta.get('certdocs_version')} 生成），请用 certdocs workbook --from 重新生成",
+        )
+    sid = meta.get("scheme", "")
+    if scheme_id is not None and sid != scheme_id:
+        raise _refuse(source, f"工作簿属于评价方案 {sid}，不是所要求的 {scheme_id}")
+    try:
+        scheme = get_scheme(sid, extra_dir=schemes_dir)
+        capacity = json.loads(meta.get("capacity", "{}"))
+        if not isinstance(capacity, dict) or not all(isinstance(v, int) and 0 <= v < 10_000 for v in capacity.values()):
+            raise ValueError(capacity)
+    except SchemeError as exc:
+        raise InvalidAuditResult(exc.problems, source=source) from exc
+    except ValueError as exc:
+        raise _refuse(source, "工作簿元数据已损坏（列表行数），请用 certdocs workbook 重新生成") from exc
+    layout = build_layout(scheme, capacity)
+    if meta.get("fingerprint") != layout.fingerprint or layout.capacity != capacity:
+        raise _refuse(
+            source,
+            f"工作簿结构与评价方案 {scheme.id} 的当前版本不符（方案条目或分值已变，或元数据被改动），"
+            "请用 certdocs workbook --from 重新生成",
+        )
+    problems: list[Problem] = []
+    mismatches: dict[str, list[str]] = {}
+    for (sheet, cell), expected in layout.labels.items():
+        if sheet not in wb.sheetnames:
+            if sheet not in mismatches:
+                problems.append(Problem(source, f"缺少工作表“{sheet}”"))
+            mismatches.setdefault(sheet, []).append(cell)
+            continue
+        found = _text(wb[sheet][cell].value)
+        if found != expected:
+            if sheet not in mismatches:
+                problems.append(
+                    Problem(
+                        f"{sheet}!{cell}",
+                        f"应为“{expected[:30]}”，实为“{found[:30]}”：行或列被插入、删除或移动，无法可靠读取",
+                    )
+                )
+            mismatches.setdefault(sheet, []).append(cell)
+    for it in scheme.items:
+        if it.points is None:
+            continue
+        ref = f"{layout.col('points')}{layout.item_rows[it.id]}"
+        if ITEMS in wb.sheetnames and ITEMS not in mismatches:
+            value = wb[ITEMS][ref].value
+            if not isinstance(value, int | float) or Decimal(repr(value)) != it.points:
+                problems.append(Problem(f"{ITEMS}!{ref}", f"条目 {it.id} 的分值应为 {it.points}，实为 {value!r}"))
+    for sheet, cells in mismatches.items():
+        if len(cells) > 1:
+            problems.append(Problem(sheet, f"另有 {len(cells) - 1} 处固定内容不符"))
+    if problems:
+        problems.append(Problem("", "工作簿结构已被改动；请在 certdocs 生成的原工作簿中填写，或用 certdocs workbook 重新生成"))
+        raise InvalidAuditResult(problems, source=source)
+    return layout
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+# -- values ------------------------------------------------------------------------------------
+
+_EMPTY = object()
+
+
+class _Reading:
+    """One pass over the input cells, building the JSON document and the path → cell map."""
+
+    def __init__(self, wb: Workbook, layout: Layout) -> None:
+        self.wb = wb
+        self.layout = layout
+        self.cells: dict[str, str] = {}
+        self.problems: list[Problem] = []
+        self.reported: set[str] = set()
+
+    def loc(self, sheet: str, ref: str) -> str:
+        return f"{sheet}!{ref}"
+
+    def value(self, sheet: str, ref: str, kind: Kind, choices: str = "") -> Any:
+        """A cell converted to its JSON value; ``_EMPTY`` for an empty cell."""
+        raw = self.wb[sheet][ref].value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return _EMPTY
+        where = self.loc(sheet, ref)
+        if kind == "text":
+            return _plain(raw) if not isinstance(raw, str) else raw
+        if kind == "names":
+            return [n.strip() for n in re.split(r"[、，,；;]", _plain(raw)) if n.strip()]
+        if kind in ("int", "decimal"):
+            return _number(raw)
+        if kind == "date":
+            return _day(raw)
+        if kind == "time":
+            return _clock(raw)
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip()
+            for flag, label in BOOL_LABELS.items():
+                if text == label:
+                    return flag
+            self.problems.append(Problem(where, f"“{text}”无效，应从下拉列表选择“是”或“否”"))
+            return _EMPTY
+        labels = CHOICES[choices]
+        text = str(raw).strip()
+        for code, label in labels.items():
+            if text in (label, code):
+                return code
+        self.problems.append(Problem(where, f"“{text}”无效，应从下拉列表选择：{'、'.join(labels.values())}"))
+        return _EMPTY
+
+    def document(self) -> dict[str, Any]:
+        layout = self.layout
+        data: dict[str, Any] = {"scheme": layout.scheme.id, "organization": {}, "scope": None, "audit": {"team": []}}
+        containers = {"organization": INFO, "audit": INFO, "scope": INFO, "report": REPORT, "prerequisites": PREREQUISITES}
+        for key, sheet in containers.items():
+            self.cells[key] = self.loc(sheet, "B3")
+        self.cells["items"] = self.loc(ITEMS, f"A{ITEM_HEADER_ROW}")
+        del data["scope"]
+        for f in layout.fields:
+            self.cells[json_path(f.path)] = self.loc(f.sheet, f.cell)
+            v = self.value(f.sheet, f.cell, f.kind, f.choices)
+            if v is not _EMPTY:
+                _set(data, f.path, v)
+        for block in layout.lists:
+            self.cells[json_path(block.path)] = self.loc(block.sheet, block.title_cell)
+            entries: list[Any] = []
+            for row in block.rows:
+                if not block.columns[0].key:
+                    c = block.columns[0]
+                    v = self.value(block.sheet, f"{c.column}{row}", c.kind)
+                    if v is not _EMPTY:
+                        self.cells[json_path((*block.path, len(entries)))] = self.loc(block.sheet, f"{c.column}{row}")
+                        entries.append(v)
+                    continue
+                entry: dict[str, Any] = {}
+                refs = {}
+                for c in block.columns:
+                    ref = f"{c.column}{row}"
+                    refs[c.key] = ref
+                    v = self.value(block.sheet, ref, c.kind, c.choices)
+                    if v is not _EMPTY:
+                        entry[c.key] = v
+                if any(self.wb[block.sheet][r].value not in (None, "") for r in refs.values()):
+                    n = len(entries)
+                    self.cells[json_path((*block.path, n))] = self.loc(block.sheet, refs[block.columns[0].key])
+                    for key, ref in refs.items():
+                        self.cells[json_path((*block.path, n, key))] = self.loc(block.sheet, ref)
+                    entries.append(entry)
+            if entries or block.path == ("audit", "team"):
+                _set(data, block.path, entries)
+        data["items"] = self.items()
+        if layout.scheme.prerequisites and not data.get("prerequisites"):
+            data.pop("prerequisites", None)
+        return _ordered(data)
+
+    def items(self) -> dict[str, Any]:
+        layout = self.layout
+        scheme = layout.scheme
+        out: dict[str, Any] = {}
+        for it in scheme.items:
+            row = layout.item_rows[it.id]
+            where = json_path(("items", it.id))
+            entry: dict[str, Any] = {}
+            is_veto = scheme.veto is not None and scheme.veto.item == it.id
+            if scheme.method == "levels":
+                main = "level"
+                v = self.value(ITEMS, f"{layout.col('level')}{row}", "decimal")
+                if v is not _EMPTY:
+                    entry["level"] = v
+            elif is_veto:
+                main = "compliant"
+                v = self.value(ITEMS, f"{layout.col('compliant')}{row}", "bool")
+                if v is not _EMPTY:
+                    entry["compliant"] = v
+                self._stray(row, set(), VETO_FORM_LABEL)
+            else:
+                main = "form"
+                entry = self._points_result(it.id, row)
+            self.cells[where] = self.loc(ITEMS, f"{layout.col(main)}{row}")
+            for key in (*_RESULT_KEYS, "compliant", "level", "evidence", "finding"):
+                if layout.has(key):
+                    self.cells[json_path(("items", it.id, key))] = self.loc(ITEMS, f"{layout.col(key)}{row}")
+            if entry:
+                for key in ("evidence", "finding"):
+                    v = self.value(ITEMS, f"{layout.col(key)}{row}", "text")
+                    if v is not _EMPTY:
+                        entry[key] = v
+                out[it.id] = entry
+        return out
+
+    def _points_result(self, item_id: str, row: int) -> dict[str, Any]:
+        layout = self.layout
+        ref = f"{layout.col('form')}{row}"
+        raw = self.wb[ITEMS][ref].value
+        label = _text(raw)
+        form = _FORM_CODES.get(label, label if label in _USES else "")
+        if label and not form:
+            allowed = [FORM_LABELS[k] for k in _USES if layout.has(k) or k != "not_applicable"]
+            self.problems.append(Problem(self.loc(ITEMS, ref), f"评价方式“{label}”无效，应从下拉列表选择：{'、'.join(allowed)}"))
+            return {}
+        if not form:
+            if self._stray(row, set(), ""):
+                self.problems.append(Problem(self.loc(ITEMS, ref), "已填写结果但未选择评价方式"))
+            return {}
+        if form == "not_applicable" and not layout.has("not_applicable"):
+            self.problems.append(Problem(self.loc(ITEMS, ref), f"方案 {layout.scheme.id} 不允许删减条目（不适用）"))
+            return {}
+        self._stray(row, _USES[form], FORM_LABELS[form])
+        entry: dict[str, Any] = {}
+        for key in _RESULT_KEYS:
+            if key not in _USES[form] or not layout.has(key):
+                continue
+            kind: Kind = "bool" if key == "covers_all_sites" else "text" if key == "not_applicable" else "decimal"
+            v = self.value(ITEMS, f"{layout.col(key)}{row}", kind)
+            if v is not _EMPTY:
+                entry[key] = v
+        if form not in entry:
+            entry[form] = "" if form == "not_applicable" else None
+            if form != "not_applicable":
+                self.problems.append(Problem(self.loc(ITEMS, f"{layout.col(form)}{row}"), f"评价方式为“{FORM_LABELS[form]}”，此格须填写"))
+                self.reported.add(self.loc(ITEMS, ref))
+                return {}
+        return entry
+
+    def _stray(self, row: int, allowed: set[str], label: str) -> bool:
+        """Report result cells filled outside the chosen form; True when there are any."""
+        found = False
+        for key in _RESULT_KEYS:
+            if key in allowed or not self.layout.has(key):
+                continue
+            ref = f"{self.layout.col(key)}{row}"
+            if self.wb[ITEMS][ref].value not in (None, ""):
+                found = True
+                if label:
+                    self.problems.append(Problem(self.loc(ITEMS, ref), f"评价方式为“{label}”，此格应为空（或改选评价方式）"))
+        return found
+
+
+def _set(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node = data
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+
+
+def _ordered(data: dict[str, Any]) -> dict[str, Any]:
+    order = ("scheme", "organization", "scope", "audit", "prerequisites", "items", "report")
+    return {key: data[key] for key in order if key in data}
+
+
+def _plain(raw: Any) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, datetime):
+        return raw.date().isoformat() if raw.time() == time(0) else raw.isoformat(sep=" ")
+    return str(raw)
+
+
+def _number(raw: Any) -> Any:
+    """A number cell as JSON: an int when whole, else the shortest decimal (15 significant digits)."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        d = Decimal(format(raw, ".15g"))
+    else:
+        text = str(raw).strip()
+        try:
+            d = Decimal(text)
+        except InvalidOperation:
+            return text
+        if not d.is_finite():
+            return text
+    if d == d.to_integral_value():
+        return int(d)
+    return d.normalize()
+
+
+_EPOCH = datetime(1899, 12, 30)
+
+
+def _day(raw: Any) -> Any:
+    if isinstance(raw, datetime):
+        return raw.date().isoformat()
+    if isinstance(raw, date):
+        return raw.isoformat()
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and 1 <= raw < 2_958_466:
+        return (_EPOCH + timedelta(days=int(raw))).date().isoformat()
+    return str(raw).strip()
+
+
+def _clock(raw: Any) -> Any:
+    if isinstance(raw, time):
+        return raw.strftime("%H:%M")
+    if isinstance(raw, datetime):
+        return raw.strftime("%H:%M")
+    if isinstance(raw, float) and 0 <= raw < 1:
+        minutes = round(raw * 24 * 60)
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+    return str(raw).strip()
+
+
+def to_json_text(data: Mapping[str, Any]) -> str:
+    """The audit-result document as JSON text (decimals as exact JSON numbers)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return json.dumps(plain(data), ensure_ascii=False, indent=2) + "\n"
