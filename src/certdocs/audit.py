@@ -87,7 +87,12 @@ def parse_audit(data: Any, *, scheme: Scheme, source: str = "", digest: str = ""
 
 
 def load_audit(path: Path, *, schemes_dir: Path | None = None) -> tuple[AuditResult, Scheme]:
-    """Read, parse and validate an audit-result file; returns it with its scheme."""
+    """Read, parse and validate an audit-result file (.json, or an auditor's .xlsx workbook)."""
+    if path.suffix.lower() == ".xlsx":
+        # The workbook reader builds the same JSON document and validates it with parse_audit.
+        from certdocs.workbook import load_workbook_audit
+
+        return load_workbook_audit(path, schemes_dir=schemes_dir)
     source = str(path)
     # The one JSON reader: duplicate keys, NaN, deep nesting, encodings refused; fractions as Decimal.
     data, digest = read_json_object(path, InvalidAuditResult)

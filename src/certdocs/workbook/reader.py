@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.utils import column_index_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 
@@ -40,6 +41,7 @@ from certdocs.workbook.layout import (
     META,
     PREREQUISITES,
     REPORT,
+    TIMETABLE,
     VETO_FORM_LABEL,
     Kind,
     Layout,
@@ -47,6 +49,7 @@ from certdocs.workbook.layout import (
     json_path,
 )
 
+_SHEET_ORDER = (INFO, ITEMS, PREREQUISITES, TIMETABLE, REPORT)
 _FORM_CODES = {label: code for code, label in FORM_LABELS.items()}
 _RESULT_KEYS = ("score", "ratio", "sampled", "nonconforming", "population", "covers_all_sites", "not_applicable")
 _USES = {
@@ -65,6 +68,8 @@ _WORDING = (
     ("不符合数 nonconforming", "不符合数"),
     ("请在 organization.uscc_checksum_override 中说明理由", "请在“代码校验例外理由”中说明"),
     ("应为 true 或 false", "应为“是”或“否”"),
+    ("审核类型 None 无效，应为", "未选择审核类型，应为"),
+    ("角色 None 无效，应为", "未选择角色，应为"),
     ("应为 onsite（现场）或 remote（远程）", "应为现场审核或远程审核"),
     ("应为 initial、surveillance 或 recertification", "应为初次认证审核、监督审核或再认证审核"),
 )
@@ -129,10 +134,20 @@ def validate(content: WorkbookContent, *, source: str) -> AuditResult:
             if where not in seen:
                 problems.append(Problem(where, _reword(p.rule)))
                 seen.add(where)
-        raise InvalidAuditResult(problems, source=source) from None
+        raise InvalidAuditResult(sorted(problems, key=lambda p: _order(p.where, content.layout)), source=source) from None
     if problems:
         raise InvalidAuditResult(problems, source=source)
     return audit
+
+
+def _order(where: str, layout: Layout) -> tuple[int, int, int]:
+    """Problems in reading order: sheet by sheet, row by row, column by column."""
+    match = re.fullmatch(r"(.+)!([A-Z]+)(\d+)", where)
+    if not match:
+        return (len(_SHEET_ORDER), 0, 0)
+    sheet, letters, row = match.groups()
+    index = _SHEET_ORDER.index(sheet) if sheet in _SHEET_ORDER else len(_SHEET_ORDER)
+    return (index, int(row), column_index_from_string(letters))
 
 
 def _reword(rule: str) -> str:

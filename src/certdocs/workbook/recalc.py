@@ -1,0 +1,111 @@
+"""LibreOffice Calc, headless, as the auditor's office suite: recalculate workbooks, render them to PDF.
+
+A workbook written by certdocs carries formulas but no computed values. LibreOffice recalculates
+an .xlsx on load only when its profile says so (``OOXMLRecalcMode`` 0, "always"), so every call
+runs with a private profile that sets it; several workbooks go through one ``soffice`` call,
+since starting LibreOffice is what costs (about two seconds with a fresh profile).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+
+from certdocs.convert import FONTS_CONF
+from certdocs.errors import ConversionError, Problem
+
+#: Names a workbook defines for its result (CONTRACT §7).
+RESULT_NAMES = ("SCORE", "GRADE", "LEVEL", "PASSED", "STATUS")
+
+_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+XLSX_FILTER = "xlsx:Calc MS Excel 2007 XML"
+PDF_FILTER = "pdf:calc_pdf_Export"
+
+
+def convert(sources: Sequence[Path], *, outdir: Path, target: str = XLSX_FILTER, timeout: float = 300.0) -> list[Path]:
+    """Open each workbook in LibreOffice Calc (recalculating every formula) and save it into ``outdir``.
+
+    ``target`` is a ``--convert-to`` argument: the default saves .xlsx again (as an auditor's
+    LibreOffice would); :data:`PDF_FILTER` prints to PDF. One soffice call for all sources.
+    """
+    stems = [s.stem for s in sources]
+    if len(set(stems)) != len(stems):
+        raise ConversionError([Problem(str(outdir), "同一批次中有同名工作簿，输出会互相覆盖")])
+    outdir.mkdir(parents=True, exist_ok=True)
+    suffix = "." + target.split(":")[0]
+    with tempfile.TemporaryDirectory(prefix="certdocs-calc-") as tmp:
+        profile = Path(tmp) / "profile"
+        (profile / "user").mkdir(parents=True)
+        (profile / "user" / "registrymodifications.xcu").write_text(_PROFILE, encoding="utf-8")
+        command = [
+            "soffice",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(outdir),
+            *(str(s.resolve()) for s in sources),
+        ]
+        env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}
+        try:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                start_new_session=True,  # soffice forks soffice.bin: kill them as one group
+            )
+        except FileNotFoundError as exc:
+            raise ConversionError([Problem("soffice", "未找到 LibreOffice（libreoffice-calc-nogui）")]) from exc
+        try:
+            _, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            err = b"timeout"
+        finally:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    outputs = [outdir / f"{s.stem}{suffix}" for s in sources]
+    missing = [Problem(str(s), f"LibreOffice 未生成输出：{err.decode('utf-8', 'replace')[-200:]}") for s, o in zip(sources, outputs, strict=True) if not o.is_file()]
+    if missing:
+        raise ConversionError(missing)
+    return outputs
+
+
+def result_values(path: Path) -> dict[str, Any]:
+    """The values the workbook's defined names (SCORE, GRADE, LEVEL, …) show, as last computed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = load_workbook(io.BytesIO(path.read_bytes()), data_only=True)
+    out: dict[str, Any] = {}
+    for name in RESULT_NAMES:
+        if name not in wb.defined_names:
+            continue
+        for sheet, ref in wb.defined_names[name].destinations:
+            value = wb[sheet][ref.replace("$", "")].value
+            out[name] = None if value == "" else value
+    return out

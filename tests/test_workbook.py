@@ -1,0 +1,334 @@
+"""The auditor's workbook without LibreOffice: round trips, located problems, refusals, hostile input."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from certdocs.audit import load_audit
+from certdocs.cli import main
+from certdocs.errors import InvalidAuditResult
+from certdocs.scheme import scheme_ids
+from certdocs.scoring import score_audit
+from certdocs.workbook import import_workbook, make_workbook
+from certdocs.workbook.layout import build_layout
+from tests.conftest import FIXTURES, full_marks_audit
+
+AUDITS = sorted(p for p in FIXTURES.glob("*/*.json") if p.parent.name != "decisions")
+
+
+def comparable(path: Path) -> Any:
+    """A JSON file's value without ``_`` comment keys and empty optional texts.
+
+    A workbook has no cell for comments, and an empty cell cannot say whether ``""`` or nothing
+    was meant; the audit format reads both the same way.
+    """
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if not k.startswith("_") and v != ""}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(json.loads(path.read_text(encoding="utf-8")))
+
+
+def write_json(tmp_path: Path, doc: dict[str, Any], name: str = "audit.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def workbook_from(tmp_path: Path, doc: dict[str, Any]) -> Path:
+    out = tmp_path / "filled.xlsx"
+    make_workbook(doc["scheme"], output=out, source=write_json(tmp_path, doc))
+    return out
+
+
+def edit(path: Path, sheet: str, cells: dict[str, Any]) -> None:
+    """Type into a workbook's cells as an auditor would (through openpyxl)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(path)
+    for ref, value in cells.items():
+        wb[sheet][ref] = value
+    wb.save(path)
+
+
+def problems_of(path: Path, tmp_path: Path) -> list[str]:
+    out = tmp_path / "out.json"
+    with pytest.raises(InvalidAuditResult) as caught:
+        import_workbook(path, output=out)
+    assert not out.exists()
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize("audit", AUDITS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_fixture_comes_back_as_the_same_json_value(audit: Path, tmp_path: Path) -> None:
+    scheme = json.loads(audit.read_text(encoding="utf-8"))["scheme"]
+    book = tmp_path / "audit.xlsx"
+    make_workbook(scheme, output=book, source=audit)
+    import_workbook(book, output=tmp_path / "back.json")
+    assert comparable(tmp_path / "back.json") == comparable(audit)
+
+
+@pytest.mark.parametrize("audit", AUDITS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_score_on_the_workbook_equals_score_on_the_json(audit: Path, tmp_path: Path) -> None:
+    scheme = json.loads(audit.read_text(encoding="utf-8"))["scheme"]
+    book = tmp_path / "audit.xlsx"
+    make_workbook(scheme, output=book, source=audit)
+    from_json = score_audit(*load_audit(audit)).to_json()
+    from_book = score_audit(*load_audit(book)).to_json()
+    assert from_book == from_json
+
+
+def test_the_score_command_reads_a_workbook(tmp_path: Path) -> None:
+    audit = FIXTURES / "xbht-s04-2025" / "pass.json"
+    book = tmp_path / "audit.xlsx"
+    make_workbook("xbht-s04-2025", output=book, source=audit)
+    result = CliRunner().invoke(main, ["score", str(book), "--format", "json"])
+    assert json.loads(result.output)["score"] == 88.1
+
+
+def test_the_workbook_command_writes_a_blank_workbook(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["workbook", "bjkb-006-2026", "--output", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "b.xlsx").is_file()
+
+
+def test_the_import_command_writes_json_and_names_the_grade(tmp_path: Path) -> None:
+    book = tmp_path / "a.xlsx"
+    make_workbook("bjkb-006-2026", output=book, source=FIXTURES / "bjkb-006-2026" / "veto.json")
+    result = CliRunner().invoke(main, ["import", str(book), "--output", str(tmp_path / "a.json")])
+    assert "一票否决" in result.output
+
+
+def test_a_blank_workbook_is_refused_with_every_missing_cell_and_nothing_written(tmp_path: Path) -> None:
+    book = tmp_path / "blank.xlsx"
+    make_workbook("xbht-s04-2025", output=book)
+    result = CliRunner().invoke(main, ["import", str(book), "--output", str(tmp_path / "a.json")])
+    assert result.exit_code == 2
+    assert "打分表!F76：缺少该条目的评价结果" in result.output
+    assert not (tmp_path / "a.json").exists()
+
+
+def test_a_ratio_above_one_is_located_at_its_cell(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("xbht-s04-2025"))
+    layout = build_layout(load_audit(book)[1])
+    row = layout.item_rows["5.1.2.2"]
+    edit(book, "打分表", {f"{layout.col('form')}{row}": "比例", f"{layout.col('ratio')}{row}": 1.5,
+                        f"{layout.col('score')}{row}": None})
+    assert problems_of(book, tmp_path) == [f"打分表!{layout.col('ratio')}{row}：得分比例 1.5 超出 0—1"]
+
+
+def test_a_value_left_in_another_forms_column_is_refused(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("xbht-s04-2025"))
+    layout = build_layout(load_audit(book)[1])
+    row = layout.item_rows["5.1.1.1"]
+    edit(book, "打分表", {f"{layout.col('ratio')}{row}": 0.5})
+    assert problems_of(book, tmp_path) == [
+        f"打分表!{layout.col('ratio')}{row}：评价方式为“得分”，此格应为空（或改选评价方式）"
+    ]
+
+
+def test_problems_on_several_sheets_are_reported_together(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("bz-ts1008-2025"))
+    edit(book, "审核信息", {"B4": "91330106MA2CFXY800", "B15": "年度审核"})
+    edit(book, "打分表", {"E4": 7})
+    edit(book, "前提条件", {"B4": "也许"})
+    found = problems_of(book, tmp_path)
+    assert [p.split("：")[0] for p in found] == ["审核信息!B4", "审核信息!B15", "打分表!E4", "前提条件!B4"]
+
+
+def test_an_unchosen_role_and_two_leaders_are_named_in_chinese(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("fw01-2021"))
+    edit(book, "审核信息", {"A27": "张三", "B27": "审核组长"})
+    assert "审核组须有且只有一名组长（角色：审核组长）" in problems_of(book, tmp_path)[0]
+
+
+def test_a_deleted_item_row_is_refused_instead_of_misread(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("xbht-s04-2025"))
+    wb = openpyxl.load_workbook(book)
+    wb["打分表"].delete_rows(10)
+    wb.save(book)
+    found = problems_of(book, tmp_path)
+    assert found[0].startswith("打分表!A10：应为“5.1.2.2”，实为“5.1.2.3”")
+
+
+def test_a_moved_column_is_refused_instead_of_misread(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("fw01-2021"))
+    wb = openpyxl.load_workbook(book)
+    wb["打分表"].insert_cols(5)
+    wb.save(book)
+    assert "行或列被插入、删除或移动" in problems_of(book, tmp_path)[0]
+
+
+def test_a_workbook_of_another_scheme_is_refused_when_a_scheme_is_required(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("fw01-2021"))
+    with pytest.raises(InvalidAuditResult, match="工作簿属于评价方案 fw01-2021，不是所要求的 xbht-s04-2025"):
+        import_workbook(book, output=tmp_path / "a.json", scheme_id="xbht-s04-2025")
+
+
+def test_a_workbook_whose_items_sheet_came_from_another_scheme_is_refused(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("fw01-2021"))
+    wb = openpyxl.load_workbook(book)
+    wb["_certdocs"]["B3"] = "xbht-s04-2025"
+    wb.save(book)
+    assert "工作簿结构与评价方案 xbht-s04-2025 的当前版本不符" in problems_of(book, tmp_path)[0]
+
+
+def test_a_spreadsheet_not_made_by_certdocs_is_refused(tmp_path: Path) -> None:
+    book = tmp_path / "other.xlsx"
+    openpyxl.Workbook().save(book)
+    assert "不是 certdocs 生成的审核工作簿" in problems_of(book, tmp_path)[0]
+
+
+def test_a_file_that_is_not_a_workbook_is_refused(tmp_path: Path) -> None:
+    book = tmp_path / "fake.xlsx"
+    book.write_bytes(b"PK\x03\x04 not really")
+    assert "不是有效的 .xlsx 工作簿" in problems_of(book, tmp_path)[0]
+
+
+def test_a_truncated_workbook_is_refused(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("fw01-2021"))
+    book.write_bytes(book.read_bytes()[:3000])
+    assert "不是有效的 .xlsx 工作簿" in problems_of(book, tmp_path)[0]
+
+
+def test_an_invalid_source_writes_no_workbook(tmp_path: Path) -> None:
+    doc = full_marks_audit("xbht-s04-2025")
+    doc["items"]["5.1.1.1"] = {"score": 9}
+    with pytest.raises(InvalidAuditResult):
+        make_workbook("xbht-s04-2025", output=tmp_path / "w.xlsx", source=write_json(tmp_path, doc))
+    assert not (tmp_path / "w.xlsx").exists()
+
+
+def test_a_source_of_another_scheme_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidAuditResult, match="属于评价方案 fw01-2021"):
+        make_workbook(
+            "xbht-s04-2025",
+            output=tmp_path / "w.xlsx",
+            source=write_json(tmp_path, full_marks_audit("fw01-2021")),
+        )
+    assert not (tmp_path / "w.xlsx").exists()
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    doc = full_marks_audit("xbht-s04-2025")
+    doc["items"]["5.1.1.1"]["evidence"] = '=HYPERLINK("http://example.com","点我")'
+    doc["organization"]["name"] = "=1+1 公司"
+    book = workbook_from(tmp_path, doc)
+    import_workbook(book, output=tmp_path / "back.json")
+    back = json.loads((tmp_path / "back.json").read_text(encoding="utf-8"))
+    assert (back["organization"]["name"], back["items"]["5.1.1.1"]["evidence"]) == (
+        "=1+1 公司",
+        '=HYPERLINK("http://example.com","点我")',
+    )
+
+
+def test_control_characters_a_spreadsheet_cannot_hold_are_refused_with_their_json_path(tmp_path: Path) -> None:
+    doc = full_marks_audit("xbht-s04-2025")
+    doc["scope"] = "家用\x07空调"
+    with pytest.raises(InvalidAuditResult, match="scope：含有电子表格无法保存的控制字符"):
+        workbook_from(tmp_path, doc)
+    assert not (tmp_path / "filled.xlsx").exists()
+
+
+def test_a_ratio_with_more_digits_than_a_double_holds_is_refused(tmp_path: Path) -> None:
+    doc = json.loads((FIXTURES / "xbht-s04-2025" / "pass.json").read_text(encoding="utf-8"))
+    text = json.dumps(doc, ensure_ascii=False).replace('"ratio": 0.8,', '"ratio": 0.80000000000000000001,', 1)
+    source = tmp_path / "long.json"
+    source.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidAuditResult, match="超过 15 位有效数字"):
+        make_workbook("xbht-s04-2025", output=tmp_path / "w.xlsx", source=source)
+
+
+def test_right_to_left_and_rare_characters_survive_the_round_trip(tmp_path: Path) -> None:
+    doc = full_marks_audit("fw01-2021")
+    doc["organization"]["name"] = "\u202eشركة 𠀀𪚥 有限公司"
+    doc["items"]["a1"]["finding"] = "第一行\n第二行"
+    book = workbook_from(tmp_path, doc)
+    import_workbook(book, output=tmp_path / "back.json")
+    assert json.loads((tmp_path / "back.json").read_text(encoding="utf-8")) == doc
+
+
+def test_import_does_not_overwrite_the_workbook_itself(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("fw01-2021"))
+    before = book.read_bytes()
+    with pytest.raises(InvalidAuditResult, match=r"\.json 结尾"):
+        import_workbook(book, output=book)
+    assert book.read_bytes() == before
+
+
+def test_a_workbook_can_be_made_again_from_a_workbook(tmp_path: Path) -> None:
+    audit = FIXTURES / "xbht-s04-2025" / "recertification.json"
+    first = tmp_path / "first.xlsx"
+    make_workbook("xbht-s04-2025", output=first, source=audit)
+    again = tmp_path / "again.xlsx"
+    make_workbook("xbht-s04-2025", output=again, source=first)
+    assert again.read_bytes() == first.read_bytes()
+
+
+def test_a_long_timetable_gets_enough_rows(tmp_path: Path) -> None:
+    doc = full_marks_audit("fw01-2021")
+    doc["audit"]["timetable"] = [
+        {"date": "2026-11-10", "start": "08:00", "end": "08:30", "activity": f"活动 {n}", "auditors": ["王立新"]}
+        for n in range(45)
+    ]
+    book = workbook_from(tmp_path, doc)
+    import_workbook(book, output=tmp_path / "back.json")
+    assert json.loads((tmp_path / "back.json").read_text(encoding="utf-8")) == doc
+
+
+@pytest.mark.parametrize("scheme", scheme_ids())
+def test_the_blank_workbooks_in_fixtures_are_up_to_date(scheme: str, tmp_path: Path) -> None:
+    fresh = tmp_path / f"{scheme}.xlsx"
+    make_workbook(scheme, output=fresh)
+    assert fresh.read_bytes() == (FIXTURES / "workbooks" / f"{scheme}.xlsx").read_bytes(), (
+        "fixtures/workbooks/ is stale: run `make workbooks`"
+    )
+
+
+def test_only_input_cells_are_unlocked_and_every_sheet_is_protected_without_a_password(tmp_path: Path) -> None:
+    book = tmp_path / "b.xlsx"
+    make_workbook("bjkb-006-2026", output=book)
+    wb = openpyxl.load_workbook(book)
+    assert all(ws.protection.sheet and not ws.protection.password for ws in wb.worksheets)
+    items = wb["打分表"]
+    assert (items["A4"].protection.locked, items["F4"].protection.locked, items["G5"].protection.locked) == (
+        True,
+        True,
+        False,
+    )
+
+
+def test_the_items_sheet_prints_on_a4_landscape_with_its_header_row_repeated(tmp_path: Path) -> None:
+    book = tmp_path / "b.xlsx"
+    make_workbook("fw01-2021", output=book)
+    ws = openpyxl.load_workbook(book)["打分表"]
+    assert (ws.page_setup.orientation, ws.page_setup.paperSize, ws.print_title_rows) == ("landscape", 9, "$3:$3")
+
+
+def test_every_input_on_the_items_sheet_has_a_chinese_input_message(tmp_path: Path) -> None:
+    book = tmp_path / "b.xlsx"
+    make_workbook("xbht-s04-2025", output=book)
+    ws = openpyxl.load_workbook(book)["打分表"]
+    prompted = {str(r) for dv in ws.data_validations.dataValidation if dv.prompt for r in dv.sqref.ranges}
+    inputs = {c.coordinate for row in ws.iter_rows(min_row=4, max_row=76) for c in row if not c.protection.locked}
+    covered = {c for c in inputs if any(c in openpyxl.worksheet.cell_range.CellRange(r) for r in prompted)}
+    assert covered == inputs
+
+
+def test_the_result_form_is_a_drop_down_of_the_forms_the_scheme_allows(tmp_path: Path) -> None:
+    book = tmp_path / "b.xlsx"
+    make_workbook("bjkb-006-2026", output=book)
+    ws = openpyxl.load_workbook(book)["打分表"]
+    lists = [dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert '"得分,比例,抽样"' in lists
