@@ -123,8 +123,11 @@ def test_a_ratio_above_one_is_located_at_its_cell(tmp_path: Path) -> None:
     book = workbook_from(tmp_path, full_marks_audit("xbht-s04-2025"))
     layout = build_layout(load_audit(book)[1])
     row = layout.item_rows["5.1.2.2"]
-    edit(book, "打分表", {f"{layout.col('form')}{row}": "比例", f"{layout.col('ratio')}{row}": 1.5,
-                        f"{layout.col('score')}{row}": None})
+    edit(
+        book,
+        "打分表",
+        {f"{layout.col('form')}{row}": "比例", f"{layout.col('ratio')}{row}": 1.5, f"{layout.col('score')}{row}": None},
+    )
     assert problems_of(book, tmp_path) == [f"打分表!{layout.col('ratio')}{row}：得分比例 1.5 超出 0—1"]
 
 

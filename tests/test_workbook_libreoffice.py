@@ -28,7 +28,7 @@ from certdocs.scoring import item_earned, score_audit
 from certdocs.workbook import import_workbook, make_workbook
 from certdocs.workbook.layout import build_layout
 from certdocs.workbook.recalc import PDF_FILTER, convert, result_values
-from tests.conftest import FIXTURES, full_marks_audit
+from tests.conftest import full_marks_audit
 from tests.test_workbook import AUDITS, comparable
 
 pytestmark = [

@@ -23,7 +23,10 @@ from certdocs.scoring import score_audit
     help="用已有的审核结果（.json 或 .xlsx）预先填写（监督、再认证审核）。",
 )
 @click.option(
-    "--schemes", type=click.Path(path_type=Path, file_okay=False), envvar="CERTDOCS_SCHEMES", default=None,
+    "--schemes",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="CERTDOCS_SCHEMES",
+    default=None,
     help="额外评价方案文件夹（<方案编号>.json）。",
 )
 @reports_errors
@@ -42,7 +45,10 @@ def workbook(scheme: str, output: Path, source: Path | None, schemes: Path | Non
 )
 @click.option("--scheme", default=None, help="只接受此评价方案的工作簿。")
 @click.option(
-    "--schemes", type=click.Path(path_type=Path, file_okay=False), envvar="CERTDOCS_SCHEMES", default=None,
+    "--schemes",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="CERTDOCS_SCHEMES",
+    default=None,
     help="额外评价方案文件夹（<方案编号>.json）。",
 )
 @reports_errors

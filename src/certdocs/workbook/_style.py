@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -130,3 +133,42 @@ def choice_validation(options: list[str], *, title: str, prompt: str) -> DataVal
         prompt=prompt,
         error="请从下拉列表中选择：" + "、".join(options),
     )
+
+
+def _display_width(text: str) -> float:
+    """Column-width units a line of 10-point text takes (a CJK character about 1.7, measured in Calc)."""
+    return sum(1.7 if ord(ch) > 0x2E7F else 0.9 for ch in text)
+
+
+def fit_rows(ws: Worksheet, *, skip: tuple[int, ...] = (1,)) -> None:
+    """Row heights for wrapped text, since a row with a set style is not refitted on open.
+
+    LibreOffice and Excel keep the stored height of a row; without this, long requirements and
+    evidence print cut to one line. Rows keep at least the default height.
+    """
+    merged = {r.min_row * 100_000 + r.min_col: r for r in ws.merged_cells.ranges}
+    lines_by_row: dict[int, int] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if not isinstance(cell.value, str) or (cell.value.startswith("=") and cell.data_type == "f"):
+                continue
+            if cell.row in skip or not (cell.alignment and cell.alignment.wrap_text):
+                continue
+            span = merged.get(cell.row * 100_000 + cell.column)
+            letters = (
+                [get_column_letter(c) for c in range(span.min_col, span.max_col + 1)] if span else [cell.column_letter]
+            )
+            width = sum((ws.column_dimensions[x].width or 8.43) for x in letters)
+            usable = max(width - 1, 1)
+            lines = sum(max(1, math.ceil(_display_width(part) / usable)) for part in cell.value.split("\n"))
+            lines_by_row[cell.row] = max(lines_by_row.get(cell.row, 1), lines)
+    for row, lines in lines_by_row.items():
+        if lines > 1:
+            ws.row_dimensions[row].height = min(409, 13 * lines + 3)
+
+
+def list_title(cell: Cell, text: str) -> None:
+    """The heading above a list: bold, on one line (it may run into the empty cells to its right)."""
+    put(cell, text)
+    cell.font = Font(name=FONT, bold=True, size=11)
+    cell.alignment = Alignment(vertical="center", wrap_text=False)

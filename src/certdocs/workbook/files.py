@@ -59,12 +59,13 @@ def _source_document(source: Path, scheme: Scheme, *, schemes_dir: Path | None) 
         validate(content, source=str(source))
         found, data = content.scheme, content.data
     else:
-        audit, found = load_audit(source, schemes_dir=schemes_dir)
+        _, found = load_audit(source, schemes_dir=schemes_dir)
         # The raw document, not the parsed one: the workbook must give back the same JSON value.
         data = json.loads(source.read_bytes().decode("utf-8-sig"), parse_float=Decimal)
     if found.id != scheme.id:
         raise _usage(str(source), f"审核结果属于评价方案 {found.id}，与所要求的工作簿方案 {scheme.id} 不一致")
-    return _without_comments(data)
+    document: dict[str, Any] = _without_comments(data)
+    return document
 
 
 def _without_comments(value: Any) -> Any:

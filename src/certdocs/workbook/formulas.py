@@ -52,7 +52,7 @@ def item_formulas(layout: Layout, row: int, *, veto: bool) -> dict[str, str]:
             "applicable_c": "=0",
             "pending": f'=IF({ok}="",1,0)',
             "veto_fail": f'=IF({ok}="否",1,0)',
-            "note": f'=IF({ok}="","未评价",IF({ok}="否","否决项不符合：无论得分均不予通过",""))',
+            "note": f'=IF({ok}="","未评价；",IF({ok}="否","否决项不符合：无论得分均不予通过；",""))',
         }
         if layout.has("band"):
             out["band"] = '=""'
@@ -149,7 +149,8 @@ def score_tenths_formula(earned_c: str, applicable_c: str) -> str:
 def level_name_formula(scheme: Scheme, level: str) -> str:
     """The maturity level's name, or a warning outside 1—5."""
     names = ",".join(_q(scheme.level_name(n)) for n in range(1, 6))
-    return f'=IF({level}="","",IF(OR(N({level})<1,N({level})>5,N({level})<>INT(N({level}))),"等级应为 1—5",CHOOSE({level},{names})))'
+    outside = f"OR(N({level})<1,N({level})>5,N({level})<>INT(N({level})))"
+    return f'=IF({level}="","",IF({outside},"等级应为 1—5",CHOOSE({level},{names})))'
 
 
 def prerequisite_formula(kind: str, value: int | bool, cell: str) -> str:

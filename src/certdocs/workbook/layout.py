@@ -296,7 +296,11 @@ def _columns(scheme: Scheme) -> list[Column]:
             spec.append(("compliant", "符合（否决项）", 7, False))
         if scheme.exclusions_allowed:
             spec.append(("not_applicable", "不适用理由", 16, False))
-        spec += [("evidence", "审核证据", 30, False), ("finding", "审核发现", 26, False), ("earned", "实得分", 7, False)]
+        spec += [
+            ("evidence", "审核证据", 30, False),
+            ("finding", "审核发现", 26, False),
+            ("earned", "实得分", 7, False),
+        ]
         if scheme.ratio_bands:
             spec.append(("band", "百分比档", 9, False))
         spec += [
@@ -306,7 +310,9 @@ def _columns(scheme: Scheme) -> list[Column]:
             ("pending", "未评价", 4, True),
             ("veto_fail", "否决", 4, True),
         ]
-    return [Column(key, get_column_letter(n), label, width, hidden) for n, (key, label, width, hidden) in enumerate(spec, 1)]
+    return [
+        Column(key, get_column_letter(n), label, width, hidden) for n, (key, label, width, hidden) in enumerate(spec, 1)
+    ]
 
 
 def build_layout(scheme: Scheme, capacity: Mapping[str, int] | None = None) -> Layout:
@@ -326,8 +332,8 @@ def build_layout(scheme: Scheme, capacity: Mapping[str, int] | None = None) -> L
         for c in block.columns:
             labels[(block.sheet, f"{c.column}{block.header_row}")] = c.label
     columns = _columns(scheme)
-    for c in columns:
-        labels[(ITEMS, f"{c.letter}{ITEM_HEADER_ROW}")] = c.label
+    for column in columns:
+        labels[(ITEMS, f"{column.letter}{ITEM_HEADER_ROW}")] = column.label
     item_rows = {it.id: ITEM_HEADER_ROW + 1 + n for n, it in enumerate(scheme.items)}
     for it in scheme.items:
         labels[(ITEMS, f"A{item_rows[it.id]}")] = it.id

@@ -17,8 +17,7 @@ import warnings
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from openpyxl.workbook.workbook import Workbook
 from certdocs.audit import AuditResult, parse_audit
 from certdocs.errors import InvalidAuditResult, Problem, SchemeError, os_error_text
 from certdocs.scheme import Scheme, get_scheme
+from certdocs.workbook._cells import clock, day, number, ordered, plain, set_path
 from certdocs.workbook.layout import (
     BOOL_LABELS,
     CHOICES,
@@ -134,7 +134,9 @@ def validate(content: WorkbookContent, *, source: str) -> AuditResult:
             if where not in seen:
                 problems.append(Problem(where, _reword(p.rule)))
                 seen.add(where)
-        raise InvalidAuditResult(sorted(problems, key=lambda p: _order(p.where, content.layout)), source=source) from None
+        raise InvalidAuditResult(
+            sorted(problems, key=lambda p: _order(p.where, content.layout)), source=source
+        ) from None
     if problems:
         raise InvalidAuditResult(problems, source=source)
     return audit
@@ -237,7 +239,9 @@ def _check_structure(wb: Workbook, source: str, *, schemes_dir: Path | None, sch
         if len(cells) > 1:
             problems.append(Problem(sheet, f"另有 {len(cells) - 1} 处固定内容不符"))
     if problems:
-        problems.append(Problem("", "工作簿结构已被改动；请在 certdocs 生成的原工作簿中填写，或用 certdocs workbook 重新生成"))
+        problems.append(
+            Problem("", "工作簿结构已被改动；请在 certdocs 生成的原工作簿中填写，或用 certdocs workbook 重新生成")
+        )
         raise InvalidAuditResult(problems, source=source)
     return layout
 
@@ -275,15 +279,15 @@ class _Reading:
             return _EMPTY
         where = self.loc(sheet, ref)
         if kind == "text":
-            return _plain(raw) if not isinstance(raw, str) else raw
+            return plain(raw) if not isinstance(raw, str) else raw
         if kind == "names":
-            return [n.strip() for n in re.split(r"[、，,；;]", _plain(raw)) if n.strip()]
+            return [n.strip() for n in re.split(r"[、，,；;]", plain(raw)) if n.strip()]
         if kind in ("int", "decimal"):
-            return _number(raw)
+            return number(raw)
         if kind == "date":
-            return _day(raw)
+            return day(raw)
         if kind == "time":
-            return _clock(raw)
+            return clock(raw)
         if kind == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -304,7 +308,13 @@ class _Reading:
     def document(self) -> dict[str, Any]:
         layout = self.layout
         data: dict[str, Any] = {"scheme": layout.scheme.id, "organization": {}, "scope": None, "audit": {"team": []}}
-        containers = {"organization": INFO, "audit": INFO, "scope": INFO, "report": REPORT, "prerequisites": PREREQUISITES}
+        containers = {
+            "organization": INFO,
+            "audit": INFO,
+            "scope": INFO,
+            "report": REPORT,
+            "prerequisites": PREREQUISITES,
+        }
         for key, sheet in containers.items():
             self.cells[key] = self.loc(sheet, "B3")
         self.cells["items"] = self.loc(ITEMS, f"A{ITEM_HEADER_ROW}")
@@ -313,7 +323,7 @@ class _Reading:
             self.cells[json_path(f.path)] = self.loc(f.sheet, f.cell)
             v = self.value(f.sheet, f.cell, f.kind, f.choices)
             if v is not _EMPTY:
-                _set(data, f.path, v)
+                set_path(data, f.path, v)
         for block in layout.lists:
             self.cells[json_path(block.path)] = self.loc(block.sheet, block.title_cell)
             entries: list[Any] = []
@@ -340,11 +350,11 @@ class _Reading:
                         self.cells[json_path((*block.path, n, key))] = self.loc(block.sheet, ref)
                     entries.append(entry)
             if entries or block.path == ("audit", "team"):
-                _set(data, block.path, entries)
+                set_path(data, block.path, entries)
         data["items"] = self.items()
         if layout.scheme.prerequisites and not data.get("prerequisites"):
             data.pop("prerequisites", None)
-        return _ordered(data)
+        return ordered(data)
 
     def items(self) -> dict[str, Any]:
         layout = self.layout
@@ -389,7 +399,9 @@ class _Reading:
         form = _FORM_CODES.get(label, label if label in _USES else "")
         if label and not form:
             allowed = [FORM_LABELS[k] for k in _USES if layout.has(k) or k != "not_applicable"]
-            self.problems.append(Problem(self.loc(ITEMS, ref), f"评价方式“{label}”无效，应从下拉列表选择：{'、'.join(allowed)}"))
+            self.problems.append(
+                Problem(self.loc(ITEMS, ref), f"评价方式“{label}”无效，应从下拉列表选择：{'、'.join(allowed)}")
+            )
             return {}
         if not form:
             if self._stray(row, set(), ""):
@@ -410,7 +422,9 @@ class _Reading:
         if form not in entry:
             entry[form] = "" if form == "not_applicable" else None
             if form != "not_applicable":
-                self.problems.append(Problem(self.loc(ITEMS, f"{layout.col(form)}{row}"), f"评价方式为“{FORM_LABELS[form]}”，此格须填写"))
+                self.problems.append(
+                    Problem(self.loc(ITEMS, f"{layout.col(form)}{row}"), f"评价方式为“{FORM_LABELS[form]}”，此格须填写")
+                )
                 self.reported.add(self.loc(ITEMS, ref))
                 return {}
         return entry
@@ -425,73 +439,10 @@ class _Reading:
             if self.wb[ITEMS][ref].value not in (None, ""):
                 found = True
                 if label:
-                    self.problems.append(Problem(self.loc(ITEMS, ref), f"评价方式为“{label}”，此格应为空（或改选评价方式）"))
+                    self.problems.append(
+                        Problem(self.loc(ITEMS, ref), f"评价方式为“{label}”，此格应为空（或改选评价方式）")
+                    )
         return found
-
-
-def _set(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
-    node = data
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
-
-
-def _ordered(data: dict[str, Any]) -> dict[str, Any]:
-    order = ("scheme", "organization", "scope", "audit", "prerequisites", "items", "report")
-    return {key: data[key] for key in order if key in data}
-
-
-def _plain(raw: Any) -> str:
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
-    if isinstance(raw, datetime):
-        return raw.date().isoformat() if raw.time() == time(0) else raw.isoformat(sep=" ")
-    return str(raw)
-
-
-def _number(raw: Any) -> Any:
-    """A number cell as JSON: an int when whole, else the shortest decimal (15 significant digits)."""
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float):
-        d = Decimal(format(raw, ".15g"))
-    else:
-        text = str(raw).strip()
-        try:
-            d = Decimal(text)
-        except InvalidOperation:
-            return text
-        if not d.is_finite():
-            return text
-    if d == d.to_integral_value():
-        return int(d)
-    return d.normalize()
-
-
-_EPOCH = datetime(1899, 12, 30)
-
-
-def _day(raw: Any) -> Any:
-    if isinstance(raw, datetime):
-        return raw.date().isoformat()
-    if isinstance(raw, date):
-        return raw.isoformat()
-    if isinstance(raw, int | float) and not isinstance(raw, bool) and 1 <= raw < 2_958_466:
-        return (_EPOCH + timedelta(days=int(raw))).date().isoformat()
-    return str(raw).strip()
-
-
-def _clock(raw: Any) -> Any:
-    if isinstance(raw, time):
-        return raw.strftime("%H:%M")
-    if isinstance(raw, datetime):
-        return raw.strftime("%H:%M")
-    if isinstance(raw, float) and 0 <= raw < 1:
-        minutes = round(raw * 24 * 60)
-        return f"{minutes // 60:02d}:{minutes % 60:02d}"
-    return str(raw).strip()
 
 
 def to_json_text(data: Mapping[str, Any]) -> str:

@@ -90,7 +90,11 @@ def convert(sources: Sequence[Path], *, outdir: Path, target: str = XLSX_FILTER,
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
     outputs = [outdir / f"{s.stem}{suffix}" for s in sources]
-    missing = [Problem(str(s), f"LibreOffice 未生成输出：{err.decode('utf-8', 'replace')[-200:]}") for s, o in zip(sources, outputs, strict=True) if not o.is_file()]
+    missing = [
+        Problem(str(s), f"LibreOffice 未生成输出：{err.decode('utf-8', 'replace')[-200:]}")
+        for s, o in zip(sources, outputs, strict=True)
+        if not o.is_file()
+    ]
     if missing:
         raise ConversionError(missing)
     return outputs
