@@ -5,13 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 AUDIT ?= fixtures/xbht-s04-2025/pass.json
+SCHEME ?= xbht-s04-2025
 DECISIONS ?= fixtures/decisions/2026-47.json
 OUTPUT ?= output
 ISSUE_DATE ?=
 REGISTER ?= $(OUTPUT)/register.sqlite3
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps test-deps certificate batch test lint unit bench regenerate archive templates clean
+.PHONY: help setup system-deps test-deps certificate batch test lint unit bench regenerate archive templates workbook workbooks clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,6 +45,12 @@ archive: setup ## archive signed PDFs: make archive FILES="a.pdf b.pdf"
 
 templates: setup ## check every Word template (Jinja syntax, split tags, unknown variables)
 	$(BIN)/certdocs templates check
+
+workbook: setup ## the auditor's Excel/WPS workbook: make workbook SCHEME=xbht-s04-2025 [FROM=audit.json] [WORKBOOK=file.xlsx]
+	$(BIN)/certdocs workbook "$(SCHEME)" --output "$(or $(WORKBOOK),$(OUTPUT)/workbooks/$(SCHEME).xlsx)" $(if $(FROM),--from "$(FROM)")
+
+workbooks: $(STAMP) ## rebuild the blank workbooks in fixtures/workbooks/ (a test checks they are current)
+	$(BIN)/python tools/build_workbooks.py
 
 lint: $(STAMP) ## ruff (lint and format) and mypy (strict)
 	$(BIN)/ruff check src tests tools bench
