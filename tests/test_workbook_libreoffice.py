@@ -26,6 +26,7 @@ from certdocs.scoring import item_earned, score_audit
 from certdocs.workbook import import_workbook, make_workbook
 from certdocs.workbook.layout import build_layout
 from certdocs.workbook.recalc import PDF_FILTER, convert, result_values
+from certdocs.workbook.typist import Read, Type, type_into
 from tests.conftest import full_marks_audit
 from tests.test_workbook import AUDITS, comparable
 
@@ -175,67 +176,86 @@ def test_a_workbook_saved_again_by_libreoffice_still_imports_to_the_same_json(
 # -- typing into the workbook -------------------------------------------------------------------
 
 
-def _typed(source: Path, out: Path, sheet: str, cells: dict[str, Any]) -> Path:
-    """A recalculated workbook with some input cells changed, as an auditor types them."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        wb = openpyxl.load_workbook(source)
-    for ref, value in cells.items():
-        wb[sheet][ref] = value
-    wb.save(out)
-    return out
-
-
-def test_typing_into_the_workbook_updates_the_live_score(
+def test_typing_into_the_workbook_in_libreoffice_updates_the_live_score(
     recalculated: dict[str, tuple[Path, Path]], tmp_path: Path
 ) -> None:
-    _, xbht = recalculated["xbht-s04-2025_pass"]
+    _, book = recalculated["xbht-s04-2025_pass"]
+    lay = build_layout(get_scheme("xbht-s04-2025"))
+    c, r = lay.col, lay.item_rows
+    note = f"打分表!{c('note')}{r['5.1.1.1']}"
+    typed = tmp_path / "typed.xlsx"
+    seen = type_into(
+        book,
+        output=typed,
+        steps=[
+            Read("SCORE"),
+            # 5.1.3.1 (3.5 points) scored 0 instead of 3: earned 84.17 of 99
+            Type("打分表", f"{c('score')}{r['5.1.3.1']}", 0),
+            Read("SCORE"),
+            Read("GRADE"),
+            # … then excluded: 84.17 of 95.5 (the exclusion renormalises)
+            Type("打分表", f"{c('form')}{r['5.1.3.1']}", "不适用"),
+            Type("打分表", f"{c('score')}{r['5.1.3.1']}", None),
+            Type("打分表", f"{c('not_applicable')}{r['5.1.3.1']}", "本企业不涉及"),
+            Read("SCORE"),
+            # a sample of 10 of 30 with one nonconforming: too small unless it covers all sites
+            Type("打分表", f"{c('form')}{r['5.1.1.1']}", "抽样"),
+            Type("打分表", f"{c('score')}{r['5.1.1.1']}", None),
+            Type("打分表", f"{c('sampled')}{r['5.1.1.1']}", 10),
+            Type("打分表", f"{c('nonconforming')}{r['5.1.1.1']}", 1),
+            Type("打分表", f"{c('population')}{r['5.1.1.1']}", 30),
+            Read(note),
+            Type("打分表", f"{c('covers_all_sites')}{r['5.1.1.1']}", "是"),
+            Read(note),
+            Read("SCORE"),
+            Read("GRADE"),
+        ],
+    )
+    import_workbook(typed, output=tmp_path / "typed.json")
+    final = score_audit(*load_audit(tmp_path / "typed.json"))
+    assert seen == [
+        "88.1",
+        "85.0",
+        "四星级",
+        "88.1",
+        "抽样不足：总体 30 至少抽 20，或声明覆盖全部网点；",
+        "",
+        str(final.score),
+        final.grade,
+    ]
+
+
+def test_a_failed_veto_item_and_a_lower_aspect_show_at_once_in_libreoffice(
+    recalculated: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
     _, bjkb = recalculated["bjkb-006-2026_pass"]
     _, bz = recalculated["bz-ts1008-2025_pass"]
-    lx = build_layout(get_scheme("xbht-s04-2025"))
-    lb = build_layout(get_scheme("bjkb-006-2026"))
-    lz = build_layout(get_scheme("bz-ts1008-2025"))
-    r = lx.item_rows
-    typed = {
-        # 5.1.3.1 (3.5 points) scored 0 instead of 3: earned 84.17 of 99 -> 85.0
-        "zero": _typed(xbht, tmp_path / "zero.xlsx", "打分表", {f"{lx.col('score')}{r['5.1.3.1']}": 0}),
-        # 5.1.3.1 excluded as well: 84.17 of 95.5 -> 88.1 (exclusion renormalises)
-        "excluded": _typed(
-            xbht,
-            tmp_path / "excluded.xlsx",
-            "打分表",
-            {
-                f"{lx.col('form')}{r['5.1.3.1']}": "不适用",
-                f"{lx.col('score')}{r['5.1.3.1']}": None,
-                f"{lx.col('not_applicable')}{r['5.1.3.1']}": "不涉及",
-            },
-        ),
-        # a sample of 10 from 30 with no all-sites claim: flagged in the row
-        "sample": _typed(
-            xbht,
-            tmp_path / "sample.xlsx",
-            "打分表",
-            {
-                f"{lx.col('form')}{r['5.1.1.1']}": "抽样",
-                f"{lx.col('score')}{r['5.1.1.1']}": None,
-                f"{lx.col('sampled')}{r['5.1.1.1']}": 10,
-                f"{lx.col('nonconforming')}{r['5.1.1.1']}": 0,
-                f"{lx.col('population')}{r['5.1.1.1']}": 30,
-            },
-        ),
-        "veto": _typed(bjkb, tmp_path / "veto.xlsx", "打分表", {f"{lb.col('compliant')}{lb.item_rows['4.1.1']}": "否"}),
-        "level": _typed(bz, tmp_path / "level.xlsx", "打分表", {f"{lz.col('level')}{lz.item_rows['normative']}": 2}),
-    }
-    outs = dict(zip(typed, convert(list(typed.values()), outdir=tmp_path / "calc"), strict=True))
-    sample_note = openpyxl.load_workbook(outs["sample"], data_only=True)["打分表"][f"{lx.col('note')}{r['5.1.1.1']}"]
-    assert {name: shown(path) for name, path in outs.items()} | {"sample note": sample_note.value} == {
-        "zero": {"SCORE": 85.0, "GRADE": "四星级"},
-        "excluded": {"SCORE": 88.1, "GRADE": "四星级"},
-        "sample": {"SCORE": 88.1, "GRADE": "四星级"},
-        "veto": {"SCORE": 90.0, "GRADE": "一票否决"},
-        "level": {"SCORE": None, "GRADE": "可重复级", "LEVEL": 2},
-        "sample note": "抽样不足：总体 30 至少抽 20，或声明覆盖全部网点；",
-    }
+    lb, lz = build_layout(get_scheme("bjkb-006-2026")), build_layout(get_scheme("bz-ts1008-2025"))
+    veto = type_into(
+        bjkb,
+        output=tmp_path / "veto.xlsx",
+        steps=[Type("打分表", f"{lb.col('compliant')}{lb.item_rows['4.1.1']}", "否"), Read("SCORE"), Read("GRADE")],
+    )
+    level = type_into(
+        bz,
+        output=tmp_path / "level.xlsx",
+        steps=[Type("打分表", f"{lz.col('level')}{lz.item_rows['normative']}", 2), Read("LEVEL"), Read("GRADE")],
+    )
+    assert (veto, level) == (["90.0", "一票否决"], ["2", "可重复级"])
+
+
+def test_a_workbook_changed_by_another_program_recalculates_in_libreoffice(
+    recalculated: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    _, book = recalculated["xbht-s04-2025_pass"]
+    lay = build_layout(get_scheme("xbht-s04-2025"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(book)
+    wb["打分表"][f"{lay.col('score')}{lay.item_rows['5.1.3.1']}"] = 0
+    wb.save(tmp_path / "edited.xlsx")
+    (out,) = convert([tmp_path / "edited.xlsx"], outdir=tmp_path / "calc")
+    assert shown(out) == {"SCORE": 85.0, "GRADE": "四星级"}
 
 
 def test_the_workbook_prints_to_pdf_with_the_items_sheet_on_landscape_pages(

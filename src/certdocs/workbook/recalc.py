@@ -53,42 +53,12 @@ def convert(sources: Sequence[Path], *, outdir: Path, target: str = XLSX_FILTER,
     outdir.mkdir(parents=True, exist_ok=True)
     suffix = "." + target.split(":")[0]
     with tempfile.TemporaryDirectory(prefix="certdocs-calc-") as tmp:
-        profile = Path(tmp) / "profile"
-        (profile / "user").mkdir(parents=True)
-        (profile / "user" / "registrymodifications.xcu").write_text(_PROFILE, encoding="utf-8")
-        command = [
-            "soffice",
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--norestore",
-            "--nolockcheck",
-            "--convert-to",
-            target,
-            "--outdir",
-            str(outdir),
-            *(str(s.resolve()) for s in sources),
-        ]
-        env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}
-        try:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=env,
-                start_new_session=True,  # soffice forks soffice.bin: kill them as one group
-            )
-        except FileNotFoundError as exc:
-            raise ConversionError([Problem("soffice", "未找到 LibreOffice（libreoffice-calc-nogui）")]) from exc
-        try:
-            _, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            err = b"timeout"
-        finally:
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        profile = make_profile(Path(tmp))
+        err = run_soffice(
+            ["--convert-to", target, "--outdir", str(outdir), *(str(s.resolve()) for s in sources)],
+            profile=profile,
+            timeout=timeout,
+        )
     outputs = [outdir / f"{s.stem}{suffix}" for s in sources]
     missing = [
         Problem(str(s), f"LibreOffice 未生成输出：{err.decode('utf-8', 'replace')[-200:]}")
@@ -98,6 +68,48 @@ def convert(sources: Sequence[Path], *, outdir: Path, target: str = XLSX_FILTER,
     if missing:
         raise ConversionError(missing)
     return outputs
+
+
+def make_profile(folder: Path) -> Path:
+    """A private LibreOffice profile under ``folder`` that recalculates every workbook on load."""
+    profile = folder / "profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(_PROFILE, encoding="utf-8")
+    return profile
+
+
+def run_soffice(arguments: Sequence[str], *, profile: Path, timeout: float) -> bytes:
+    """Run one headless soffice with ``profile``; returns its stderr. Never leaves a process behind."""
+    command = [
+        "soffice",
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--norestore",
+        "--nolockcheck",
+        *arguments,
+    ]
+    env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,  # soffice forks soffice.bin: kill them as one group
+        )
+    except FileNotFoundError as exc:
+        raise ConversionError([Problem("soffice", "未找到 LibreOffice（libreoffice-calc-nogui）")]) from exc
+    try:
+        _, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        err = b"timeout"
+    finally:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return err
 
 
 def result_values(path: Path) -> dict[str, Any]:

@@ -1,0 +1,145 @@
+"""Typing into a workbook through LibreOffice Calc's own API, headless, and reading the live result.
+
+There is no Python-UNO here (``python3-uno`` is not installed), so a small Basic routine does
+the typing. It lives in the private profile of one soffice run, never in the workbook (which
+stays macro-free): it opens the workbook hidden, sets input cells one by one as a user would,
+reads named results (``SCORE``, ``GRADE`` …) between keystrokes with Calc's automatic
+recalculation (no explicit recalculation call), and saves the workbook again as .xlsx.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from certdocs.errors import ConversionError, Problem
+from certdocs.workbook.recalc import make_profile, run_soffice
+
+
+@dataclass(frozen=True)
+class Type:
+    """Type ``value`` into ``sheet!cell`` (``None`` clears it)."""
+
+    sheet: str
+    cell: str
+    value: str | float | None
+
+
+@dataclass(frozen=True)
+class Read:
+    """Read the text a workbook-level name (``SCORE``) or a cell (``打分表!S16``) shows now."""
+
+    name: str
+
+
+_BASIC = """Sub TypeInto(sIn As String, sOut As String, sSteps As String, sReport As String)
+    Dim aLoad(0) As New com.sun.star.beans.PropertyValue
+    aLoad(0).Name = "Hidden"
+    aLoad(0).Value = True
+    oDoc = StarDesktop.loadComponentFromURL(ConvertToURL(sIn), "_blank", 0, aLoad())
+    iIn = FreeFile
+    Open sSteps For Input As #iIn
+    iOut = FreeFile
+    Open sReport For Output As #iOut
+    Do While Not EOF(iIn)
+        Line Input #iIn, sLine
+        aParts = Split(sLine, Chr(9))
+        If aParts(0) = "?" Then
+            oCell = oDoc.NamedRanges.getByName(aParts(1)).getReferredCells().getCellByPosition(0, 0)
+            Print #iOut, oCell.getString()
+        ElseIf aParts(0) = "@" Then
+            oCell = oDoc.Sheets.getByName(aParts(1)).getCellRangeByName(aParts(2))
+            Print #iOut, oCell.getString()
+        Else
+            oCell = oDoc.Sheets.getByName(aParts(1)).getCellRangeByName(aParts(2))
+            If aParts(0) = "n" Then
+                oCell.setValue(CDbl(aParts(3)))
+            ElseIf aParts(0) = "s" Then
+                oCell.setString(aParts(3))
+            Else
+                oCell.setString("")
+            End If
+        End If
+    Loop
+    Close #iIn
+    Close #iOut
+    Dim aSave(0) As New com.sun.star.beans.PropertyValue
+    aSave(0).Name = "FilterName"
+    aSave(0).Value = "Calc MS Excel 2007 XML"
+    oDoc.storeToURL(ConvertToURL(sOut), aSave())
+    oDoc.close(True)
+End Sub
+"""
+
+_LIBRARIES = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE library:libraries PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "libraries.dtd">
+<library:libraries xmlns:library="http://openoffice.org/2000/library" xmlns:xlink="http://www.w3.org/1999/xlink">
+ <library:library library:name="Standard" library:link="false"/>
+</library:libraries>
+"""
+_SCRIPT_LIBRARY = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE library:library PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "library.dtd">
+<library:library xmlns:library="http://openoffice.org/2000/library" library:name="Standard"
+ library:readonly="false" library:passwordprotected="false">
+ <library:element library:name="Typist"/>
+</library:library>
+"""
+_DIALOG_LIBRARY = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE library:library PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "library.dtd">
+<library:library xmlns:library="http://openoffice.org/2000/library" library:name="Standard"
+ library:readonly="false" library:passwordprotected="false"/>
+"""
+_MODULE = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">
+<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Typist"
+ script:language="StarBasic">{}</script:module>
+"""
+
+
+def _line(step: Type | Read) -> str:
+    if isinstance(step, Read):
+        if "!" in step.name:
+            sheet, cell = step.name.split("!")
+            return f"@\t{sheet}\t{cell}"
+        return f"?\t{step.name}"
+    if step.value is None:
+        return f"c\t{step.sheet}\t{step.cell}\t"
+    if isinstance(step.value, int | float):
+        return f"n\t{step.sheet}\t{step.cell}\t{step.value!r}"
+    return f"s\t{step.sheet}\t{step.cell}\t{step.value}"
+
+
+def type_into(workbook: Path, *, output: Path, steps: Sequence[Type | Read], timeout: float = 120.0) -> list[str]:
+    """Type ``steps`` into ``workbook`` in LibreOffice Calc, save it as ``output``; the texts read.
+
+    Values must not contain tabs or line breaks (this is a test instrument, not an input path).
+    """
+    for step in steps:
+        if isinstance(step, Type) and any(ch in str(step.value) for ch in "\t\r\n"):
+            raise ValueError(step)
+    with tempfile.TemporaryDirectory(prefix="certdocs-typist-") as tmp:
+        folder = Path(tmp)
+        profile = make_profile(folder)
+        # A first start writes the default Basic library over whatever is there: start once, then add ours.
+        run_soffice(["--terminate_after_init"], profile=profile, timeout=timeout)
+        library = {
+            "script.xlc": _LIBRARIES,
+            "dialog.xlc": _LIBRARIES,
+            "Standard/script.xlb": _SCRIPT_LIBRARY,
+            "Standard/dialog.xlb": _DIALOG_LIBRARY,
+            "Standard/Typist.xba": _MODULE.format(escape(_BASIC)),
+        }
+        for name, text in library.items():
+            (profile / "user" / "basic" / name).write_text(text, encoding="utf-8")
+        steps_file = folder / "steps.txt"
+        steps_file.write_text("\n".join(_line(s) for s in steps) + "\n", encoding="utf-8")
+        report = folder / "report.txt"
+        args = ",".join(f'"{p}"' for p in (workbook.resolve(), output.resolve(), steps_file, report))
+        err = run_soffice([f"macro:///Standard.Typist.TypeInto({args})"], profile=profile, timeout=timeout)
+        if not output.is_file() or not report.is_file():
+            tail = err.decode("utf-8", "replace")[-200:]
+            raise ConversionError([Problem(str(workbook), f"LibreOffice 未能完成输入：{tail}")])
+        return report.read_text(encoding="utf-8").splitlines()
