@@ -115,7 +115,7 @@ def test_a_blank_workbook_is_refused_with_every_missing_cell_and_nothing_written
     make_workbook("xbht-s04-2025", output=book)
     result = CliRunner().invoke(main, ["import", str(book), "--output", str(tmp_path / "a.json")])
     assert result.exit_code == 2
-    assert "打分表!F76：缺少该条目的评价结果" in result.output
+    assert "打分表!F76（评价方式）：缺少该条目的评价结果" in result.output
     assert not (tmp_path / "a.json").exists()
 
 
@@ -128,7 +128,7 @@ def test_a_ratio_above_one_is_located_at_its_cell(tmp_path: Path) -> None:
         "打分表",
         {f"{layout.col('form')}{row}": "比例", f"{layout.col('ratio')}{row}": 1.5, f"{layout.col('score')}{row}": None},
     )
-    assert problems_of(book, tmp_path) == [f"打分表!{layout.col('ratio')}{row}：得分比例 1.5 超出 0—1"]
+    assert problems_of(book, tmp_path) == [f"打分表!{layout.col('ratio')}{row}（比例（0—1））：得分比例 1.5 超出 0—1"]
 
 
 def test_a_value_left_in_another_forms_column_is_refused(tmp_path: Path) -> None:
@@ -137,7 +137,7 @@ def test_a_value_left_in_another_forms_column_is_refused(tmp_path: Path) -> None
     row = layout.item_rows["5.1.1.1"]
     edit(book, "打分表", {f"{layout.col('ratio')}{row}": 0.5})
     assert problems_of(book, tmp_path) == [
-        f"打分表!{layout.col('ratio')}{row}：评价方式为“得分”，此格应为空（或改选评价方式）"
+        f"打分表!{layout.col('ratio')}{row}（比例（0—1））：评价方式为“得分”，此格应为空（或改选评价方式）"
     ]
 
 
@@ -147,7 +147,7 @@ def test_problems_on_several_sheets_are_reported_together(tmp_path: Path) -> Non
     edit(book, "打分表", {"E4": 7})
     edit(book, "前提条件", {"B4": "也许"})
     found = problems_of(book, tmp_path)
-    assert [p.split("：")[0] for p in found] == ["审核信息!B4", "审核信息!B15", "打分表!E4", "前提条件!B4"]
+    assert [p.split("（")[0] for p in found] == ["审核信息!B4", "审核信息!B15", "打分表!E4", "前提条件!B4"]
 
 
 def test_an_unchosen_role_and_two_leaders_are_named_in_chinese(tmp_path: Path) -> None:
@@ -163,6 +163,20 @@ def test_a_deleted_item_row_is_refused_instead_of_misread(tmp_path: Path) -> Non
     wb.save(book)
     found = problems_of(book, tmp_path)
     assert found[0].startswith("打分表!A10：应为“5.1.2.2”，实为“5.1.2.3”")
+
+
+def test_changed_points_are_refused(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("xbht-s04-2025"))
+    edit(book, "打分表", {"E4": 5})
+    assert problems_of(book, tmp_path)[0] == "打分表!E4：条目 5.1.1.1 的分值应为 1，实为 5"
+
+
+def test_a_renamed_sheet_is_refused(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("xbht-s04-2025"))
+    wb = openpyxl.load_workbook(book)
+    wb["日程"].title = "审核日程"
+    wb.save(book)
+    assert f"{book}：缺少工作表“日程”" in problems_of(book, tmp_path)
 
 
 def test_a_moved_column_is_refused_instead_of_misread(tmp_path: Path) -> None:

@@ -134,17 +134,35 @@ def validate(content: WorkbookContent, *, source: str) -> AuditResult:
             if where not in seen:
                 problems.append(Problem(where, _reword(p.rule)))
                 seen.add(where)
-        raise InvalidAuditResult(
-            sorted(problems, key=lambda p: _order(p.where, content.layout)), source=source
-        ) from None
+        raise InvalidAuditResult(_labelled(problems, content.layout), source=source) from None
     if problems:
-        raise InvalidAuditResult(problems, source=source)
+        raise InvalidAuditResult(_labelled(problems, content.layout), source=source)
     return audit
+
+
+def _labelled(problems: list[Problem], layout: Layout) -> list[Problem]:
+    """Problems in reading order, each cell followed by what it holds: ``打分表!H23（比例（0—1））``."""
+    labels = cell_labels(layout)
+    ordered_problems = sorted(problems, key=lambda p: _order(p.where, layout))
+    return [Problem(f"{p.where}（{labels[p.where]}）" if p.where in labels else p.where, p.rule) for p in ordered_problems]
+
+
+def cell_labels(layout: Layout) -> dict[str, str]:
+    """What each input cell is, in the words of its label or column heading."""
+    out = {f"{f.sheet}!{f.cell}": f.label for f in layout.fields}
+    for block in layout.lists:
+        for n, row in enumerate(block.rows, 1):
+            for c in block.columns:
+                out[f"{block.sheet}!{c.column}{row}"] = f"{block.title.split('（')[0]}第 {n} 行 {c.label}"
+    for row in layout.item_rows.values():
+        for c in layout.columns:
+            out[f"{ITEMS}!{c.letter}{row}"] = c.label
+    return out
 
 
 def _order(where: str, layout: Layout) -> tuple[int, int, int]:
     """Problems in reading order: sheet by sheet, row by row, column by column."""
-    match = re.fullmatch(r"(.+)!([A-Z]+)(\d+)", where)
+    match = re.fullmatch(r"([^!]+)!([A-Z]+)(\d+)", where)
     if not match:
         return (len(_SHEET_ORDER), 0, 0)
     sheet, letters, row = match.groups()
