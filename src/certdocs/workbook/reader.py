@@ -144,7 +144,9 @@ def _labelled(problems: list[Problem], layout: Layout) -> list[Problem]:
     """Problems in reading order, each cell followed by what it holds: ``打分表!H23（比例（0—1））``."""
     labels = cell_labels(layout)
     ordered_problems = sorted(problems, key=lambda p: _order(p.where, layout))
-    return [Problem(f"{p.where}（{labels[p.where]}）" if p.where in labels else p.where, p.rule) for p in ordered_problems]
+    return [
+        Problem(f"{p.where}（{labels[p.where]}）" if p.where in labels else p.where, p.rule) for p in ordered_problems
+    ]
 
 
 def cell_labels(layout: Layout) -> dict[str, str]:
