@@ -157,8 +157,8 @@ def cell_labels(layout: Layout) -> dict[str, str]:
             for c in block.columns:
                 out[f"{block.sheet}!{c.column}{row}"] = f"{block.title.split('（')[0]}第 {n} 行 {c.label}"
     for row in layout.item_rows.values():
-        for c in layout.columns:
-            out[f"{ITEMS}!{c.letter}{row}"] = c.label
+        for column in layout.columns:
+            out[f"{ITEMS}!{column.letter}{row}"] = column.label
     return out
 
 
