@@ -349,3 +349,30 @@ def test_the_result_form_is_a_drop_down_of_the_forms_the_scheme_allows(tmp_path:
     ws = openpyxl.load_workbook(book)["打分表"]
     lists = [dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"]
     assert '"得分,比例,抽样"' in lists
+
+
+def test_a_decision_meeting_may_name_a_workbook_instead_of_a_json_file(tmp_path: Path) -> None:
+    from datetime import date
+
+    from certdocs.batch import run_batch
+    from certdocs.convert import FakeConverter
+    from certdocs.decisions import load_meeting
+    from certdocs.pipeline import Issuer, Workspace
+    from certdocs.register import Register
+
+    make_workbook("xbht-s04-2025", output=tmp_path / "澜禾.xlsx", source=FIXTURES / "xbht-s04-2025" / "pass.json")
+    meeting_file = write_json(
+        tmp_path,
+        {
+            "meeting": "第1次认证决定会议",
+            "date": "2026-11-20",
+            "decisions": [{"audit": "澜禾.xlsx", "decision": "approve"}],
+        },
+        "meeting.json",
+    )
+    out = tmp_path / "out"
+    ws = Workspace(output=out, register=out / "register.sqlite3", templates=FIXTURES.parent / "templates")
+    with Register.open(ws.register) as register:
+        issuer = Issuer(ws, converter=FakeConverter(), register=register, today=date(2026, 11, 22))
+        summary = run_batch(load_meeting(meeting_file), issuer=issuer, register=register).to_json()
+    assert [(i["audit"], i["grade"]) for i in summary["issued"]] == [("澜禾.xlsx", "四星级")]
