@@ -376,3 +376,13 @@ def test_a_decision_meeting_may_name_a_workbook_instead_of_a_json_file(tmp_path:
         issuer = Issuer(ws, converter=FakeConverter(), register=register, today=date(2026, 11, 22))
         summary = run_batch(load_meeting(meeting_file), issuer=issuer, register=register).to_json()
     assert [(i["audit"], i["grade"]) for i in summary["issued"]] == [("澜禾.xlsx", "四星级")]
+
+
+@pytest.mark.parametrize("scheme", ["xbht-s04-2025", "bjkb-006-2026"])
+def test_the_score_limit_of_each_row_is_that_rows_points(scheme: str, tmp_path: Path) -> None:
+    book = tmp_path / "b.xlsx"
+    make_workbook(scheme, output=book)
+    ws = openpyxl.load_workbook(book)["打分表"]
+    (dv,) = [dv for dv in ws.data_validations.dataValidation if dv.promptTitle == "得分"]
+    first = min(r.min_row for r in dv.sqref.ranges)
+    assert dv.formula2 == f"E{first}"

@@ -154,8 +154,11 @@ def _item_validations(ws: Worksheet, layout: Layout) -> None:
         forms = [FORM_LABELS[k] for k in ("score", "ratio", "sampled")]
         if scheme.exclusions_allowed:
             forms.append(FORM_LABELS["not_applicable"])
-        pts = f"{layout.col('points')}{first}"
-        samp = f"{layout.col('sampled')}{first}"
+        # A relative reference in a validation formula is relative to the first cell of its range,
+        # which is the row after the veto item when the veto item comes first (bjkb 4.1.1).
+        top = first + 1 if veto_row == first else first
+        pts = f"{layout.col('points')}{top}"
+        samp = f"{layout.col('sampled')}{top}"
         specs += [
             (
                 "form",
