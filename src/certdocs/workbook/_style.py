@@ -159,7 +159,7 @@ def fit_rows(ws: Worksheet, *, skip: tuple[int, ...] = (1,)) -> None:
                 [get_column_letter(c) for c in range(span.min_col, span.max_col + 1)] if span else [cell.column_letter]
             )
             width = sum((ws.column_dimensions[x].width or 8.43) for x in letters)
-            usable = max(width - 1, 1)
+            usable = max(width * 0.95 - 1, 1)
             lines = sum(max(1, math.ceil(_display_width(part) / usable)) for part in cell.value.split("\n"))
             lines_by_row[cell.row] = max(lines_by_row.get(cell.row, 1), lines)
     for row, lines in lines_by_row.items():
