@@ -250,10 +250,10 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     )
 
 
-def test_control_characters_a_spreadsheet_cannot_hold_are_refused_with_their_json_path(tmp_path: Path) -> None:
+def test_control_characters_are_refused_with_their_json_path_and_no_workbook_written(tmp_path: Path) -> None:
     doc = full_marks_audit("xbht-s04-2025")
     doc["scope"] = "家用\x07空调"
-    with pytest.raises(InvalidAuditResult, match="scope：含有电子表格无法保存的控制字符"):
+    with pytest.raises(InvalidAuditResult, match="scope：第 3 个字符是 U\\+0007"):
         workbook_from(tmp_path, doc)
     assert not (tmp_path / "filled.xlsx").exists()
 
@@ -267,9 +267,9 @@ def test_a_ratio_with_more_digits_than_a_double_holds_is_refused(tmp_path: Path)
         make_workbook("xbht-s04-2025", output=tmp_path / "w.xlsx", source=source)
 
 
-def test_right_to_left_and_rare_characters_survive_the_round_trip(tmp_path: Path) -> None:
+def test_arabic_and_rare_characters_survive_the_round_trip(tmp_path: Path) -> None:
     doc = full_marks_audit("fw01-2021")
-    doc["organization"]["name"] = "\u202eشركة 𠀀𪚥 有限公司"
+    doc["organization"]["name"] = "شركة 𠀀𪚥 有限公司"
     doc["items"]["a1"]["finding"] = "第一行\n第二行"
     book = workbook_from(tmp_path, doc)
     import_workbook(book, output=tmp_path / "back.json")
@@ -386,3 +386,9 @@ def test_the_score_limit_of_each_row_is_that_rows_points(scheme: str, tmp_path: 
     (dv,) = [dv for dv in ws.data_validations.dataValidation if dv.promptTitle == "得分"]
     first = min(r.min_row for r in dv.sqref.ranges)
     assert dv.formula2 == f"E{first}"
+
+
+def test_a_bidi_override_typed_into_a_cell_is_refused_at_that_cell(tmp_path: Path) -> None:
+    book = workbook_from(tmp_path, full_marks_audit("fw01-2021"))
+    edit(book, "审核信息", {"B3": "\u202e司公限有"})
+    assert problems_of(book, tmp_path)[0].startswith("审核信息!B3（受审核组织名称）：")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from certdocs._fs import atomic_write_bytes
+from certdocs._fs import atomic_write_bytes, read_json_object
 from certdocs.audit import AuditResult, load_audit
 from certdocs.errors import InvalidAuditResult, Problem, SchemeError, os_error_text
 from certdocs.scheme import Scheme, get_scheme
@@ -61,7 +59,7 @@ def _source_document(source: Path, scheme: Scheme, *, schemes_dir: Path | None) 
     else:
         _, found = load_audit(source, schemes_dir=schemes_dir)
         # The raw document, not the parsed one: the workbook must give back the same JSON value.
-        data = json.loads(source.read_bytes().decode("utf-8-sig"), parse_float=Decimal)
+        data, _ = read_json_object(source, InvalidAuditResult)
     if found.id != scheme.id:
         raise _usage(str(source), f"审核结果属于评价方案 {found.id}，与所要求的工作簿方案 {scheme.id} 不一致")
     document: dict[str, Any] = _without_comments(data)
