@@ -10,6 +10,8 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from certdocs.audit import load_audit
 from certdocs.cli import main
@@ -392,3 +394,98 @@ def test_a_bidi_override_typed_into_a_cell_is_refused_at_that_cell(tmp_path: Pat
     book = workbook_from(tmp_path, full_marks_audit("fw01-2021"))
     edit(book, "审核信息", {"B3": "\u202e司公限有"})
     assert problems_of(book, tmp_path)[0].startswith("审核信息!B3（受审核组织名称）：")
+
+
+def test_the_formulas_use_only_functions_excel_wps_and_libreoffice_share(tmp_path: Path) -> None:
+    import re
+
+    shared = {"ROUND", "INT", "IF", "AND", "OR", "N", "SUMIF", "SUM", "COUNT", "COUNTIF", "MIN", "CHOOSE"}
+    used: set[str] = set()
+    for scheme in scheme_ids():
+        book = tmp_path / f"{scheme}.xlsx"
+        make_workbook(scheme, output=book)
+        for ws in openpyxl.load_workbook(book).worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        text = re.sub(r'"[^"]*"', "", str(cell.value))
+                        used |= set(re.findall(r"([A-Z][A-Z0-9.]*)\(", text))
+    assert used <= shared, used - shared
+
+
+_GARBAGE = st.one_of(
+    st.none(),
+    st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=12),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.booleans(),
+    st.dates(),
+    st.sampled_from(["得分", "比例", "抽样", "不适用", "是", "否", "审核组长", "2026-13-45", "08:30", "=1+1"]),
+)
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_whatever_is_typed_into_input_cells_import_reports_or_reads_never_crashes(data: st.DataObject) -> None:
+    import io
+    import tempfile
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(_FILLED)
+    inputs = [c for ws in wb.worksheets[:-1] for row in ws.iter_rows() for c in row if not c.protection.locked]
+    for cell in data.draw(
+        st.lists(st.sampled_from(inputs), min_size=1, max_size=8, unique_by=lambda c: c.coordinate + c.parent.title)
+    ):
+        cell.value = data.draw(_GARBAGE)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / "fuzzed.xlsx"
+        book.write_bytes(buffer.getvalue())
+        try:
+            import_workbook(book, output=Path(tmp) / "out.json")
+        except InvalidAuditResult as exc:
+            assert exc.problems and not (Path(tmp) / "out.json").exists()
+            assert all("!" in p.where for p in exc.problems), [str(p) for p in exc.problems]
+
+
+def _filled_workbook() -> Path:
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="certdocs-wb-fuzz-"))
+    book = folder / "filled.xlsx"
+    make_workbook("bjkb-006-2026", output=book, source=FIXTURES / "bjkb-006-2026" / "pass.json")
+    return book
+
+
+_FILLED = _filled_workbook()
+
+
+def test_a_row_or_column_deleted_on_any_sheet_is_refused(tmp_path: Path) -> None:
+    source = workbook_from(tmp_path, full_marks_audit("bz-ts1008-2025"))
+    accepted = []
+    for sheet in ("审核信息", "打分表", "前提条件", "日程", "报告"):
+        for op in ("delete_rows", "delete_cols"):
+            book = tmp_path / f"{sheet}-{op}.xlsx"
+            wb = openpyxl.load_workbook(source)
+            getattr(wb[sheet], op)(2)
+            wb.save(book)
+            try:
+                import_workbook(book, output=tmp_path / "out.json")
+                accepted.append(f"{sheet} {op}")
+            except InvalidAuditResult as exc:
+                assert "行或列被插入、删除或移动" in str(exc)
+    assert accepted == []
+
+
+def test_a_row_inserted_into_the_timetable_is_refused_instead_of_losing_its_last_entry(tmp_path: Path) -> None:
+    doc = full_marks_audit("fw01-2021")
+    doc["audit"]["timetable"] = [
+        {"date": "2026-11-10", "start": "08:00", "end": "08:30", "activity": f"活动 {n}"} for n in range(30)
+    ]
+    book = workbook_from(tmp_path, doc)
+    wb = openpyxl.load_workbook(book)
+    wb["日程"].insert_rows(10)
+    wb.save(book)
+    assert problems_of(book, tmp_path)[0].startswith("日程!A34：“审核日程（空白则按方案类别自动安排）”的行数多于")

@@ -158,6 +158,7 @@ class Layout:
 
 
 ITEM_HEADER_ROW = 3
+PREREQUISITE_HEADERS = ("前提条件", "填写", "判定", "依据")
 INFO_FIRST_ROW = 3
 
 _INFO_FIELDS: tuple[tuple[tuple[str, ...], Kind, str, str], ...] = (
@@ -338,6 +339,9 @@ def build_layout(scheme: Scheme, capacity: Mapping[str, int] | None = None) -> L
     for it in scheme.items:
         labels[(ITEMS, f"A{item_rows[it.id]}")] = it.id
     prerequisite_rows: dict[str, int] = {}
+    if scheme.prerequisites:
+        for letter, text in zip("ABCD", PREREQUISITE_HEADERS, strict=True):
+            labels[(PREREQUISITES, f"{letter}2")] = text
     for n, p in enumerate(scheme.prerequisites):
         row = 3 + n
         prerequisite_rows[p.field] = row

@@ -175,7 +175,7 @@ def _order(where: str, layout: Layout) -> tuple[int, int, int]:
 def _reword(rule: str) -> str:
     for old, new in _WORDING:
         rule = rule.replace(old, new)
-    return rule
+    return re.sub(r"^缺少认证前提条件（[a-z_、]+）$", f"缺少认证前提条件（请在“{PREREQUISITES}”表中填写）", rule)
 
 
 def _locate(where: str, cells: Mapping[str, str], source: str) -> str:
@@ -255,6 +255,18 @@ def _check_structure(wb: Workbook, source: str, *, schemes_dir: Path | None, sch
             value = wb[ITEMS][ref].value
             if not isinstance(value, int | float) or Decimal(repr(value)) != it.points:
                 problems.append(Problem(f"{ITEMS}!{ref}", f"条目 {it.id} 的分值应为 {it.points}，实为 {value!r}"))
+    for block in layout.lists:
+        # A row inserted inside a list pushes its last entry below the list, where nothing is read.
+        below = block.first_row + block.capacity
+        if block.sheet in wb.sheetnames and block.sheet not in mismatches:
+            for c in block.columns:
+                if _text(wb[block.sheet][f"{c.column}{below}"].value):
+                    problems.append(
+                        Problem(
+                            f"{block.sheet}!{c.column}{below}", f"“{block.title}”的行数多于工作簿所留的行：有行被插入"
+                        )
+                    )
+                    break
     for sheet, cells in mismatches.items():
         if len(cells) > 1:
             problems.append(Problem(sheet, f"另有 {len(cells) - 1} 处固定内容不符"))

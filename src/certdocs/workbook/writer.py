@@ -35,6 +35,7 @@ from certdocs.workbook.layout import (
     ITEMS,
     LAYOUT_VERSION,
     META,
+    PREREQUISITE_HEADERS,
     PREREQUISITES,
     REPORT,
     SUMMARY,
@@ -123,7 +124,7 @@ def _info_sheet(ws: Worksheet, layout: Layout) -> None:
 
 def _prerequisites_sheet(ws: Worksheet, layout: Layout) -> None:
     st.title(ws, "A1", f"认证前提条件　{layout.scheme.standard_code} 4.2", merge_to="D1")
-    for n, text in enumerate(("前提条件", "填写", "判定", "依据")):
+    for n, text in enumerate(PREREQUISITE_HEADERS):
         st.label(ws.cell(2, n + 1), text, header=True)
     for p in layout.scheme.prerequisites:
         row = layout.prerequisite_rows[p.field]
