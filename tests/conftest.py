@@ -59,6 +59,12 @@ def full_marks_audit(scheme_id: str) -> dict[str, Any]:
     return doc
 
 
+@pytest.fixture(autouse=True)
+def _records_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test keeps its records (register, archive) in its own folder, never in ./records."""
+    monkeypatch.setenv("CERTDOCS_RECORDS", str(tmp_path / "records"))
+
+
 @pytest.fixture
 def audit_doc() -> Callable[[str], dict[str, Any]]:
     """Factory: a fresh full-marks audit document for a scheme id."""

@@ -142,7 +142,7 @@ def test_the_register_is_written_with_the_issue_date_given(tmp_path: Path, monke
     assert code == 0
     from certdocs.register import Register
 
-    with Register.open(tmp_path / "out" / "register.sqlite3") as register:
+    with Register.open(tmp_path / "records" / "register.sqlite3") as register:
         record = register.get("ZD-FW-2026-0001", today=date(2026, 12, 1))
     assert (record.issue_date, record.valid_until) == (date(2026, 12, 1), date(2029, 11, 30))
 

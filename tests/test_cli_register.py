@@ -78,7 +78,7 @@ def test_surveillance_notices_are_written_and_recorded(output: Path, monkeypatch
     assert code == 0, text
     assert "共出具 3 份监督审核通知书" in text
     assert (output / "XBHT-SH-2026-0001" / "surveillance_notice-1.pdf").is_file()
-    with Register.open(output / "register.sqlite3") as register:
+    with Register.open(output.parent / "records" / "register.sqlite3") as register:
         kinds = {d.kind for d in register.documents_of("XBHT-SH-2026-0001")}
     assert "surveillance_notice-1.docx" in kinds
 

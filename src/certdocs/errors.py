@@ -107,11 +107,36 @@ class RegisterError(CertdocsError):
     title = "证书登记簿错误"
 
 
+class UnknownCertificate(RegisterError):
+    """A certificate number the register does not hold: an input error (exit 2)."""
+
+    exit_code = 2
+
+
+class RecordsError(CertdocsError):
+    """The records folder cannot be used as asked (a move that cannot be made, two registers)."""
+
+    exit_code = 1
+    title = "证书记录错误"
+
+
+class OutputMismatch(RecordsError):
+    """The output folder given is not the one the register knows: a usage error (exit 2)."""
+
+    exit_code = 2
+
+
 class SigningError(CertdocsError):
     """A PDF could not be signed."""
 
     exit_code = 1
     title = "签名失败"
+
+
+class SigningInputError(SigningError):
+    """The signing certificate file or its passphrase is wrong: an input error (exit 2)."""
+
+    exit_code = 2
 
 
 class ArchiveError(CertdocsError):
@@ -127,11 +152,15 @@ __all__ = [
     "ConversionError",
     "DecisionError",
     "InvalidAuditResult",
+    "OutputMismatch",
     "Problem",
     "ProfileError",
+    "RecordsError",
     "RegisterError",
     "SchemeError",
     "SigningError",
+    "SigningInputError",
     "TemplateError",
+    "UnknownCertificate",
     "os_error_text",
 ]

@@ -23,7 +23,7 @@ and the PDF's SHA-256; :func:`verify_archive` checks the two against each other.
 from certdocs.archive._archive import ArchiveResult, archive_files, refusals
 from certdocs.archive._bag import certificate_folder
 from certdocs.archive._identify import TITLES, Identity, identify, url_candidates
-from certdocs.archive._verify import check_bag, verify_archive
+from certdocs.archive._verify import check_bag, check_bag_contents, verify_archive, verify_bags
 
 __all__ = [
     "TITLES",
@@ -32,8 +32,10 @@ __all__ = [
     "archive_files",
     "certificate_folder",
     "check_bag",
+    "check_bag_contents",
     "identify",
     "refusals",
     "url_candidates",
     "verify_archive",
+    "verify_bags",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import bagit
@@ -20,6 +20,21 @@ def verify_archive(archive_root: Path, *, register: Register, trust_roots: Seque
     files altered, added or removed, and folders the register knows nothing of are reported,
     each with the path of its bag.
     """
+    return _verify(archive_root, register, lambda bag, entry: check_bag(bag, entry=entry, trust_roots=trust_roots))
+
+
+def verify_bags(archive_root: Path, *, register: Register) -> list[Problem]:
+    """Like :func:`verify_archive`, without checking signatures (no trust roots needed).
+
+    Every recorded bag against its manifests and the register's hash, and anything under
+    ``archive_root`` the register knows nothing of.
+    """
+    return _verify(archive_root, register, lambda bag, entry: check_bag_contents(bag, entry=entry)[0])
+
+
+def _verify(
+    archive_root: Path, register: Register, check: Callable[[Path, ArchiveEntry], list[Problem]]
+) -> list[Problem]:
     numbers = {document.number for document in register.all_documents()}
     numbers |= {_external_identifier(bag) for bag in _bags_on_disk(archive_root)} - {""}
     problems: list[Problem] = []
@@ -30,7 +45,7 @@ def verify_archive(archive_root: Path, *, register: Register, trust_roots: Seque
         except CertdocsError:
             problems.append(Problem(str(archive_root / number), f"归档包所属的证书 {number} 不在登记簿中"))
     for entry in entries:
-        problems += check_bag(archive_root / entry.bag_path, entry=entry, trust_roots=trust_roots)
+        problems += check(archive_root / entry.bag_path, entry)
     recorded = {(archive_root / entry.bag_path).resolve() for entry in entries}
     problems += _unrecorded(archive_root, recorded)
     return problems
@@ -38,13 +53,22 @@ def verify_archive(archive_root: Path, *, register: Register, trust_roots: Seque
 
 def check_bag(bag_dir: Path, *, entry: ArchiveEntry, trust_roots: Sequence[Path] = ()) -> list[Problem]:
     """How the bag of one archive entry differs from what was archived (empty: intact)."""
+    problems, info = check_bag_contents(bag_dir, entry=entry)
+    pdfs = bag_pdfs(bag_dir) if bag_dir.is_dir() else []
+    if info.get("Certdocs-Signature") == "digital" and len(pdfs) == 1:
+        problems += _signature(pdfs[0], original=info.get("Certdocs-Original-SHA256", ""), trust_roots=trust_roots)
+    return problems
+
+
+def check_bag_contents(bag_dir: Path, *, entry: ArchiveEntry) -> tuple[list[Problem], dict[str, str]]:
+    """How a bag's files differ from its manifests and the register's hash, and its bag-info."""
     where = str(bag_dir)
     if not bag_dir.is_dir():
-        return [Problem(where, f"登记簿记载的归档包不存在（证书 {entry.number} 的 {entry.kind}，已被删除或移走）")]
+        return [Problem(where, f"登记簿记载的归档包不存在（证书 {entry.number} 的 {entry.kind}，已被删除或移走）")], {}
     try:
         bag = bagit.Bag(str(bag_dir))
     except (bagit.BagError, OSError, UnicodeError, ValueError) as exc:
-        return [Problem(where, f"不是有效的 BagIt 归档包：{exc}")]
+        return [Problem(where, f"不是有效的 BagIt 归档包：{exc}")], {}
     problems = _validate(bag, bag_dir)
     problems += [
         Problem(str(bag_dir / name), "归档包中有多余的文件（不在清单中）")
@@ -63,15 +87,13 @@ def check_bag(bag_dir: Path, *, entry: ArchiveEntry, trust_roots: Sequence[Path]
         )
     pdfs = bag_pdfs(bag_dir)
     if len(pdfs) != 1:
-        return [*problems, Problem(where, f"归档包中应有且只有一份 PDF，实有 {len(pdfs)} 份")]
+        return [*problems, Problem(where, f"归档包中应有且只有一份 PDF，实有 {len(pdfs)} 份")], info
     actual = sha256_file(pdfs[0])
     if actual != entry.sha256:
         problems.append(
             Problem(str(pdfs[0]), f"归档的 PDF 与登记簿记录不一致：登记簿 SHA-256 为 {entry.sha256}，现为 {actual}")
         )
-    if info.get("Certdocs-Signature") == "digital":
-        problems += _signature(pdfs[0], original=info.get("Certdocs-Original-SHA256", ""), trust_roots=trust_roots)
-    return problems
+    return problems, info
 
 
 def _validate(bag: bagit.Bag, bag_dir: Path) -> list[Problem]:

@@ -6,6 +6,7 @@ records of a batch failed (or an outside tool failed).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -14,12 +15,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from certdocs import __version__
+from certdocs.cli._usage import ChineseGroup
 from certdocs.convert import LibreOfficeConverter
 from certdocs.errors import CertdocsError, TemplateError
 from certdocs.pipeline import Outcome, Workspace
 from certdocs.profile import DOCUMENT_TITLES
+from certdocs.records import Records, exposed, locate, move_from_output, output_for
 from certdocs.register import Register
 from certdocs.textreport import pad
 
@@ -40,7 +44,7 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="certdocs")
 def main() -> None:
     """售后服务成熟度认证文件流水线：评分、出具文件、批量发证、监督、归档。"""
@@ -49,24 +53,48 @@ def main() -> None:
 # -- shared options ------------------------------------------------------------------------
 
 
+_RECORDS = "certdocs.records"
+
+
+def _keep_records_folder(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    # Kept in ctx.meta, not passed to the command: every command taking the register options
+    # gets --records without a new parameter of its own.
+    if value is not None:
+        ctx.meta[_RECORDS] = value
+
+
+RECORDS_OPTION = click.option(
+    "--records",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="CERTDOCS_RECORDS",
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_keep_records_folder,
+    help="证书记录文件夹（登记簿与归档，清理输出时不受影响），默认 records/。",
+)
+
+_REGISTER_HELP = "证书登记簿文件，默认 <记录文件夹>/register.sqlite3。"
+
+
 def workspace_options(func: F) -> F:
-    """--output, --register, --templates, --profiles, --schemes (with environment defaults)."""
+    """--output, --records, --register, --templates, --profiles, --schemes (with environment defaults)."""
     options = [
         click.option(
             "--output",
             type=click.Path(path_type=Path, file_okay=False),
             envvar="CERTDOCS_OUTPUT",
             default=Path("output"),
-            show_default=True,
-            help="输出文件夹。",
+            help="输出文件夹（默认为登记簿记录的输出文件夹，初次为 output/）。",
         ),
+        RECORDS_OPTION,
         click.option(
             "--register",
             "register_path",
             type=click.Path(path_type=Path, dir_okay=False),
             envvar="CERTDOCS_REGISTER",
             default=None,
-            help="证书登记簿（SQLite），默认 <输出文件夹>/register.sqlite3。",
+            help=_REGISTER_HELP,
         ),
         click.option(
             "--templates",
@@ -99,13 +127,56 @@ def workspace_options(func: F) -> F:
 def workspace(
     output: Path, register_path: Path | None, templates: Path, profiles: Path | None, schemes: Path | None
 ) -> Workspace:
-    return Workspace(
-        output=output,
-        register=register_path or output / "register.sqlite3",
-        templates=templates,
-        profiles=profiles,
-        schemes=schemes,
-    )
+    """Where an issuing command works: the records' register, and the output folder it remembers.
+
+    An ``--output`` that differs from the folder the register remembers is refused. A register
+    that does not exist yet is not created here (invalid input writes nothing): the output
+    folder is remembered when the command ends, if the register then exists.
+    """
+    records = prepare_records(output, register_path)
+    given = given_output(output)
+    if records.register.exists():
+        with Register.open(records.register) as register:
+            output = output_for(register, records, given=given)
+    else:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:
+            ctx.call_on_close(lambda: _remember_if_made(records, output))
+    warning = exposed(records, output)
+    if warning:
+        click.echo(warning, err=True)
+    return Workspace(output=output, register=records.register, templates=templates, profiles=profiles, schemes=schemes)
+
+
+def _remember_if_made(records: Records, output: Path) -> None:
+    if records.register.exists():
+        with contextlib.suppress(CertdocsError), Register.open(records.register) as register:
+            output_for(register, records, given=output)
+
+
+def current_records(register_path: Path | None, archive_root: Path | None = None) -> Records:
+    """The records this command uses: --records / CERTDOCS_RECORDS, --register, --archive-root."""
+    ctx = click.get_current_context(silent=True)
+    folder = ctx.meta.get(_RECORDS) if ctx is not None else None
+    return locate(folder=folder, register=register_path, archive=archive_root)
+
+
+def given_output(output: Path) -> Path | None:
+    """``output`` when the office gave it (option or environment), None for the default."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return output
+    source = ctx.get_parameter_source("output")
+    return None if source in (None, ParameterSource.DEFAULT) else output
+
+
+def prepare_records(output: Path, register_path: Path | None, archive_root: Path | None = None) -> Records:
+    """The records, after moving an older office's register and archive out of ``output``."""
+    records = current_records(register_path, archive_root)
+    moved = move_from_output(records, output=output)
+    if moved is not None:
+        click.echo(moved.message(), err=True)
+    return records
 
 
 class Progress:
@@ -156,8 +227,8 @@ def print_outcome(outcome: Outcome) -> None:
 
 
 def open_register(output: Path, register_path: Path | None) -> Register:
-    """The register given with --register, else the one in the output folder."""
-    return Register.open(register_path or output / "register.sqlite3")
+    """The register of the records folder (or the one given with --register)."""
+    return Register.open(prepare_records(output, register_path).register)
 
 
 REGISTER_OPTIONS = [
@@ -166,22 +237,22 @@ REGISTER_OPTIONS = [
         type=click.Path(path_type=Path, file_okay=False),
         envvar="CERTDOCS_OUTPUT",
         default=Path("output"),
-        show_default=True,
-        help="输出文件夹。",
+        help="输出文件夹（默认为登记簿记录的输出文件夹，初次为 output/）。",
     ),
+    RECORDS_OPTION,
     click.option(
         "--register",
         "register_path",
         type=click.Path(path_type=Path, dir_okay=False),
         envvar="CERTDOCS_REGISTER",
         default=None,
-        help="证书登记簿路径。",
+        help=_REGISTER_HELP,
     ),
 ]
 
 
 def register_options(func: F) -> F:
-    """--output and --register."""
+    """--output, --records and --register."""
     for option in reversed(REGISTER_OPTIONS):
         func = option(func)
     return func

@@ -16,6 +16,7 @@ from certdocs.cli._app import (
     reports_errors,
 )
 from certdocs.errors import ArchiveError
+from certdocs.register import Register
 
 # -- templates -----------------------------------------------------------------------------
 
@@ -113,7 +114,7 @@ _ARCHIVE_OPTIONS = [
         type=click.Path(path_type=Path, file_okay=False),
         envvar="CERTDOCS_ARCHIVE",
         default=None,
-        help="归档文件夹（默认 <输出文件夹>/archive）。",
+        help="归档文件夹（默认 <记录文件夹>/archive）。",
     ),
     click.option(
         "--trust-root",
@@ -154,11 +155,12 @@ def archive_add(
     """归档已签名的 PDF。"""
     from certdocs.archive import archive_files, refusals
 
-    with app.open_register(output, register_path) as register:
+    records = app.prepare_records(output, register_path, archive_root)
+    with Register.open(records.register) as register:
         results = archive_files(
             list(files),
             register=register,
-            archive_root=archive_root or output / "archive",
+            archive_root=records.archive,
             today=app.today(),
             supersede_reason=supersede_reason,
             trust_roots=list(trust_roots),
@@ -183,8 +185,13 @@ def archive_verify(
     """复核每个归档包、每个数字签名，报告任何改动或缺失。"""
     from certdocs.archive import verify_archive
 
-    with app.open_register(output, register_path) as register:
-        problems = verify_archive(archive_root or output / "archive", register=register, trust_roots=list(trust_roots))
+    records = app.prepare_records(output, register_path, archive_root)
+    with Register.open(records.register) as register:
+        problems = verify_archive(records.archive, register=register, trust_roots=list(trust_roots))
+        numbers = sorted({d.number for d in register.all_documents()})
+        entries = [e for n in numbers for e in register.archive_entries(n) if not e.superseded]
+    for e in entries:
+        click.echo(f"证书 {e.number} {e.kind}：{records.archive / e.bag_path}（{e.archived_at:%Y-%m-%d}）")
     if problems:
-        raise ArchiveError(problems, source=str(archive_root or output / "archive"))
-    click.echo("归档完好：所有包与签名均未改动。")
+        raise ArchiveError(problems, source=str(records.archive))
+    click.echo(f"归档完好：{len(entries)} 个归档包与签名均未改动。")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -17,35 +18,71 @@ from certdocs.cli._app import (
     workspace_options,
 )
 from certdocs.dates import chinese_date, format_days
+from certdocs.errors import RecordsError
 from certdocs.profile import DOCUMENT_TITLES
-from certdocs.register import Register, Status
+from certdocs.register import CertificateRecord, Register, State, Status
 from certdocs.surveillance import due_list, record_surveillance, write_notices
 from certdocs.textreport import pad
 
 
 @main.group("register")
 def register_group() -> None:
-    """证书登记簿：查询与状态变更（暂停、恢复、撤销、注销）。"""
+    """证书登记簿：查询、状态变更（暂停、恢复、撤销、注销）、编号作废、备份与检查。"""
+
+
+_RESERVED, _VOIDED = "预留", "作废"
 
 
 @register_group.command("list")
-@click.option("--status", type=click.Choice([s.value for s in Status]), default=None, help="只列出该状态。")
+@click.option(
+    "--status",
+    type=click.Choice([*(s.value for s in Status), _RESERVED, _VOIDED]),
+    default=None,
+    help="只列出该状态（预留：已占用编号但未发证；作废：编号永不发证）。",
+)
 @register_options
 @reports_errors
 def register_list(status: str | None, output: Path, register_path: Path | None) -> None:
-    """列出登记簿中的证书。"""
+    """列出登记簿中的证书，以及已占用但未发证（预留、作废）的编号及原因。"""
+    today = app.today()
     with app.open_register(output, register_path) as register:
-        records = register.list(status=status, today=app.today())
+        issued = register.list(status=status, today=today) if status not in (_RESERVED, _VOIDED) else ()
+        unissued = register.unissued(today=today) if status in (None, _RESERVED, _VOIDED) else ()
+    unissued = tuple(r for r in unissued if status is None or _state_label(r) == status)
     click.echo(pad("证书编号", 20) + pad("组织", 36) + pad("等级", 10) + pad("有效期至", 14) + "状态")
-    for r in records:
+    for r in sorted((*issued, *unissued), key=lambda r: (r.series, r.serial)):
         click.echo(
             pad(r.number, 20)
             + pad(r.organization_name, 36)
             + pad(r.grade, 10)
             + pad(r.valid_until.isoformat(), 14)
-            + (r.status or "")
+            + (r.status or _state_label(r))
         )
-    click.echo(f"共 {len(records)} 张证书")
+        if r.state != State.ISSUED:
+            click.echo(f"    {_unissued_detail(r)}")
+    reserved = sum(1 for r in unissued if r.state == State.RESERVED)
+    voided = len(unissued) - reserved
+    tail = f"；另有预留未发证编号 {reserved} 个、作废编号 {voided} 个" if unissued else ""
+    click.echo(f"共 {len(issued)} 张证书{tail}")
+
+
+def _state_label(r: CertificateRecord) -> str:
+    return _VOIDED if r.state == State.VOIDED else _RESERVED
+
+
+def _unissued_detail(r: CertificateRecord) -> str:
+    """Audit and why a number is not issued: its void reason, its last failure, or nothing yet."""
+    audit = f"审核结果 {r.audit_path}（{r.decision_meeting}）"
+    if r.state == State.VOIDED:
+        note = next(n for n in r.notes if n.kind == "void")
+        return f"{audit}；作废：{note.reason}（{note.actor}，{note.recorded_at:%Y-%m-%d %H:%M}）"
+    failure = r.last_failure
+    if failure is not None:
+        return (
+            f"{audit}；发证失败（{failure.recorded_at:%Y-%m-%d %H:%M}）：{failure.reason}；"
+            "修正后重新发证，或用 certdocs register void 作废"
+        )
+    return f"{audit}；编号于 {r.reserved_at:%Y-%m-%d %H:%M} 预留，尚未完成发证（运行中断或仍在进行）"
 
 
 @register_group.command("show")
@@ -66,7 +103,7 @@ def register_show(number: str, output: Path, register_path: Path | None) -> None
         ("首次发证日期", chinese_date(r.first_issue_date)),
         ("本次发证日期", chinese_date(r.issue_date)),
         ("有效期至", chinese_date(r.valid_until)),
-        ("状态", r.status or "编号已预留"),
+        ("状态", r.status or ("作废" if r.state == State.VOIDED else "编号已预留，未发证")),
         ("认证决定", f"{r.decision_meeting}（{chinese_date(r.decision_date)}）"),
         ("审核结果", f"{r.audit_path}（SHA-256 {r.audit_sha256[:12]}…）"),
         ("换发为", r.superseded_by or ""),
@@ -79,6 +116,97 @@ def register_show(number: str, output: Path, register_path: Path | None) -> None
     click.echo("状态历史：")
     for h in r.history:
         click.echo(f"  {h.on.isoformat()} {h.status} {h.reason}（{h.actor}）")
+    if r.notes:
+        click.echo("编号记录：")
+        for n in r.notes:
+            label = "作废" if n.kind == "void" else "发证失败"
+            click.echo(f"  {n.recorded_at:%Y-%m-%d %H:%M} {label} {n.reason}（{n.actor}）")
+
+
+@register_group.command("void")
+@click.argument("number")
+@click.option("--reason", required=True, help="作废理由（写入登记簿）。")
+@click.option("--by", "actor", default=None, help="经办人（默认当前登录用户）。")
+@register_options
+@reports_errors
+def register_void(number: str, reason: str, actor: str | None, output: Path, register_path: Path | None) -> None:
+    """作废一个已预留、永不发证的编号（已发证的证书请用 withdraw 或 cancel）。"""
+    with app.open_register(output, register_path) as register:
+        note = register.void(number, reason=reason, actor=actor or _login())
+    click.echo(f"编号 {number} 已作废（{note.recorded_at:%Y-%m-%d %H:%M}，{note.reason}，{note.actor}）")
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in a bare container
+        return "certdocs"
+
+
+@register_group.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--archive-root",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="CERTDOCS_ARCHIVE",
+    default=None,
+    help="归档文件夹（默认 <记录文件夹>/archive）。",
+)
+@register_options
+@reports_errors
+def register_backup(dest: Path, archive_root: Path | None, output: Path, register_path: Path | None) -> None:
+    """把登记簿（在线备份，批量发证进行中也一致）和全部归档包复制到新文件夹 DEST，并逐一校验。"""
+    from certdocs.records import backup
+
+    records = app.prepare_records(output, register_path, archive_root)
+    done = backup(records, dest)
+    click.echo(f"已备份到 {done.folder}：登记簿（{done.certificates} 个编号）、归档包 {done.bags} 个，均已校验")
+    if done.problems:
+        raise RecordsError(done.problems, source=str(records.folder))
+
+
+@register_group.command("check")
+@click.option(
+    "--archive-root",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="CERTDOCS_ARCHIVE",
+    default=None,
+    help="归档文件夹（默认 <记录文件夹>/archive）。",
+)
+@click.option(
+    "--trust-root",
+    "trust_roots",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="可信根证书：给出时也复核归档文件的数字签名。",
+)
+@register_options
+@reports_errors
+def register_check(
+    archive_root: Path | None, trust_roots: tuple[Path, ...], output: Path, register_path: Path | None
+) -> None:
+    """全面检查：登记簿完整性（integrity_check）、每份登记文件的 SHA-256、每个归档包。"""
+    from certdocs.records import check
+
+    records = app.current_records(register_path, archive_root)
+    problems = check(records, trust_roots=list(trust_roots))
+    if problems:
+        raise RecordsError(problems, source=str(records.folder))
+    click.echo(f"检查通过：{records.register} 完整，登记的文件与归档包均未改动。")
+
+
+@register_group.command("set-output")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@register_options
+@reports_errors
+def register_set_output(folder: Path, output: Path, register_path: Path | None) -> None:
+    """告诉登记簿输出文件夹已搬到 FOLDER（之后的命令不带 --output 即使用它）。"""
+    from certdocs.records import remember_output
+
+    records = app.prepare_records(output, register_path)
+    with Register.open(records.register) as register:
+        remember_output(register, records, folder)
+    click.echo(f"登记簿 {records.register} 的输出文件夹改为 {folder}")
 
 
 def _transition(action: str, label: str) -> None:

@@ -5,13 +5,16 @@ migrated in order on :meth:`Register.open` and recorded in ``schema_migrations``
 
 How a certificate is issued, crash-safely and without gaps::
 
-    with Register.open("output/register.sqlite") as register:
+    with Register.open("records/register.sqlite3") as register:
         held = register.reserve(key, pattern="BZ{year}SC{serial:04d}", year=2026, facts=facts)
         ...  # render the documents with held.number
         register.complete(held.number, documents=[NewDocument(...), ...])
 
 ``reserve`` is keyed by the natural identity of the audit, so a run killed between the two
 calls leaves a ``reserved`` row that the next run finds and completes with the same number.
+A run that fails after reserving records why with ``register.note_failure(number, reason=…)``;
+a number that will never be issued is voided (``register.void``, 作废), so every number of a
+series ends issued or voided, and ``register.unissued(today=…)`` lists the others.
 
 Statuses follow CONTRACT section 4: 有效, 暂停, 撤销, 注销 are stored with a dated history;
 过期失效 is derived from 有效期至 and the ``today`` a query is asked about, never from the
@@ -28,6 +31,7 @@ from certdocs.register._records import (
     DecisionRecord,
     DocumentRecord,
     NewDocument,
+    NumberNote,
     Reservation,
     State,
     Status,
@@ -45,6 +49,7 @@ __all__ = [
     "DocumentRecord",
     "Migration",
     "NewDocument",
+    "NumberNote",
     "Register",
     "Reservation",
     "State",

@@ -10,8 +10,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from certdocs.errors import Problem, RegisterError
-from certdocs.register._migrations import migrate, schema_version
+from certdocs.errors import Problem, RegisterError, UnknownCertificate
+from certdocs.register._migrations import MIGRATIONS, migrate, pending, schema_version
+from certdocs.register._sqlite_file import quick_check
 
 BUSY_TIMEOUT_SECONDS = 30
 MEMORY = ":memory:"
@@ -24,6 +25,7 @@ class Connection:
         """Wrap an already configured and migrated connection; use :meth:`open` instead."""
         self._conn: sqlite3.Connection | None = conn
         self._where = where
+        self._checked = False
 
     @classmethod
     def open(cls, path: Path | str) -> Self:
@@ -43,6 +45,8 @@ class Connection:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
             conn.execute("PRAGMA foreign_keys = ON")
             if where != MEMORY:
+                if pending(conn, where=where, migrations=MIGRATIONS):
+                    quick_check(conn, where=where)  # never migrate a damaged register
                 _enable_wal(conn, where=where)
             migrate(conn, where=where)
         except sqlite3.Error as exc:
@@ -83,9 +87,23 @@ class Connection:
     ) -> None:
         self.close()
 
+    def check_quick(self) -> None:
+        """Refuse, naming the file, a register whose pages are damaged (``PRAGMA quick_check``)."""
+        conn = self._conn
+        if conn is None:
+            raise self._error("登记簿", "登记簿已关闭")
+        quick_check(conn, where=self._where)
+        self._checked = True
+
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction, taken with ``BEGIN IMMEDIATE`` so writers queue, never deadlock."""
+        """A write transaction, taken with ``BEGIN IMMEDIATE`` so writers queue, never deadlock.
+
+        The first write of a connection is preceded by a quick check: a register with a damaged
+        page is refused rather than written over as if whole.
+        """
+        if not self._checked:
+            self.check_quick()
         with self._transaction("IMMEDIATE") as conn:
             yield conn
 
@@ -126,8 +144,13 @@ class Connection:
         """The ``certificates`` row of ``number``; refuses an unknown number."""
         row: sqlite3.Row | None = conn.execute("SELECT * FROM certificates WHERE number = ?", (number,)).fetchone()
         if row is None:
-            raise self._error(f"证书 {number}", "登记簿中没有这个证书编号")
+            raise unknown(number, where=self._where)
         return row
+
+
+def unknown(number: str, *, where: str) -> UnknownCertificate:
+    """The refusal of a certificate number the register does not hold (an input error)."""
+    return UnknownCertificate([Problem(f"证书 {number}", "登记簿中没有这个证书编号")], source=where)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -156,12 +179,20 @@ def _enable_wal(conn: sqlite3.Connection, *, where: str) -> None:
 def _wrap(exc: sqlite3.Error, *, where: str) -> RegisterError:
     """A database failure as a RegisterError in Chinese, naming the database path."""
     text = str(exc)
-    if "locked" in text or "busy" in text:
+    if "readonly" in text or "read-only" in text:
+        rule = f"登记簿文件 {where} 只读，无法写入：请检查该文件及其所在文件夹的写权限（{text}）"
+    elif "unable to open" in text:
+        rule = f"无法打开登记簿文件 {where}：请检查路径及所在文件夹的读写权限（{text}）"
+    elif "malformed" in text or "corrupt" in text:
+        rule = f"登记簿文件 {where} 已损坏（{text}）：请用 certdocs register check 查看，并从备份恢复"
+    elif "locked" in text or "busy" in text:
         rule = f"数据库被其他进程锁定，超时未释放，请稍后重试（{text}）"
     elif "not a database" in text:
-        rule = f"文件不是 SQLite 数据库（{text}）"
+        rule = f"{where} 不是 SQLite 数据库或已损坏（{text}）"
     elif isinstance(exc, sqlite3.IntegrityError):
         rule = f"数据违反登记簿的约束（{text}）"
     else:
-        rule = f"数据库操作失败（{type(exc).__name__}：{text}）"
-    return RegisterError([Problem("数据库", rule)], source=where)
+        rule = f"登记簿 {where} 操作失败（{type(exc).__name__}：{text}）"
+    # The problem names the file itself: callers that keep only the problems (a failed
+    # record in a batch) still say which register could not be written.
+    return RegisterError([Problem("证书登记簿", rule)], source=where)

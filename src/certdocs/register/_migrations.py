@@ -121,6 +121,25 @@ CREATE TABLE archive_entries (
     CHECK ((superseded = 1) = (supersede_reason IS NOT NULL))
 )"""
 
+_SETTINGS = f"""
+CREATE TABLE settings (
+    name         TEXT PRIMARY KEY,
+    value        TEXT NOT NULL,
+    recorded_at  TEXT NOT NULL DEFAULT {_NOW}
+)"""
+
+# A reserved number's story until it ends issued or voided: why a run failed after reserving
+# it ('failure', as many as there were) and the decision that it will never be issued ('void').
+_NUMBER_NOTES = f"""
+CREATE TABLE number_notes (
+    id              INTEGER PRIMARY KEY,
+    certificate_id  INTEGER NOT NULL REFERENCES certificates (id),
+    kind            TEXT NOT NULL CHECK (kind IN ('failure', 'void')),
+    reason          TEXT NOT NULL,
+    actor           TEXT NOT NULL,
+    recorded_at     TEXT NOT NULL DEFAULT {_NOW}
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -146,6 +165,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             # At most one current (not superseded) archive entry per certificate and kind.
             """CREATE UNIQUE INDEX archive_entries_current
                 ON archive_entries (certificate_number, kind) WHERE superseded = 0""",
+        ),
+    ),
+    Migration(
+        3,
+        "settings_and_number_notes",
+        (
+            _SETTINGS,
+            _NUMBER_NOTES,
+            "CREATE INDEX number_notes_by_certificate ON number_notes (certificate_id, id)",
+            # A number is voided once, for good.
+            "CREATE UNIQUE INDEX number_notes_one_void ON number_notes (certificate_id) WHERE kind = 'void'",
         ),
     ),
 )
@@ -191,6 +221,15 @@ def migrate(
             raise
         conn.execute("COMMIT")
     return tuple(applied)
+
+
+def pending(conn: sqlite3.Connection, *, where: str, migrations: Sequence[Migration] = MIGRATIONS) -> bool:
+    """Whether the database lacks some of ``migrations`` (a new, or an older, register)."""
+    recorded = _recorded_if_any(conn)
+    if recorded is None:
+        return bool(migrations)
+    _refuse_unknown(recorded, migrations, where=where)
+    return set(recorded) != {m.version for m in migrations}
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

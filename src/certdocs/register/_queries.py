@@ -16,6 +16,7 @@ from certdocs.register._records import (
     CertificateRecord,
     DecisionRecord,
     DocumentRecord,
+    NumberNote,
     State,
     Status,
     StatusChange,
@@ -23,6 +24,11 @@ from certdocs.register._records import (
 
 # The status shown as of :today, in SQL so that list(status=...) filters in the database.
 SHOWN_STATUS = "(CASE WHEN c.status IN ('有效', '暂停') AND c.valid_until < :today THEN '过期失效' ELSE c.status END)"
+# The state shown: a reserved number with a void note is voided (作废).
+SHOWN_STATE = (
+    "(CASE WHEN EXISTS (SELECT 1 FROM number_notes AS v WHERE v.certificate_id = c.id AND v.kind = 'void')"
+    " THEN 'voided' ELSE c.state END)"
+)
 
 _DOCUMENTS = """
 SELECT c.number, d.kind, d.path, d.sha256, d.built_from, d.recorded_at, d.certificate_id
@@ -35,12 +41,14 @@ def certificates(
 ) -> tuple[CertificateRecord, ...]:
     """Certificates matching the SQL condition ``where`` (over alias ``c``), in number order.
 
-    Three queries in all (certificates, their documents, their histories), so listing a
-    thousand certificates does not cost three thousand round trips.
+    At most four queries (certificates, their documents, histories and, for numbers never
+    issued, their notes), so listing a thousand certificates does not cost thousands of
+    round trips.
     """
     bound = {**params, "today": today.isoformat()}
     rows = conn.execute(
-        f"SELECT c.*, {SHOWN_STATUS} AS shown_status FROM certificates AS c WHERE {where} ORDER BY c.id",
+        f"SELECT c.*, {SHOWN_STATUS} AS shown_status, {SHOWN_STATE} AS shown_state"
+        f" FROM certificates AS c WHERE {where} ORDER BY c.id",
         bound,
     ).fetchall()
     if not rows:
@@ -55,7 +63,20 @@ def certificates(
         bound,
     ):
         history_by_id[int(row["certificate_id"])].append(status_change(row))
-    return tuple(certificate(row, documents=docs_by_id[row["id"]], history=history_by_id[row["id"]]) for row in rows)
+    notes_by_id: dict[int, list[NumberNote]] = defaultdict(list)
+    # Only numbers never issued carry notes: a list of issued certificates skips the query.
+    if any(row["state"] != "issued" for row in rows):
+        for row in conn.execute(
+            f"SELECT n.* FROM number_notes AS n WHERE n.certificate_id IN ({ids}) ORDER BY n.id",
+            bound,
+        ):
+            notes_by_id[int(row["certificate_id"])].append(number_note(row))
+    return tuple(
+        certificate(
+            row, documents=docs_by_id[row["id"]], history=history_by_id[row["id"]], notes=notes_by_id[row["id"]]
+        )
+        for row in rows
+    )
 
 
 def documents(
@@ -66,14 +87,20 @@ def documents(
     return tuple(document(row) for row in rows)
 
 
-def certificate(row: sqlite3.Row, *, documents: list[DocumentRecord], history: list[StatusChange]) -> CertificateRecord:
-    """A certificate record from a ``certificates`` row carrying ``shown_status``."""
+def certificate(
+    row: sqlite3.Row,
+    *,
+    documents: list[DocumentRecord],
+    history: list[StatusChange],
+    notes: list[NumberNote] | None = None,
+) -> CertificateRecord:
+    """A certificate record from a ``certificates`` row carrying ``shown_status`` and ``shown_state``."""
     return CertificateRecord(
         number=row["number"],
         key=row["reservation_key"],
         series=row["series"],
         serial=int(row["serial"]),
-        state=State(row["state"]),
+        state=State(row["shown_state"]),
         status=_status(row["shown_status"]),
         stored_status=_status(row["status"]),
         organization_name=row["organization_name"],
@@ -98,6 +125,17 @@ def certificate(row: sqlite3.Row, *, documents: list[DocumentRecord], history: l
         issued_at=None if row["issued_at"] is None else _timestamp(row["issued_at"]),
         documents=tuple(documents),
         history=tuple(history),
+        notes=tuple(notes or ()),
+    )
+
+
+def number_note(row: sqlite3.Row) -> NumberNote:
+    """A number note from a ``number_notes`` row."""
+    return NumberNote(
+        kind=row["kind"],
+        reason=row["reason"],
+        actor=row["actor"],
+        recorded_at=_timestamp(row["recorded_at"]),
     )
 
 

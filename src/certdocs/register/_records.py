@@ -33,6 +33,7 @@ class State(StrEnum):
 
     RESERVED = "reserved"
     ISSUED = "issued"
+    VOIDED = "voided"  # a reserved number that will never be issued (作废); derived, see NumberNote
 
 
 AUDIT_TYPES = ("initial", "surveillance", "recertification")
@@ -109,6 +110,20 @@ class StatusChange:
 
 
 @dataclass(frozen=True)
+class NumberNote:
+    """Something recorded of a reserved number: a run that failed after reserving it, or its voiding.
+
+    ``kind`` is ``"failure"`` (why a run could not issue it; a rerun may still) or ``"void"``
+    (作废: it will never be issued).
+    """
+
+    kind: str
+    reason: str
+    actor: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
 class CertificateRecord:
     """One certificate as the register holds it, with its status as of the ``today`` asked about.
 
@@ -145,6 +160,17 @@ class CertificateRecord:
     issued_at: datetime | None
     documents: tuple[DocumentRecord, ...]
     history: tuple[StatusChange, ...]
+    notes: tuple[NumberNote, ...] = ()
+
+    @property
+    def void_reason(self) -> str | None:
+        """Why the number was voided (作废), or None."""
+        return next((n.reason for n in self.notes if n.kind == "void"), None)
+
+    @property
+    def last_failure(self) -> NumberNote | None:
+        """The latest failure recorded after the number was reserved, or None."""
+        return next((n for n in reversed(self.notes) if n.kind == "failure"), None)
 
 
 @dataclass(frozen=True)
