@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -28,11 +28,13 @@ class SlowConverter(FakeConverter):
         super().__init__()
         self.delay = delay
 
-    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
+    def convert(
+        self, sources: Sequence[Path], *, outdir: Path, labels: Mapping[Path, str] | None = None
+    ) -> dict[Path, Path]:
         out = {}
         for source in sources:
             time.sleep(self.delay)
-            out.update(super().convert([source], outdir=outdir))
+            out.update(super().convert([source], outdir=outdir, labels=labels))
         return out
 
 

@@ -120,7 +120,7 @@ def test_issue_sign_archive_and_verify(tmp_path: Path, keys: Any) -> None:  # no
     assert code == 1 and "--supersede" in text
 
     # One byte changed in the archived copy: verification fails.
-    bag_pdf = next((out / "archive").rglob("data/certificate.pdf"))
+    bag_pdf = next((tmp_path / "records" / "archive").rglob("data/certificate.pdf"))
     os.chmod(bag_pdf, stat.S_IWUSR | stat.S_IRUSR)
     data = bytearray(bag_pdf.read_bytes())
     data[len(data) // 2] ^= 0x01

@@ -154,14 +154,14 @@ class _FailsOne(FakeConverter):
         super().__init__()
         self.marker = marker
 
-    def convert(self, sources, *, outdir):  # type: ignore[no-untyped-def]
+    def convert(self, sources, *, outdir, labels=None):  # type: ignore[no-untyped-def]
         from certdocs.convert import docx_text
         from certdocs.errors import ConversionError, Problem
 
         bad = [s for s in sources if any(self.marker in line for line in docx_text(s))]
-        good = super().convert([s for s in sources if s not in bad], outdir=outdir)
+        good = super().convert([s for s in sources if s not in bad], outdir=outdir, labels=labels)
         if bad:
-            raise ConversionError([Problem(s.name, "LibreOffice 未生成 PDF") for s in bad])
+            raise ConversionError([Problem((labels or {}).get(s, s.name), "LibreOffice 未生成 PDF") for s in bad])
         return good
 
 

@@ -50,8 +50,14 @@ PDF_EXPORT_OPTIONS: Mapping[str, bool | int] = {
 class Converter(Protocol):
     """Turns Word documents into PDFs."""
 
-    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
-        """Map each source to ``outdir / (stem + ".pdf")``; :class:`ConversionError` if any fails."""
+    def convert(
+        self, sources: Sequence[Path], *, outdir: Path, labels: Mapping[Path, str] | None = None
+    ) -> dict[Path, Path]:
+        """Map each source to ``outdir / (stem + ".pdf")``; :class:`ConversionError` if any fails.
+
+        ``labels`` name the sources for office staff (for example "audits/a.json 的认证证书"):
+        a failure is reported under its source's label rather than a temporary file's name.
+        """
         ...
 
 
@@ -132,12 +138,14 @@ class LibreOfficeConverter:
         """Remove the worker profiles."""
         self._cleanup()
 
-    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
-        """Convert every source into ``outdir``; all failures are reported together."""
+    def convert(
+        self, sources: Sequence[Path], *, outdir: Path, labels: Mapping[Path, str] | None = None
+    ) -> dict[Path, Path]:
+        """Convert every source into ``outdir``; all failures are reported together, by label."""
         if not self._cleanup.alive:
             raise ValueError("the converter is closed")
         sources = list(dict.fromkeys(Path(s) for s in sources))
-        _check_sources(sources)
+        _check_sources(sources, labels)
         if not sources:
             return {}
         outdir.mkdir(parents=True, exist_ok=True)
@@ -149,7 +157,7 @@ class LibreOfficeConverter:
                 converted.update(done)
                 problems.extend(failed)
         if problems:
-            raise ConversionError(problems)
+            raise ConversionError([Problem(_label(Path(p.where), labels), p.rule) for p in problems])
         return {source: converted[source] for source in sources}
 
     def _convert_chunk(self, chunk: list[Path], outdir: Path) -> tuple[dict[Path, Path], list[Problem]]:
@@ -166,7 +174,7 @@ class LibreOfficeConverter:
                     pending = [s for s in pending if s in reasons]
                     if not pending or not call.crashed:
                         break
-                return done, [Problem(s.name, reasons[s]) for s in pending]
+                return done, [Problem(str(s), reasons[s]) for s in pending]
         finally:
             self._profiles.put(profile)
 
@@ -214,13 +222,18 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def _check_sources(sources: Sequence[Path]) -> None:
-    problems = [Problem(s.name, "源文件不存在") for s in sources if not s.is_file()]
+def _label(source: Path, labels: Mapping[Path, str] | None) -> str:
+    """How a failure names ``source``: its label when given, else its file name."""
+    return labels.get(source, source.name) if labels else source.name
+
+
+def _check_sources(sources: Sequence[Path], labels: Mapping[Path, str] | None = None) -> None:
+    problems = [Problem(_label(s, labels), "源文件不存在") for s in sources if not s.is_file()]
     seen: dict[str, Path] = {}
     for source in sources:
         other = seen.setdefault(source.stem, source)
         if other != source:
-            problems.append(Problem(source.name, f"与 {other} 同名，转换后的 PDF 会互相覆盖"))
+            problems.append(Problem(_label(source, labels), f"与 {other} 同名，转换后的 PDF 会互相覆盖"))
     if problems:
         raise ConversionError(problems)
 
@@ -264,7 +277,7 @@ def _missing_reason(call: _Call) -> str:
     detail = call.stderr.strip().splitlines()[-1:] if call.stderr.strip() else []
     tail = f"（{detail[0]}）" if detail else ""
     if call.timed_out:
-        return "LibreOffice 超时未完成转换，已终止其进程组"
+        return "LibreOffice 超时未完成转换（已终止其进程），请重试；若一再超时，请检查该文档内容是否异常庞大"
     if call.crashed:
         return f"LibreOffice 异常退出（退出码 {call.returncode}），未生成 PDF{tail}"
     return f"LibreOffice 未生成 PDF，文件可能已损坏或不是 Word 文档{tail}"
@@ -302,21 +315,23 @@ class FakeConverter:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
+    def convert(
+        self, sources: Sequence[Path], *, outdir: Path, labels: Mapping[Path, str] | None = None
+    ) -> dict[Path, Path]:
         """Write ``outdir / (stem + ".pdf")`` for each source; same errors as the real one."""
         sources = list(dict.fromkeys(Path(s) for s in sources))
         self.calls.append(tuple(sources))
-        _check_sources(sources)
+        _check_sources(sources, labels)
         problems: list[Problem] = []
         converted: dict[Path, Path] = {}
         for source in sources:
             try:
                 lines = docx_text(source)
             except Exception as exc:  # python-docx raises zipfile, KeyError, lxml errors …
-                problems.append(Problem(source.name, f"不是可读取的 Word 文档：{exc}"))
+                problems.append(Problem(_label(source, labels), f"不是可读取的 Word 文档：{exc}"))
                 continue
             if not any(line.strip() for line in lines):
-                problems.append(Problem(source.name, "生成的 PDF 第 1 页没有可提取的文字"))
+                problems.append(Problem(_label(source, labels), "生成的 PDF 第 1 页没有可提取的文字"))
                 continue
             target = outdir / f"{source.stem}.pdf"
             atomic_write_bytes(target, text_pdf(lines))

@@ -385,17 +385,21 @@ class Issuer:
         sources = [p for job in jobs if not job.errors for p in job.staged.values()]
         if not sources:
             return
+        # Failures name the audit and the document, never a staged file's temporary name.
+        labels = {
+            p: f"{job.request.audit_path} 的{DOCUMENT_TITLES[kind]}" for job in jobs for kind, p in job.staged.items()
+        }
         try:
-            self.converter.convert(sources, outdir=sources[0].parent)
+            self.converter.convert(sources, outdir=sources[0].parent, labels=labels)
         except CertdocsError as exc:
-            # Each problem names its source file: those jobs fail, the others go on.
+            # Each problem names its source: those jobs fail, the others go on.
             failed = {p.where: str(p) for p in exc.problems}
             for job in jobs:
-                job.errors += [failed[p.name] for p in job.staged.values() if p.name in failed]
+                job.errors += [failed[labels[p]] for p in job.staged.values() if labels[p] in failed]
                 missing = [p for p in job.staged.values() if not job.errors and not p.with_suffix(".pdf").is_file()]
                 if missing:
                     try:
-                        self.converter.convert(missing, outdir=missing[0].parent)
+                        self.converter.convert(missing, outdir=missing[0].parent, labels=labels)
                     except CertdocsError as again:
                         job.errors += [str(p) for p in again.problems]
 

@@ -21,12 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from certdocs._fs import atomic_write_bytes
-from certdocs.errors import Problem, SigningError, os_error_text
+from certdocs._quiet import quiet_libraries
+from certdocs.errors import Problem, SigningError, SigningInputError, os_error_text
+
+quiet_libraries()
 
 #: Beijing time, in which the visible signature prints the signing time (China has no DST).
 BEIJING = timezone(timedelta(hours=8), "北京时间")
 #: Font family of the visible signature's text (apt: fonts-noto-cjk).
 CJK_FONT_FAMILY = "Noto Sans CJK SC"
+
+#: The visible box's text when none is given: the body's name, then the signing time.
+DEFAULT_BOX_TEXT = "{body}\n签发：%(ts)s"
 
 _MM = 72 / 25.4  # PDF points per millimetre
 _FIELD_PREFIX = "certdocs-signature-"
@@ -36,15 +42,16 @@ _FIELD_PREFIX = "certdocs-signature-"
 class VisibleBox:
     """A visible signature: a box on one page, in millimetres from the page's top-left corner.
 
-    ``text`` may contain ``%(ts)s``, the signing time in Beijing time (2026年11月22日 10:30).
-    ``page`` counts from 1; -1 is the last page.
+    ``text`` may contain ``%(ts)s``, the signing time in Beijing time (2026年11月22日 10:30);
+    empty, the box shows the certification body's name and the signing time
+    (:data:`DEFAULT_BOX_TEXT`). ``page`` counts from 1; -1 is the last page.
     """
 
     left_mm: float
     top_mm: float
     width_mm: float
     height_mm: float
-    text: str = "签发：%(ts)s"
+    text: str = ""
     page: int = -1
     font_size: int = 10
 
@@ -121,7 +128,8 @@ def sign_pdf(
     if visible is not None:
         page, box = _box_on_page(data, visible, src)
         field_spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page, box=box)
-        style = _stamp_style(visible)
+        text = visible.text or DEFAULT_BOX_TEXT.format(body=_body_name(writer.prev, signer))
+        style = _stamp_style(visible, text)
         # pyHanko fills ``%(ts)s`` in the machine's time zone; the box shows Beijing time instead.
         text_params = {"beijing_ts": datetime.now(BEIJING).strftime("%Y年%m月%d日 %H:%M")}
     pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, new_field_spec=field_spec)
@@ -241,18 +249,22 @@ def _load_signer(pkcs12: Path, passphrase: bytes | None) -> Any:
         pfx = asn1_pkcs12.Pfx.load(raw, strict=True)
         pfx["auth_safe"]["content_type"].native  # noqa: B018 - forces the parse
     except Exception as exc:  # asn1crypto raises many kinds on garbage
-        raise SigningError([Problem(where, "不是 PKCS#12（.p12/.pfx）签名证书文件")]) from exc
+        raise SigningInputError([Problem(where, "不是 PKCS#12（.p12/.pfx）签名证书文件")]) from exc
     try:
         key, cert, _ = pyca_pkcs12.load_key_and_certificates(raw, passphrase)
     except ValueError as exc:
-        rule = "签名证书文件的口令错误" if passphrase else "签名证书文件需要口令，但未提供口令"
-        raise SigningError([Problem(where, rule)]) from exc
+        rule = (
+            "签名证书文件的口令错误（口令取自环境变量，默认 CERTDOCS_P12_PASSPHRASE）"
+            if passphrase
+            else "签名证书文件需要口令，但未提供口令（请设置环境变量 CERTDOCS_P12_PASSPHRASE）"
+        )
+        raise SigningInputError([Problem(where, rule)]) from exc
     if key is None or cert is None:
-        raise SigningError([Problem(where, "签名证书文件中缺少私钥或证书")])
+        raise SigningInputError([Problem(where, "签名证书文件中缺少私钥或证书")])
     now = datetime.now(UTC)
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
         period = f"{cert.not_valid_before_utc:%Y-%m-%d} 至 {cert.not_valid_after_utc:%Y-%m-%d}"
-        raise SigningError([Problem(where, f"签名证书不在有效期内（{period}）")])
+        raise SigningInputError([Problem(where, f"签名证书不在有效期内（{period}）")])
     try:
         return signers.SimpleSigner.load_pkcs12_data(raw, other_certs=(), passphrase=passphrase)
     except ValueError as exc:  # pragma: no cover - cryptography accepted the same bytes above
@@ -295,7 +307,24 @@ def _box_on_page(data: bytes, visible: VisibleBox, src: Path) -> tuple[int, tupl
     return index, (round(left), round(bottom), round(right), round(top))
 
 
-def _stamp_style(visible: VisibleBox) -> Any:
+def _body_name(reader: Any, signer: Any) -> str:
+    """The certification body: the /Author certdocs wrote into the PDF, else the signer's organisation."""
+    try:
+        info = reader.trailer_view["/Info"]
+        creator = str(info["/Creator"]) if "/Creator" in info else ""
+        author = str(info["/Author"]) if "/Author" in info else ""
+    except Exception:  # a PDF without a readable information dictionary
+        creator = author = ""
+    if creator == "certdocs" and author.strip():
+        return author.strip()
+    try:
+        subject = signer.signing_cert.subject.native
+    except Exception:
+        return "数字签名"
+    return str(subject.get("organization_name") or subject.get("common_name") or "数字签名")
+
+
+def _stamp_style(visible: VisibleBox, text: str) -> Any:
     from pyhanko.pdf_utils.font.api import FontEngineFactory
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.stamp import TextStampStyle
@@ -313,7 +342,7 @@ def _stamp_style(visible: VisibleBox) -> Any:
             return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(font), font_size=size, obj_stream=obj_stream)
 
     return TextStampStyle(
-        stamp_text=visible.text.replace("%(ts)s", "%(beijing_ts)s"),
+        stamp_text=text.replace("%(ts)s", "%(beijing_ts)s"),
         border_width=1,
         text_box_style=TextBoxStyle(font=_Font(), font_size=size),
     )
@@ -411,6 +440,7 @@ def _original_sha256(data: bytes, reader: Any, revision: int) -> str:
 __all__ = [
     "BEIJING",
     "CJK_FONT_FAMILY",
+    "DEFAULT_BOX_TEXT",
     "SignatureCheck",
     "VisibleBox",
     "cjk_font_bytes",

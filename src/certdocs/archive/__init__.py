@@ -20,10 +20,13 @@ folders 0o555). The register's archive entry holds the bag path relative to the 
 and the PDF's SHA-256; :func:`verify_archive` checks the two against each other.
 """
 
+from certdocs._quiet import quiet_libraries
 from certdocs.archive._archive import ArchiveResult, archive_files, refusals
 from certdocs.archive._bag import certificate_folder
 from certdocs.archive._identify import TITLES, Identity, identify, url_candidates
 from certdocs.archive._verify import check_bag, check_bag_contents, verify_archive, verify_bags
+
+quiet_libraries()
 
 __all__ = [
     "TITLES",

@@ -24,6 +24,7 @@ from certdocs.archive._bag import (
     write_bag,
 )
 from certdocs.archive._identify import CREATOR, TITLES, Identity, identify, metadata_text
+from certdocs.archive._verify import check_bag_contents
 from certdocs.errors import ArchiveError, CertdocsError, Problem, ProfileError, os_error_text
 from certdocs.profile import profile_for_scheme
 from certdocs.register import ArchiveEntry, CertificateRecord, DocumentRecord, Register
@@ -133,7 +134,16 @@ class _Job:
             return refused()
         entries = [e for e in self.register.archive_entries(found.number) if e.kind == found.kind]
         current = next((e for e in entries if not e.superseded), None)
-        if current is not None and current.sha256 == sha:
+        damage = self._damage(current) if current is not None and current.sha256 == sha else []
+        if current is not None and current.sha256 == sha and damage and self.supersede_reason is None:
+            return refused(
+                Problem(
+                    where,
+                    f"这份文件已归档于 {current.bag_path}，但归档中保存的副本已损坏（{damage[0]}）；"
+                    "请用 certdocs archive verify 查看，并用 --supersede 原因 以这份文件重新归档",
+                )
+            )
+        if current is not None and current.sha256 == sha and not damage:
             return ArchiveResult(
                 path,
                 "archived",
@@ -177,6 +187,11 @@ class _Job:
                 remove_bag(bag)
             return refused(*exc.problems)
         return ArchiveResult(path, "archived", found.number, found.kind, signature, sha, bag=bag)
+
+    def _damage(self, entry: ArchiveEntry) -> list[Problem]:
+        """How the stored copy of ``entry`` has been damaged since it was archived (empty: intact)."""
+        problems, _ = check_bag_contents(self.root / entry.bag_path, entry=entry)
+        return problems
 
     def _signature(
         self, path: Path, reader: PdfReader, *, sha: str, kind: str, issued: DocumentRecord | None

@@ -68,7 +68,11 @@ def templates_check(templates: Path) -> None:
 )
 @click.option("--reason", default="认证证书签发", show_default=True, help="签名理由。")
 @click.option("--visible/--invisible", default=False, help="在末页右下角加可见签名框（中文）。")
-@click.option("--signer-text", default="", help="可见签名框的文字（默认：认证机构名称 + 签发时间）。")
+@click.option(
+    "--signer-text",
+    default="",
+    help="可见签名框的文字，可含 %(ts)s（签发时间）；默认：认证机构名称 + 签发时间（北京时间）。",
+)
 @reports_errors
 def sign(
     pdf: Path, pkcs12: Path, passphrase_env: str, out: Path | None, reason: str, visible: bool, signer_text: str
@@ -77,11 +81,8 @@ def sign(
     from certdocs.sign import VisibleBox, sign_pdf
 
     secret = os.environ.get(passphrase_env)
-    box = (
-        VisibleBox(left_mm=120, top_mm=240, width_mm=70, height_mm=22, text=signer_text or "数字签名\n签发：%(ts)s")
-        if visible
-        else None
-    )
+    # No --signer-text: the box shows the body's name and the signing time, as --help says.
+    box = VisibleBox(left_mm=120, top_mm=240, width_mm=70, height_mm=22, text=signer_text) if visible else None
     target = out or pdf.with_name(f"{pdf.stem}-signed.pdf")
     sign_pdf(
         pdf,

@@ -205,7 +205,7 @@ def register_set_output(folder: Path, output: Path, register_path: Path | None) 
 
     records = app.prepare_records(output, register_path)
     with Register.open(records.register) as register:
-        remember_output(register, records, folder)
+        remember_output(register, folder)
     click.echo(f"登记簿 {records.register} 的输出文件夹改为 {folder}")
 
 

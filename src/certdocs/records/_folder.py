@@ -73,27 +73,15 @@ def inside(path: Path, folder: Path) -> bool:
 # -- the output folder the register remembers -------------------------------------------------
 
 
-def stored_output(register: Register, records: Records) -> Path | None:
+def stored_output(register: Register) -> Path | None:
     """The output folder the register remembers, or None when it was never told."""
     value = register.setting(OUTPUT_SETTING)
-    if value is None:
-        return None
-    path = Path(value)
-    if not path.is_absolute():
-        path = Path(os.path.normpath(records.folder.resolve() / path))
-    return _shown(path)
+    return None if value is None else _shown(Path(value))
 
 
-def remember_output(register: Register, records: Records, output: Path) -> None:
-    """Store ``output`` as the register's output folder.
-
-    Kept relative to the records folder when the two sit side by side, so that moving the
-    office's whole folder moves both.
-    """
-    target = output.resolve()
-    base = records.folder.resolve()
-    value = os.path.relpath(target, base) if target.is_relative_to(base.parent) else str(target)
-    register.set_setting(OUTPUT_SETTING, value)
+def remember_output(register: Register, output: Path) -> None:
+    """Store ``output`` (as an absolute path) as the register's output folder."""
+    register.set_setting(OUTPUT_SETTING, str(output.resolve()))
 
 
 def output_for(register: Register, records: Records, *, given: Path | None) -> Path:
@@ -103,7 +91,7 @@ def output_for(register: Register, records: Records, *, given: Path | None) -> P
     folder given that differs from the one the register knows is refused: documents recorded
     in one place and written in another would split an office's certificates.
     """
-    stored = stored_output(register, records)
+    stored = stored_output(register)
     if given is None:
         output = stored if stored is not None else DEFAULT_OUTPUT
     else:
@@ -120,7 +108,7 @@ def output_for(register: Register, records: Records, *, given: Path | None) -> P
                 ]
             )
     if stored is None:
-        remember_output(register, records, output)
+        remember_output(register, output)
     return output
 
 
@@ -182,8 +170,7 @@ def move_from_output(records: Records, *, output: Path) -> Moved | None:
         bags = _move_archive(old_archive, records.archive)
         moved_register = _move_register(old_register, records.register)
         with Register.open(records.register) as register:
-            if stored_output(register, records) is None:
-                remember_output(register, records, output)
+            remember_output(register, output)  # where the records were is where the output is
         marker.unlink()
         _fsync_dir(records.folder)
     return Moved(source=output, records=records, register=moved_register, bags=bags)
@@ -224,7 +211,7 @@ def _move_archive(old: Path, new: Path) -> int:
     if old.is_dir() and not new.exists():
         part = new.with_name(f".{new.name}{_PART}")
         _remove_tree(part)  # a copy a killed run left half made
-        shutil.copytree(old, part, symlinks=True)
+        _copy_tree(old, part)
         differences = _tree_differences(old, part)
         if differences:
             _remove_tree(part)
@@ -235,6 +222,10 @@ def _move_archive(old: Path, new: Path) -> int:
     bags = _count_bags(new)
     _remove_tree(old)
     return bags
+
+
+def _copy_tree(old: Path, new: Path) -> None:
+    shutil.copytree(old, new, symlinks=True)
 
 
 def _move_register(old: Path, new: Path) -> bool:
