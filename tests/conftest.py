@@ -61,8 +61,13 @@ def full_marks_audit(scheme_id: str) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def _records_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test keeps its records (register, archive) in its own folder, never in ./records."""
+    """Each test keeps its records (register, archive) and output in its own folder.
+
+    Never ./records, and never ./output either: a register an older certdocs left there would
+    otherwise be moved into the test's records folder.
+    """
     monkeypatch.setenv("CERTDOCS_RECORDS", str(tmp_path / "records"))
+    monkeypatch.setenv("CERTDOCS_OUTPUT", str(tmp_path / "output"))
 
 
 @pytest.fixture

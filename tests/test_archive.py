@@ -570,3 +570,71 @@ def test_a_folder_the_register_does_not_know_is_reported(
 )
 def test_a_verification_url_yields_its_query_values_then_its_path_segments(url: str, candidates: list[str]) -> None:
     assert url_candidates(url) == candidates
+
+
+# -- the archive command, as an office runs it -------------------------------------------------------
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from certdocs import cli
+
+    result = CliRunner().invoke(cli.main, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def records_register(tmp_path: Path) -> Iterator[Register]:
+    """The register of the test's records folder (CERTDOCS_RECORDS, set in conftest)."""
+    with Register.open(tmp_path / "records" / "register.sqlite3") as reg:
+        yield reg
+
+
+def _damage(pdf: Path) -> None:
+    os.chmod(pdf, stat.S_IRUSR | stat.S_IWUSR)
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    pdf.write_bytes(bytes(data))
+
+
+def test_archiving_again_a_file_whose_stored_copy_was_damaged_says_so(
+    tmp_path: Path, records_register: Register, signer: Signer
+) -> None:
+    number = issue(records_register, "k1", {"certificate": certificate_pdf("BZ2026SC0001")})
+    signed = write(tmp_path / "signed.pdf", sign(certificate_pdf(number), signer))
+    code, text = _cli("archive", str(signed), "--trust-root", str(signer.ca_pem))
+    assert code == 0, text
+    _damage(next((tmp_path / "records" / "archive").rglob("data/certificate.pdf")))
+    code, text = _cli("archive", str(signed), "--trust-root", str(signer.ca_pem))
+    assert code == 1
+    assert "归档中保存的副本已损坏" in text and "--supersede" in text and "已归档，未重复写入" not in text
+    # With a reason, this intact file is archived afresh and the damaged copy superseded.
+    code, text = _cli("archive", str(signed), "--trust-root", str(signer.ca_pem), "--supersede", "原归档副本损坏")
+    assert code == 0, text
+    assert "certificate-2" in text
+
+
+def test_a_failed_verification_prints_no_english_log_line(
+    tmp_path: Path, records_register: Register, signer: Signer
+) -> None:
+    number = issue(records_register, "k1", {"certificate": certificate_pdf("BZ2026SC0001")})
+    signed = write(tmp_path / "signed.pdf", sign(certificate_pdf(number), signer))
+    assert _cli("archive", str(signed), "--trust-root", str(signer.ca_pem))[0] == 0
+    _damage(next((tmp_path / "records" / "archive").rglob("data/certificate.pdf")))
+    code, text = _cli("archive", "verify", "--trust-root", str(signer.ca_pem))
+    assert code == 1
+    assert "文件内容已被改动" in text
+    assert "validation failed" not in text and "expected=" not in text
+
+
+def test_a_signature_from_an_untrusted_signer_is_refused_without_a_traceback(
+    tmp_path: Path, records_register: Register, signer: Signer
+) -> None:
+    number = issue(records_register, "k1", {"certificate": certificate_pdf("BZ2026SC0001")})
+    stranger = make_signer(tmp_path / "stranger", common_name="别的机构")
+    signed = write(tmp_path / "signed.pdf", sign(certificate_pdf(number), stranger))
+    code, text = _cli("archive", str(signed), "--trust-root", str(signer.ca_pem))
+    assert code == 1
+    assert "签名证书不受信任" in text
+    assert "Traceback" not in text and "Failed to build path" not in text

@@ -165,3 +165,40 @@ def test_a_broken_template_stops_a_batch_before_anything_is_issued(tmp_path: Pat
     )
     assert code == 2 and "report.docx" in text and "audit.leadr" in text
     assert not (tmp_path / "out").exists()
+
+
+def test_a_batch_with_a_refused_audit_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
+    meeting = {
+        "meeting": "2026年第48次认证决定会议",
+        "date": "2026-11-20",
+        "decisions": [
+            {"audit": str(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"), "decision": "approve"},
+            {"audit": str(ROOT / "fixtures" / "bjkb-006-2026" / "veto.json"), "decision": "approve"},
+        ],
+    }
+    decisions = tmp_path / "meeting.json"
+    decisions.write_text(json.dumps(meeting, ensure_ascii=False), encoding="utf-8")
+    code, text = run("batch", str(decisions), "--format", "json", "--output", str(tmp_path / "out"))
+    assert code == 1
+    summary = json.loads(text[text.index("{") :])
+    assert [f["audit"] for f in summary["failed"]] == [meeting["decisions"][1]["audit"]]
+    assert len(summary["issued"]) == 1
+    code, text = run("batch", str(decisions), "--output", str(tmp_path / "out"))
+    assert code == 1 and "失败 1" in text
+
+
+def test_a_libreoffice_time_out_names_the_audit_and_the_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from certdocs.convert import LibreOfficeConverter
+
+    slow = tmp_path / "soffice"
+    slow.write_text("#!/bin/sh\nexec sleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setattr(_app, "converter", lambda: LibreOfficeConverter(soffice=slow, timeout=1, workers=1))
+    audit = ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"
+    code, text = run("certificate", str(audit), "--issue-date", "2026-11-22", "--output", str(tmp_path / "out"))
+    assert code == 1
+    assert f"{audit} 的认证证书：LibreOffice 超时" in text
+    assert ".docx" not in text

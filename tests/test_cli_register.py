@@ -21,7 +21,7 @@ ISSUED = date(2026, 11, 22)
 @pytest.fixture
 def output(tmp_path: Path) -> Path:
     out = tmp_path / "out"
-    ws = Workspace(output=out, register=out / "register.sqlite3", templates=ROOT / "templates")
+    ws = Workspace(output=out, register=records_register(out), templates=ROOT / "templates")
     audits = [ROOT / "fixtures" / s / "pass.json" for s in ("xbht-s04-2025", "fw01-2021", "bz-ts1008-2025")]
     with Register.open(ws.register) as register:
         outcomes = Issuer(ws, converter=FakeConverter(), register=register, today=ISSUED).issue(
@@ -29,6 +29,11 @@ def output(tmp_path: Path) -> Path:
         )
     assert [o.status for o in outcomes] == ["issued"] * 3
     return out
+
+
+def records_register(output: Path) -> Path:
+    """The register of the test's records folder (CERTDOCS_RECORDS, set in conftest)."""
+    return output.parent / "records" / "register.sqlite3"
 
 
 def invoke(output: Path, *args: str, today: date = ISSUED) -> tuple[int, str]:
@@ -78,7 +83,7 @@ def test_surveillance_notices_are_written_and_recorded(output: Path, monkeypatch
     assert code == 0, text
     assert "共出具 3 份监督审核通知书" in text
     assert (output / "XBHT-SH-2026-0001" / "surveillance_notice-1.pdf").is_file()
-    with Register.open(output.parent / "records" / "register.sqlite3") as register:
+    with Register.open(records_register(output)) as register:
         kinds = {d.kind for d in register.documents_of("XBHT-SH-2026-0001")}
     assert "surveillance_notice-1.docx" in kinds
 
@@ -142,3 +147,79 @@ def test_after_two_surveillances_the_recertification_application_is_due(tmp_path
     assert item.kind == "recertification" and item.due == date(2029, 8, 21)
     initial = Decimal(4)  # the fixture's person-days; recertification takes 2/3 of them
     assert item.person_days == Decimal(3) and item.record.initial_person_days == initial
+
+
+# -- numbers that are not issued ----------------------------------------------------------------
+
+
+class _BrokenLibreOffice(FakeConverter):
+    """LibreOffice failing every document, as a time-out would: after the number is reserved."""
+
+    def convert(self, sources, *, outdir, labels=None):  # type: ignore[no-untyped-def]
+        from certdocs.errors import ConversionError, Problem
+
+        raise ConversionError([Problem((labels or {}).get(s, s.name), "LibreOffice 超时未完成转换") for s in sources])
+
+
+@pytest.fixture
+def failed_run(output: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A certificate run that failed after reserving its number; the number it left reserved."""
+    monkeypatch.setattr(_app, "LibreOfficeConverter", _BrokenLibreOffice)
+    audit = str(ROOT / "fixtures" / "xbht-s04-2025" / "exclusions.json")
+    code, text = invoke(
+        output, "certificate", audit, "--templates", str(ROOT / "templates"), "--issue-date", "2026-11-22"
+    )
+    assert code == 1, text
+    return "XBHT-SH-2026-0002"
+
+
+def test_a_number_reserved_by_a_failed_run_shows_in_the_list_with_its_audit(output: Path, failed_run: str) -> None:
+    code, text = invoke(output, "register", "list")
+    assert code == 0, text
+    assert failed_run in text and "预留" in text and "exclusions.json" in text
+    assert "共 3 张证书；另有预留未发证编号 1 个、作废编号 0 个" in text
+
+
+def test_the_reason_a_run_failed_shows_beside_its_reserved_number(output: Path, failed_run: str) -> None:
+    with Register.open(records_register(output)) as register:
+        register.note_failure(failed_run, reason="模板错误：未知过滤器 money")
+    code, text = invoke(output, "register", "list", "--status", "预留")
+    assert code == 0, text
+    assert "发证失败" in text and "未知过滤器 money" in text and "共 0 张证书；另有预留未发证编号 1 个" in text
+    code, text = invoke(output, "register", "show", failed_run)
+    assert code == 0 and "未知过滤器 money" in text
+
+
+def test_a_voided_number_ends_its_series_as_void_and_is_never_issued(
+    output: Path, failed_run: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, text = invoke(output, "register", "void", failed_run, "--reason", "模板有误，该次发证作废", "--by", "李文")
+    assert code == 0, text
+    assert "已作废" in text
+    code, text = invoke(output, "register", "list")
+    assert f"{failed_run}" in text and "作废：模板有误，该次发证作废（李文" in text
+    assert "另有预留未发证编号 0 个、作废编号 1 个" in text
+    # The same audit issued later takes a new number; the voided one is never handed out.
+    monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
+    audit = str(ROOT / "fixtures" / "xbht-s04-2025" / "exclusions.json")
+    code, text = invoke(
+        output, "certificate", audit, "--templates", str(ROOT / "templates"), "--issue-date", "2026-11-22"
+    )
+    assert code == 0, text
+    assert "XBHT-SH-2026-0003" in text
+    code, text = invoke(output, "register", "void", failed_run, "--reason", "再次作废", "--by", "李文")
+    assert code == 1 and "已作废" in text
+
+
+def test_an_issued_certificate_cannot_be_voided(output: Path) -> None:
+    code, text = invoke(output, "register", "void", "XBHT-SH-2026-0001", "--reason", "误发", "--by", "李文")
+    assert code == 1
+    assert "已发证，不能作废" in text and "withdraw" in text
+
+
+def test_an_unknown_certificate_number_is_an_input_error(output: Path) -> None:
+    code, text = invoke(output, "register", "show", "NOPE-1")
+    assert code == 2
+    assert "NOPE-1" in text and "没有这个证书编号" in text
+    code, text = invoke(output, "register", "void", "NOPE-1", "--reason", "x", "--by", "李文")
+    assert code == 2

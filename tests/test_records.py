@@ -48,6 +48,7 @@ def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.chdir(folder)
     monkeypatch.delenv("CERTDOCS_RECORDS", raising=False)
+    monkeypatch.delenv("CERTDOCS_OUTPUT", raising=False)
     monkeypatch.setenv("CERTDOCS_TEMPLATES", str(ROOT / "templates"))
     monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
     monkeypatch.setattr(_app, "today", lambda: TODAY)

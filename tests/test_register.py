@@ -421,3 +421,55 @@ def test_archiving_for_an_unknown_certificate_is_refused(register: Register) -> 
         register.record_archive(
             "X1", kind="certificate", bag_path="b", sha256="1" * 64, archived_at=datetime(2026, 1, 1)
         )
+
+
+# -- numbers that end voided, and failures after reserving ---------------------------------------
+
+
+def test_a_failure_after_reserving_is_noted_on_the_number_and_listed(register: Register) -> None:
+    held = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
+    note = register.note_failure(held.number, reason="LibreOffice 超时未完成转换")
+    (unissued,) = register.unissued(today=TODAY)
+    assert (unissued.number, unissued.state) == (held.number, State.RESERVED)
+    assert unissued.last_failure == note and note.kind == "failure" and note.actor == "certdocs"
+
+
+def test_a_noted_number_is_still_issued_to_its_audit_by_a_later_run(register: Register) -> None:
+    held = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
+    register.note_failure(held.number, reason="模板文件缺失")
+    assert register.reserve("k1", pattern=PATTERN, year=2026, facts=facts()).number == held.number
+    register.complete(held.number, documents=[document()])
+    assert register.unissued(today=TODAY) == ()
+
+
+def test_a_failure_cannot_be_noted_on_an_issued_certificate(register: Register) -> None:
+    number = issue(register, "k1")
+    with pytest.raises(RegisterError, match="已发证"):
+        register.note_failure(number, reason="x")
+
+
+def test_an_unknown_number_is_an_input_error(register: Register) -> None:
+    from certdocs.errors import UnknownCertificate
+
+    with pytest.raises(UnknownCertificate) as caught:
+        register.note_failure("NOPE-1", reason="x")
+    assert caught.value.exit_code == 2
+
+
+def test_a_voided_number_is_never_issued_nor_handed_out_again(register: Register) -> None:
+    held = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
+    register.void(held.number, reason="发证中止", actor="李文")
+    (voided,) = register.unissued(today=TODAY)
+    assert voided.state == State.VOIDED and voided.void_reason == "发证中止"
+    assert register.pending_reservations() == ()
+    with pytest.raises(RegisterError, match="已作废"):
+        register.complete(held.number, documents=[document()])
+    again = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
+    assert (again.number, again.created) == ("BZ2026SC0002", True)
+
+
+def test_the_register_remembers_a_setting(register: Register) -> None:
+    assert register.setting("output") is None
+    register.set_setting("output", "/srv/output")
+    register.set_setting("output", "/srv/elsewhere")
+    assert register.setting("output") == "/srv/elsewhere"

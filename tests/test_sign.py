@@ -262,3 +262,68 @@ def test_a_visible_box_prints_chinese_in_an_embedded_font(unsigned: Path, keys: 
         ["pdftoppm", "-png", "-r", "100", "-f", "2", "-l", "2", str(signed), str(tmp_path / "page")], check=True
     )
     assert list(tmp_path.glob("page*.png"))
+
+
+# -- the sign command, as an office runs it ---------------------------------------------------------
+
+
+def _cli(*args: str, passphrase: bytes | None = PASSPHRASE) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from certdocs import cli
+
+    env = {"CERTDOCS_P12_PASSPHRASE": passphrase.decode()} if passphrase else {"CERTDOCS_P12_PASSPHRASE": ""}
+    result = CliRunner().invoke(cli.main, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def test_a_wrong_passphrase_is_an_input_error(unsigned: Path, keys: Keys) -> None:
+    code, text = _cli("sign", str(unsigned), "--pkcs12", str(keys.p12), passphrase=b"wrong")
+    assert code == 2
+    assert str(keys.p12) in text and "口令错误" in text
+    assert not unsigned.with_name("certificate-signed.pdf").exists()
+
+
+def test_a_missing_passphrase_is_an_input_error(unsigned: Path, keys: Keys) -> None:
+    code, text = _cli("sign", str(unsigned), "--pkcs12", str(keys.p12), passphrase=None)
+    assert code == 2 and "未提供口令" in text
+
+
+def test_a_file_that_is_not_pkcs12_is_an_input_error(unsigned: Path, tmp_path: Path) -> None:
+    fake = tmp_path / "fake.p12"
+    fake.write_bytes(b"not a certificate")
+    code, text = _cli("sign", str(unsigned), "--pkcs12", str(fake))
+    assert code == 2 and "不是 PKCS#12" in text
+
+
+def _page_text(pdf: Path, page: int) -> str:
+    return subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.mark.skipif(
+    shutil.which("pdftotext") is None or shutil.which("fc-match") is None, reason="needs poppler-utils and fontconfig"
+)
+def test_the_visible_box_shows_the_body_named_in_the_pdf_and_the_signing_time(unsigned: Path, keys: Keys) -> None:
+    # A PDF certdocs wrote names its certification body as /Author.
+    writer = PdfWriter(clone_from=unsigned)
+    writer.add_metadata({"/Creator": "certdocs", "/Author": "北京新标恒通认证有限公司"})
+    with unsigned.open("wb") as fh:
+        writer.write(fh)
+    code, text = _cli("sign", str(unsigned), "--pkcs12", str(keys.p12), "--visible")
+    assert code == 0, text
+    shown = _page_text(unsigned.with_name("certificate-signed.pdf"), 2)
+    assert "北京新标恒通认证有限公司" in shown
+    assert re.search(r"签发：\d{4}年\d{2}月\d{2}日 \d{2}:\d{2}", shown)
+    assert "数字签名" not in shown
+
+
+@pytest.mark.skipif(
+    shutil.which("pdftotext") is None or shutil.which("fc-match") is None, reason="needs poppler-utils and fontconfig"
+)
+def test_the_visible_box_of_another_pdf_shows_the_signing_certificate_organisation(unsigned: Path, keys: Keys) -> None:
+    code, text = _cli("sign", str(unsigned), "--pkcs12", str(keys.p12), "--visible")
+    assert code == 0, text
+    shown = _page_text(unsigned.with_name("certificate-signed.pdf"), 2)
+    assert BODY in shown and "签发：" in shown

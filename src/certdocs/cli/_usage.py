@@ -33,11 +33,11 @@ _TYPE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _USAGE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"Got unexpected extra arguments? \((?P<v>.*)\)"), "多余的参数：{v}"),
-    (re.compile(r"No such command (?P<v>'.*')\."), "没有这个命令：{v}"),
+    (re.compile(r"No such command '(?P<v>.*)'\."), "没有这个命令：{v}"),
     (re.compile(r"Missing command\."), "缺少命令"),
-    (re.compile(r"Option (?P<v>'.*') requires an argument\."), "选项 {v} 后面需要给出一个值"),
-    (re.compile(r"Option (?P<v>'.*') requires (?P<n>\d+) arguments\."), "选项 {v} 后面需要给出 {n} 个值"),
-    (re.compile(r"Option (?P<v>'.*') does not take a value\."), "选项 {v} 不带值"),
+    (re.compile(r"Option '(?P<v>.*)' requires an argument\."), "选项 {v} 后面需要给出一个值"),
+    (re.compile(r"Option '(?P<v>.*)' requires (?P<n>\d+) arguments\."), "选项 {v} 后面需要给出 {n} 个值"),
+    (re.compile(r"Option '(?P<v>.*)' does not take a value\."), "选项 {v} 不带值"),
 )
 
 
