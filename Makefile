@@ -9,7 +9,9 @@ SCHEME ?= xbht-s04-2025
 DECISIONS ?= fixtures/decisions/2026-47.json
 OUTPUT ?= output
 ISSUE_DATE ?=
-REGISTER ?= $(OUTPUT)/register.sqlite3
+# Records (register and archive) live apart from output/: `make clean` never touches them.
+RECORDS ?= records
+REGISTER ?= $(RECORDS)/register.sqlite3
 
 .DEFAULT_GOAL := help
 .PHONY: help setup system-deps test-deps certificate batch test lint unit bench regenerate archive templates workbook workbooks clean
@@ -32,16 +34,16 @@ test-deps: setup ## also what the tests need: LibreOffice Calc, Chromium, Postgr
 	@tools/system-deps.sh test
 
 certificate: setup ## score AUDIT=file.json and issue its documents and issue pack under output/
-	$(BIN)/certdocs certificate "$(AUDIT)" --output "$(OUTPUT)" --register "$(REGISTER)" $(if $(ISSUE_DATE),--issue-date $(ISSUE_DATE))
+	$(BIN)/certdocs certificate "$(AUDIT)" --output "$(OUTPUT)" --records "$(RECORDS)" --register "$(REGISTER)" $(if $(ISSUE_DATE),--issue-date $(ISSUE_DATE))
 
 batch: setup ## issue every approved certificate of DECISIONS=meeting.json|.csv|.xlsx
-	$(BIN)/certdocs batch "$(DECISIONS)" --output "$(OUTPUT)" --register "$(REGISTER)"
+	$(BIN)/certdocs batch "$(DECISIONS)" --output "$(OUTPUT)" --records "$(RECORDS)" --register "$(REGISTER)"
 
 regenerate: setup ## rebuild issued documents whose template, profile, scheme or audit result changed
-	$(BIN)/certdocs regenerate --output "$(OUTPUT)" --register "$(REGISTER)"
+	$(BIN)/certdocs regenerate --output "$(OUTPUT)" --records "$(RECORDS)" --register "$(REGISTER)"
 
 archive: setup ## archive signed PDFs: make archive FILES="a.pdf b.pdf"
-	$(BIN)/certdocs archive $(FILES) --register "$(REGISTER)"
+	$(BIN)/certdocs archive $(FILES) --records "$(RECORDS)" --register "$(REGISTER)"
 
 templates: setup ## check every Word template (Jinja syntax, split tags, unknown variables)
 	$(BIN)/certdocs templates check
@@ -66,5 +68,5 @@ test: test-deps lint ## the whole test suite, as CI runs it (lint, unit, LibreOf
 bench: setup ## batch speed and memory, regeneration check over 1,000 certificates
 	$(BIN)/python bench/run.py
 
-clean: ## remove output/ and caches (keeps .venv)
+clean: ## remove output/ and caches (keeps .venv and the records in records/: register, archive)
 	rm -rf $(OUTPUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -48,7 +48,8 @@ def integrity_findings(conn: sqlite3.Connection) -> list[str]:
 
 def damaged(where: str, findings: list[str]) -> RegisterError:
     """The refusal for a damaged register file, naming it."""
-    shown = "；".join(findings[:3]) + ("……" if len(findings) > 3 else "")
+    lines = [" ".join(f.replace("*** in database main ***", "").split()) for f in findings]
+    shown = "；".join(line for line in lines[:3] if line) + ("……" if len(lines) > 3 else "")
     return RegisterError([Problem(where, f"登记簿文件已损坏（{shown}）。{DAMAGED_HINT}")], source=where)
 
 
