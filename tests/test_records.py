@@ -86,6 +86,9 @@ def test_make_clean_removes_output_and_leaves_every_record(office: Path, signer:
     subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "clean"], cwd=office, check=True)
     assert not (office / "output").exists()
     assert_every_record_is_there(signer)
+    code, text = run("register", "check", "--trust-root", str(signer.ca_pem))
+    assert code == 0, text
+    assert "份登记的文件不在输出文件夹中" in text and "检查通过" in text
 
 
 def test_the_register_lives_in_the_records_folder_not_in_output(office: Path, signer: Signer) -> None:
@@ -383,6 +386,7 @@ def test_a_read_only_register_is_named_in_the_failure(shared_tmp: Path) -> None:
         cwd=shared_tmp,
         env={
             **os.environ,
+            "CERTDOCS_OUTPUT": str(shared_tmp / "output"),
             "CERTDOCS_RECORDS": str(records),
             "CERTDOCS_TEMPLATES": str(ROOT / "templates"),
             "HOME": str(shared_tmp),
@@ -394,3 +398,20 @@ def test_a_read_only_register_is_named_in_the_failure(shared_tmp: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert str(records / "register.sqlite3") in done.stderr and "只读" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_output_folder_that_cannot_be_looked_into_is_reported_not_a_traceback(shared_tmp: Path) -> None:
+    private = shared_tmp / "private"
+    (private / "output").mkdir(parents=True)
+    os.chmod(private, 0o700)
+    certdocs = Path(sys.executable).with_name("certdocs")
+    done = subprocess.run(
+        [*_as_another_user(), str(certdocs), "register", "list"],
+        cwd=shared_tmp,
+        env={**os.environ, "CERTDOCS_OUTPUT": str(private / "output"), "CERTDOCS_RECORDS": str(shared_tmp / "records")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert str(private / "output") in done.stderr and "没有" in done.stderr and "Traceback" not in done.stderr

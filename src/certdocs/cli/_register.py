@@ -188,11 +188,17 @@ def register_check(
     """全面检查：登记簿完整性（integrity_check）、每份登记文件的 SHA-256、每个归档包。"""
     from certdocs.records import check
 
-    records = app.current_records(register_path, archive_root)
-    problems = check(records, trust_roots=list(trust_roots))
-    if problems:
-        raise RecordsError(problems, source=str(records.folder))
-    click.echo(f"检查通过：{records.register} 完整，登记的文件与归档包均未改动。")
+    records = app.prepare_records(output, register_path, archive_root)
+    found = check(records, trust_roots=list(trust_roots))
+    if found.missing:
+        click.echo(
+            f"{len(found.missing)} 份登记的文件不在输出文件夹中（输出已清理或移走；certdocs regenerate 可重新生成），"
+            f"首份：{found.missing[0]}"
+        )
+    if found.problems:
+        raise RecordsError(found.problems, source=str(records.folder))
+    present = found.documents - len(found.missing)
+    click.echo(f"检查通过：{records.register} 完整，{present} 份登记的文件与全部归档包均未改动。")
 
 
 @register_group.command("set-output")

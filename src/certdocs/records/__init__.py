@@ -13,7 +13,7 @@ keeps them in ``output/`` gets them moved the first time (:func:`move_from_outpu
 """
 
 from certdocs.errors import OutputMismatch, RecordsError
-from certdocs.records._care import Backup, backup, check
+from certdocs.records._care import Backup, Findings, backup, check
 from certdocs.records._folder import (
     DEFAULT_FOLDER,
     DEFAULT_OUTPUT,
@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_FOLDER",
     "DEFAULT_OUTPUT",
     "Backup",
+    "Findings",
     "Moved",
     "OutputMismatch",
     "Records",

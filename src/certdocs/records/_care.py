@@ -90,8 +90,21 @@ def _copied_bag_problems(original: Path, copy: Path) -> list[Problem]:
     return []
 
 
-def check(records: Records, *, trust_roots: Sequence[Path] = ()) -> list[Problem]:
-    """Everything wrong with the records; empty when register, documents and archive are whole.
+@dataclass(frozen=True)
+class Findings:
+    """What :func:`check` found: damage (``problems``) and issued documents no longer in output.
+
+    A missing document is no damage to the records: output may be cleared and rebuilt
+    (``certdocs regenerate``). A changed one is: an issued document differs from what was issued.
+    """
+
+    problems: tuple[Problem, ...]
+    missing: tuple[str, ...]
+    documents: int
+
+
+def check(records: Records, *, trust_roots: Sequence[Path] = ()) -> Findings:
+    """Everything wrong with the records; no problems when register, documents and archive are whole.
 
     ``PRAGMA integrity_check`` on the register, every recorded document's SHA-256 against its
     file, and every archive bag against its manifests and the register (and its signature too
@@ -99,21 +112,28 @@ def check(records: Records, *, trust_roots: Sequence[Path] = ()) -> list[Problem
     """
     where = str(records.register)
     if not records.register.is_file():
-        return [Problem(where, "登记簿文件不存在")]
+        return Findings((Problem(where, "登记簿文件不存在"),), (), 0)
     problems = [Problem(where, f"登记簿完整性检查未通过：{f}") for f in integrity_findings_of(records.register)]
     if problems:
-        return problems  # a damaged register's rows cannot be trusted to check anything else
+        return Findings(tuple(problems), (), 0)  # a damaged register's rows cannot be trusted further
+    missing: list[str] = []
+    documents = 0
     try:
         with Register.open(records.register) as register:
             for doc in register.all_documents():
-                problems += _document_problems(doc.number, doc.kind, Path(doc.path), doc.sha256)
+                documents += 1
+                path = Path(doc.path)
+                if not path.is_file():
+                    missing.append(f"证书 {doc.number} 的 {doc.kind}（{path}）")
+                    continue
+                problems += _document_problems(doc.number, doc.kind, path, doc.sha256)
             if trust_roots:
                 problems += verify_archive(records.archive, register=register, trust_roots=trust_roots)
             else:
                 problems += verify_bags(records.archive, register=register)
     except CertdocsError as exc:
         problems += exc.problems
-    return problems
+    return Findings(tuple(problems), tuple(missing), documents)
 
 
 def integrity_findings_of(path: Path) -> list[str]:
@@ -132,8 +152,6 @@ def integrity_findings_of(path: Path) -> list[str]:
 
 def _document_problems(number: str, kind: str, path: Path, sha256: str) -> list[Problem]:
     where = f"证书 {number} 的 {kind}（{path}）"
-    if not path.is_file():
-        return [Problem(where, "文件不存在（输出已清理或被移走；可用 certdocs regenerate 重新生成）")]
     try:
         actual = sha256_file(path)
     except OSError as exc:

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from certdocs.errors import OutputMismatch, Problem, RecordsError
+from certdocs.errors import OutputMismatch, Problem, RecordsError, os_error_text
 from certdocs.register import Register
 from certdocs.register._sqlite_file import backup_to, count_rows, remove_database
 
@@ -156,6 +156,21 @@ def move_from_output(records: Records, *, output: Path) -> Moved | None:
     None when there is nothing to move. Refuses (:class:`RecordsError`) when the records folder
     already holds a register or archive of its own, naming both.
     """
+    try:
+        return _move_from_output(records, output=output)
+    except OSError as exc:
+        where = exc.filename or str(output)
+        raise RecordsError(
+            [
+                Problem(
+                    str(where),
+                    f"无法检查或移动证书记录：{os_error_text(exc)}（未做任何改动的部分保持原样，修正后重新运行即可继续）",
+                )
+            ]
+        ) from exc
+
+
+def _move_from_output(records: Records, *, output: Path) -> Moved | None:
     old_register, old_archive = output / REGISTER_NAME, output / ARCHIVE_NAME
     marker = records.folder / MARKER
     if not _movable(records, old_register, old_archive, marker):
