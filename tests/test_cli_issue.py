@@ -169,12 +169,13 @@ def test_a_broken_template_stops_a_batch_before_anything_is_issued(tmp_path: Pat
 
 def test_a_batch_with_a_refused_audit_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
+    vetoed = str(ROOT / "fixtures" / "bjkb-006-2026" / "veto.json")
     meeting = {
         "meeting": "2026年第48次认证决定会议",
         "date": "2026-11-20",
         "decisions": [
             {"audit": str(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"), "decision": "approve"},
-            {"audit": str(ROOT / "fixtures" / "bjkb-006-2026" / "veto.json"), "decision": "approve"},
+            {"audit": vetoed, "decision": "approve"},
         ],
     }
     decisions = tmp_path / "meeting.json"
@@ -182,7 +183,7 @@ def test_a_batch_with_a_refused_audit_exits_1(tmp_path: Path, monkeypatch: pytes
     code, text = run("batch", str(decisions), "--format", "json", "--output", str(tmp_path / "out"))
     assert code == 1
     summary = json.loads(text[text.index("{") :])
-    assert [f["audit"] for f in summary["failed"]] == [meeting["decisions"][1]["audit"]]
+    assert [f["audit"] for f in summary["failed"]] == [vetoed]
     assert len(summary["issued"]) == 1
     code, text = run("batch", str(decisions), "--output", str(tmp_path / "out"))
     assert code == 1 and "失败 1" in text
