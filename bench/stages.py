@@ -29,7 +29,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,18 +50,21 @@ class _Replay:
     def __init__(self, folder: Path) -> None:
         self.pdfs = {p.stem: p for p in (folder / "raw").glob("*.pdf")}
 
-    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
+    def convert(
+        self, sources: Sequence[Path], *, outdir: Path, labels: Mapping[Path, str] | None = None
+    ) -> dict[Path, Path]:
         done, problems = {}, []
         for source in sources:
+            where = (labels or {}).get(source, source.name)
             stored = self.pdfs.get(hashlib.sha256(source.read_bytes()).hexdigest())
             if stored is None:
-                problems.append(Problem(source.name, "no stored PDF for this .docx: run prepare again"))
+                problems.append(Problem(where, "no stored PDF for this .docx: run prepare again"))
                 continue
             # What LibreOfficeConverter does with each PDF it made: look at it, write it atomically.
             data = stored.read_bytes()
             reason = convert.pdf_problem(data)
             if reason:
-                problems.append(Problem(source.name, reason))
+                problems.append(Problem(where, reason))
                 continue
             out = outdir / f"{source.stem}.pdf"
             atomic_write_bytes(out, data)
@@ -77,8 +80,10 @@ class _Keeping:
     def __init__(self, inner: Any, folder: Path) -> None:
         self.inner, self.folder = inner, folder
 
-    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
-        done: dict[Path, Path] = self.inner.convert(sources, outdir=outdir)
+    def convert(
+        self, sources: Sequence[Path], *, outdir: Path, labels: Mapping[Path, str] | None = None
+    ) -> dict[Path, Path]:
+        done: dict[Path, Path] = self.inner.convert(sources, outdir=outdir, labels=labels)
         for source, pdf in done.items():
             digest = hashlib.sha256(source.read_bytes()).hexdigest()
             shutil.copyfile(source, self.folder / f"{digest}.docx")
