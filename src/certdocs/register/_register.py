@@ -23,7 +23,6 @@ from certdocs.register._lifecycle import (
     refusal,
     shown_status,
 )
-from certdocs.register._meetings import Meetings
 from certdocs.register._numbers import NumberPattern, next_serial
 from certdocs.register._records import (
     AUDIT_TYPES,
@@ -31,7 +30,6 @@ from certdocs.register._records import (
     CertificateRecord,
     DocumentRecord,
     NewDocument,
-    NumberNote,
     Reservation,
     State,
     Status,
@@ -45,12 +43,10 @@ from certdocs.register._records import (
     sha256_problems,
     text_problems,
 )
-
-DEFAULT_ACTOR = "certdocs"
-_VOIDED = "EXISTS (SELECT 1 FROM number_notes AS v WHERE v.certificate_id = {id} AND v.kind = 'void')"
+from certdocs.register._unissued import DEFAULT_ACTOR, VOIDED, Unissued, is_voided
 
 
-class Register(Meetings):
+class Register(Unissued):
     """The certificate register over one SQLite database (open with :meth:`Register.open`).
 
     Every operation is one transaction; every failure is a :class:`RegisterError`.
@@ -116,7 +112,7 @@ class Register(Meetings):
             raise RegisterError(problems, source=self.where)
         with self._write() as conn:
             row = self._certificate_row(conn, number)
-            if _is_voided(conn, row["id"]):
+            if is_voided(conn, row["id"]):
                 raise self._error(f"证书 {number}", "编号已作废，不能再发证")
             for doc in docs:
                 _upsert_document(conn, row["id"], doc)
@@ -135,72 +131,13 @@ class Register(Meetings):
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT reservation_key, number, series, serial, state FROM certificates AS c"
-                f" WHERE state = 'reserved' AND NOT {_VOIDED.format(id='c.id')} ORDER BY id"
+                f" WHERE state = 'reserved' AND NOT {VOIDED.format(id='c.id')} ORDER BY id"
             ).fetchall()
         return tuple(_reservation(row["reservation_key"], row, created=False) for row in rows)
-
-    def note_failure(self, number: str, *, reason: str, actor: str = DEFAULT_ACTOR) -> NumberNote:
-        """Record why a run could not issue the reserved ``number``; return the note as stored.
-
-        The number stays reserved for its audit (a rerun that succeeds issues it) and shows in
-        ``register list`` with this reason until it is issued or voided. Refuses an unknown
-        number, an issued certificate (nothing to account for) and a voided number.
-        """
-        _refuse(text_problems(reason, where="reason") + text_problems(actor, where="actor"), self.where)
-        with self._write() as conn:
-            row = self._reserved_row(conn, number, action="记录失败原因")
-            return _insert_note(conn, row["id"], "failure", reason, actor)
-
-    def void(self, number: str, *, reason: str, actor: str) -> NumberNote:
-        """Void (作废) a reserved number that will never be issued; return the note as stored.
-
-        The number is never handed out again and its audit loses its hold on it: issuing that
-        audit later takes a new number. An issued certificate cannot be voided (it is withdrawn
-        or cancelled instead), and a number is voided once.
-        """
-        _refuse(text_problems(reason, where="reason") + text_problems(actor, where="actor"), self.where)
-        with self._write() as conn:
-            row = self._reserved_row(conn, number, action="作废")
-            # reservation_key is UNIQUE: keep the audit's identity in it, but out of reserve()'s way.
-            conn.execute(
-                "UPDATE certificates SET reservation_key = ? WHERE id = ?",
-                (f"void:{number}:{row['reservation_key']}", row["id"]),
-            )
-            return _insert_note(conn, row["id"], "void", reason, actor)
 
     def unissued(self, *, today: date) -> tuple[CertificateRecord, ...]:
         """Numbers taken but not issued: still reserved (with any failure notes) or voided."""
         return self._certificates("c.state = 'reserved'", {}, today=today)
-
-    def _reserved_row(self, conn: sqlite3.Connection, number: str, *, action: str) -> sqlite3.Row:
-        row = self._certificate_row(conn, number)
-        where = f"证书 {number}"
-        if row["state"] == State.ISSUED:
-            raise self._error(
-                where,
-                f"已发证，不能{action}；已发证的证书请用 certdocs register withdraw（撤销）或 cancel（注销）",
-            )
-        if _is_voided(conn, row["id"]):
-            raise self._error(where, f"编号已作废，不能{action}")
-        return row
-
-    # -- settings --------------------------------------------------------------------------
-
-    def setting(self, name: str) -> str | None:
-        """The value of the register setting ``name`` (for example ``output``), or None."""
-        with self._read() as conn:
-            row = conn.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
-        return None if row is None else str(row["value"])
-
-    def set_setting(self, name: str, value: str) -> None:
-        """Store the register setting ``name``."""
-        _refuse(text_problems(name, where="name") + text_problems(value, where="value"), self.where)
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO settings (name, value) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                (name, value),
-            )
 
     # -- documents -------------------------------------------------------------------------
 
@@ -386,19 +323,6 @@ class Register(Meetings):
 def _refuse(problems: list[Problem], where: str) -> None:
     if problems:
         raise RegisterError(problems, source=where)
-
-
-def _is_voided(conn: sqlite3.Connection, certificate_id: int) -> bool:
-    return bool(conn.execute(f"SELECT {_VOIDED.format(id='?')}", (certificate_id,)).fetchone()[0])
-
-
-def _insert_note(conn: sqlite3.Connection, certificate_id: int, kind: str, reason: str, actor: str) -> NumberNote:
-    cursor = conn.execute(
-        "INSERT INTO number_notes (certificate_id, kind, reason, actor) VALUES (?, ?, ?, ?)",
-        (certificate_id, kind, reason, actor),
-    )
-    row = conn.execute("SELECT * FROM number_notes WHERE id = ?", (cursor.lastrowid,)).fetchone()
-    return q.number_note(row)
 
 
 def _reservation(key: str, row: sqlite3.Row, *, created: bool) -> Reservation:
