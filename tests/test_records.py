@@ -170,8 +170,10 @@ def _remove_tree_halfway(real: Callable[[Path], None]) -> Callable[[Path], None]
 
 
 def _remove_log_then_stop(path: Path) -> None:
-    os.unlink(f"{path}-shm") if os.path.exists(f"{path}-shm") else None
-    raise KeyboardInterrupt
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(f"{path}{suffix}"):
+            os.unlink(f"{path}{suffix}")
+    raise KeyboardInterrupt  # the companions gone, the main file still there
 
 
 INTERRUPTIONS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {

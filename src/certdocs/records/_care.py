@@ -15,7 +15,7 @@ from certdocs.archive._bag import PART_SUFFIX, sha256_file
 from certdocs.errors import CertdocsError, Problem, RecordsError, RegisterError, os_error_text
 from certdocs.records._folder import ARCHIVE_NAME, REGISTER_NAME, Records, _fsync_tree, _remove_tree
 from certdocs.register import Register
-from certdocs.register._sqlite_file import backup_to, count_rows, integrity_findings
+from certdocs.register._sqlite_file import backup_to, count_rows, integrity_findings_at
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def check(records: Records, *, trust_roots: Sequence[Path] = ()) -> Findings:
     where = str(records.register)
     if not records.register.is_file():
         return Findings((Problem(where, "登记簿文件不存在"),), (), 0)
-    problems = [Problem(where, f"登记簿完整性检查未通过：{f}") for f in integrity_findings_of(records.register)]
+    problems = [Problem(where, f"登记簿完整性检查未通过：{f}") for f in integrity_findings_at(records.register)]
     if problems:
         return Findings(tuple(problems), (), 0)  # a damaged register's rows cannot be trusted further
     missing: list[str] = []
@@ -134,20 +134,6 @@ def check(records: Records, *, trust_roots: Sequence[Path] = ()) -> Findings:
     except CertdocsError as exc:
         problems += exc.problems
     return Findings(tuple(problems), tuple(missing), documents)
-
-
-def integrity_findings_of(path: Path) -> list[str]:
-    """What ``PRAGMA integrity_check`` finds wrong with the register file at ``path``."""
-    import sqlite3
-
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=30)
-    except sqlite3.Error as exc:
-        return [str(exc)]
-    try:
-        return integrity_findings(conn)
-    finally:
-        conn.close()
 
 
 def _document_problems(number: str, kind: str, path: Path, sha256: str) -> list[Problem]:

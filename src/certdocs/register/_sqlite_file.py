@@ -46,6 +46,18 @@ def integrity_findings(conn: sqlite3.Connection) -> list[str]:
     return [] if findings == ["ok"] else findings
 
 
+def integrity_findings_at(path: Path) -> list[str]:
+    """What ``PRAGMA integrity_check`` finds wrong with the database file at ``path``."""
+    try:
+        conn = _open_existing(path)
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    try:
+        return integrity_findings(conn)
+    finally:
+        conn.close()
+
+
 def damaged(where: str, findings: list[str]) -> RegisterError:
     """The refusal for a damaged register file, naming it."""
     lines = [" ".join(f.replace("*** in database main ***", "").split()) for f in findings]
@@ -66,7 +78,7 @@ def backup_to(source: Path, target: Path) -> None:
         raise RegisterError([Problem(str(target), "目标文件已存在，不覆盖")], source=where)
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(f".{target.name}.part")
-    _remove_database(part)
+    remove_database(part)
     try:
         src = _open_existing(source)
         try:
@@ -99,10 +111,10 @@ def backup_to(source: Path, target: Path) -> None:
         os.replace(part, target)
         _fsync_dir(target.parent)
     except sqlite3.DatabaseError as exc:
-        _remove_database(part)
+        remove_database(part)
         raise damaged(where, [str(exc)]) from exc
     except BaseException:
-        _remove_database(part)
+        remove_database(part)
         raise
 
 
@@ -126,9 +138,6 @@ def remove_database(path: Path) -> None:
             os.unlink(f"{path}{suffix}")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-
-
-_remove_database = remove_database
 
 
 def _open_existing(path: Path) -> sqlite3.Connection:
