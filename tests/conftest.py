@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from certdocs.scheme import get_scheme
+from tests.postgres_server import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

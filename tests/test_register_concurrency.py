@@ -16,11 +16,22 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
 
+import pytest
+
 from certdocs.register import MIGRATIONS, NewDocument, Register, State
 from certdocs.register._numbers import NumberPattern, next_serial
 from tests.test_register import PATTERN, document, facts
 
 SPAWN = multiprocessing.get_context("spawn")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the workers' shared register is: an SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "register.sqlite")
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 def _reserve_many(path: str, worker: int, count: int, start: Barrier, out: Queue[list[str]]) -> None:
@@ -70,8 +81,8 @@ def _kill(process: multiprocessing.process.BaseProcess) -> None:
     assert process.exitcode == -signal.SIGKILL
 
 
-def test_concurrent_processes_never_share_or_skip_a_number(tmp_path: Path) -> None:
-    path = str(tmp_path / "register.sqlite")
+def test_concurrent_processes_never_share_or_skip_a_number(target: str) -> None:
+    path = target
     workers, count = 4, 50
     start = SPAWN.Barrier(workers)
     out: Queue[list[str]] = SPAWN.Queue()
@@ -92,8 +103,8 @@ def test_concurrent_processes_never_share_or_skip_a_number(tmp_path: Path) -> No
         assert len(register.pending_reservations()) == workers * count
 
 
-def test_a_run_killed_between_reserve_and_complete_is_completed_with_the_same_number(tmp_path: Path) -> None:
-    path = str(tmp_path / "register.sqlite")
+def test_a_run_killed_between_reserve_and_complete_is_completed_with_the_same_number(target: str) -> None:
+    path = target
     with Register.open(path) as register:
         first = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
         register.complete(first.number, documents=[document()])
@@ -115,8 +126,8 @@ def test_a_run_killed_between_reserve_and_complete_is_completed_with_the_same_nu
         assert record.state == State.ISSUED and len(record.history) == 1
 
 
-def test_a_run_killed_inside_the_allocation_leaves_no_gap_and_no_lock(tmp_path: Path) -> None:
-    path = str(tmp_path / "register.sqlite")
+def test_a_run_killed_inside_the_allocation_leaves_no_gap_and_no_lock(target: str) -> None:
+    path = target
     Register.open(path).close()
     allocated = SPAWN.Event()
     child = SPAWN.Process(target=_allocate_then_hang, args=(path, allocated))

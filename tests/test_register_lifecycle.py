@@ -16,9 +16,11 @@ ON = date(2027, 3, 1)
 Change = Callable[..., StatusChange]
 
 
-@pytest.fixture
-def register() -> Iterator[Register]:
-    with Register.open(":memory:") as reg:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def register(request: pytest.FixtureRequest) -> Iterator[Register]:
+    """An empty register on each backend."""
+    target = ":memory:" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    with Register.open(target) as reg:
         yield reg
 
 

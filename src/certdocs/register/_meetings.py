@@ -8,6 +8,7 @@ from datetime import date, datetime
 from certdocs.errors import Problem, RegisterError
 from certdocs.register import _queries as q
 from certdocs.register._connection import Connection
+from certdocs.register._dialect import NOW
 from certdocs.register._records import (
     DECISIONS,
     ArchiveEntry,
@@ -48,8 +49,7 @@ class Meetings(Connection):
                 "INSERT INTO decisions (meeting, meeting_date, audit_path, decision, reason)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (meeting, audit_path) DO UPDATE SET"
                 " meeting_date = excluded.meeting_date, decision = excluded.decision,"
-                " reason = excluded.reason,"
-                " recorded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                f" reason = excluded.reason, recorded_at = {NOW}",
                 (meeting, meeting_date.isoformat(), audit, decision, reason),
             )
             row = conn.execute(
@@ -107,12 +107,11 @@ class Meetings(Connection):
                     "UPDATE archive_entries SET superseded = 1, supersede_reason = ? WHERE id = ?",
                     (supersede_reason, current["id"]),
                 )
-            cursor = conn.execute(
+            row = conn.execute(
                 "INSERT INTO archive_entries"
-                " (certificate_number, kind, bag_path, sha256, archived_at) VALUES (?, ?, ?, ?, ?)",
+                " (certificate_number, kind, bag_path, sha256, archived_at) VALUES (?, ?, ?, ?, ?) RETURNING *",
                 (number, kind, bag, sha256, archived_at.isoformat()),
-            )
-            row = conn.execute("SELECT * FROM archive_entries WHERE id = ?", (cursor.lastrowid,)).fetchone()
+            ).fetchone()
         return q.archive_entry(row)
 
     def archive_entries(self, number: str) -> tuple[ArchiveEntry, ...]:

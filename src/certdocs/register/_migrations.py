@@ -8,13 +8,14 @@ CHECK keeps anything but an ISO ``YYYY-MM-DD`` out of the date columns.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from certdocs.errors import Problem, RegisterError
+from certdocs.register._backend import Backend, Db
+from certdocs.register._dialect import NOW
 
-_NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+_NOW = f"({NOW})"
 _ISO_DATE = "GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
 
 
@@ -140,6 +141,13 @@ CREATE TABLE number_notes (
     recorded_at     TEXT NOT NULL DEFAULT {_NOW}
 )"""
 
+_SCHEMA_MIGRATIONS = f"""
+CREATE TABLE schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    applied_at  TEXT NOT NULL DEFAULT {_NOW}
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -181,81 +189,78 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def migrate(
-    conn: sqlite3.Connection,
-    *,
-    where: str,
-    migrations: Sequence[Migration] = MIGRATIONS,
-) -> tuple[int, ...]:
+def migrate(backend: Backend, *, migrations: Sequence[Migration] = MIGRATIONS) -> tuple[int, ...]:
     """Apply the pending ``migrations`` in order; return the versions applied by this call.
 
-    ``conn`` must be in autocommit mode (``isolation_level=None``). Each migration runs in its
-    own ``BEGIN IMMEDIATE`` transaction and re-reads what is recorded first, so two processes
-    opening a new database at once apply each migration exactly once.
+    Each migration runs in its own write transaction, holding the backend's schema lock, and
+    re-reads what is recorded first, so two processes (or two computers) opening a new
+    database at once apply each migration exactly once. On PostgreSQL the statements are
+    translated from SQLite's dialect (:func:`certdocs.register._dialect.postgres_ddl`).
     """
+    where = backend.where
     versions = [m.version for m in migrations]
     if versions != list(range(1, len(versions) + 1)):
         raise RegisterError("迁移版本号应从 1 起连续编号", source=where)
-    recorded = _recorded_if_any(conn)
+    db = backend.begin(write=False)
+    recorded = _recorded_if_any(backend, db)
+    backend.commit()
     if recorded is not None:
         _refuse_unknown(recorded, migrations, where=where)
         if set(recorded) == set(versions):
             return ()  # up to date: opening the register needs no write lock
     applied: list[int] = []
     for migration in migrations:
-        conn.execute("BEGIN IMMEDIATE")
+        db = backend.begin(write=True)
         try:
-            recorded = _recorded(conn)
+            backend.lock_schema(db)
+            recorded = _recorded(backend, db)
             _refuse_unknown(recorded, migrations, where=where)
             if migration.version not in recorded:
                 for statement in migration.statements:
-                    conn.execute(statement)
-                conn.execute(
+                    db.execute(backend.ddl(statement))
+                db.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
                     (migration.version, migration.name),
                 )
                 applied.append(migration.version)
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            backend.rollback()
             raise
-        conn.execute("COMMIT")
+        backend.commit()
     return tuple(applied)
 
 
-def pending(conn: sqlite3.Connection, *, where: str, migrations: Sequence[Migration] = MIGRATIONS) -> bool:
+def pending(backend: Backend, *, migrations: Sequence[Migration] = MIGRATIONS) -> bool:
     """Whether the database lacks some of ``migrations`` (a new, or an older, register)."""
-    recorded = _recorded_if_any(conn)
+    db = backend.begin(write=False)
+    try:
+        recorded = _recorded_if_any(backend, db)
+    finally:
+        backend.commit()
     if recorded is None:
         return bool(migrations)
-    _refuse_unknown(recorded, migrations, where=where)
+    _refuse_unknown(recorded, migrations, where=backend.where)
     return set(recorded) != {m.version for m in migrations}
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
+def schema_version(conn: Db) -> int:
     """The highest migration version recorded in the database (0 for a new one)."""
     row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
     return int(row[0])
 
 
-def _recorded_if_any(conn: sqlite3.Connection) -> dict[int, str] | None:
+def _recorded_if_any(backend: Backend, db: Db) -> dict[int, str] | None:
     """The recorded migrations, or None while there is no ``schema_migrations`` table yet."""
-    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").fetchone()
-    if exists is None:
+    if not backend.table_exists(db, "schema_migrations"):
         return None
-    rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
+    rows = db.execute("SELECT version, name FROM schema_migrations").fetchall()
     return {int(version): str(name) for version, name in rows}
 
 
-def _recorded(conn: sqlite3.Connection) -> dict[int, str]:
-    conn.execute(
-        f"""CREATE TABLE IF NOT EXISTS schema_migrations (
-            version     INTEGER PRIMARY KEY,
-            name        TEXT NOT NULL,
-            applied_at  TEXT NOT NULL DEFAULT {_NOW}
-        )"""
-    )
-    rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
+def _recorded(backend: Backend, db: Db) -> dict[int, str]:
+    if not backend.table_exists(db, "schema_migrations"):
+        db.execute(backend.ddl(_SCHEMA_MIGRATIONS))
+    rows = db.execute("SELECT version, name FROM schema_migrations").fetchall()
     return {int(version): str(name) for version, name in rows}
 
 

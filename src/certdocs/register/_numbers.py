@@ -9,11 +9,11 @@ again at 1, a widened serial (``:05d``) continues the same series, and a pattern
 
 from __future__ import annotations
 
-import sqlite3
 import string
 from dataclasses import dataclass
 
 from certdocs.errors import Problem
+from certdocs.register._backend import Db
 
 _FIELDS = ("year", "serial")
 
@@ -71,13 +71,27 @@ class NumberPattern:
         return "".join(out)
 
 
-def next_serial(conn: sqlite3.Connection, series: str) -> int:
-    """Take the next serial of ``series``; call inside a write (``BEGIN IMMEDIATE``) transaction.
+def lock_series(conn: Db, series: str) -> int:
+    """The last serial taken in ``series``, its row locked until the write transaction ends.
+
+    The row lock (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds
+    the whole database) is what keeps two computers from taking the same serial: the second
+    waits here until the first commits, then reads the serial the first took.
+    """
+    conn.execute(
+        "INSERT INTO number_series (series, last_serial) VALUES (?, 0) ON CONFLICT (series) DO NOTHING",
+        (series,),
+    )
+    row = conn.execute(f"SELECT last_serial FROM number_series WHERE series = ?{conn.lock}", (series,)).fetchone()
+    return int(row[0])
+
+
+def next_serial(conn: Db, series: str) -> int:
+    """Take the next serial of ``series``; call inside a write transaction.
 
     A counter per series rather than ``max(serial) + 1`` so that a number, once taken, is never
     handed out again whatever later happens to its certificate row.
     """
-    conn.execute("INSERT OR IGNORE INTO number_series (series, last_serial) VALUES (?, 0)", (series,))
-    conn.execute("UPDATE number_series SET last_serial = last_serial + 1 WHERE series = ?", (series,))
-    row = conn.execute("SELECT last_serial FROM number_series WHERE series = ?", (series,)).fetchone()
-    return int(row[0])
+    serial = lock_series(conn, series) + 1
+    conn.execute("UPDATE number_series SET last_serial = ? WHERE series = ?", (serial, series))
+    return serial

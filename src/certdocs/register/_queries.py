@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -11,6 +10,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from certdocs.register._backend import Db, Row
 from certdocs.register._records import (
     ArchiveEntry,
     CertificateRecord,
@@ -36,9 +36,7 @@ FROM documents AS d JOIN certificates AS c ON c.id = d.certificate_id
 """
 
 
-def certificates(
-    conn: sqlite3.Connection, *, where: str, params: Mapping[str, object], today: date
-) -> tuple[CertificateRecord, ...]:
+def certificates(conn: Db, *, where: str, params: Mapping[str, object], today: date) -> tuple[CertificateRecord, ...]:
     """Certificates matching the SQL condition ``where`` (over alias ``c``), in number order.
 
     At most four queries (certificates, their documents, histories and, for numbers never
@@ -80,7 +78,7 @@ def certificates(
 
 
 def documents(
-    conn: sqlite3.Connection, *, where: str = "1", params: Mapping[str, object] | None = None
+    conn: Db, *, where: str = "TRUE", params: Mapping[str, object] | None = None
 ) -> tuple[DocumentRecord, ...]:
     """Documents matching ``where`` (over aliases ``c`` and ``d``), by number then kind."""
     rows = conn.execute(f"{_DOCUMENTS} WHERE {where} ORDER BY c.id, d.kind", params or {})
@@ -88,7 +86,7 @@ def documents(
 
 
 def certificate(
-    row: sqlite3.Row,
+    row: Row,
     *,
     documents: list[DocumentRecord],
     history: list[StatusChange],
@@ -129,7 +127,7 @@ def certificate(
     )
 
 
-def number_note(row: sqlite3.Row) -> NumberNote:
+def number_note(row: Row) -> NumberNote:
     """A number note from a ``number_notes`` row."""
     return NumberNote(
         kind=row["kind"],
@@ -139,7 +137,7 @@ def number_note(row: sqlite3.Row) -> NumberNote:
     )
 
 
-def document(row: sqlite3.Row) -> DocumentRecord:
+def document(row: Row) -> DocumentRecord:
     """A document record from a row of ``_DOCUMENTS``."""
     built_from = {str(k): str(v) for k, v in json.loads(row["built_from"]).items()}
     return DocumentRecord(
@@ -152,7 +150,7 @@ def document(row: sqlite3.Row) -> DocumentRecord:
     )
 
 
-def status_change(row: sqlite3.Row) -> StatusChange:
+def status_change(row: Row) -> StatusChange:
     """A status-history entry from a ``status_history`` row."""
     return StatusChange(
         status=Status(row["status"]),
@@ -163,7 +161,7 @@ def status_change(row: sqlite3.Row) -> StatusChange:
     )
 
 
-def decision(row: sqlite3.Row) -> DecisionRecord:
+def decision(row: Row) -> DecisionRecord:
     """A decision record from a ``decisions`` row."""
     return DecisionRecord(
         meeting=row["meeting"],
@@ -175,7 +173,7 @@ def decision(row: sqlite3.Row) -> DecisionRecord:
     )
 
 
-def archive_entry(row: sqlite3.Row) -> ArchiveEntry:
+def archive_entry(row: Row) -> ArchiveEntry:
     """An archive entry from an ``archive_entries`` row."""
     return ArchiveEntry(
         number=row["certificate_number"],

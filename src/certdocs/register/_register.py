@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import date
 
 from certdocs.errors import Problem, RegisterError
 from certdocs.register import _queries as q
+from certdocs.register._backend import Db, Row
 from certdocs.register._connection import unknown
+from certdocs.register._dialect import NOW
 from certdocs.register._lifecycle import (
     CANCEL,
     RESTORE,
@@ -23,7 +24,7 @@ from certdocs.register._lifecycle import (
     refusal,
     shown_status,
 )
-from certdocs.register._numbers import NumberPattern, next_serial
+from certdocs.register._numbers import NumberPattern, lock_series, next_serial
 from certdocs.register._records import (
     AUDIT_TYPES,
     CertificateFacts,
@@ -73,11 +74,13 @@ class Register(Unissued):
         if problems or isinstance(parsed, list):
             raise RegisterError(problems, source=self.where)
         row = facts_row(facts)
+        series = parsed.series(year=year)
         with self._write() as conn:
-            found = conn.execute(
-                "SELECT number, series, serial, state FROM certificates WHERE reservation_key = ?",
-                (key,),
-            ).fetchone()
+            found = _held(conn, key)
+            if found is None:
+                # Another computer may have reserved this key while we waited for the series.
+                lock_series(conn, series)
+                found = _held(conn, key)
             if found is not None:
                 if found["state"] == State.RESERVED:
                     assignments = ", ".join(f"{column} = :{column}" for column in row)
@@ -86,7 +89,6 @@ class Register(Unissued):
                         {**row, "key": key},
                     )
                 return _reservation(key, found, created=False)
-            series = parsed.series(year=year)
             serial = next_serial(conn, series)
             number = parsed.format(year=year, serial=serial)
             if conn.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone():
@@ -119,8 +121,7 @@ class Register(Unissued):
             if row["state"] == State.ISSUED:
                 return
             conn.execute(
-                "UPDATE certificates SET state = 'issued', status = '有效',"
-                " issued_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                f"UPDATE certificates SET state = 'issued', status = '有效', issued_at = {NOW} WHERE id = ?",
                 (row["id"],),
             )
             reason = f"认证决定：{row['decision_meeting']}（{row['decision_date']}）"
@@ -247,8 +248,8 @@ class Register(Unissued):
 
     def _apply(
         self,
-        conn: sqlite3.Connection,
-        row: sqlite3.Row,
+        conn: Db,
+        row: Row,
         transition: Transition,
         *,
         reason: str,
@@ -325,7 +326,16 @@ def _refuse(problems: list[Problem], where: str) -> None:
         raise RegisterError(problems, source=where)
 
 
-def _reservation(key: str, row: sqlite3.Row, *, created: bool) -> Reservation:
+def _held(conn: Db, key: str) -> Row | None:
+    """The row holding ``key`` (locked in a write), if any."""
+    found: Row | None = conn.execute(
+        f"SELECT id, number, series, serial, state FROM certificates WHERE reservation_key = ?{conn.lock}",
+        (key,),
+    ).fetchone()
+    return found
+
+
+def _reservation(key: str, row: Row, *, created: bool) -> Reservation:
     return Reservation(key, row["number"], row["series"], int(row["serial"]), State(row["state"]), created)
 
 
@@ -338,12 +348,12 @@ def _document_problems(doc: NewDocument, *, where: str) -> list[Problem]:
     )
 
 
-def _upsert_document(conn: sqlite3.Connection, certificate_id: int, doc: NewDocument) -> None:
+def _upsert_document(conn: Db, certificate_id: int, doc: NewDocument) -> None:
     conn.execute(
         "INSERT INTO documents (certificate_id, kind, path, sha256, built_from)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (certificate_id, kind) DO UPDATE SET"
         " path = excluded.path, sha256 = excluded.sha256, built_from = excluded.built_from,"
-        " recorded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        f" recorded_at = {NOW}",
         (
             certificate_id,
             doc.kind,
@@ -354,12 +364,10 @@ def _upsert_document(conn: sqlite3.Connection, certificate_id: int, doc: NewDocu
     )
 
 
-def _insert_change(
-    conn: sqlite3.Connection, certificate_id: int, status: Status, on: str, reason: str, actor: str
-) -> StatusChange:
-    cursor = conn.execute(
-        "INSERT INTO status_history (certificate_id, status, on_date, reason, actor) VALUES (?, ?, ?, ?, ?)",
+def _insert_change(conn: Db, certificate_id: int, status: Status, on: str, reason: str, actor: str) -> StatusChange:
+    row = conn.execute(
+        "INSERT INTO status_history (certificate_id, status, on_date, reason, actor)"
+        " VALUES (?, ?, ?, ?, ?) RETURNING *",
         (certificate_id, str(status), on, reason, actor),
-    )
-    row = conn.execute("SELECT * FROM status_history WHERE id = ?", (cursor.lastrowid,)).fetchone()
+    ).fetchone()
     return q.status_change(row)

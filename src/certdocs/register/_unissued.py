@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from certdocs.errors import Problem, RegisterError
 from certdocs.register import _queries as q
+from certdocs.register._backend import Db, Row
 from certdocs.register._meetings import Meetings
 from certdocs.register._records import NumberNote, State, text_problems
 
@@ -45,7 +44,7 @@ class Unissued(Meetings):
             )
             return _insert_note(conn, row["id"], "void", reason, actor)
 
-    def _reserved_row(self, conn: sqlite3.Connection, number: str, *, action: str) -> sqlite3.Row:
+    def _reserved_row(self, conn: Db, number: str, *, action: str) -> Row:
         row = self._certificate_row(conn, number)
         where = f"证书 {number}"
         if row["state"] == State.ISSUED:
@@ -76,16 +75,15 @@ class Unissued(Meetings):
             )
 
 
-def is_voided(conn: sqlite3.Connection, certificate_id: int) -> bool:
+def is_voided(conn: Db, certificate_id: int) -> bool:
     return bool(conn.execute(f"SELECT {VOIDED.format(id='?')}", (certificate_id,)).fetchone()[0])
 
 
-def _insert_note(conn: sqlite3.Connection, certificate_id: int, kind: str, reason: str, actor: str) -> NumberNote:
-    cursor = conn.execute(
-        "INSERT INTO number_notes (certificate_id, kind, reason, actor) VALUES (?, ?, ?, ?)",
+def _insert_note(conn: Db, certificate_id: int, kind: str, reason: str, actor: str) -> NumberNote:
+    row = conn.execute(
+        "INSERT INTO number_notes (certificate_id, kind, reason, actor) VALUES (?, ?, ?, ?) RETURNING *",
         (certificate_id, kind, reason, actor),
-    )
-    row = conn.execute("SELECT * FROM number_notes WHERE id = ?", (cursor.lastrowid,)).fetchone()
+    ).fetchone()
     return q.number_note(row)
 
 

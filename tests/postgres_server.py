@@ -1,0 +1,160 @@
+"""A real PostgreSQL server for the tests: ``initdb`` in a temporary folder, stopped and removed after.
+
+The server listens on a Unix socket in its own folder and on 127.0.0.1 at a free port, nowhere
+else. Local (socket) connections are trusted; TCP connections need a password (SCRAM), so the
+tests can try passwords from the URL, ``PGPASSWORD`` and ``~/.pgpass``. PostgreSQL refuses to
+run as root: as root the server runs as the ``postgres`` system user (``runuser``).
+
+Without PostgreSQL's binaries the tests that need the server are skipped, saying so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+SUPERUSER = "certdocs"
+PASSWORD_USER = "office"
+PASSWORD = "s3cret-Pässwort"
+
+
+def postgres_bin() -> Path | None:
+    """The folder of ``initdb`` and ``pg_ctl``: ``$PG_BIN``, ``pg_config --bindir``, else Debian's newest."""
+    candidates = [os.environ.get("PG_BIN", "")]
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        candidates.append(subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout)
+    candidates += sorted((str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")), reverse=True)
+    for candidate in candidates:
+        folder = Path(candidate.strip())
+        if candidate.strip() and (folder / "initdb").is_file() and (folder / "pg_ctl").is_file():
+            return folder
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class PostgresServer:
+    """One running test server, and the databases made on it."""
+
+    bin: Path
+    folder: Path
+    port: int
+    as_postgres: bool
+    _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def data(self) -> Path:
+        return self.folder / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.folder / "socket"
+
+    def _run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        command = [str(self.bin / argv[0]), *argv[1:]]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120)
+
+    def init(self) -> None:
+        self.socket_dir.mkdir()
+        if self.as_postgres:
+            shutil.chown(self.folder, "postgres", "postgres")
+            shutil.chown(self.socket_dir, "postgres", "postgres")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            SUPERUSER,
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.socket_dir}"
+            " -c fsync=off -c max_connections=40 -c shared_buffers=16MB"
+        )
+        log = str(self.folder / "log")
+        self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data), "-l", log, "-o", options)
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server; ``mode="immediate"`` is a crash (no shutdown checkpoint, clients cut)."""
+        self._run("pg_ctl", "stop", "-w", "-D", str(self.data), "-m", mode, check=False)
+
+    def url(self, database: str, *, user: str = SUPERUSER) -> str:
+        """A ``postgresql://`` URL of ``database`` over the Unix socket."""
+        return f"postgresql://{user}@/{database}?host={self.socket_dir}&port={self.port}"
+
+    def tcp_url(self, database: str, *, user: str = PASSWORD_USER, password: str | None = None) -> str:
+        """A ``postgresql://`` URL of ``database`` over TCP on 127.0.0.1 (password authentication)."""
+        secret = f":{password}" if password is not None else ""
+        return f"postgresql://{user}{secret}@127.0.0.1:{self.port}/{database}"
+
+    def admin(self, *statements: str) -> None:
+        """Run statements as the superuser in the ``postgres`` database, one by one."""
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            for statement in statements:
+                conn.execute(statement)  # type: ignore[arg-type]
+
+    def new_database(self) -> str:
+        """A new, empty UTF-8 database (owned by the password user too), by name."""
+        name = f"register_{next(self._names)}"
+        self.admin(f"CREATE DATABASE {name} OWNER {PASSWORD_USER} ENCODING 'UTF8' TEMPLATE template0")
+        return name
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole test session (skips the test without PostgreSQL)."""
+    pg_bin = postgres_bin()
+    if pg_bin is None:
+        pytest.skip("PostgreSQL 未安装（需要 initdb 与 pg_ctl，Debian 软件包 postgresql）")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg 未安装（pip install 'certdocs[postgresql]'）")
+    as_postgres = os.geteuid() == 0
+    if as_postgres:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("以 root 运行测试时需要系统用户 postgres 来运行 PostgreSQL")
+    folder = Path(tempfile.mkdtemp(prefix="certdocs-pg-"))
+    server = PostgresServer(pg_bin, folder, _free_port(), as_postgres)
+    try:
+        server.init()
+        server.start()
+        server.admin(f"CREATE ROLE {PASSWORD_USER} LOGIN PASSWORD '{PASSWORD}'")
+        yield server
+    finally:
+        server.stop("immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The URL of a new, empty database on the test server."""
+    return postgres_server.url(postgres_server.new_database())
