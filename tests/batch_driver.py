@@ -1,7 +1,8 @@
 """A batch run in its own process, for tests that kill it or run two at once.
 
-``python -m tests.batch_driver DECISIONS OUTPUT DELAY`` issues with the fake converter slowed
-down by DELAY seconds a document, so that a SIGKILL lands in the middle of the work.
+``python -m tests.batch_driver DECISIONS OUTPUT DELAY [REGISTER]`` issues with the fake converter
+slowed down by DELAY seconds a document, so that a SIGKILL lands in the middle of the work.
+REGISTER (an SQLite path or a ``postgresql://`` URL) defaults to OUTPUT/register.sqlite3.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from certdocs.batch import run_batch
 from certdocs.convert import FakeConverter
 from certdocs.decisions import load_meeting
 from certdocs.pipeline import Issuer, Workspace
-from certdocs.register import Register
+from certdocs.register import Register, register_location
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +41,8 @@ class SlowConverter(FakeConverter):
 
 def main(argv: list[str]) -> int:
     decisions, output, delay = Path(argv[0]), Path(argv[1]), float(argv[2])
-    ws = Workspace(output=output, register=output / "register.sqlite3", templates=ROOT / "templates")
+    target = register_location(argv[3]) if len(argv) > 3 else output / "register.sqlite3"
+    ws = Workspace(output=output, register=target, templates=ROOT / "templates")
     meeting = load_meeting(decisions)
     with Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=SlowConverter(delay), register=register, today=date(2026, 11, 22))

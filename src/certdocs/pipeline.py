@@ -50,7 +50,7 @@ class Workspace:
     """Where things are: output folder, register database, templates, optional data folders."""
 
     output: Path
-    register: Path
+    register: Path | str  # an SQLite file, or a postgresql:// URL
     templates: Path
     profiles: Path | None = None
     schemes: Path | None = None

@@ -24,7 +24,7 @@ from certdocs.errors import CertdocsError, TemplateError
 from certdocs.pipeline import Outcome, Workspace
 from certdocs.profile import DOCUMENT_TITLES
 from certdocs.records import Records, exposed, locate, move_from_output, output_for
-from certdocs.register import Register
+from certdocs.register import Register, register_location
 from certdocs.textreport import pad
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,7 +74,10 @@ RECORDS_OPTION = click.option(
     help="证书记录文件夹（登记簿与归档，清理输出时不受影响），默认 records/。",
 )
 
-_REGISTER_HELP = "证书登记簿文件，默认 <记录文件夹>/register.sqlite3。"
+_REGISTER_HELP = (
+    "证书登记簿：SQLite 文件（默认 <记录文件夹>/register.sqlite3），"
+    "或多台计算机共用的 PostgreSQL 数据库 postgresql://用户@主机/数据库。"
+)
 
 
 def workspace_options(func: F) -> F:
@@ -91,7 +94,7 @@ def workspace_options(func: F) -> F:
         click.option(
             "--register",
             "register_path",
-            type=click.Path(path_type=Path, dir_okay=False),
+            type=str,
             envvar="CERTDOCS_REGISTER",
             default=None,
             help=_REGISTER_HELP,
@@ -125,7 +128,7 @@ def workspace_options(func: F) -> F:
 
 
 def workspace(
-    output: Path, register_path: Path | None, templates: Path, profiles: Path | None, schemes: Path | None
+    output: Path, register_path: str | None, templates: Path, profiles: Path | None, schemes: Path | None
 ) -> Workspace:
     """Where an issuing command works: the records' register, and the output folder it remembers.
 
@@ -135,7 +138,11 @@ def workspace(
     """
     records = prepare_records(output, register_path)
     given = given_output(output)
-    if records.register.exists():
+    if records.url is not None:
+        # A shared register: each computer mounts the shared output folder at its own place,
+        # so the folder given here (or output/) is used, never one another computer recorded.
+        output = given or output
+    elif records.register.exists():
         with Register.open(records.register) as register:
             output = output_for(register, records, given=given)
     else:
@@ -145,20 +152,21 @@ def workspace(
     warning = exposed(records, output)
     if warning:
         click.echo(warning, err=True)
-    return Workspace(output=output, register=records.register, templates=templates, profiles=profiles, schemes=schemes)
+    return Workspace(output=output, register=records.location, templates=templates, profiles=profiles, schemes=schemes)
 
 
 def _remember_if_made(records: Records, output: Path) -> None:
-    if records.register.exists():
+    if records.url is None and records.register.exists():
         with contextlib.suppress(CertdocsError), Register.open(records.register) as register:
             output_for(register, records, given=output)
 
 
-def current_records(register_path: Path | None, archive_root: Path | None = None) -> Records:
+def current_records(register_path: str | Path | None, archive_root: Path | None = None) -> Records:
     """The records this command uses: --records / CERTDOCS_RECORDS, --register, --archive-root."""
     ctx = click.get_current_context(silent=True)
     folder = ctx.meta.get(_RECORDS) if ctx is not None else None
-    return locate(folder=folder, register=register_path, archive=archive_root)
+    register = register_location(register_path) if register_path else None
+    return locate(folder=folder, register=register, archive=archive_root)
 
 
 def given_output(output: Path) -> Path | None:
@@ -170,7 +178,7 @@ def given_output(output: Path) -> Path | None:
     return None if source in (None, ParameterSource.DEFAULT) else output
 
 
-def prepare_records(output: Path, register_path: Path | None, archive_root: Path | None = None) -> Records:
+def prepare_records(output: Path, register_path: str | Path | None, archive_root: Path | None = None) -> Records:
     """The records, after moving an older office's register and archive out of ``output``."""
     records = current_records(register_path, archive_root)
     moved = move_from_output(records, output=output)
@@ -226,9 +234,9 @@ def print_outcome(outcome: Outcome) -> None:
             click.echo(f"  {error}", err=True)
 
 
-def open_register(output: Path, register_path: Path | None) -> Register:
+def open_register(output: Path, register_path: str | None) -> Register:
     """The register of the records folder (or the one given with --register)."""
-    return Register.open(prepare_records(output, register_path).register)
+    return Register.open(prepare_records(output, register_path).location)
 
 
 REGISTER_OPTIONS = [
@@ -243,7 +251,7 @@ REGISTER_OPTIONS = [
     click.option(
         "--register",
         "register_path",
-        type=click.Path(path_type=Path, dir_okay=False),
+        type=str,
         envvar="CERTDOCS_REGISTER",
         default=None,
         help=_REGISTER_HELP,

@@ -151,13 +151,13 @@ def archive_add(
     archive_root: Path | None,
     trust_roots: tuple[Path, ...],
     output: Path,
-    register_path: Path | None,
+    register_path: str | None,
 ) -> None:
     """归档已签名的 PDF。"""
     from certdocs.archive import archive_files, refusals
 
     records = app.prepare_records(output, register_path, archive_root)
-    with Register.open(records.register) as register:
+    with Register.open(records.location) as register:
         results = archive_files(
             list(files),
             register=register,
@@ -181,13 +181,13 @@ def archive_add(
 @_archive_options
 @reports_errors
 def archive_verify(
-    archive_root: Path | None, trust_roots: tuple[Path, ...], output: Path, register_path: Path | None
+    archive_root: Path | None, trust_roots: tuple[Path, ...], output: Path, register_path: str | None
 ) -> None:
     """复核每个归档包、每个数字签名，报告任何改动或缺失。"""
     from certdocs.archive import verify_archive
 
     records = app.prepare_records(output, register_path, archive_root)
-    with Register.open(records.register) as register:
+    with Register.open(records.location) as register:
         problems = verify_archive(records.archive, register=register, trust_roots=list(trust_roots))
         numbers = sorted({d.number for d in register.all_documents()})
         entries = [e for n in numbers for e in register.archive_entries(n) if not e.superseded]

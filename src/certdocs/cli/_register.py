@@ -42,7 +42,7 @@ _RESERVED, _VOIDED = "预留", "作废"
 )
 @register_options
 @reports_errors
-def register_list(status: str | None, output: Path, register_path: Path | None) -> None:
+def register_list(status: str | None, output: Path, register_path: str | None) -> None:
     """列出登记簿中的证书，以及已占用但未发证（预留、作废）的编号及原因。"""
     today = app.today()
     with app.open_register(output, register_path) as register:
@@ -89,7 +89,7 @@ def _unissued_detail(r: CertificateRecord) -> str:
 @click.argument("number")
 @register_options
 @reports_errors
-def register_show(number: str, output: Path, register_path: Path | None) -> None:
+def register_show(number: str, output: Path, register_path: str | None) -> None:
     """显示一张证书的登记信息、文件和状态历史。"""
     with app.open_register(output, register_path) as register:
         r = register.get(number, today=app.today())
@@ -129,7 +129,7 @@ def register_show(number: str, output: Path, register_path: Path | None) -> None
 @click.option("--by", "actor", default=None, help="经办人（默认当前登录用户）。")
 @register_options
 @reports_errors
-def register_void(number: str, reason: str, actor: str | None, output: Path, register_path: Path | None) -> None:
+def register_void(number: str, reason: str, actor: str | None, output: Path, register_path: str | None) -> None:
     """作废一个已预留、永不发证的编号（已发证的证书请用 withdraw 或 cancel）。"""
     with app.open_register(output, register_path) as register:
         note = register.void(number, reason=reason, actor=actor or _login())
@@ -154,7 +154,7 @@ def _login() -> str:
 )
 @register_options
 @reports_errors
-def register_backup(dest: Path, archive_root: Path | None, output: Path, register_path: Path | None) -> None:
+def register_backup(dest: Path, archive_root: Path | None, output: Path, register_path: str | None) -> None:
     """把登记簿（在线备份，批量发证进行中也一致）和全部归档包复制到新文件夹 DEST，并逐一校验。"""
     from certdocs.records import backup
 
@@ -183,13 +183,13 @@ def register_backup(dest: Path, archive_root: Path | None, output: Path, registe
 @register_options
 @reports_errors
 def register_check(
-    archive_root: Path | None, trust_roots: tuple[Path, ...], output: Path, register_path: Path | None
+    archive_root: Path | None, trust_roots: tuple[Path, ...], output: Path, register_path: str | None
 ) -> None:
     """全面检查：登记簿完整性（integrity_check）、每份登记文件的 SHA-256、每个归档包。"""
     from certdocs.records import check
 
     records = app.prepare_records(output, register_path, archive_root)
-    found = check(records, trust_roots=list(trust_roots))
+    found = check(records, output=app.given_output(output), trust_roots=list(trust_roots))
     if found.missing:
         click.echo(
             f"{len(found.missing)} 份登记的文件不在输出文件夹中（输出已清理或移走；certdocs regenerate 可重新生成），"
@@ -205,11 +205,15 @@ def register_check(
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @register_options
 @reports_errors
-def register_set_output(folder: Path, output: Path, register_path: Path | None) -> None:
+def register_set_output(folder: Path, output: Path, register_path: str | None) -> None:
     """告诉登记簿输出文件夹已搬到 FOLDER（之后的命令不带 --output 即使用它）。"""
     from certdocs.records import remember_output
 
     records = app.prepare_records(output, register_path)
+    if records.url is not None:
+        raise click.BadParameter(
+            "共用的 PostgreSQL 登记簿不记录输出文件夹：各计算机用 --output 或 CERTDOCS_OUTPUT 指定"
+        )
     with Register.open(records.register) as register:
         remember_output(register, folder)
     click.echo(f"登记簿 {records.register} 的输出文件夹改为 {folder}")
@@ -224,7 +228,7 @@ def _transition(action: str, label: str) -> None:
     @register_options
     @reports_errors
     def command(
-        number: str, reason: str, actor: str, on: datetime | None, output: Path, register_path: Path | None
+        number: str, reason: str, actor: str, on: datetime | None, output: Path, register_path: str | None
     ) -> None:
         with app.open_register(output, register_path) as register:
             change = getattr(register, action)(number, reason=reason, actor=actor, on=on.date() if on else app.today())
@@ -250,7 +254,7 @@ def surveillance_group() -> None:
 def surveillance_due(
     within: int | None,
     output: Path,
-    register_path: Path | None,
+    register_path: str | None,
     templates: Path,
     profiles: Path | None,
     schemes: Path | None,
@@ -280,7 +284,7 @@ def surveillance_due(
 @workspace_options
 @reports_errors
 def surveillance_notices(
-    within: int, output: Path, register_path: Path | None, templates: Path, profiles: Path | None, schemes: Path | None
+    within: int, output: Path, register_path: str | None, templates: Path, profiles: Path | None, schemes: Path | None
 ) -> None:
     """为即将到期的监督审核出具监督审核通知书（Word 与 PDF）。"""
     ws = workspace(output, register_path, templates, profiles, schemes)
@@ -300,7 +304,7 @@ def surveillance_notices(
 @workspace_options
 @reports_errors
 def surveillance_record(
-    file: Path, output: Path, register_path: Path | None, templates: Path, profiles: Path | None, schemes: Path | None
+    file: Path, output: Path, register_path: str | None, templates: Path, profiles: Path | None, schemes: Path | None
 ) -> None:
     """登记一次监督审核：评分，出具监督审核打分表和报告；通过则顺延下次监督期限，未通过则提请暂停决定。"""
     ws = workspace(output, register_path, templates, profiles, schemes)

@@ -13,7 +13,15 @@ import bagit
 from certdocs.archive import verify_archive, verify_bags
 from certdocs.archive._bag import PART_SUFFIX, sha256_file
 from certdocs.errors import CertdocsError, Problem, RecordsError, RegisterError, os_error_text
-from certdocs.records._folder import ARCHIVE_NAME, REGISTER_NAME, Records, _fsync_tree, _remove_tree
+from certdocs.records._folder import (
+    ARCHIVE_NAME,
+    DEFAULT_OUTPUT,
+    REGISTER_NAME,
+    Records,
+    _fsync_tree,
+    _remove_tree,
+    stored_output,
+)
 from certdocs.register import Register
 from certdocs.register._sqlite_file import backup_to, count_rows, integrity_findings_at
 
@@ -36,6 +44,8 @@ def backup(records: Records, dest: Path) -> Backup:
     bag is validated against its manifests; a bag already damaged in the records is still
     copied and reported in ``problems``.
     """
+    if records.url is not None:
+        raise RegisterError([Problem(records.url, "PostgreSQL 登记簿请用 pg_dump 备份（见 docs/postgresql.md）")])
     if not records.register.is_file():
         raise RegisterError([Problem(str(records.register), "登记簿文件不存在，无可备份")])
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
@@ -103,23 +113,29 @@ class Findings:
     documents: int
 
 
-def check(records: Records, *, trust_roots: Sequence[Path] = ()) -> Findings:
+def check(records: Records, *, output: Path | None = None, trust_roots: Sequence[Path] = ()) -> Findings:
     """Everything wrong with the records; no problems when register, documents and archive are whole.
 
     ``PRAGMA integrity_check`` on the register, every recorded document's SHA-256 against its
     file, and every archive bag against its manifests and the register (and its signature too
-    when ``trust_roots`` are given).
+    when ``trust_roots`` are given). Documents are looked for in ``output``, else in the output
+    folder the register remembers (they are recorded relative to it).
     """
-    where = str(records.register)
-    if not records.register.is_file():
-        return Findings((Problem(where, "登记簿文件不存在"),), (), 0)
-    problems = [Problem(where, f"登记簿完整性检查未通过：{f}") for f in integrity_findings_at(records.register)]
+    where = str(records.location)
+    problems: list[Problem] = []
+    if records.url is None:
+        if not records.register.is_file():
+            return Findings((Problem(where, "登记簿文件不存在"),), (), 0)
+        problems = [Problem(where, f"登记簿完整性检查未通过：{f}") for f in integrity_findings_at(records.register)]
     if problems:
         return Findings(tuple(problems), (), 0)  # a damaged register's rows cannot be trusted further
     missing: list[str] = []
     documents = 0
     try:
-        with Register.open(records.register) as register:
+        if output is None and records.url is None:
+            with Register.open(records.register) as register:
+                output = stored_output(register)
+        with Register.open(records.location, documents_root=output or DEFAULT_OUTPUT) as register:
             for doc in register.all_documents():
                 documents += 1
                 path = Path(doc.path)

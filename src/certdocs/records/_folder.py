@@ -43,19 +43,33 @@ _PART = ".part"
 
 @dataclass(frozen=True)
 class Records:
-    """Where an office's records are: the folder, its register file and its archive."""
+    """Where an office's records are: the folder, its register file and its archive.
+
+    ``url`` is set when the register is a shared PostgreSQL database (``postgresql://…``):
+    then ``register`` (the file) is not used, and nothing is moved into or remembered by it.
+    """
 
     folder: Path
     register: Path
     archive: Path
+    url: str | None = None
+
+    @property
+    def location(self) -> Path | str:
+        """The register to open: the PostgreSQL URL, else the SQLite file."""
+        return self.url if self.url is not None else self.register
 
 
-def locate(*, folder: Path | None = None, register: Path | None = None, archive: Path | None = None) -> Records:
+def locate(*, folder: Path | None = None, register: Path | str | None = None, archive: Path | None = None) -> Records:
     """The records to use: ``register`` and ``archive`` as given, else those of ``folder``.
 
     A register given on its own (``--register FILE``) makes its folder the records folder, so
     its archive is the ``archive`` folder beside it.
     """
+    if isinstance(register, str):  # a postgresql:// URL: the records folder keeps the archive
+        folder = folder if folder is not None else DEFAULT_FOLDER
+        archive = archive if archive is not None else folder / ARCHIVE_NAME
+        return Records(folder, folder / REGISTER_NAME, archive, register)
     if folder is None:
         folder = register.parent if register is not None else DEFAULT_FOLDER
     return Records(
@@ -91,6 +105,8 @@ def output_for(register: Register, records: Records, *, given: Path | None) -> P
     folder given that differs from the one the register knows is refused: documents recorded
     in one place and written in another would split an office's certificates.
     """
+    if records.url is not None:
+        return given if given is not None else DEFAULT_OUTPUT  # each computer mounts it elsewhere
     stored = stored_output(register)
     if given is None:
         output = stored if stored is not None else DEFAULT_OUTPUT
@@ -114,7 +130,7 @@ def output_for(register: Register, records: Records, *, given: Path | None) -> P
 
 def exposed(records: Records, output: Path) -> str | None:
     """A warning when the records lie inside the output folder (clearing output would delete them)."""
-    if inside(records.register, output) or inside(records.archive, output):
+    if (records.url is None and inside(records.register, output)) or inside(records.archive, output):
         return f"注意：证书记录（{records.register}）位于输出文件夹 {output} 之内，清理输出（make clean）会把它删除"
     return None
 
@@ -171,6 +187,8 @@ def move_from_output(records: Records, *, output: Path) -> Moved | None:
 
 
 def _move_from_output(records: Records, *, output: Path) -> Moved | None:
+    if records.url is not None:
+        return None  # a PostgreSQL register: an old SQLite file is copied with register migrate
     old_register, old_archive = output / REGISTER_NAME, output / ARCHIVE_NAME
     marker = records.folder / MARKER
     if not _movable(records, old_register, old_archive, marker):

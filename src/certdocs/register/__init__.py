@@ -1,7 +1,10 @@
 """The certificate register: numbers, issued certificates, documents, statuses, decisions.
 
-One SQLite database (stdlib ``sqlite3``, WAL journal, 30 s busy timeout, foreign keys on),
-migrated in order on :meth:`Register.open` and recorded in ``schema_migrations``.
+One SQLite file (stdlib ``sqlite3``, WAL journal, 30 s busy timeout, foreign keys on) or, for
+an office whose computers share one register, a PostgreSQL database
+(``Register.open("postgresql://user@host/dbname")``, psycopg 3): the same operations and
+guarantees on both. Migrated in order on :meth:`Register.open` and recorded in
+``schema_migrations``; :func:`copy_register` copies an SQLite register into PostgreSQL.
 
 How a certificate is issued, crash-safely and without gaps::
 
@@ -22,6 +25,8 @@ clock. A recertified certificate is superseded: 注销 with reason "再认证换
 and ``superseded_by`` set.
 """
 
+from certdocs.register._backend import is_postgres, register_location
+from certdocs.register._copy import CopyReport, copy_register
 from certdocs.register._lifecycle import SUPERSEDE_REASON
 from certdocs.register._migrations import MIGRATIONS, Migration
 from certdocs.register._records import (
@@ -45,6 +50,7 @@ __all__ = [
     "ArchiveEntry",
     "CertificateFacts",
     "CertificateRecord",
+    "CopyReport",
     "DecisionRecord",
     "DocumentRecord",
     "Migration",
@@ -55,4 +61,7 @@ __all__ = [
     "State",
     "Status",
     "StatusChange",
+    "copy_register",
+    "is_postgres",
+    "register_location",
 ]

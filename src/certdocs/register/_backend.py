@@ -111,6 +111,11 @@ def is_postgres(target: Path | str) -> bool:
     return isinstance(target, str) and target.lower().startswith(POSTGRES_SCHEMES)
 
 
+def register_location(text: str | Path) -> Path | str:
+    """Where a register is, from the text a user gave: a ``postgresql://`` URL, else a file path."""
+    return str(text) if is_postgres(str(text)) else Path(text)
+
+
 def open_backend(target: Path | str) -> Backend:
     """The backend for ``target``: a PostgreSQL URL, else an SQLite file path (or ``:memory:``)."""
     if is_postgres(target):

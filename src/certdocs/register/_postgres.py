@@ -71,6 +71,11 @@ class PostgresDb:
             return self._conn.execute(postgres_sql(sql, bound=False))
         return self._conn.execute(postgres_sql(sql), params)
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        """Run one portable statement once per row of parameters, in one round of the protocol."""
+        with self._conn.cursor() as cursor:
+            cursor.executemany(postgres_sql(sql), rows)
+
 
 class PostgresBackend:
     """A register in a PostgreSQL database named by a ``postgresql://`` URL."""
