@@ -9,17 +9,23 @@
 5. certdocs' own CPU per document during the batch, stage by stage (render, QR, normalise,
    merge, register, fsync): see bench/stages.py, which measures the same without LibreOffice.
 
-    python bench/run.py [--audits 100] [--sample 8] [--register-size 1000]
+    python bench/run.py [--audits 100] [--sample 8] [--register-size 1000] [--register postgresql://…]
+
+With ``--register postgresql://…`` parts 1 and 4 keep their registers in that PostgreSQL
+database, each in a scratch schema made for the run and dropped after it (the database's own
+tables are not touched); otherwise in SQLite files in the temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -81,17 +87,36 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def bench_batch(tmp: Path, audits: int) -> dict[str, Any]:
+@contextlib.contextmanager
+def scratch_register(folder: Path, url: str | None) -> Iterator[Path | str]:
+    """An empty register for one part: an SQLite file in ``folder``, or a scratch schema at ``url``."""
+    if url is None:
+        yield folder / "register.sqlite3"
+        return
+    import psycopg
+
+    schema = f"certdocs_bench_{folder.name}_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def bench_batch(tmp: Path, audits: int, register_url: str | None = None) -> dict[str, Any]:
     (tmp / "audits").mkdir()
     meeting = load_meeting(synthetic_meeting(tmp / "audits", audits))
-    ws = Workspace(output=tmp / "out", register=tmp / "out" / "register.sqlite3", templates=ROOT / "templates")
     clock = StageClock()
     with (
+        scratch_register(tmp / "out", register_url) as target,
         PeakMemory() as memory,
         LibreOfficeConverter() as converter,
-        Register.open(ws.register) as register,
+        Register.open(target, documents_root=tmp / "out") as register,
         instrumented(clock),
     ):
+        ws = Workspace(output=tmp / "out", register=target, templates=ROOT / "templates")
         start = time.perf_counter()
         summary = run_batch(
             meeting, issuer=Issuer(ws, converter=converter, register=register, today=TODAY), register=register
@@ -125,9 +150,14 @@ def bench_raw_parallel(docx: list[Path], tmp: Path) -> float:
         return time.perf_counter() - start
 
 
-def bench_regeneration_check(tmp: Path, size: int, template_folder: Path) -> float:
+def bench_regeneration_check(tmp: Path, size: int, template_folder: Path, register_url: str | None = None) -> float:
     """Seconds for the regeneration check over ``size`` registered certificates, nothing changed."""
-    ws = Workspace(output=tmp / "reg", register=tmp / "reg" / "register.sqlite3", templates=template_folder)
+    with scratch_register(tmp / "reg", register_url) as target:
+        ws = Workspace(output=tmp / "reg", register=target, templates=template_folder)
+        return _regeneration_check(ws, tmp, size, template_folder)
+
+
+def _regeneration_check(ws: Workspace, tmp: Path, size: int, template_folder: Path) -> float:
     audit = ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"
     from certdocs.profile import profile_for_scheme
     from certdocs.scheme import get_scheme
@@ -138,7 +168,7 @@ def bench_regeneration_check(tmp: Path, size: int, template_folder: Path) -> flo
     placeholder.parent.mkdir(parents=True)
     placeholder.write_bytes(b"%PDF-1.7\n")
     digest = sha256_file(placeholder)
-    with Register.open(ws.register) as register:
+    with Register.open(ws.register, documents_root=ws.output) as register:
         for n in range(size):
             facts = CertificateFacts(
                 f"组织{n}",
@@ -183,10 +213,11 @@ def main() -> None:
     parser.add_argument("--audits", type=int, default=100)
     parser.add_argument("--sample", type=int, default=8, help="documents converted one soffice call each")
     parser.add_argument("--register-size", type=int, default=1000)
+    parser.add_argument("--register", default=None, help="postgresql://… to measure with a PostgreSQL register")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="certdocs-bench-") as name:
         tmp = Path(name)
-        batch = bench_batch(tmp, args.audits)
+        batch = bench_batch(tmp, args.audits, args.register)
         docx = sorted((tmp / "out").glob("*/*.docx"))
         copies = tmp / "docx"
         copies.mkdir()
@@ -195,7 +226,7 @@ def main() -> None:
             raw_sources[:: max(1, len(raw_sources) // args.sample)][: args.sample], tmp
         )
         raw = bench_raw_parallel(raw_sources, tmp)
-        check = bench_regeneration_check(tmp, args.register_size, ROOT / "templates")
+        check = bench_regeneration_check(tmp, args.register_size, ROOT / "templates", args.register)
     per_doc = batch["seconds"] / batch["documents"]
     print(
         f"批量发证：{args.audits} 份审核结果，{batch['documents']} 份文件，用时 {batch['seconds']:.1f} 秒，"
@@ -217,6 +248,7 @@ def main() -> None:
         + f"；合计 {sum(stages.values()):.1f}"
     )
     print(f"重新生成检查（{args.register_size} 张证书，无改动）：{check:.3f} 秒")
+    print(f"登记簿：{'PostgreSQL' if args.register else 'SQLite'}")
 
 
 if __name__ == "__main__":

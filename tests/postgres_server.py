@@ -117,7 +117,7 @@ class PostgresServer:
 
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             for statement in statements:
-                conn.execute(statement)  # type: ignore[arg-type]
+                conn.execute(statement)
 
     def new_database(self) -> str:
         """A new, empty UTF-8 database (owned by the password user too), by name."""

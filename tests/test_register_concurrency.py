@@ -140,3 +140,25 @@ def test_a_run_killed_inside_the_allocation_leaves_no_gap_and_no_lock(target: st
         held = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
     assert held.number == "BZ2026SC0001"
     assert time.monotonic() - started < 10  # the dead process's lock went with it
+
+
+def _reserve_the_same_keys(path: str, count: int, start: Barrier, out: Queue[list[str]]) -> None:
+    start.wait(timeout=60)
+    with Register.open(path) as register:
+        out.put([register.reserve(f"k{n}", pattern=PATTERN, year=2026, facts=facts()).number for n in range(count)])
+
+
+def test_processes_reserving_the_same_audits_at_once_get_one_number_per_audit(target: str) -> None:
+    # Two computers running the same decision meeting at the same moment.
+    workers, count = 3, 20
+    start = SPAWN.Barrier(workers)
+    out: Queue[list[str]] = SPAWN.Queue()
+    processes = [SPAWN.Process(target=_reserve_the_same_keys, args=(target, count, start, out)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    results = _collect(out, processes)
+    for process in processes:
+        process.join(timeout=30)
+        assert process.exitcode == 0
+    expected = [f"BZ2026SC{serial:04d}" for serial in range(1, count + 1)]
+    assert results == [expected] * workers

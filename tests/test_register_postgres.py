@@ -328,3 +328,69 @@ def test_the_cli_takes_a_postgresql_url_from_certdocs_register(
     result = CliRunner().invoke(main, ["register", "show", number])
     assert result.exit_code == 0, result.output
     assert number in result.output and "有效" in result.output
+
+
+# -- a shared output folder ------------------------------------------------------------------
+
+
+def _issue_meeting(output: Path, register: str) -> dict[str, Any]:
+    from certdocs.batch import run_batch
+    from certdocs.convert import FakeConverter
+    from certdocs.decisions import load_meeting
+    from certdocs.pipeline import Issuer, Workspace
+
+    ws = Workspace(output=output, register=register, templates=ROOT / "templates")
+    with Register.open(ws.register, documents_root=ws.output) as reg:
+        issuer = Issuer(ws, converter=FakeConverter(), register=reg, today=TODAY)
+        return run_batch(load_meeting(MEETING), issuer=issuer, register=reg).to_json()
+
+
+@pytest.mark.slow
+def test_a_document_recorded_by_one_computer_is_found_by_another(postgres_url: str, tmp_path: Path) -> None:
+    # One shared folder, mounted at a different place on each computer.
+    share = tmp_path / "share"
+    (share / "output").mkdir(parents=True)
+    mount_b = tmp_path / "mnt" / "zhengshu"
+    mount_b.parent.mkdir()
+    mount_b.symlink_to(share, target_is_directory=True)
+    first = _issue_meeting(share / "output", postgres_url)
+    assert len(first["issued"]) == 6
+    with Register.open(postgres_url) as register:  # as stored, with no output folder to join
+        stored = {d.path for d in register.all_documents()}
+    assert all(not Path(p).is_absolute() and not p.startswith("output") for p in stored), stored
+    with Register.open(postgres_url, documents_root=mount_b / "output") as register:
+        found = register.all_documents()
+    assert found and all(Path(d.path).is_relative_to(mount_b) and sha256_file(Path(d.path)) == d.sha256 for d in found)
+    # The other computer, running the same meeting, finds every file in place: nothing to redo.
+    again = _issue_meeting(mount_b / "output", postgres_url)
+    assert again["issued"] == [] and not again["failed"], again
+
+
+def test_a_path_recorded_before_relative_paths_is_still_found(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "output" / "A").mkdir(parents=True)
+    (tmp_path / "output" / "A" / "c.pdf").write_bytes(b"%PDF")
+    with Register.open(postgres_url) as register:  # an older certdocs: paths as given
+        number = issue(register, "k1")
+        register.record_document(number, kind="certificate", path="output/A/c.pdf", sha256="1" * 64, built_from={})
+        register.record_document(number, kind="annex", path="/elsewhere/a.pdf", sha256="2" * 64, built_from={})
+    with Register.open(postgres_url, documents_root=Path("output")) as register:
+        paths = {d.kind: d.path for d in register.documents_of(number)}
+    assert paths == {"certificate": "output/A/c.pdf", "annex": "/elsewhere/a.pdf"}
+
+
+def test_a_register_can_live_in_its_own_schema_of_a_shared_database(postgres_url: str) -> None:
+    # An IT department may give certdocs a schema in an existing database, not a database.
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA zhengshu")
+    in_schema = f"{postgres_url}&options=-csearch_path%3Dzhengshu"
+    with Register.open(in_schema) as register:
+        number = issue(register, "k1")
+    with psycopg.connect(postgres_url) as conn:
+        tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'zhengshu'")}
+        public = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()
+    assert {"certificates", "schema_migrations"} <= tables and public == (0,)
+    with Register.open(in_schema) as register:
+        assert register.get(number, today=TODAY).status == Status.VALID

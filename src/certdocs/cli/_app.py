@@ -236,7 +236,7 @@ def print_outcome(outcome: Outcome) -> None:
 
 def open_register(output: Path, register_path: str | None) -> Register:
     """The register of the records folder (or the one given with --register)."""
-    return Register.open(prepare_records(output, register_path).location)
+    return Register.open(prepare_records(output, register_path).location, documents_root=output)
 
 
 REGISTER_OPTIONS = [

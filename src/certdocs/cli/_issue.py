@@ -88,7 +88,7 @@ def certificate(
         raise DecisionError([Problem("--decision-meeting", rule)])
     check_audit_file(file, schemes=schemes, profiles=profiles)  # glyphs, and fields too long for the certificate
     app.check_templates_or_fail(templates, profiles)
-    with app.converter() as converter, Register.open(ws.register) as register:
+    with app.converter() as converter, Register.open(ws.register, documents_root=ws.output) as register:
         issuer = Issuer(ws, converter=converter, register=register, today=app.today(), progress=Progress())
         (outcome,) = issuer.issue([IssueRequest(file, decision_meeting, day, day)])
     print_outcome(outcome)
@@ -129,7 +129,7 @@ def batch(
     plan = load_meeting(decisions, meeting=meeting, meeting_date=meeting_date.date() if meeting_date else None)
     load_profiles(profiles)  # an invalid profile is invalid input: exit 2 before anything is written
     app.check_templates_or_fail(templates, profiles)
-    with app.converter() as converter, Register.open(ws.register) as register:
+    with app.converter() as converter, Register.open(ws.register, documents_root=ws.output) as register:
         issuer = Issuer(ws, converter=converter, register=register, today=app.today(), progress=Progress())
         summary = run_batch(plan, issuer=issuer, register=register)
     if fmt == "json":
@@ -172,7 +172,7 @@ def regenerate(
     ws = workspace(output, register_path, templates, profiles, schemes)
     today = app.today()
     app.check_templates_or_fail(templates, profiles)
-    with Register.open(ws.register) as register:
+    with Register.open(ws.register, documents_root=ws.output) as register:
         changes = regeneration.plan(workspace=ws, register=register, today=today)
         for change in changes:
             click.echo(f"{change.record.number}：{'、'.join(change.kinds)}（{'；'.join(change.reasons)}）")

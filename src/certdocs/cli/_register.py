@@ -290,7 +290,7 @@ def surveillance_notices(
     ws = workspace(output, register_path, templates, profiles, schemes)
     today = app.today()
     app.check_templates_or_fail(templates)
-    with Register.open(ws.register) as register:
+    with Register.open(ws.register, documents_root=ws.output) as register:
         items = due_list(register, today=today, within=within, schemes_dir=schemes)
         with app.converter() as converter:
             written = write_notices(items, workspace=ws, register=register, converter=converter, today=today)
@@ -309,7 +309,7 @@ def surveillance_record(
     """登记一次监督审核：评分，出具监督审核打分表和报告；通过则顺延下次监督期限，未通过则提请暂停决定。"""
     ws = workspace(output, register_path, templates, profiles, schemes)
     app.check_templates_or_fail(templates)
-    with Register.open(ws.register) as register, app.converter() as converter:
+    with Register.open(ws.register, documents_root=ws.output) as register, app.converter() as converter:
         result = record_surveillance(file, workspace=ws, register=register, converter=converter, today=app.today())
     verdict = "通过" if result.passed else "未通过，请作出暂停证书的决定（可用 certdocs register suspend）"
     click.echo(f"证书 {result.record.number}：监督审核{verdict}，{result.grade}")

@@ -10,6 +10,7 @@ from typing import Self
 
 from certdocs.errors import Problem, RegisterError, UnknownCertificate
 from certdocs.register._backend import BUSY_TIMEOUT_SECONDS, MEMORY, Backend, Db, Row, open_backend
+from certdocs.register._location import DocumentPaths
 from certdocs.register._migrations import MIGRATIONS, migrate, pending, schema_version
 
 __all__ = ["BUSY_TIMEOUT_SECONDS", "MEMORY", "Connection"]
@@ -18,16 +19,21 @@ __all__ = ["BUSY_TIMEOUT_SECONDS", "MEMORY", "Connection"]
 class Connection:
     """An open register database; see :class:`certdocs.register.Register` for its operations."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, *, documents_root: Path | None = None) -> None:
         """Wrap an already connected and migrated backend; use :meth:`open` instead."""
         self._backend: Backend | None = backend
         self._where = backend.where
         self._checked = False
+        self._paths = DocumentPaths(documents_root)
 
     @classmethod
-    def open(cls, target: Path | str) -> Self:
+    def open(cls, target: Path | str, *, documents_root: Path | None = None) -> Self:
         """The register at ``target``, migrated: an SQLite file (``":memory:"`` for a throwaway
         one) or a PostgreSQL database given as ``postgresql://user@host/dbname``.
+
+        With ``documents_root`` (the output folder), documents inside it are recorded relative
+        to it and handed back joined to it, so that computers mounting a shared output folder
+        in different places all find them.
 
         Pending migrations are applied in order; a database written by a newer certdocs is
         refused. An SQLite file is journalled in WAL mode so readers never block the one
@@ -44,7 +50,7 @@ class Connection:
             if isinstance(exc, backend.errors):
                 raise backend.wrap(exc) from exc
             raise
-        return cls(backend)
+        return cls(backend, documents_root=documents_root)
 
     @property
     def where(self) -> str:

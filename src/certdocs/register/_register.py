@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 
 from certdocs.errors import Problem, RegisterError
@@ -24,6 +25,7 @@ from certdocs.register._lifecycle import (
     refusal,
     shown_status,
 )
+from certdocs.register._location import DocumentPaths
 from certdocs.register._numbers import NumberPattern, lock_series, next_serial
 from certdocs.register._records import (
     AUDIT_TYPES,
@@ -40,7 +42,6 @@ from certdocs.register._records import (
     facts_problems,
     facts_row,
     path_problems,
-    path_text,
     sha256_problems,
     text_problems,
 )
@@ -117,7 +118,7 @@ class Register(Unissued):
             if is_voided(conn, row["id"]):
                 raise self._error(f"证书 {number}", "编号已作废，不能再发证")
             for doc in docs:
-                _upsert_document(conn, row["id"], doc)
+                _upsert_document(conn, row["id"], doc, self._paths)
             if row["state"] == State.ISSUED:
                 return
             conn.execute(
@@ -158,20 +159,22 @@ class Register(Unissued):
             raise RegisterError(problems, source=self.where)
         with self._write() as conn:
             row = self._certificate_row(conn, number)
-            _upsert_document(conn, row["id"], doc)
+            _upsert_document(conn, row["id"], doc, self._paths)
             (stored,) = q.documents(conn, where="c.id = :id AND d.kind = :kind", params={"id": row["id"], "kind": kind})
-        return stored
+        return self._paths.document(stored)
 
     def documents_of(self, number: str) -> tuple[DocumentRecord, ...]:
         """The recorded documents of a certificate, by kind."""
         with self._read() as conn:
             row = self._certificate_row(conn, number)
-            return q.documents(conn, where="c.id = :id", params={"id": row["id"]})
+            found = q.documents(conn, where="c.id = :id", params={"id": row["id"]})
+        return tuple(map(self._paths.document, found))
 
     def all_documents(self) -> tuple[DocumentRecord, ...]:
         """Every recorded document of every certificate, by number then kind, in one query."""
         with self._read() as conn:
-            return q.documents(conn)
+            found = q.documents(conn)
+        return tuple(map(self._paths.document, found))
 
     # -- status ----------------------------------------------------------------------------
 
@@ -318,7 +321,10 @@ class Register(Unissued):
     def _certificates(self, where: str, params: dict[str, object], *, today: date) -> tuple[CertificateRecord, ...]:
         _refuse(date_problems(today, where="today"), self.where)
         with self._read() as conn:
-            return q.certificates(conn, where=where, params=params, today=today)
+            found = q.certificates(conn, where=where, params=params, today=today)
+        if self._paths.root is None:
+            return found
+        return tuple(replace(r, documents=tuple(map(self._paths.document, r.documents))) for r in found)
 
 
 def _refuse(problems: list[Problem], where: str) -> None:
@@ -348,7 +354,7 @@ def _document_problems(doc: NewDocument, *, where: str) -> list[Problem]:
     )
 
 
-def _upsert_document(conn: Db, certificate_id: int, doc: NewDocument) -> None:
+def _upsert_document(conn: Db, certificate_id: int, doc: NewDocument, paths: DocumentPaths) -> None:
     conn.execute(
         "INSERT INTO documents (certificate_id, kind, path, sha256, built_from)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (certificate_id, kind) DO UPDATE SET"
@@ -357,7 +363,7 @@ def _upsert_document(conn: Db, certificate_id: int, doc: NewDocument) -> None:
         (
             certificate_id,
             doc.kind,
-            path_text(doc.path),
+            paths.stored(doc.path),
             doc.sha256,
             json.dumps(dict(doc.built_from), ensure_ascii=False, sort_keys=True),
         ),
