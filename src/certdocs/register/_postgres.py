@@ -173,7 +173,7 @@ def _open(url: str) -> psycopg.Connection[Any]:
             client_encoding="UTF8",
         )
     except psycopg.Error as exc:
-        raise postgres_error(exc, url=url) from exc
+        raise postgres_error(exc, url=url, connecting=True) from exc
     try:
         conn.execute(f"SET lock_timeout = '{BUSY_TIMEOUT_SECONDS}s'")
         row = conn.execute("SHOW server_encoding").fetchone()
@@ -194,6 +194,8 @@ def redact(url: str) -> str:
     """``url`` without its password (in the user part or as a ``password=`` parameter)."""
     try:
         parts = urlsplit(url)
+        if not _password(url) and "password" not in parts.query.lower():
+            return url
         netloc = parts.netloc
         if "@" in netloc:
             user, _, host = netloc.rpartition("@")
@@ -213,7 +215,7 @@ def _password(url: str) -> str:
     return ""
 
 
-def postgres_error(exc: Exception, *, url: str) -> RegisterError:
+def postgres_error(exc: Exception, *, url: str, connecting: bool = False) -> RegisterError:
     """A PostgreSQL failure as a RegisterError in Chinese, naming the database without its password."""
     import psycopg
     from psycopg import errors as pg
@@ -222,12 +224,14 @@ def postgres_error(exc: Exception, *, url: str) -> RegisterError:
     secret = _password(url)
     if secret:
         text = text.replace(secret, "***")
-    if isinstance(exc, pg.LockNotAvailable | pg.DeadlockDetected | pg.SerializationFailure):
+    if connecting:
+        rule = f"无法连接 PostgreSQL 数据库，请检查服务器是否运行、地址、端口、用户名和密码（{text}）"
+    elif isinstance(exc, pg.LockNotAvailable | pg.DeadlockDetected | pg.SerializationFailure):
         rule = f"数据库中的记录被其他计算机锁定，超时未释放，请稍后重试（{text}）"
     elif isinstance(exc, psycopg.IntegrityError):
         rule = f"数据违反登记簿的约束（{text}）"
     elif isinstance(exc, psycopg.OperationalError):
-        rule = f"无法连接 PostgreSQL 数据库或连接中断，未完成的操作已整体撤回，请检查服务器后重试（{text}）"
+        rule = f"与 PostgreSQL 数据库的连接中断，未完成的操作已整体撤回，请检查服务器后重新运行（{text}）"
     else:
         rule = f"数据库操作失败（{type(exc).__name__}：{text}）"
     return RegisterError([Problem("数据库", rule)], source=redact(url))

@@ -251,7 +251,10 @@ def facts_row(facts: CertificateFacts) -> dict[str, object]:
 
 
 def text_problems(value: object, *, where: str) -> list[Problem]:
-    """A Problem unless ``value`` is a non-blank string."""
+    """A Problem unless ``value`` is a non-blank string without NUL characters."""
+    if isinstance(value, str) and "\x00" in value:
+        # PostgreSQL text cannot hold NUL: refused on both backends so that they behave alike.
+        return [Problem(where, "不能包含 NUL 字符（\\x00）")]
     if isinstance(value, str) and value.strip():
         return []
     return [Problem(where, "不能为空")]
