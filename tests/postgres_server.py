@@ -1,5 +1,7 @@
 """A real PostgreSQL server for the tests: ``initdb`` in a temporary folder, stopped and removed after.
 
+One server per test process (each pytest-xdist worker starts its own, in its own folder).
+
 The server listens on a Unix socket in its own folder and on 127.0.0.1 at a free port, nowhere
 else. Local (socket) connections are trusted; TCP connections need a password (SCRAM), so the
 tests can try passwords from the URL, ``PGPASSWORD`` and ``~/.pgpass``. PostgreSQL refuses to
@@ -146,7 +148,15 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer(pg_bin, folder, _free_port(), as_postgres)
     try:
         server.init()
-        server.start()
+        for attempt in range(3):
+            try:
+                server.start()
+                break
+            except subprocess.CalledProcessError:
+                # Another test worker's server may have taken the free port first.
+                if attempt == 2:
+                    raise RuntimeError((folder / "log").read_text(errors="replace")) from None
+                server.port = _free_port()
         server.admin(f"CREATE ROLE {PASSWORD_USER} LOGIN PASSWORD '{PASSWORD}'")
         yield server
     finally:
