@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from certdocs.register._numbers import NumberPattern, next_serial
 from certdocs.register._postgres import redact
 from tests.postgres_server import PASSWORD, PASSWORD_USER, PostgresServer
 from tests.test_register import PATTERN, document, facts, issue
+from tests.test_sign import PASSPHRASE, keys  # noqa: F401  (the throwaway CA and PKCS#12 fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 MEETING = ROOT / "fixtures" / "decisions" / "2026-47.json"
@@ -394,3 +396,36 @@ def test_a_register_can_live_in_its_own_schema_of_a_shared_database(postgres_url
     assert {"certificates", "schema_migrations"} <= tables and public == (0,)
     with Register.open(in_schema) as register:
         assert register.get(number, today=TODAY).status == Status.VALID
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_issued_on_one_computer_then_checked_signed_and_archived_on_another(
+    postgres_url: str,
+    tmp_path: Path,
+    keys: Any,  # noqa: F811
+) -> None:
+    share = tmp_path / "share"
+    (share / "output").mkdir(parents=True)
+    mount_b = tmp_path / "mnt" / "zhengshu"
+    mount_b.parent.mkdir()
+    mount_b.symlink_to(share, target_is_directory=True)
+    audit = str(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json")
+    env = {"CERTDOCS_REGISTER": postgres_url, "CERTDOCS_P12_PASSPHRASE": PASSPHRASE.decode()}
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, list(args), env=env)
+        return result.exit_code, result.output
+
+    code, text = run("certificate", audit, "--issue-date", "2026-11-22", "--output", str(share / "output"))
+    assert code == 0 and "XBHT-SH-2026-0001" in text, text
+    code, text = run("certificate", audit, "--issue-date", "2026-11-22", "--output", str(mount_b / "output"))
+    assert code == 0 and "输入未变" in text, text  # computer B finds computer A's files
+    certificate = mount_b / "output" / "XBHT-SH-2026-0001" / "certificate.pdf"
+    signed = tmp_path / "certificate-signed.pdf"
+    code, text = run("sign", str(certificate), "--pkcs12", str(keys.p12), "--out", str(signed))
+    assert code == 0, text
+    code, text = run("archive", str(signed), "--trust-root", str(keys.ca), "--output", str(mount_b / "output"))
+    assert code == 0 and "已归档" in text, text
+    code, text = run("archive", "verify", "--trust-root", str(keys.ca), "--output", str(share / "output"))
+    assert code == 0, text
