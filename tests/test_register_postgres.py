@@ -429,3 +429,22 @@ def test_issued_on_one_computer_then_checked_signed_and_archived_on_another(
     assert code == 0 and "已归档" in text, text
     code, text = run("archive", "verify", "--trust-root", str(keys.ca), "--output", str(share / "output"))
     assert code == 0, text
+
+
+def test_migrate_brings_an_older_register_up_to_date_in_the_copy_only(tmp_path: Path, postgres_url: str) -> None:
+    from certdocs.register import MIGRATIONS, copy_register
+    from certdocs.register._backend import SqliteBackend
+    from certdocs.register._migrations import migrate
+
+    source = tmp_path / "old.sqlite3"
+    backend = SqliteBackend.connect(source)
+    migrate(backend, migrations=MIGRATIONS[:1])
+    backend.close()
+    digest = sha256_file(source)
+    report = copy_register(source, postgres_url)
+    assert report.rows["schema_migrations"] == len(MIGRATIONS)
+    assert sha256_file(source) == digest
+    with sqlite3.connect(source) as conn:
+        assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
+    with Register.open(postgres_url) as register:
+        assert register.schema_version == len(MIGRATIONS)
