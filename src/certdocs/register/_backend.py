@@ -1,10 +1,10 @@
 """Where the register is kept: an SQLite file or a PostgreSQL database, behind one interface.
 
 The query modules write one SQL text for both: ``?`` and ``:name`` placeholders,
-``ON CONFLICT … DO …``, ``RETURNING``, ``TRUE``, and ``{lock}``-free reads. A :class:`Db` is the
-handle of one transaction; it runs that SQL on its backend, and ``db.lock`` is the row-lock
-clause for a row read in order to change it (``FOR UPDATE`` on PostgreSQL, nothing on SQLite,
-whose ``BEGIN IMMEDIATE`` already admits one writer at a time).
+``ON CONFLICT … DO …``, ``RETURNING``, ``TRUE`` and :data:`certdocs.register._dialect.NOW`.
+A :class:`Db` is the handle of one transaction; it runs that SQL on its backend, and ``db.lock``
+is the row-lock clause to append to a SELECT of a row about to change (``FOR UPDATE`` on
+PostgreSQL in a write; nothing on SQLite, whose ``BEGIN IMMEDIATE`` admits one writer at a time).
 
 Migrations are written in SQLite's dialect; :func:`certdocs.register._pgsql.postgres_ddl`
 translates them for PostgreSQL, so a new migration is written once.
