@@ -157,10 +157,15 @@ def test_an_open_register_connects_again_after_the_server_restarts(
     with Register.open(postgres_url) as register:
         issue(register, "k1")
         postgres_server.stop("immediate")
-        with pytest.raises(RegisterError, match="未完成的操作已整体撤回"):
+        with pytest.raises(RegisterError, match="无法连接 PostgreSQL 数据库") as caught:
             register.reserve("k2", pattern=PATTERN, year=2026, facts=facts())
+        assert "BZ2026SC0002" not in caught.value.render()
         postgres_server.start()
         assert register.reserve("k2", pattern=PATTERN, year=2026, facts=facts()).number == "BZ2026SC0002"
+        # A restart while the register sits idle goes unnoticed: the next operation connects again.
+        postgres_server.stop("immediate")
+        postgres_server.start()
+        assert register.reserve("k3", pattern=PATTERN, year=2026, facts=facts()).number == "BZ2026SC0003"
 
 
 def _driver(decisions: Path, output: Path, delay: float, register: str) -> subprocess.Popen[bytes]:

@@ -111,10 +111,20 @@ class PostgresBackend:
         return self._conn
 
     def begin(self, *, write: bool) -> Db:
+        import psycopg
+
+        isolation = "READ COMMITTED" if write else "REPEATABLE READ READ ONLY"
+        statement = f"BEGIN ISOLATION LEVEL {isolation}"
         conn = self._connection()
-        conn.execute(
-            "BEGIN ISOLATION LEVEL READ COMMITTED" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-        )
+        try:
+            conn.execute(statement)
+        except psycopg.OperationalError:
+            if not (conn.closed or conn.broken):
+                raise
+            # The server went away while this connection sat idle (a restart between two
+            # operations): nothing was begun, so connecting again and beginning is safe.
+            conn = self._connection()
+            conn.execute(statement)
         return PostgresDb(conn, write=write)
 
     def commit(self) -> None:
