@@ -453,3 +453,14 @@ def test_migrate_brings_an_older_register_up_to_date_in_the_copy_only(tmp_path: 
         assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
     with Register.open(postgres_url) as register:
         assert register.schema_version == len(MIGRATIONS)
+
+
+def test_migrate_with_a_password_in_the_url_never_prints_it(postgres_server: PostgresServer, tmp_path: Path) -> None:
+    source = tmp_path / "register.sqlite3"
+    _every_kind_of_record(source)
+    target = postgres_server.tcp_url(postgres_server.new_database(), password=PASSWORD)
+    result = CliRunner().invoke(main, ["register", "migrate", "--to", target, "--register", str(source)])
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output and f"postgresql://{PASSWORD_USER}@127.0.0.1" in result.output
+    again = CliRunner().invoke(main, ["register", "migrate", "--to", target, "--register", str(source)])
+    assert again.exit_code == 1 and PASSWORD not in again.output
