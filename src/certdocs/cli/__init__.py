@@ -2,8 +2,9 @@
 
 Errors become Chinese messages on stderr and exit codes: 2 invalid input or usage, 1 some
 records of a batch failed (or an outside tool failed). The commands live in ``_issue``
-(score, certificate, batch, regenerate), ``_register`` (register, surveillance) and
-``_archive`` (templates, sign, archive), ``_workbook`` (workbook, import), ``_migrate`` (register migrate); ``_app`` holds the group and what they share.
+(score, certificate, batch, regenerate), ``_register`` (register, surveillance), ``_migrate``
+(register migrate), ``_archive`` (templates, sign, archive), ``_workbook`` (workbook, import);
+``_app`` holds the group and what they share.
 """
 
 from certdocs.cli import _archive, _issue, _migrate, _register, _workbook  # noqa: F401  (they attach their commands)
