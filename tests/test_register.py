@@ -488,6 +488,8 @@ def test_the_register_remembers_a_setting(register: Register) -> None:
     register.set_setting("output", "/srv/output")
     register.set_setting("output", "/srv/elsewhere")
     assert register.setting("output") == "/srv/elsewhere"
+
+
 def test_a_nul_character_in_a_reason_is_refused_on_every_backend(register: Register) -> None:
     number = issue(register, "k1")
     with pytest.raises(RegisterError, match="不能包含 NUL 字符"):

@@ -464,3 +464,43 @@ def test_migrate_with_a_password_in_the_url_never_prints_it(postgres_server: Pos
     assert PASSWORD not in result.output and f"postgresql://{PASSWORD_USER}@127.0.0.1" in result.output
     again = CliRunner().invoke(main, ["register", "migrate", "--to", target, "--register", str(source)])
     assert again.exit_code == 1 and PASSWORD not in again.output
+
+
+# -- the records folder with a shared register -----------------------------------------------
+
+
+def _cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def test_each_computer_gives_its_own_output_folder_to_a_shared_register(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from certdocs.cli import _app
+    from certdocs.convert import FakeConverter
+
+    monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
+    share = tmp_path / "share"
+    (share / "output").mkdir(parents=True)
+    mount_b = tmp_path / "mnt" / "zhengshu"
+    mount_b.parent.mkdir()
+    mount_b.symlink_to(share, target_is_directory=True)
+    audit = str(ROOT / "fixtures" / "fw01-2021" / "pass.json")
+    env = {"CERTDOCS_REGISTER": postgres_url, "CERTDOCS_RECORDS": str(share / "records")}
+    code, text = _cli("certificate", audit, "--issue-date", "2026-11-22", "--output", str(share / "output"), env=env)
+    assert code == 0, text
+    code, text = _cli("certificate", audit, "--issue-date", "2026-11-22", "--output", str(mount_b / "output"), env=env)
+    assert code == 0 and "输入未变" in text, text
+    assert not (share / "records" / "register.sqlite3").exists()  # the register is the database
+    code, text = _cli("register", "check", "--output", str(mount_b / "output"), env=env)
+    assert code == 0 and "检查通过" in text, text
+
+
+def test_backup_and_set_output_say_what_to_do_with_a_shared_register(postgres_url: str, tmp_path: Path) -> None:
+    env = {"CERTDOCS_REGISTER": postgres_url}
+    code, text = _cli("register", "backup", str(tmp_path / "backup"), env=env)
+    assert code != 0 and "pg_dump" in text, text
+    assert not (tmp_path / "backup").exists()
+    code, text = _cli("register", "set-output", str(tmp_path / "elsewhere"), env=env)
+    assert code == 2 and "CERTDOCS_OUTPUT" in text, text
