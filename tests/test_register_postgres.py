@@ -250,7 +250,11 @@ def _every_kind_of_record(path: Path) -> None:
     with Register.open(path) as register:
         first = issue(register, "k1")
         issue(register, "k2", uscc="91330106MA2CFXY80X", organization_name="宁波某公司")
-        register.reserve("k3", pattern="ZD-{year}-{serial:05d}", year=2026, facts=facts())  # reserved only
+        held = register.reserve("k3", pattern="ZD-{year}-{serial:05d}", year=2026, facts=facts())  # reserved only
+        register.note_failure(held.number, reason="LibreOffice 超时")
+        voided = register.reserve("k6", pattern="ZD-{year}-{serial:05d}", year=2026, facts=facts())
+        register.void(voided.number, reason="发证中止", actor="李文")
+        register.set_setting("office", "杭州")
         register.suspend(first, reason="监督审核逾期", actor="张三", on=date(2027, 2, 1))
         register.restore(first, reason="已完成监督审核", actor="张三", on=date(2027, 3, 1))
         renewed = register.reserve("k4", pattern=PATTERN, year=2029, facts=facts(issue_date=date(2029, 11, 1)))
@@ -277,6 +281,8 @@ def _everything(target: Path | str) -> dict[str, Any]:
             "certificates": records,
             "pending": register.pending_reservations(),
             "reserved": [register.get(p.number, today=TODAY) for p in register.pending_reservations()],
+            "unissued": register.unissued(today=TODAY),
+            "setting": register.setting("office"),
             "documents": register.all_documents(),
             "decisions": register.decisions_of("第47次"),
             "archive": [register.archive_entries(r.number) for r in records],
@@ -292,7 +298,8 @@ def test_migrate_copies_every_record_verifies_it_and_leaves_the_sqlite_file_unto
     digest, mtime = sha256_file(source), source.stat().st_mtime_ns
     result = CliRunner().invoke(main, ["register", "migrate", "--to", postgres_url, "--register", str(source)])
     assert result.exit_code == 0, result.output
-    assert "逐行核对一致" in result.output and "证书（certificates）4 行" in result.output
+    assert "逐行核对一致" in result.output and "证书（certificates）5 行" in result.output
+    assert "编号备注（number_notes）2 行" in result.output and "设置（settings）1 行" in result.output
     assert (sha256_file(source), source.stat().st_mtime_ns) == (digest, mtime)
     assert _everything(postgres_url) == _everything(source)
     with Register.open(postgres_url) as register:

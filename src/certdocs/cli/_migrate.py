@@ -18,6 +18,8 @@ TABLE_TITLES = {
     "status_history": "状态历史",
     "decisions": "认证决定",
     "archive_entries": "归档记录",
+    "number_notes": "编号备注",
+    "settings": "设置",
     "schema_migrations": "迁移记录",
 }
 

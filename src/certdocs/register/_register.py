@@ -49,7 +49,7 @@ from certdocs.register._unissued import DEFAULT_ACTOR, VOIDED, Unissued, is_void
 
 
 class Register(Unissued):
-    """The certificate register over one SQLite database (open with :meth:`Register.open`).
+    """The certificate register over an SQLite file or a PostgreSQL database (open with :meth:`Register.open`).
 
     Every operation is one transaction; every failure is a :class:`RegisterError`.
     """
