@@ -65,8 +65,8 @@ unit: test-deps ## the tests that need no LibreOffice, on every core
 test: test-deps lint ## the whole test suite, as CI runs it (lint, unit, LibreOffice, PDFs), on every core
 	$(BIN)/pytest -q -n auto
 
-bench: setup ## batch speed and memory, regeneration check over 1,000 certificates
-	$(BIN)/python bench/run.py
+bench: setup ## batch speed, CPU per stage and memory for 40 and 100 audits; regeneration check (BENCH_REGISTER=postgresql://… for PostgreSQL)
+	$(BIN)/python bench/run.py $(if $(BENCH_REGISTER),--register "$(BENCH_REGISTER)")
 
 clean: ## remove output/ and caches (keeps .venv and the records in records/: register, archive)
 	rm -rf $(OUTPUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis

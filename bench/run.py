@@ -208,47 +208,51 @@ def _regeneration_check(ws: Workspace, tmp: Path, size: int, template_folder: Pa
     return seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--audits", type=int, default=100)
-    parser.add_argument("--sample", type=int, default=8, help="documents converted one soffice call each")
-    parser.add_argument("--register-size", type=int, default=1000)
-    parser.add_argument("--register", default=None, help="postgresql://… to measure with a PostgreSQL register")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="certdocs-bench-") as name:
-        tmp = Path(name)
-        batch = bench_batch(tmp, args.audits, args.register)
-        docx = sorted((tmp / "out").glob("*/*.docx"))
-        copies = tmp / "docx"
-        copies.mkdir()
-        raw_sources = [Path(shutil.copy(p, copies / f"{p.parent.name}-{p.name}")) for p in docx]
-        per_doc_single = bench_one_per_document(
-            raw_sources[:: max(1, len(raw_sources) // args.sample)][: args.sample], tmp
-        )
-        raw = bench_raw_parallel(raw_sources, tmp)
-        check = bench_regeneration_check(tmp, args.register_size, ROOT / "templates", args.register)
+def report(audits: int, args: argparse.Namespace, tmp: Path) -> None:
+    """Issue ``audits`` synthetic audits, convert the same .docx raw and one call each; print the figures."""
+    batch = bench_batch(tmp, audits, args.register)
+    docx = sorted((tmp / "out").glob("*/*.docx"))
+    copies = tmp / "docx"
+    copies.mkdir()
+    raw_sources = [Path(shutil.copy(p, copies / f"{p.parent.name}-{p.name}")) for p in docx]
+    per_doc_single = bench_one_per_document(raw_sources[:: max(1, len(raw_sources) // args.sample)][: args.sample], tmp)
+    raw = bench_raw_parallel(raw_sources, tmp)
     per_doc = batch["seconds"] / batch["documents"]
     print(
-        f"批量发证：{args.audits} 份审核结果，{batch['documents']} 份文件，用时 {batch['seconds']:.1f} 秒，"
+        f"批量发证：{audits} 份审核结果，{batch['documents']} 份文件，用时 {batch['seconds']:.1f} 秒，"
         f"{batch['documents'] / batch['seconds']:.2f} 份/秒（{per_doc:.3f} 秒/份）"
     )
-    print(f"内存峰值（certdocs 与 LibreOffice 进程合计）：{batch['peak_bytes'] / 2**20:.0f} MiB")
+    print(f"  内存峰值（certdocs 与 LibreOffice 进程合计）：{batch['peak_bytes'] / 2**20:.0f} MiB")
     print(
-        f"逐份调用 soffice（抽样 {args.sample} 份）：{per_doc_single:.3f} 秒/份"
+        f"  逐份调用 soffice（抽样 {args.sample} 份）：{per_doc_single:.3f} 秒/份"
         f" → 流水线快 {per_doc_single / per_doc:.1f} 倍"
     )
     print(
-        f"同一批 .docx 直接并行转换：{raw:.1f} 秒 → 流水线为其 {batch['seconds'] / raw:.2f} 倍"
+        f"  同一批 .docx 直接并行转换：{raw:.1f} 秒 → 流水线为其 {batch['seconds'] / raw:.2f} 倍"
         f"（直接并行转换本身比逐份调用快 {per_doc_single / (raw / batch['documents']):.1f} 倍，为本机上限）"
     )
     stages = batch["stages"]
     print(
-        "certdocs 自身 CPU（毫秒/份，不含 LibreOffice）："
+        "  certdocs 自身 CPU（毫秒/份，不含 LibreOffice）："
         + "，".join(f"{name} {stages[name]:.1f}" for name in STAGES)
         + f"；合计 {sum(stages.values()):.1f}"
     )
-    print(f"重新生成检查（{args.register_size} 张证书，无改动）：{check:.3f} 秒")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--audits", type=int, nargs="+", default=[40, 100], help="batch sizes, one run each")
+    parser.add_argument("--sample", type=int, default=8, help="documents converted one soffice call each")
+    parser.add_argument("--register-size", type=int, default=1000)
+    parser.add_argument("--register", default=None, help="postgresql://… to measure with a PostgreSQL register")
+    args = parser.parse_args()
     print(f"登记簿：{'PostgreSQL' if args.register else 'SQLite'}")
+    for audits in args.audits:
+        with tempfile.TemporaryDirectory(prefix="certdocs-bench-") as name:
+            report(audits, args, Path(name))
+    with tempfile.TemporaryDirectory(prefix="certdocs-bench-") as name:
+        check = bench_regeneration_check(Path(name), args.register_size, ROOT / "templates", args.register)
+    print(f"重新生成检查（{args.register_size} 张证书，无改动）：{check:.3f} 秒")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@
 #
 # runtime (default): LibreOffice Writer (headless), Noto CJK for Simplified Chinese, HanaMin for the
 #   CJK extension B–F characters Noto lacks, fontconfig, poppler (pdftoppm) and zbar (QR decoding).
-# test: the runtime set plus LibreOffice Calc (recalculates the auditor's workbook), Chromium and
-#   ChromeDriver (the verification site in a real browser) and the PostgreSQL server (the shared
-#   register).
+# test: the runtime set plus LibreOffice Calc (recalculates the auditor's workbook), Chromium (the
+#   verification site in a real browser, driven by Playwright's own driver from PyPI) and the
+#   PostgreSQL server (the shared register).
 #
 # Nothing missing: exits 0 at once, with no apt-get and no network. Something missing: as root it
 # installs exactly the missing packages; otherwise (or with --check) it names them and exits 1.
@@ -61,7 +61,6 @@ need zbar-tools has_command zbarimg
 if [ "$set_name" = test ]; then
   need libreoffice-calc-nogui has_libreoffice_module sclo
   need chromium has_command chromium
-  need chromium-driver has_command chromedriver
   need postgresql has_postgresql_server
 fi
 
