@@ -134,3 +134,20 @@ def test_a_character_drawn_as_an_empty_box_or_left_out_stops_the_document(tmp_pa
     with pytest.raises(CertdocsError) as refused:
         check_pdfs({"certificate": docx}, audit=audit)
     assert any("organization.name" in p.where and f"U+{ord(char):04X}" in p.rule for p in refused.value.problems)
+
+
+def test_fonts_inherited_from_the_page_tree_are_checked_too(tmp_path: Path) -> None:
+    import pikepdf
+
+    from certdocs.glyphcheck import _font_facts
+
+    document = pikepdf.new()
+    document.add_blank_page()
+    font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+    document.Root.Pages.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    if "/Resources" in document.pages[0].obj:
+        del document.pages[0].obj["/Resources"]
+    path = tmp_path / "inherited.pdf"
+    document.save(path)
+    _notdef, _shown, embedded = _font_facts(path)
+    assert not embedded  # the inherited font has no ToUnicode map: it was found and judged

@@ -182,10 +182,12 @@ def _font_facts(pdf: Path) -> tuple[set[str], set[str], bool]:
     found: set[str] = set()
     shown: set[str] = set()
     embedded = True
-    with pikepdf.open(pdf) as document:
+    # Without qpdf's pushing of inherited attributes (which resolves every object of a tagged PDF,
+    # most of this check's time): the resources are looked up the page tree instead.
+    with pikepdf.open(pdf, inherit_page_attributes=False) as document:
         seen: set[tuple[int, int]] = set()
         for page in document.pages:
-            resources_: Any = page.obj.get("/Resources")
+            resources_: Any = _inherited(page.obj, "/Resources")
             fonts: Any = resources_.get("/Font") if isinstance(resources_, pikepdf.Dictionary) else None
             for font in fonts.values() if isinstance(fonts, pikepdf.Dictionary) else ():
                 if font.objgen in seen:
@@ -198,6 +200,17 @@ def _font_facts(pdf: Path) -> tuple[set[str], set[str], bool]:
                 shown.update(c for text in unicode.values() for c in text)
                 found |= _notdef_in_font(font, unicode)
     return found, shown, embedded
+
+
+def _inherited(node: Any, key: str) -> Any:
+    """``key`` of a page, or of the nearest page-tree node above it that has it."""
+    for _ in range(64):  # a page tree deeper than this is malformed (or a loop)
+        if key in node:
+            return node[key]
+        node = node.get("/Parent")
+        if node is None:
+            return None
+    return None
 
 
 def _to_unicode(font: Any) -> dict[int, str]:
