@@ -100,6 +100,13 @@ class ConversionError(CertdocsError):
     title = "PDF 转换失败"
 
 
+class DocumentError(CertdocsError):
+    """A document could not be written (rendered, converted, placed or recorded)."""
+
+    exit_code = 1
+    title = "文件生成失败"
+
+
 class RegisterError(CertdocsError):
     """The certificate register refused an operation."""
 
@@ -151,6 +158,7 @@ __all__ = [
     "CertdocsError",
     "ConversionError",
     "DecisionError",
+    "DocumentError",
     "InvalidAuditResult",
     "OutputMismatch",
     "Problem",

@@ -5,10 +5,8 @@ in a few parallel calls (the cost of a batch is LibreOffice). Each certificate g
 
 1. validate and score; refuse (report and scoresheet only) when it does not pass;
 2. reserve its number in the register, keyed by the audit's identity (reruns reuse it);
-3. render its Word documents into a staging folder beside the output;
-4. convert all staged documents of the run together;
-5. make the PDFs reproducible, merge the issue pack, move every file into
-   ``output/<number>/`` by atomic rename, and record the documents with their hashes.
+3. write its documents and issue pack into ``output/<number>/`` through the one document
+   stage (:mod:`certdocs.documents`: render, convert together, normalise, place, record).
 
 A run killed anywhere leaves whole files and a reserved number that the next run completes.
 """
@@ -16,26 +14,32 @@ A run killed anywhere leaves whole files and a reserved number that the next run
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from certdocs import __version__
-from certdocs._fs import input_digest, safe_name, sha256_file, staging_dir
+from certdocs._fs import sha256_file
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import CertificateFacts, build_context
 from certdocs.convert import Converter
 from certdocs.dates import initial_expiry, recertification_expiry
-from certdocs.errors import CertdocsError, Problem, RegisterError
-from certdocs.glyphcheck import check_pdfs, check_printable
-from certdocs.pdf import PdfMetadata, merge_issue_pack, normalize_pdf
+from certdocs.documents import (
+    Document,
+    DocumentSet,
+    Pack,
+    Written,
+    built_from,
+    pack_built_from,
+    stale_inputs,
+    write_documents,
+)
+from certdocs.errors import CertdocsError, Problem, RegisterError, os_error_text
+from certdocs.pdf import PdfMetadata
 from certdocs.profile import DOCUMENT_TITLES, Profile, profile_for_scheme
 from certdocs.qr import qr_png
 from certdocs.register import CertificateFacts as RegisterFacts
-from certdocs.register import CertificateRecord, NewDocument, Register, State, Status
-from certdocs.render import render_docx
+from certdocs.register import CertificateRecord, Register, State, Status
 from certdocs.scheme import Scheme
 from certdocs.scoring import Score, score_audit
 
@@ -92,7 +96,6 @@ class _Job:
     number: str = ""
     previous: str = ""  # the certificate a recertification replaces
     facts: CertificateFacts | None = None
-    staged: dict[str, Path] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     only: tuple[str, ...] = ()  # regeneration: rebuild just these kinds
 
@@ -160,48 +163,27 @@ class Issuer:
         return [outcomes[n] for n in range(len(requests))]
 
     def _run(self, jobs: dict[int, _Job]) -> dict[int, Outcome]:
-        """Render, convert and finish every job, overlapping the three.
-
-        Jobs go in groups of about :attr:`group_documents` documents: while LibreOffice
-        converts one group (with its own parallel workers), the next is rendered, then the
-        PDFs of converted groups are made reproducible, merged, moved into place and recorded.
-        """
+        """Write every job's documents through the one document stage, then supersede what they replace."""
         outcomes: dict[int, Outcome] = {}
-        if not jobs:
-            return outcomes
-        groups: list[list[tuple[int, _Job]]] = [[]]
+        sets: dict[int, DocumentSet] = {}
         for n, job in jobs.items():
-            if len(groups[-1]) * 4 >= self.group_documents:
-                groups.append([])
-            groups[-1].append((n, job))
-        total = len(jobs)
-        with (
-            staging_dir(self.workspace.output) as staging,
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="certdocs-convert") as converting,
-        ):
-            conversions = []
-            rendered = 0
-            for group in groups:
-                for n, job in group:
-                    self._progress("生成 Word 文件", rendered, total)
-                    self._render(job, staging, prefix=f"{n:05d}-")
-                    rendered += 1
-                conversions.append(converting.submit(self._convert, [job for _, job in group]))
-            self._progress("转换 PDF（LibreOffice）", 0, total)
-            # While LibreOffice converts the later groups (in its own processes), the PDFs of
-            # each converted group are finished here; the register is written in order.
-            for group, conversion in zip(groups, conversions, strict=True):
-                conversion.result()
-                for n, job in group:
-                    self._progress("合并发证资料包并登记", len(outcomes), total)
-                    if not job.errors:
-                        try:
-                            check_pdfs(job.staged, audit=job.audit)  # no character drawn as an empty box
-                            _finish_pdfs(*self._pdf_work(job))
-                        except CertdocsError as exc:
-                            job.errors += [str(p) for p in exc.problems]
-                    outcomes[n] = self._finish(job)
-            self._progress("完成", total, total)
+            try:
+                sets[n] = self._document_set(job)
+            except CertdocsError as exc:
+                job.errors += [str(p) for p in exc.problems]
+            except OSError as exc:
+                job.errors.append(str(Problem(str(exc.filename or job.folder), os_error_text(exc))))
+        written = write_documents(
+            list(sets.values()),
+            converter=self.converter,
+            register=self.register,
+            within=self.workspace.output,
+            group_documents=self.group_documents,
+            progress=self._progress,
+        )
+        results = dict(zip(sets, written, strict=True))
+        for n, job in jobs.items():
+            outcomes[n] = self._finish(job, results.get(n))
         return outcomes
 
     # -- steps ---------------------------------------------------------------------------
@@ -214,9 +196,8 @@ class Issuer:
         if issue_date < request.decision_date:
             rule = f"发证日期 {issue_date} 早于认证决定日期 {request.decision_date}"
             raise CertdocsError([Problem("issue_date", rule)])
-        check_printable(audit=audit, score=score, profile=profile)  # glyphs and one page, before a number
         if not score.passed:
-            folder = self.workspace.output / "未通过" / safe_name(f"{audit.organization.uscc}_{audit.audit.start_date}")
+            folder = self.workspace.output / "未通过" / f"{audit.organization.uscc}_{audit.audit.start_date}"
             return _Job(request, audit, scheme, score, profile, folder)
         if audit.audit.type == "surveillance":
             raise CertdocsError([Problem("audit.type", "监督审核不换发证书；请用 certdocs surveillance 相关命令处理")])
@@ -272,29 +253,21 @@ class Issuer:
             audit.key, pattern=profile.number_pattern, year=issue_date.year, facts=facts
         ).number
         record = self.register.get(number, today=self.today)
-        folder = self.workspace.output / safe_name(number)
-        job = _Job(request, audit, scheme, score, profile, folder, number=number, previous=previous)
+        job = _Job(
+            request, audit, scheme, score, profile, self.workspace.output / number, number=number, previous=previous
+        )
         job.facts = CertificateFacts(
             number, record.first_issue_date, record.issue_date, record.valid_until, profile.verification_url(number)
         )
         return job
 
     def _built_from(self, job: _Job, kind: str) -> dict[str, str]:
-        template = self.workspace.templates / job.profile.templates[kind]
-        return {
-            "audit": job.audit.digest,
-            "template": input_digest(template),
-            "template_name": template.name,
-            "scheme": job.scheme.digest,
-            "profile": job.profile.digest,
-            "certdocs": __version__,
-        }
-
-    def _pack_built_from(self, job: _Job) -> dict[str, str]:
-        built = self._built_from(job, "certificate")
-        built["template"] = "+".join(self._built_from(job, k)["template"][:16] for k in PACK_ORDER)
-        built["template_name"] = "+".join(job.profile.templates[k] for k in PACK_ORDER)
-        return built
+        return built_from(
+            self.workspace.templates / job.profile.templates[kind],
+            audit=job.audit.digest,
+            scheme=job.scheme.digest,
+            profile=job.profile.digest,
+        )
 
     def rebuild(self, targets: Sequence[tuple[CertificateRecord, tuple[str, ...]]]) -> list[Outcome]:
         """Rebuild some documents of issued certificates, keeping numbers and dates from the register."""
@@ -327,7 +300,7 @@ class Issuer:
                 scheme,
                 score,
                 profile,
-                self.workspace.output / safe_name(record.number),
+                self.workspace.output / record.number,
                 number=record.number,
                 only=kinds,
             )
@@ -351,7 +324,7 @@ class Issuer:
         for kind in job.kinds:
             for suffix in ("docx", "pdf"):
                 doc = docs.get(f"{kind}.{suffix}")
-                if doc is None or dict(doc.built_from) != self._built_from(job, kind):
+                if doc is None or stale_inputs(doc.built_from, self._built_from(job, kind)):
                     return False
                 path = Path(doc.path)
                 if not path.is_file() or sha256_file(path) != doc.sha256:
@@ -359,125 +332,69 @@ class Issuer:
         pack = docs.get("issue_pack.pdf")
         return pack is not None and Path(pack.path).is_file() and sha256_file(Path(pack.path)) == pack.sha256
 
-    def _render(self, job: _Job, staging: Path, *, prefix: str) -> None:
-        issued_on = job.facts.issue_date if job.facts else job.request.decision_date
+    def _document_set(self, job: _Job) -> DocumentSet:
+        """What to write for a job: its documents (and issue pack), recorded against its number."""
+        created = job.facts.issue_date if job.facts else job.request.decision_date
         context = build_context(
             audit=job.audit,
             scheme=job.scheme,
             score=job.score,
             profile=job.profile,
             certificate=job.facts,
-            issued_on=issued_on,
+            issued_on=created,
         )
         qr = qr_png(job.facts.verify_url) if job.facts else None
-        for kind in job.kinds:
-            template = self.workspace.templates / job.profile.templates[kind]
-            out = staging / f"{prefix}{kind}.docx"
-            try:
-                render_docx(template, context, out=out, qr_png=qr if kind == "certificate" else None)
-            except CertdocsError as exc:
-                job.errors += [str(p) for p in exc.problems]
-                continue
-            job.staged[kind] = out
-
-    def _convert(self, jobs: list[_Job]) -> None:
-        """All staged documents in one converter call (it runs its own parallel workers)."""
-        sources = [p for job in jobs if not job.errors for p in job.staged.values()]
-        if not sources:
-            return
-        # Failures name the audit and the document, never a staged file's temporary name.
-        labels = {
-            p: f"{job.request.audit_path} 的{DOCUMENT_TITLES[kind]}" for job in jobs for kind, p in job.staged.items()
-        }
-        try:
-            self.converter.convert(sources, outdir=sources[0].parent, labels=labels)
-        except CertdocsError as exc:
-            # Each problem names its source: those jobs fail, the others go on.
-            failed = {p.where: str(p) for p in exc.problems}
-            for job in jobs:
-                job.errors += [failed[labels[p]] for p in job.staged.values() if labels[p] in failed]
-                missing = [p for p in job.staged.values() if not job.errors and not p.with_suffix(".pdf").is_file()]
-                if missing:
-                    try:
-                        self.converter.convert(missing, outdir=missing[0].parent, labels=labels)
-                    except CertdocsError as again:
-                        job.errors += [str(p) for p in again.problems]
-
-    def _pdf_work(
-        self, job: _Job
-    ) -> tuple[list[tuple[Path, PdfMetadata]], tuple[Path, list[tuple[str, Path]], PdfMetadata] | None]:
-        """What to do to a job's PDFs: normalize each, then merge the issue pack."""
-        body, created = job.profile.name, job.facts.issue_date if job.facts else job.request.decision_date
-        pdfs = {kind: job.staged[kind].with_suffix(".pdf") for kind in job.kinds}
-        normalize = [
-            (
-                pdf,
+        body, name = job.profile.name, job.audit.organization.name
+        built = {kind: self._built_from(job, kind) for kind in job.kinds}
+        documents = tuple(
+            Document(
+                kind,
+                self.workspace.templates / job.profile.templates[kind],
+                context,
                 PdfMetadata(
-                    title=f"{DOCUMENT_TITLES[kind]}：{job.audit.organization.name}",
+                    title=f"{DOCUMENT_TITLES[kind]}：{name}",
                     subject=job.number or "",
                     author=body,
                     keywords=f"{job.scheme.standard_code}, {job.score.grade}, {kind}",
                     created=created,
-                    built_from=tuple(sorted(self._built_from(job, kind).items())),
+                    built_from=tuple(sorted(built[kind].items())),
+                ),
+                qr_png=qr if kind == "certificate" else None,
+            )
+            for kind in job.kinds
+        )
+        pack = None
+        if job.facts is not None and set(PACK_ORDER) & set(job.kinds):
+            pack_built = pack_built_from([self._built_from(job, k) for k in PACK_ORDER])
+            pack = Pack(
+                "issue_pack",
+                tuple((DOCUMENT_TITLES[k], k) for k in PACK_ORDER),
+                PdfMetadata(
+                    title=f"发证资料包：{name}",
+                    subject=job.number,
+                    author=body,
+                    keywords=f"{job.scheme.standard_code}, {job.score.grade}, {job.number}",
+                    created=created,
+                    built_from=tuple(sorted(pack_built.items())),
                 ),
             )
-            for kind, pdf in pdfs.items()
-        ]
-        pack = _pack_path(job)
-        if pack is None:
-            return normalize, None
-        parts = [(DOCUMENT_TITLES[k], pdfs.get(k, job.folder / f"{k}.pdf")) for k in PACK_ORDER]
-        return normalize, (
-            pack,
-            parts,
-            PdfMetadata(
-                title=f"发证资料包：{job.audit.organization.name}",
-                subject=job.number,
-                author=body,
-                keywords=f"{job.scheme.standard_code}, {job.score.grade}, {job.number}",
-                created=created,
-                built_from=tuple(sorted(self._pack_built_from(job).items())),
-            ),
-        )
+        return DocumentSet(job.folder, documents, number=job.number if job.facts else "", pack=pack)
 
-    def _finish(self, job: _Job) -> Outcome:
-        """Move a job's finished files into place and record them (the pack is ready if issued)."""
-        if job.errors:
-            return Outcome(
-                job.request.audit_path, "failed", number=job.number, grade=job.score.grade, errors=tuple(job.errors)
-            )
-        new_docs: list[NewDocument] = []
-        folder = job.folder
-        pack = _pack_path(job)
-        folder.mkdir(parents=True, exist_ok=True)
-        word: dict[str, Path] = {}
-        final_pdfs: dict[str, Path] = {}
-        for kind in job.kinds:
-            built = self._built_from(job, kind)
-            for suffix, store in (("docx", word), ("pdf", final_pdfs)):
-                src = job.staged[kind].with_suffix(f".{suffix}")
-                dest = folder / f"{kind}.{suffix}"
-                src.replace(dest)  # same file system: an atomic rename
-                store[kind] = dest
-                new_docs.append(NewDocument(f"{kind}.{suffix}", str(dest), sha256_file(dest), built))
-        final_pack = None
-        if pack is not None:
-            final_pack = folder / "issue_pack.pdf"
-            pack.replace(final_pack)
-            new_docs.append(
-                NewDocument("issue_pack.pdf", str(final_pack), sha256_file(final_pack), self._pack_built_from(job))
-            )
+    def _finish(self, job: _Job, written: Written | None) -> Outcome:
+        """The outcome of a written job; an issued one supersedes the certificate it replaces."""
+        if written is None or not written.ok:
+            errors = tuple(job.errors) + (written.errors if written else ())
+            return Outcome(job.request.audit_path, "failed", number=job.number, grade=job.score.grade, errors=errors)
         if job.facts is None:
             return Outcome(
                 job.request.audit_path,
                 "refused",
                 grade=job.score.grade,
-                folder=folder,
-                documents=final_pdfs,
-                word=word,
+                folder=job.folder,
+                documents=dict(written.pdfs),
+                word=dict(written.word),
                 errors=(_refusal(job.score),),
             )
-        self.register.complete(job.number, documents=new_docs)
         if job.previous:
             self.register.supersede(job.previous, new_number=job.number, on=job.facts.issue_date)
         return Outcome(
@@ -485,10 +402,10 @@ class Issuer:
             "issued",
             number=job.number,
             grade=job.score.grade,
-            folder=folder,
-            documents=final_pdfs,
-            word=word,
-            issue_pack=final_pack,
+            folder=job.folder,
+            documents=dict(written.pdfs),
+            word=dict(written.word),
+            issue_pack=written.pack,
         )
 
     def _outcome(self, job: _Job, status: str) -> Outcome:
@@ -503,24 +420,6 @@ class Issuer:
             word={k: folder / f"{k}.docx" for k in job.kinds},
             issue_pack=folder / "issue_pack.pdf",
         )
-
-
-def _pack_path(job: _Job) -> Path | None:
-    """Where a job's issue pack is staged, if it has one (issued, and a part was rebuilt)."""
-    if job.facts is None or not set(PACK_ORDER) & set(job.kinds):
-        return None
-    first = job.staged[job.kinds[0]]
-    return first.with_name(first.name.replace(job.kinds[0], "pack")).with_suffix(".pdf")
-
-
-def _finish_pdfs(
-    normalize: list[tuple[Path, PdfMetadata]], pack: tuple[Path, list[tuple[str, Path]], PdfMetadata] | None
-) -> None:
-    """Normalize a job's PDFs and merge its issue pack."""
-    for path, metadata in normalize:
-        normalize_pdf(path, metadata=metadata)
-    if pack is not None:
-        merge_issue_pack(pack[1], out=pack[0], metadata=pack[2])
 
 
 def _refusal(score: Score) -> str:

@@ -1,8 +1,10 @@
 """Regeneration: rebuild exactly the issued documents whose inputs changed since they were built.
 
-Every document records what it was built from (hashes of the audit result, the template, the
-scheme and the profile). The check compares those with the inputs as they are now — one
-register query, one hash per template, audit file and profile — and rebuilds only what differs,
+Every document records what it was built from (:func:`certdocs.documents.built_from`: hashes of
+the audit result, the template, the scheme and the profile; the version is recorded but does not
+count). The check compares those with the inputs as they are now (the one comparison,
+:func:`certdocs.documents.stale_inputs`) — one register query, one hash per template, audit file
+and profile — and rebuilds only what differs,
 keeping certificate numbers and dates from the register. Certificates in force (有效, 暂停)
 are regenerated; withdrawn, cancelled, superseded and expired ones keep the documents they had.
 Surveillance notices are dated letters already sent and are not regenerated.
@@ -16,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from certdocs._fs import sha256_file
+from certdocs.documents import built_from, stale_inputs
 from certdocs.errors import CertdocsError, Problem, SchemeError
 from certdocs.pipeline import ISSUED_KINDS, Issuer, Outcome, Workspace
 from certdocs.profile import load_profiles
@@ -33,23 +36,18 @@ class Change:
 
 
 def plan(*, workspace: Workspace, register: Register, today: date) -> list[Change]:
-    """What a regeneration would rebuild now (nothing is written)."""
+    """What a regeneration would rebuild now (nothing is written).
+
+    A document is rebuilt when it is missing or when :func:`~certdocs.documents.stale_inputs`
+    finds one of the inputs it was built from changed, the same comparison ``certificate`` makes.
+    """
     by_number: dict[str, dict[str, DocumentRecord]] = defaultdict(dict)
     for doc in register.all_documents():
         by_number[doc.number][doc.kind] = doc
     profiles = {p.scheme: p for p in load_profiles(workspace.profiles).values()}
-    template_hash: dict[str, str] = {}
     scheme_hash: dict[str, str] = {}
+    missing_templates: dict[Path, None] = {}
     problems: list[Problem] = []
-
-    def template(name: str) -> str:
-        if name not in template_hash:
-            path = workspace.templates / name
-            template_hash[name] = sha256_file(path) if path.is_file() else ""
-            if not template_hash[name]:
-                problems.append(Problem(str(path), "模板文件不存在"))
-        return template_hash[name]
-
     changes: list[Change] = []
     for record in register.list_active(today):
         profile = profiles.get(record.scheme)
@@ -71,21 +69,24 @@ def plan(*, workspace: Workspace, register: Register, today: date) -> list[Chang
         kinds: list[str] = []
         reasons: list[str] = []
         for kind in ISSUED_KINDS:
+            template = workspace.templates / profile.templates[kind]
+            if not template.is_file():
+                missing_templates[template] = None
+                continue
+            current = built_from(template, audit=audit_hash, scheme=scheme_hash[record.scheme], profile=profile.digest)
+            labels = {
+                "audit": "审核结果文件已修改",
+                "template": f"模板 {template.name} 已修改",
+                "scheme": f"评价方案 {record.scheme} 已修改",
+                "profile": f"认证机构配置 {profile.id} 已修改",
+            }
             why = []
             for suffix in ("docx", "pdf"):
                 found = docs.get(f"{kind}.{suffix}")
                 if found is None or not Path(found.path).is_file():
                     why.append(f"{kind}.{suffix} 缺失")
                     continue
-                built = found.built_from
-                if built.get("template") != template(profile.templates[kind]):
-                    why.append(f"模板 {profile.templates[kind]} 已修改")
-                if built.get("profile") != profile.digest:
-                    why.append(f"认证机构配置 {profile.id} 已修改")
-                if built.get("scheme") != scheme_hash[record.scheme]:
-                    why.append(f"评价方案 {record.scheme} 已修改")
-                if built.get("audit") != audit_hash:
-                    why.append("审核结果文件已修改")
+                why += [labels[name] for name in stale_inputs(found.built_from, current)]
             if why:
                 kinds.append(kind)
                 reasons += [w for w in dict.fromkeys(why) if w not in reasons]
@@ -94,6 +95,7 @@ def plan(*, workspace: Workspace, register: Register, today: date) -> list[Chang
             kinds, reasons = ["certificate"], ["issue_pack.pdf 缺失"]
         if kinds:
             changes.append(Change(record, tuple(kinds), tuple(reasons)))
+    problems += [Problem(str(path), "模板文件不存在") for path in missing_templates]
     if problems:
         raise CertdocsError(problems)
     return changes

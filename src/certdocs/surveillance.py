@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from certdocs._fs import input_digest, safe_name, sha256_file, staging_dir
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import CertificateFacts as DocumentCertificate
 from certdocs.context import SurveillanceFacts, build_context
@@ -27,12 +26,12 @@ from certdocs.dates import (
     surveillance_person_days,
     surveillance_window,
 )
-from certdocs.errors import CertdocsError, InvalidAuditResult, Problem, RegisterError
-from certdocs.pdf import PdfMetadata, normalize_pdf
+from certdocs.documents import Document, DocumentSet, built_from, write_documents
+from certdocs.errors import CertdocsError, DocumentError, InvalidAuditResult, Problem, RegisterError, os_error_text
+from certdocs.pdf import PdfMetadata
 from certdocs.pipeline import Workspace
 from certdocs.profile import DOCUMENT_TITLES, Profile, profile_for_scheme
 from certdocs.register import CertificateRecord, Register
-from certdocs.render import render_docx
 from certdocs.scheme import Scheme, get_scheme
 from certdocs.scoring import score_audit
 
@@ -94,58 +93,33 @@ def due_list(
     return sorted(items, key=lambda i: (i.due, i.record.number))
 
 
-@dataclass(frozen=True)
-class _Document:
-    """One document to write about a registered certificate."""
-
-    record: CertificateRecord
-    template: Path
-    context: dict[str, Any]
-    name: str  # file stem in the certificate's folder, e.g. surveillance_notice-1
-    title: str
-    body: str
-    built_from: dict[str, str]
-
-
-def _write(
-    documents: list[_Document], *, workspace: Workspace, register: Register, converter: Converter, today: date
-) -> dict[str, Path]:
-    """Render, convert together, normalize, move into ``output/<number>/`` and record; name → PDF."""
-    written: dict[str, Path] = {}
-    with staging_dir(workspace.output) as tmp:
-        staged = []
-        for n, doc in enumerate(documents):
-            out = tmp / safe_name(f"{n:05d}-{doc.name.replace('/', '-')}.docx")
-            render_docx(doc.template, doc.context, out=out)
-            staged.append((doc, out))
-        if staged:
-            converter.convert([out for _, out in staged], outdir=tmp)
-        for doc, out in staged:
-            rec = doc.record
-            normalize_pdf(
-                out.with_suffix(".pdf"),
-                metadata=PdfMetadata(
-                    title=f"{doc.title}：{rec.organization_name}",
-                    subject=rec.number,
-                    author=doc.body,
-                    keywords=f"{rec.scheme}, {doc.title}",
-                    created=today,
-                    built_from=tuple(sorted(doc.built_from.items())),
-                ),
-            )
-            for suffix in ("docx", "pdf"):
-                dest = workspace.output / safe_name(rec.number) / f"{doc.name}.{suffix}"
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                out.with_suffix(f".{suffix}").replace(dest)
-                register.record_document(
-                    rec.number,
-                    kind=f"{doc.name}.{suffix}",
-                    path=str(dest),
-                    sha256=sha256_file(dest),
-                    built_from=doc.built_from,
-                )
-            written[doc.name] = workspace.output / safe_name(rec.number) / f"{doc.name}.pdf"
-    return written
+def _document(
+    kind: str,
+    template: Path,
+    title: str,
+    *,
+    record: CertificateRecord,
+    context: dict[str, Any],
+    audit: AuditResult,
+    scheme: Scheme,
+    profile: Profile,
+    today: date,
+) -> Document:
+    """One document about a registered certificate, built from its audit, scheme and profile."""
+    built = built_from(template, audit=audit.digest, scheme=scheme.digest, profile=profile.digest)
+    return Document(
+        kind,
+        template,
+        context,
+        PdfMetadata(
+            title=f"{title}：{record.organization_name}",
+            subject=record.number,
+            author=profile.name,
+            keywords=f"{record.scheme}, {title}",
+            created=today,
+            built_from=tuple(built.items()),
+        ),
+    )
 
 
 def _facts(rec: CertificateRecord, profile: Profile) -> DocumentCertificate:
@@ -154,25 +128,23 @@ def _facts(rec: CertificateRecord, profile: Profile) -> DocumentCertificate:
     )
 
 
-def _built(audit: AuditResult, scheme: Scheme, profile: Profile, template: Path) -> dict[str, str]:
-    return {
-        "audit": audit.digest,
-        "template": input_digest(template),
-        "template_name": template.name,
-        "scheme": scheme.digest,
-        "profile": profile.digest,
-    }
+@dataclass(frozen=True)
+class Notices:
+    """The notices written (certificate number → PDF) and those that failed (number → problems)."""
+
+    written: dict[str, Path]
+    failed: dict[str, tuple[str, ...]]
 
 
 def write_notices(
     items: list[DueItem], *, workspace: Workspace, register: Register, converter: Converter, today: date
-) -> dict[str, Path]:
-    """A 监督审核通知书 (docx and PDF) for each due surveillance; returns number → PDF path.
+) -> Notices:
+    """A 监督审核通知书 (docx and PDF) for each due surveillance, each written or failing on its own.
 
     The notice is built from the certificate's own audit result (its path is in the register).
     """
-    problems: list[Problem] = []
-    documents: list[_Document] = []
+    failed: dict[str, tuple[str, ...]] = {}
+    sets: list[DocumentSet] = []
     for item in items:
         if item.kind != "surveillance" or item.window is None:
             continue
@@ -180,34 +152,41 @@ def write_notices(
         try:
             audit, scheme = load_audit(Path(rec.audit_path), schemes_dir=workspace.schemes)
             profile = profile_for_scheme(scheme.id, folder=workspace.profiles)
-        except CertdocsError as exc:
-            problems += [Problem(f"证书 {rec.number}", str(p)) for p in exc.problems]
-            continue
-        context = build_context(
-            audit=audit,
-            scheme=scheme,
-            score=score_audit(audit, scheme),
-            profile=profile,
-            issued_on=today,
-            certificate=_facts(rec, profile),
-            surveillance=SurveillanceFacts(item.window, item.person_days),
-        )
-        template = workspace.templates / profile.templates["surveillance_notice"]
-        documents.append(
-            _Document(
-                rec,
-                template,
-                context,
-                f"surveillance_notice-{item.window.number}",
-                DOCUMENT_TITLES["surveillance_notice"],
-                profile.name,
-                _built(audit, scheme, profile, template),
+            context = build_context(
+                audit=audit,
+                scheme=scheme,
+                score=score_audit(audit, scheme),
+                profile=profile,
+                issued_on=today,
+                certificate=_facts(rec, profile),
+                surveillance=SurveillanceFacts(item.window, item.person_days),
             )
-        )
-    if problems:
-        raise CertdocsError(problems)
-    written = _write(documents, workspace=workspace, register=register, converter=converter, today=today)
-    return {doc.record.number: written[doc.name] for doc in documents}
+            notice = _document(
+                f"surveillance_notice-{item.window.number}",
+                workspace.templates / profile.templates["surveillance_notice"],
+                DOCUMENT_TITLES["surveillance_notice"],
+                record=rec,
+                context=context,
+                audit=audit,
+                scheme=scheme,
+                profile=profile,
+                today=today,
+            )
+        except CertdocsError as exc:
+            failed[rec.number] = tuple(str(p) for p in exc.problems)
+            continue
+        except OSError as exc:
+            failed[rec.number] = (str(Problem(str(exc.filename or ""), os_error_text(exc))),)
+            continue
+        sets.append(DocumentSet(workspace.output / rec.number, (notice,), number=rec.number))
+    results = write_documents(sets, converter=converter, register=register, within=workspace.output)
+    written: dict[str, Path] = {}
+    for doc_set, result in zip(sets, results, strict=True):
+        if result.ok:
+            written[doc_set.number] = next(iter(result.pdfs.values()))
+        else:
+            failed[doc_set.number] = result.errors
+    return Notices(written, failed)
 
 
 @dataclass(frozen=True)
@@ -228,6 +207,7 @@ def record_surveillance(
     The certificate is ``audit.previous_certificate`` or the organisation's current one under the
     scheme. A passed surveillance moves the next window on; a failed one is recorded with its
     documents and left to the office's suspension decision (5.6.6), never suspended here.
+    Raises :class:`DocumentError` when the documents cannot be written (nothing is recorded then).
     """
     audit, scheme = load_audit(path, schemes_dir=workspace.schemes)
     if audit.audit.type != "surveillance":
@@ -249,25 +229,37 @@ def record_surveillance(
     context = build_context(
         audit=audit, scheme=scheme, score=score, profile=profile, issued_on=today, certificate=_facts(rec, profile)
     )
-    folder = safe_name(f"surveillance-{audit.audit.end_date.isoformat()}")
-    documents = [
-        _Document(
-            rec,
-            workspace.templates / profile.templates[kind],
-            context,
-            f"{folder}/{kind}",
-            f"监督审核{DOCUMENT_TITLES[kind]}",
-            profile.name,
-            _built(audit, scheme, profile, workspace.templates / profile.templates[kind]),
+    folder = f"surveillance-{audit.audit.end_date.isoformat()}"
+    try:
+        documents = tuple(
+            _document(
+                f"{folder}/{kind}",
+                workspace.templates / profile.templates[kind],
+                f"监督审核{DOCUMENT_TITLES[kind]}",
+                record=rec,
+                context=context,
+                audit=audit,
+                scheme=scheme,
+                profile=profile,
+                today=today,
+            )
+            for kind in ("scoresheet", "report")
         )
-        for kind in ("scoresheet", "report")
-    ]
-    written = _write(documents, workspace=workspace, register=register, converter=converter, today=today)
+    except OSError as exc:
+        raise DocumentError([Problem(str(exc.filename or ""), os_error_text(exc))], source=str(path)) from exc
+    (result,) = write_documents(
+        [DocumentSet(workspace.output / rec.number, documents, number=rec.number)],
+        converter=converter,
+        register=register,
+        within=workspace.output,
+    )
+    if not result.ok:
+        raise DocumentError([Problem(f"证书 {rec.number}", e) for e in result.errors], source=str(path))
     if score.passed:
         register.record_last_audit(rec.number, audit_type="surveillance", end_date=audit.audit.end_date)
     return SurveillanceResult(
         register.get(rec.number, today=today),
         score.grade,
         score.passed,
-        {name.split("/")[1]: pdf for name, pdf in written.items()},
+        {kind.split("/")[1]: pdf for kind, pdf in result.pdfs.items()},
     )

@@ -293,10 +293,16 @@ def surveillance_notices(
     with Register.open(ws.register, documents_root=ws.output) as register:
         items = due_list(register, today=today, within=within, schemes_dir=schemes)
         with app.converter() as converter:
-            written = write_notices(items, workspace=ws, register=register, converter=converter, today=today)
-    for number, path in written.items():
+            notices = write_notices(items, workspace=ws, register=register, converter=converter, today=today)
+    for number, path in notices.written.items():
         click.echo(f"{number}：{path}")
-    click.echo(f"共出具 {len(written)} 份监督审核通知书")
+    for number, errors in notices.failed.items():
+        click.echo(f"{number}：失败", err=True)
+        for error in errors:
+            click.echo(f"    {error}", err=True)
+    click.echo(f"共出具 {len(notices.written)} 份监督审核通知书，失败 {len(notices.failed)}")
+    if notices.failed:
+        sys.exit(1)
 
 
 @surveillance_group.command("record")

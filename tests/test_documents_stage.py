@@ -1,0 +1,258 @@
+"""The one document-writing stage (certdocs.documents): sets, failure isolation, what documents are built from.
+
+(``tests/test_documents.py`` looks at the issued PDFs through real LibreOffice.)
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from certdocs import documents
+from certdocs._fs import sha256_file
+from certdocs.convert import FakeConverter
+from certdocs.documents import (
+    Document,
+    DocumentSet,
+    Pack,
+    built_from,
+    pack_built_from,
+    stale_inputs,
+    write_documents,
+)
+from certdocs.errors import ConversionError, Problem
+from certdocs.pdf import PdfMetadata
+from certdocs.pipeline import Issuer, IssueRequest, Workspace
+from certdocs.register import Register
+from tests.data.context_sample import sample_context
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+TODAY = date(2026, 11, 22)
+
+
+def _doc(kind: str, *, template: str = "report.docx", name: str = "杭州某电器股份有限公司") -> Document:
+    context = sample_context()
+    context["org"] = {**context["org"], "name": name}
+    built = built_from(TEMPLATES / template, audit="a" * 64, scheme="s" * 64, profile="p" * 64)
+    return Document(
+        kind,
+        TEMPLATES / template,
+        context,
+        PdfMetadata(title=kind, subject="", author="测试", keywords="", created=TODAY, built_from=tuple(built.items())),
+    )
+
+
+class _Refuses(FakeConverter):
+    """The fake converter, failing every document whose text contains ``marker``."""
+
+    def __init__(self, marker: str) -> None:
+        super().__init__()
+        self.marker = marker
+
+    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
+        from certdocs.convert import docx_text
+
+        bad = [s for s in sources if any(self.marker in line for line in docx_text(s))]
+        good = super().convert([s for s in sources if s not in bad], outdir=outdir)
+        if bad:
+            raise ConversionError([Problem(s.name, "LibreOffice 未生成 PDF") for s in bad])
+        return good
+
+
+def test_each_set_lands_in_its_folder_as_word_and_pdf(tmp_path: Path) -> None:
+    sets = [DocumentSet(tmp_path / "a", (_doc("report"), _doc("sub/scoresheet", template="scoresheet.docx")))]
+    (written,) = write_documents(sets, converter=FakeConverter(), register=None, within=tmp_path)
+    assert written.ok
+    assert written.pdfs == {
+        "report": tmp_path / "a" / "report.pdf",
+        "sub/scoresheet": tmp_path / "a/sub/scoresheet.pdf",
+    }
+    assert all(p.is_file() for p in [*written.pdfs.values(), *written.word.values()])
+
+
+def test_no_staging_folder_is_left_behind(tmp_path: Path) -> None:
+    write_documents(
+        [DocumentSet(tmp_path / "a", (_doc("report"),))], converter=FakeConverter(), register=None, within=tmp_path
+    )
+    assert not list(tmp_path.glob(".staging-*"))
+
+
+def test_a_document_that_cannot_be_converted_fails_its_set_only(tmp_path: Path) -> None:
+    sets = [
+        DocumentSet(tmp_path / "bad", (_doc("report", name="坏公司"), _doc("plan", template="audit_plan.docx"))),
+        DocumentSet(tmp_path / "good", (_doc("report"),)),
+    ]
+    bad, good = write_documents(sets, converter=_Refuses("坏公司"), register=None, within=tmp_path)
+    assert "LibreOffice 未生成 PDF" in bad.errors[0]
+    assert good.ok
+
+
+def test_nothing_of_a_failed_set_is_placed(tmp_path: Path) -> None:
+    sets = [DocumentSet(tmp_path / "bad", (_doc("report", name="坏公司"), _doc("plan", template="audit_plan.docx")))]
+    write_documents(sets, converter=_Refuses("坏公司"), register=None, within=tmp_path)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_a_template_that_does_not_render_fails_its_set_only(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.docx"
+    from docx import Document as Word
+
+    word = Word()
+    word.add_paragraph("{{ org.name | no_such_filter }}")
+    word.save(str(broken))
+    bad_doc = Document("report", broken, sample_context(), _doc("report").metadata)
+    sets = [DocumentSet(tmp_path / "bad", (bad_doc,)), DocumentSet(tmp_path / "good", (_doc("report"),))]
+    bad, good = write_documents(sets, converter=FakeConverter(), register=None, within=tmp_path / "")
+    assert bad.errors and good.ok
+
+
+def test_a_folder_outside_the_output_folder_is_refused(tmp_path: Path) -> None:
+    (written,) = write_documents(
+        [DocumentSet(tmp_path / "out" / ".." / "elsewhere", (_doc("report"),))],
+        converter=FakeConverter(),
+        register=None,
+        within=tmp_path / "out",
+    )
+    assert "不在输出文件夹" in written.errors[0]
+
+
+def test_a_folder_outside_the_output_folder_gets_no_file(tmp_path: Path) -> None:
+    write_documents(
+        [DocumentSet(tmp_path / "out" / ".." / "elsewhere", (_doc("report"),))],
+        converter=FakeConverter(),
+        register=None,
+        within=tmp_path / "out",
+    )
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_pack_merges_parts_of_its_set_and_parts_already_in_the_folder(tmp_path: Path) -> None:
+    from certdocs.pdf import page_count
+
+    first = DocumentSet(tmp_path / "c", (_doc("report"), _doc("scoresheet", template="scoresheet.docx")))
+    write_documents([first], converter=FakeConverter(), register=None, within=tmp_path)
+    pack = Pack("issue_pack", (("报告", "report"), ("打分表", "scoresheet")), _doc("report").metadata)
+    (written,) = write_documents(
+        [DocumentSet(tmp_path / "c", (_doc("report"),), pack=pack)],
+        converter=FakeConverter(),
+        register=None,
+        within=tmp_path,
+    )
+    assert written.pack == tmp_path / "c" / "issue_pack.pdf"
+    assert page_count(written.pack) == 2
+
+
+def test_documents_go_to_the_converter_in_groups(tmp_path: Path) -> None:
+    converter = FakeConverter()
+    sets = [
+        DocumentSet(tmp_path / str(n), (_doc("report"), _doc("plan", template="audit_plan.docx"))) for n in range(5)
+    ]
+    write_documents(sets, converter=converter, register=None, within=tmp_path, group_documents=4)
+    assert [len(c) for c in converter.calls] == [4, 4, 2]
+
+
+def test_a_set_with_a_number_is_recorded_with_hashes_and_what_it_was_built_from(tmp_path: Path) -> None:
+    ws = Workspace(output=tmp_path / "out", register=tmp_path / "r.sqlite3", templates=TEMPLATES)
+    with Register.open(ws.register) as register:
+        (outcome,) = Issuer(ws, converter=FakeConverter(), register=register, today=TODAY).issue(
+            [IssueRequest(ROOT / "fixtures" / "fw01-2021" / "pass.json", "第47次", date(2026, 11, 20), TODAY)]
+        )
+        doc = _doc("letter")
+        (written,) = write_documents(
+            [DocumentSet(outcome.folder or tmp_path, (doc,), number=outcome.number)],
+            converter=FakeConverter(),
+            register=register,
+            within=ws.output,
+        )
+        recorded = {d.kind: d for d in register.documents_of(outcome.number)}
+    assert recorded["letter.pdf"].sha256 == sha256_file(written.pdfs["letter"])
+    assert dict(recorded["letter.pdf"].built_from) == doc.built_from
+
+
+def test_built_from_names_every_input_and_the_version() -> None:
+    built = built_from(TEMPLATES / "report.docx", audit="a", scheme="s", profile="p")
+    assert set(built) == {"audit", "template", "template_name", "scheme", "profile", "certdocs"}
+
+
+def test_an_input_not_given_is_not_part_of_what_a_document_is_built_from() -> None:
+    assert "audit" not in built_from(TEMPLATES / "report.docx", profile="p")
+
+
+def test_the_version_is_recorded_but_does_not_count() -> None:
+    old = built_from(TEMPLATES / "report.docx", audit="a", scheme="s", profile="p") | {"certdocs": "0.0.1"}
+    assert stale_inputs(old, built_from(TEMPLATES / "report.docx", audit="a", scheme="s", profile="p")) == ()
+
+
+def test_each_changed_input_is_named() -> None:
+    old = built_from(TEMPLATES / "report.docx", audit="a", scheme="s", profile="p")
+    new = built_from(TEMPLATES / "scoresheet.docx", audit="b", scheme="s", profile="q")
+    assert stale_inputs(old, new) == ("audit", "template", "profile")
+
+
+def test_a_pack_is_built_from_its_parts_templates_in_order() -> None:
+    parts = [built_from(TEMPLATES / f"{k}.docx", audit="a", scheme="s", profile="p") for k in ("certificate", "report")]
+    assert pack_built_from(parts)["template_name"] == "certificate.docx+report.docx"
+
+
+# -- certificate and regenerate agree on what is out of date ----------------------------------
+
+
+@pytest.fixture
+def issued(tmp_path: Path) -> Workspace:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    audit = tmp_path / "audit.json"
+    shutil.copy(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json", audit)
+    ws = Workspace(output=tmp_path / "out", register=tmp_path / "r.sqlite3", templates=templates)
+    _certificate(ws, audit)
+    return ws
+
+
+def _certificate(ws: Workspace, audit: Path) -> str:
+    with Register.open(ws.register) as register:
+        (outcome,) = Issuer(ws, converter=FakeConverter(), register=register, today=TODAY).issue(
+            [IssueRequest(audit, "第47次", date(2026, 11, 20), TODAY)]
+        )
+    return outcome.status
+
+
+def _planned(ws: Workspace) -> list[str]:
+    from certdocs import regenerate
+
+    with Register.open(ws.register) as register:
+        return [c.record.number for c in regenerate.plan(workspace=ws, register=register, today=TODAY)]
+
+
+def test_after_an_upgrade_regenerate_plans_nothing(issued: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(documents, "__version__", "99.0.0")
+    assert _planned(issued) == []
+
+
+def test_after_an_upgrade_certificate_rewrites_nothing(issued: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(documents, "__version__", "99.0.0")
+    assert _certificate(issued, issued.output.parent / "audit.json") == "unchanged"
+
+
+def test_after_a_template_change_regenerate_plans_the_certificate(issued: Workspace) -> None:
+    from docx import Document as Word
+
+    path = issued.templates / "certificate.docx"
+    word = Word(str(path))
+    word.add_paragraph("（本证书须与发证资料包同时使用）")
+    word.save(str(path))
+    assert _planned(issued) == ["XBHT-SH-2026-0001"]
+
+
+def test_after_a_template_change_certificate_does_not_say_unchanged(issued: Workspace) -> None:
+    from docx import Document as Word
+
+    path = issued.templates / "certificate.docx"
+    word = Word(str(path))
+    word.add_paragraph("（本证书须与发证资料包同时使用）")
+    word.save(str(path))
+    assert _certificate(issued, issued.output.parent / "audit.json") != "unchanged"
