@@ -135,7 +135,7 @@ def test_the_register_is_written_with_the_issue_date_given(tmp_path: Path, monke
         "certificate",
         str(ROOT / "fixtures" / "fw01-2021" / "pass.json"),
         "--issue-date",
-        "2026-12-01",
+        "2026-11-23",
         "--output",
         str(tmp_path / "out"),
     )
@@ -144,7 +144,7 @@ def test_the_register_is_written_with_the_issue_date_given(tmp_path: Path, monke
 
     with Register.open(tmp_path / "records" / "register.sqlite3") as register:
         record = register.get("ZD-FW-2026-0001", today=date(2026, 12, 1))
-    assert (record.issue_date, record.valid_until) == (date(2026, 12, 1), date(2029, 11, 30))
+    assert (record.issue_date, record.valid_until) == (date(2026, 11, 23), date(2029, 11, 22))
 
 
 def test_a_broken_template_stops_a_batch_before_anything_is_issued(tmp_path: Path) -> None:
@@ -203,3 +203,92 @@ def test_a_libreoffice_time_out_names_the_audit_and_the_document(
     assert code == 1
     assert f"{audit} 的认证证书：LibreOffice 超时" in text
     assert ".docx" not in text
+
+
+# -- issue dates and meeting dates (docs/dates.md) ------------------------------------------
+
+PASS = ROOT / "fixtures" / "fw01-2021" / "pass.json"  # audited 2026-10-20..21
+
+
+@pytest.fixture
+def office(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Today is 2026-11-22 and the converter is the fake."""
+    monkeypatch.setattr(_app, "today", lambda: date(2026, 11, 22))
+    monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
+
+
+def test_an_issue_date_before_the_audit_ended_exits_2(tmp_path: Path, office: None) -> None:
+    code, _ = run("certificate", str(PASS), "--issue-date", "2026-10-01", "--output", str(tmp_path / "out"))
+    assert code == 2
+
+
+def test_an_issue_date_before_the_audit_ended_names_the_audit_and_dates(tmp_path: Path, office: None) -> None:
+    _, text = run("certificate", str(PASS), "--issue-date", "2026-10-01", "--output", str(tmp_path / "out"))
+    assert f"{PASS}：发证日期 2026-10-01 早于审核结束日期 2026-10-21" in text
+
+
+def test_a_refused_issue_date_reserves_and_writes_nothing(tmp_path: Path, office: None) -> None:
+    run("certificate", str(PASS), "--issue-date", "2026-10-01", "--output", str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_issue_date_after_today_exits_2(tmp_path: Path, office: None) -> None:
+    code, text = run("certificate", str(PASS), "--issue-date", "2099-01-01", "--output", str(tmp_path / "out"))
+    assert (code, "--allow-future-date" in text) == (2, True)
+
+
+def test_an_issue_date_after_today_is_issued_when_the_office_says_so(tmp_path: Path, office: None) -> None:
+    args = ["--issue-date", "2026-12-01", "--allow-future-date", "--output", str(tmp_path / "out")]
+    code, text = run("certificate", str(PASS), *args)
+    assert code == 0, text
+
+
+def test_the_issue_date_can_come_from_certdocs_issue_date(tmp_path: Path, office: None) -> None:
+    code, text = run(
+        "certificate", str(PASS), "--output", str(tmp_path / "out"), env={"CERTDOCS_ISSUE_DATE": "2026-10-01"}
+    )
+    assert (code, "2026-10-01" in text) == (2, True)
+
+
+def test_the_unprefixed_issue_date_variable_is_ignored(tmp_path: Path, office: None) -> None:
+    code, text = run("certificate", str(PASS), "--output", str(tmp_path / "out"), env={"ISSUE_DATE": "2026-10-01"})
+    assert code == 0, text
+
+
+def test_certificate_help_names_the_environment_variable() -> None:
+    _, text = run("certificate", "--help")
+    assert "CERTDOCS_ISSUE_DATE" in text
+
+
+def _meeting(tmp_path: Path, day: str, **decision: str) -> Path:
+    path = tmp_path / "m.json"
+    record = {"audit": str(PASS), "decision": "approve", **decision}
+    path.write_text(json.dumps({"meeting": "第9次", "date": day, "decisions": [record]}), encoding="utf-8")
+    return path
+
+
+def test_a_meeting_before_the_audit_ended_exits_2_and_writes_nothing(tmp_path: Path, office: None) -> None:
+    code, _ = run("batch", str(_meeting(tmp_path, "2026-10-05")), "--output", str(tmp_path / "out"))
+    assert (code, (tmp_path / "out").exists()) == (2, False)
+
+
+def test_a_meeting_before_the_audit_ended_names_the_record_and_dates(tmp_path: Path, office: None) -> None:
+    _, text = run("batch", str(_meeting(tmp_path, "2026-10-05")), "--output", str(tmp_path / "out"))
+    assert "认证决定会议（第9次）日期 2026-10-05 早于审核结束日期 2026-10-21" in text
+
+
+def test_a_meeting_after_today_exits_2(tmp_path: Path, office: None) -> None:
+    code, text = run("batch", str(_meeting(tmp_path, "2026-12-20")), "--output", str(tmp_path / "out"))
+    assert (code, "会议日期 2026-12-20 晚于今天" in text) == (2, True)
+
+
+def test_a_future_meeting_is_issued_when_the_office_says_so(tmp_path: Path, office: None) -> None:
+    args = ["--allow-future-date", "--output", str(tmp_path / "out")]
+    code, text = run("batch", str(_meeting(tmp_path, "2026-12-20")), *args)
+    assert code == 0, text
+
+
+def test_a_record_issued_after_today_exits_2(tmp_path: Path, office: None) -> None:
+    meeting = _meeting(tmp_path, "2026-11-20", issue_date="2027-01-01")
+    code, text = run("batch", str(meeting), "--output", str(tmp_path / "out"))
+    assert (code, "decisions[0]" in text) == (2, True)

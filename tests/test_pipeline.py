@@ -130,7 +130,11 @@ def test_recertification_keeps_the_first_issue_date_and_supersedes_the_old_certi
 
 
 def test_recertification_without_a_certificate_is_refused(workspace: Workspace) -> None:
-    (outcome,) = issue(workspace, FIXTURES / "xbht-s04-2025" / "recertification.json")
+    with Register.open(workspace.register) as register:
+        issuer = Issuer(workspace, converter=FakeConverter(), register=register, today=date(2029, 10, 30))
+        (outcome,) = issuer.issue(
+            [IssueRequest(FIXTURES / "xbht-s04-2025" / "recertification.json", "第40次", date(2029, 10, 28))]
+        )
     assert outcome.status == "failed" and "再认证须有原证书" in outcome.errors[0]
 
 

@@ -87,6 +87,12 @@ class DecisionError(CertdocsError):
     title = "认证决定文件无效"
 
 
+class DateError(CertdocsError):
+    """An issue date or a decision meeting's date breaks the rules (docs/dates.md)."""
+
+    title = "日期不符合规则"
+
+
 class TemplateError(CertdocsError):
     """A Word template cannot be rendered."""
 
@@ -157,6 +163,7 @@ __all__ = [
     "ArchiveError",
     "CertdocsError",
     "ConversionError",
+    "DateError",
     "DecisionError",
     "DocumentError",
     "InvalidAuditResult",

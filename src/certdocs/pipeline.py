@@ -23,7 +23,6 @@ from certdocs._fs import sha256_file
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import CertificateFacts, build_context
 from certdocs.convert import Converter
-from certdocs.dates import initial_expiry, recertification_expiry
 from certdocs.documents import (
     Document,
     DocumentSet,
@@ -34,12 +33,13 @@ from certdocs.documents import (
     stale_inputs,
     write_documents,
 )
-from certdocs.errors import CertdocsError, Problem, RegisterError, os_error_text
+from certdocs.errors import CertdocsError, DateError, Problem, RegisterError, os_error_text
+from certdocs.issuance import DateRefusal, HeldCertificate, certificate_dates, issue_date_problems
 from certdocs.pdf import PdfMetadata
 from certdocs.profile import DOCUMENT_TITLES, Profile, profile_for_scheme
 from certdocs.qr import qr_png
 from certdocs.register import CertificateFacts as RegisterFacts
-from certdocs.register import CertificateRecord, Register, State, Status
+from certdocs.register import CertificateRecord, Register, State
 from certdocs.scheme import Scheme
 from certdocs.scoring import Score, score_audit
 
@@ -133,6 +133,7 @@ class Issuer:
         today: date,
         progress: Callable[[str, int, int], None] | None = None,
         group_documents: int = 40,
+        allow_future_date: bool = False,
     ) -> None:
         self.workspace = workspace
         self.converter = converter
@@ -140,6 +141,7 @@ class Issuer:
         self.today = today
         self._progress = progress or (lambda _stage, _done, _total: None)
         self.group_documents = group_documents  # documents per converter call (its workers split it)
+        self.allow_future_date = allow_future_date  # the office's explicit word for a later issue date
 
     # -- public --------------------------------------------------------------------------
 
@@ -193,43 +195,32 @@ class Issuer:
         score = score_audit(audit, scheme)
         profile = profile_for_scheme(scheme.id, folder=self.workspace.profiles)
         issue_date = request.issue_date or request.decision_date
-        if issue_date < request.decision_date:
-            rule = f"发证日期 {issue_date} 早于认证决定日期 {request.decision_date}"
-            raise CertdocsError([Problem("issue_date", rule)])
+        problems = issue_date_problems(
+            where=str(request.audit_path),
+            audit_end=audit.audit.end_date,
+            decision_date=request.decision_date,
+            issue_date=issue_date,
+            today=self.today,
+            allow_future=self.allow_future_date,
+        )
+        if problems:
+            raise DateError(problems)
         if not score.passed:
             folder = self.workspace.output / "未通过" / f"{audit.organization.uscc}_{audit.audit.start_date}"
             return _Job(request, audit, scheme, score, profile, folder)
         if audit.audit.type == "surveillance":
             raise CertdocsError([Problem("audit.type", "监督审核不换发证书；请用 certdocs surveillance 相关命令处理")])
-        first_issue, expiry, previous = issue_date, initial_expiry(issue_date), ""
-        if audit.audit.type == "recertification":
-            held = self.register.find_by_key(audit.key, today=self.today)
-            current = self.register.find_current(audit.organization.uscc, scheme.id, today=self.today)
-            if held is not None:  # a rerun: keep what the first run decided
-                first_issue, expiry = held.first_issue_date, held.valid_until
-                if current is not None and current.number != held.number:
-                    previous = current.number
-            elif current is None:
-                raise RegisterError(
-                    [
-                        Problem(
-                            "audit.type",
-                            f"再认证须有原证书：登记簿中没有 {audit.organization.uscc} 在方案 {scheme.id} 下的证书",
-                        )
-                    ]
-                )
-            elif current.status in (Status.WITHDRAWN, Status.CANCELLED):
-                raise RegisterError(
-                    [
-                        Problem(
-                            "audit.type",
-                            f"原证书 {current.number} 已{current.status}，不能再认证换发；请按初次认证办理",
-                        )
-                    ]
-                )
-            else:
-                first_issue, expiry = current.first_issue_date, recertification_expiry(current.valid_until)
-                previous = current.number
+        dates = certificate_dates(
+            audit_type=audit.audit.type,
+            issue_date=issue_date,
+            organization=audit.organization.uscc,
+            scheme=scheme.id,
+            rerun=_held(self.register.find_by_key(audit.key, today=self.today)),
+            current=_held(self.register.find_current(audit.organization.uscc, scheme.id, today=self.today)),
+        )
+        if isinstance(dates, DateRefusal):
+            raise RegisterError([dates.problem])
+        first_issue, expiry, previous = dates.first_issue_date, dates.valid_until, dates.replaces
         facts = RegisterFacts(
             organization_name=audit.organization.name,
             uscc=audit.organization.uscc,
@@ -420,6 +411,13 @@ class Issuer:
             word={k: folder / f"{k}.docx" for k in job.kinds},
             issue_pack=folder / "issue_pack.pdf",
         )
+
+
+def _held(record: CertificateRecord | None) -> HeldCertificate | None:
+    if record is None:
+        return None
+    status = record.status.value if record.status is not None else None
+    return HeldCertificate(record.number, status, record.first_issue_date, record.valid_until)
 
 
 def _refusal(score: Score) -> str:

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import click
 
-from certdocs import regenerate as regeneration
-from certdocs._validate import text_problem
+from certdocs import issuing
 from certdocs.audit import load_audit
-from certdocs.batch import run_batch
 from certdocs.cli import _app as app
 from certdocs.cli._app import (
     Progress,
@@ -24,11 +22,7 @@ from certdocs.cli._app import (
 )
 from certdocs.dates import chinese_date
 from certdocs.decisions import load_meeting
-from certdocs.errors import DecisionError, Problem
-from certdocs.glyphcheck import check_audit_file
-from certdocs.pipeline import SINGLE_DECISION, Issuer, IssueRequest
-from certdocs.profile import load_profiles, profile_for_scheme
-from certdocs.register import Register
+from certdocs.pipeline import SINGLE_DECISION
 from certdocs.scoring import score_audit
 from certdocs.textreport import pad, score_table
 
@@ -57,22 +51,32 @@ def score(file: Path, fmt: str) -> None:
 # -- certificate ---------------------------------------------------------------------------
 
 
+ALLOW_FUTURE = click.option(
+    "--allow-future-date",
+    is_flag=True,
+    help="允许晚于今天的发证日期或会议日期（须办公室明确决定）。",
+)
+
+
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--issue-date",
     type=click.DateTime(["%Y-%m-%d"]),
-    envvar="ISSUE_DATE",
+    envvar="CERTDOCS_ISSUE_DATE",
+    show_envvar=True,
     default=None,
-    help="本次发证日期 YYYY-MM-DD（默认今天）。",
+    help="本次发证日期 YYYY-MM-DD（默认今天；不早于审核结束日期，不晚于今天）。",
 )
 @click.option("--decision-meeting", default=SINGLE_DECISION, show_default=True, help="认证决定（会议）名称。")
+@ALLOW_FUTURE
 @workspace_options
 @reports_errors
 def certificate(
     file: Path,
     issue_date: datetime | None,
     decision_meeting: str,
+    allow_future_date: bool,
     output: Path,
     register_path: str | None,
     templates: Path,
@@ -80,17 +84,16 @@ def certificate(
     schemes: Path | None,
 ) -> None:
     """评分并出具一份审核结果的全部文件：证书、审核报告、打分表、审核计划及发证资料包。"""
-    ws = workspace(output, register_path, templates, profiles, schemes)
-    day = issue_date.date() if issue_date else app.today()
-    _audit, scheme = load_audit(file, schemes_dir=schemes)  # invalid input: exit 2 before anything is written
-    profile_for_scheme(scheme.id, folder=profiles)  # so is an invalid profile (a number pattern with "/")
-    if rule := text_problem(decision_meeting, multiline=False):  # stored in the register, printed on documents
-        raise DecisionError([Problem("--decision-meeting", rule)])
-    check_audit_file(file, schemes=schemes, profiles=profiles)  # glyphs, and fields too long for the certificate
-    app.check_templates_or_fail(templates, profiles)
-    with app.converter() as converter, Register.open(ws.register, documents_root=ws.output) as register:
-        issuer = Issuer(ws, converter=converter, register=register, today=app.today(), progress=Progress())
-        (outcome,) = issuer.issue([IssueRequest(file, decision_meeting, day, day)])
+    outcome = issuing.issue_certificate(
+        file,
+        workspace=workspace(output, register_path, templates, profiles, schemes),
+        today=app.today(),
+        issue_date=issue_date.date() if issue_date else None,
+        decision_meeting=decision_meeting,
+        allow_future_date=allow_future_date,
+        converter=app.converter,
+        progress=Progress(),
+    )
     print_outcome(outcome)
     if outcome.status in ("refused", "failed"):
         sys.exit(1)
@@ -109,8 +112,9 @@ def certificate(
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="json：结束时输出 CONTRACT 第 5 节的汇总对象。",
+    help="json：结束时输出汇总对象（docs/decisions.md）。",
 )
+@ALLOW_FUTURE
 @workspace_options
 @reports_errors
 def batch(
@@ -118,6 +122,7 @@ def batch(
     meeting: str | None,
     meeting_date: datetime | None,
     fmt: str,
+    allow_future_date: bool,
     output: Path,
     register_path: str | None,
     templates: Path,
@@ -125,13 +130,15 @@ def batch(
     schemes: Path | None,
 ) -> None:
     """按认证决定会议的决定批量发证：批准的发证，不批准和暂缓的只登记。"""
-    ws = workspace(output, register_path, templates, profiles, schemes)
     plan = load_meeting(decisions, meeting=meeting, meeting_date=meeting_date.date() if meeting_date else None)
-    load_profiles(profiles)  # an invalid profile is invalid input: exit 2 before anything is written
-    app.check_templates_or_fail(templates, profiles)
-    with app.converter() as converter, Register.open(ws.register, documents_root=ws.output) as register:
-        issuer = Issuer(ws, converter=converter, register=register, today=app.today(), progress=Progress())
-        summary = run_batch(plan, issuer=issuer, register=register)
+    summary = issuing.issue_batch(
+        plan,
+        workspace=workspace(output, register_path, templates, profiles, schemes),
+        today=app.today(),
+        allow_future_date=allow_future_date,
+        converter=app.converter,
+        progress=Progress(),
+    )
     if fmt == "json":
         click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -169,25 +176,23 @@ def regenerate(
     schemes: Path | None,
 ) -> None:
     """重新生成模板、认证机构配置、评价方案或审核结果有改动的已发证文件（证书编号和日期不变）。"""
-    ws = workspace(output, register_path, templates, profiles, schemes)
-    today = app.today()
-    app.check_templates_or_fail(templates, profiles)
-    with Register.open(ws.register, documents_root=ws.output) as register:
-        changes = regeneration.plan(workspace=ws, register=register, today=today)
-        for change in changes:
-            click.echo(f"{change.record.number}：{'、'.join(change.kinds)}（{'；'.join(change.reasons)}）")
-        if not changes:
-            click.echo("没有需要重新生成的文件。")
-            return
-        if dry_run:
-            click.echo(f"共 {len(changes)} 张证书的文件需要重新生成（--dry-run，未写入）。")
-            return
-        with app.converter() as converter:
-            issuer = Issuer(ws, converter=converter, register=register, today=today, progress=Progress())
-            outcomes = regeneration.regenerate(changes, issuer=issuer)
-    failed = [o for o in outcomes if o.status == "failed"]
-    for outcome in failed:
+    result = issuing.regenerate_documents(
+        workspace=workspace(output, register_path, templates, profiles, schemes),
+        today=app.today(),
+        dry_run=dry_run,
+        converter=app.converter,
+        progress=Progress(),
+    )
+    for change in result.changes:
+        click.echo(f"{change.record.number}：{'、'.join(change.kinds)}（{'；'.join(change.reasons)}）")
+    if not result.changes:
+        click.echo("没有需要重新生成的文件。")
+        return
+    if dry_run:
+        click.echo(f"共 {len(result.changes)} 张证书的文件需要重新生成（--dry-run，未写入）。")
+        return
+    for outcome in result.failed:
         print_outcome(outcome)
-    click.echo(f"已重新生成 {len(outcomes) - len(failed)} 张证书的文件，失败 {len(failed)}。")
-    if failed:
+    click.echo(f"已重新生成 {len(result.outcomes) - len(result.failed)} 张证书的文件，失败 {len(result.failed)}。")
+    if result.failed:
         sys.exit(1)
