@@ -233,3 +233,37 @@ def test_two_batches_at_once_never_share_or_skip_a_number(tmp_path: Path) -> Non
             h.unlink()
     _check_consistent(out)
     assert len(numbers_in(out)) == 6
+
+
+def _one(tmp_path: Path, name: str, day: str, decision: str) -> Path:
+    path = tmp_path / f"{name}.json"
+    record = {"audit": str(ROOT / "fixtures/bjkb-006-2026/pass.json"), "decision": decision}
+    if decision != "approve":
+        record["reason"] = "复核发现证据不足"
+    path.write_text(json.dumps({"meeting": name, "date": day, "decisions": [record]}, ensure_ascii=False), "utf-8")
+    return path
+
+
+def test_a_later_rejection_of_an_issued_audit_names_the_withdrawal_to_make(tmp_path: Path) -> None:
+    first = run(_one(tmp_path, "第47次", "2026-11-20", "approve"), tmp_path / "out")
+    number = first["issued"][0]["certificate_no"]  # type: ignore[index]
+    later = run(_one(tmp_path, "第48次", "2026-11-21", "reject"), tmp_path / "out")
+    assert later["actions"][0]["action"].startswith(f"certdocs register withdraw {number}")  # type: ignore[index]
+
+
+def test_a_later_rejection_of_an_issued_audit_exits_1(tmp_path: Path) -> None:
+    run(_one(tmp_path, "第47次", "2026-11-20", "approve"), tmp_path / "out")
+    with pytest.MonkeyPatch.context() as mp:
+        from certdocs.cli import _app
+
+        mp.setattr(_app, "today", lambda: TODAY)
+        mp.setattr(_app, "LibreOfficeConverter", FakeConverter)
+        result = CliRunner().invoke(
+            main, ["batch", str(_one(tmp_path, "第48次", "2026-11-21", "reject")), "--output", str(tmp_path / "out")]
+        )
+    assert (result.exit_code, "certdocs register withdraw" in result.output) == (1, True)
+
+
+def test_a_rejection_of_an_audit_never_issued_needs_no_action(tmp_path: Path) -> None:
+    later = run(_one(tmp_path, "第48次", "2026-11-21", "reject"), tmp_path / "out")
+    assert "actions" not in later

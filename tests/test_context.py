@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from certdocs.audit import load_audit
-from certdocs.context import CertificateFacts, SurveillanceFacts, build_context
+from certdocs.context import PrintedCertificate, SurveillanceFacts, build_context
 from certdocs.dates import surveillance_window
 from certdocs.profile import load_profiles, profile_for_scheme
 from certdocs.scoring import score_audit
@@ -23,7 +23,7 @@ def context_for(path: Path) -> dict[str, Any]:
     audit, scheme = load_audit(path)
     score = score_audit(audit, scheme)
     profile = profile_for_scheme(scheme.id)
-    facts = CertificateFacts(
+    facts = PrintedCertificate(
         "XBHT-SH-2026-0001",
         date(2026, 11, 22),
         date(2026, 11, 22),

@@ -248,11 +248,18 @@ def test_after_a_template_change_regenerate_plans_the_certificate(issued: Worksp
     assert _planned(issued) == ["XBHT-SH-2026-0001"]
 
 
-def test_after_a_template_change_certificate_does_not_say_unchanged(issued: Workspace) -> None:
+def test_after_a_template_change_certificate_refuses_for_the_reason_regenerate_gives(issued: Workspace) -> None:
     from docx import Document as Word
+
+    from certdocs import regenerate
 
     path = issued.templates / "certificate.docx"
     word = Word(str(path))
     word.add_paragraph("（本证书须与发证资料包同时使用）")
     word.save(str(path))
-    assert _certificate(issued, issued.output.parent / "audit.json") != "unchanged"
+    with Register.open(issued.register) as register:
+        (change,) = regenerate.plan(workspace=issued, register=register, today=TODAY)
+        (outcome,) = Issuer(issued, converter=FakeConverter(), register=register, today=TODAY).issue(
+            [IssueRequest(issued.output.parent / "audit.json", "第47次", date(2026, 11, 20), TODAY)]
+        )
+    assert (outcome.status, change.reasons[0] in outcome.errors[0]) == ("failed", True)

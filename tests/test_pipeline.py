@@ -201,3 +201,67 @@ def test_initial_person_days_come_from_the_file_or_are_estimated() -> None:
     assert default_person_days(bare) == Decimal(2 * 2)  # two days, two auditors
     low, _ = load_audit(FIXTURES / "bjkb-006-2026" / "low.json")
     assert default_person_days(low) == Decimal("2.5")
+
+
+# -- an issued certificate changes only through regenerate (issue 8 §4) ----------------------
+
+
+def _copy(tmp_path: Path, name: str = "audit.json") -> Path:
+    path = tmp_path / name
+    path.write_bytes((FIXTURES / "fw01-2021" / "pass.json").read_bytes())
+    return path
+
+
+def _edited(path: Path) -> None:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["organization"]["audit_address"] += "（二期）"  # same identity, same grade, different bytes
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+
+def test_a_byte_different_file_for_an_issued_audit_is_refused(workspace: Workspace, tmp_path: Path) -> None:
+    audit = _copy(tmp_path)
+    issue(workspace, audit)
+    _edited(audit)
+    (again,) = issue(workspace, audit)
+    assert again.status == "failed"
+
+
+def test_the_refusal_says_what_differs_and_names_regenerate(workspace: Workspace, tmp_path: Path) -> None:
+    audit = _copy(tmp_path)
+    issue(workspace, audit)
+    _edited(audit)
+    (again,) = issue(workspace, audit)
+    assert ("审核结果文件已修改" in again.errors[0], "certdocs regenerate" in again.errors[1]) == (True, True)
+
+
+def test_a_refused_rewrite_leaves_the_issued_pdfs_alone(workspace: Workspace, tmp_path: Path) -> None:
+    from certdocs._fs import sha256_file
+
+    audit = _copy(tmp_path)
+    (first,) = issue(workspace, audit)
+    before = {p: sha256_file(p) for p in first.documents.values()}
+    _edited(audit)
+    issue(workspace, audit)
+    assert {p: sha256_file(p) for p in first.documents.values()} == before
+
+
+def test_a_different_issue_date_for_an_issued_audit_is_refused(workspace: Workspace) -> None:
+    issue(workspace, FIXTURES / "fw01-2021" / "pass.json", issue_date=date(2026, 11, 21))
+    (again,) = issue(workspace, FIXTURES / "fw01-2021" / "pass.json", issue_date=date(2026, 11, 22))
+    assert "发证日期 2026-11-22 与已登记的 2026-11-21 不同" in again.errors[0]
+
+
+def test_the_same_issue_date_again_is_unchanged(workspace: Workspace) -> None:
+    issue(workspace, FIXTURES / "fw01-2021" / "pass.json", issue_date=date(2026, 11, 21))
+    (again,) = issue(workspace, FIXTURES / "fw01-2021" / "pass.json", issue_date=date(2026, 11, 21))
+    assert again.status == "unchanged"
+
+
+def test_a_failure_after_reserving_is_noted_against_the_number(workspace: Workspace) -> None:
+    if not hasattr(Register, "note_failure"):
+        pytest.skip("Register.note_failure comes with the records branch")
+    converter = _FailsOne("重庆渝通汽车销售服务有限公司")
+    (failed,) = issue(workspace, FIXTURES / "fw01-2021" / "pass.json", converter=converter)
+    with Register.open(workspace.register) as register:
+        (held,) = register.unissued(today=DECIDED)  # type: ignore[attr-defined]
+    assert (held.number, "LibreOffice 未生成 PDF" in held.last_failure.reason) == (failed.number, True)

@@ -2,7 +2,9 @@
 
 Decisions are recorded in the register first; approved audits are issued through one
 :class:`~certdocs.pipeline.Issuer` run (so LibreOffice converts them together); rejected and
-deferred ones are recorded, not issued. Running the same meeting again issues nothing new.
+deferred ones are recorded, not issued. Running the same meeting again issues nothing new. A
+rejected audit whose certificate is already in force is reported with the action the office
+must take (``certdocs register withdraw NUMBER``): certdocs never withdraws on its own.
 """
 
 from __future__ import annotations
@@ -11,25 +13,51 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from certdocs.audit import load_audit
 from certdocs.decisions import DECISIONS, Meeting
-from certdocs.pipeline import Issuer, IssueRequest, Outcome
-from certdocs.register import Register
+from certdocs.errors import CertdocsError
+from certdocs.pipeline import Issuer, IssueRequest, Outcome, OutcomeStatus
+from certdocs.register import Register, State, Status
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One decision of the meeting and what became of it."""
+
+    audit: str  # as written in the decision file
+    decision: str  # approve / reject / defer
+    outcome: Outcome | None = None  # for an approved audit
+    reason: str = ""  # why a rejected or deferred one was skipped
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something the office must do after the meeting (certdocs does not do it on its own)."""
+
+    audit: str
+    number: str
+    status: str
+    command: str
+    why: str
 
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What a batch did, record by record."""
+    """What a batch did, record by record, and what is left for the office to do."""
 
     meeting: Meeting
-    outcomes: tuple[tuple[str, Outcome | None, str], ...]  # (audit as written, outcome, skip reason)
+    rows: tuple[BatchRow, ...]
+    actions: tuple[Action, ...] = ()
 
     @property
     def failed(self) -> bool:
-        """Whether any record failed (exit status 1)."""
-        return any(o is not None and o.status == "failed" for _, o, _ in self.outcomes)
+        """Whether any record failed or an action is needed (exit status 1)."""
+        return bool(self.actions) or any(
+            r.outcome is not None and r.outcome.status == OutcomeStatus.FAILED for r in self.rows
+        )
 
     def to_json(self) -> dict[str, Any]:
-        """The summary object of CONTRACT section 5."""
+        """The summary object (docs/decisions.md): issued, skipped, failed, and actions when there are any."""
 
         def show(path: Path | None) -> str | None:
             return None if path is None else str(path)
@@ -37,35 +65,42 @@ class BatchSummary:
         issued: list[dict[str, Any]] = []
         skipped: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
-        for audit, outcome, reason in self.outcomes:
+        for row in self.rows:
+            outcome = row.outcome
             if outcome is None:
-                skipped.append({"audit": audit, "reason": reason})
-            elif outcome.status == "issued":
+                skipped.append({"audit": row.audit, "reason": row.reason})
+            elif outcome.status == OutcomeStatus.ISSUED:
                 issued.append(
                     {
-                        "audit": audit,
+                        "audit": row.audit,
                         "certificate_no": outcome.number,
                         "grade": outcome.grade,
                         "documents": {k: show(p) for k, p in outcome.documents.items()},
                         "issue_pack": show(outcome.issue_pack),
                     }
                 )
-            elif outcome.status == "unchanged":
+            elif outcome.status == OutcomeStatus.UNCHANGED:
                 skipped.append(
                     {
-                        "audit": audit,
+                        "audit": row.audit,
                         "reason": "已发证，输入未变，未重新生成",
                         "certificate_no": outcome.number,
                         "grade": outcome.grade,
                     }
                 )
             else:
-                failed.append({"audit": audit, "errors": list(outcome.errors)})
-        return {"issued": issued, "skipped": skipped, "failed": failed}
+                failed.append({"audit": row.audit, "errors": list(outcome.errors)})
+        summary: dict[str, Any] = {"issued": issued, "skipped": skipped, "failed": failed}
+        if self.actions:
+            summary["actions"] = [
+                {"audit": a.audit, "certificate_no": a.number, "status": a.status, "action": a.command, "why": a.why}
+                for a in self.actions
+            ]
+        return summary
 
 
 def run_batch(meeting: Meeting, *, issuer: Issuer, register: Register) -> BatchSummary:
-    """Record every decision of ``meeting`` and issue the approved ones."""
+    """Record every decision of ``meeting``, issue the approved ones, and say what else must be done."""
     for d in meeting.decisions:
         register.record_decision(
             meeting=meeting.name,
@@ -77,10 +112,35 @@ def run_batch(meeting: Meeting, *, issuer: Issuer, register: Register) -> BatchS
     approved = [d for d in meeting.decisions if d.decision == "approve"]
     outcomes = issuer.issue([IssueRequest(d.audit, meeting.name, meeting.date, d.issue_date) for d in approved])
     by_audit = dict(zip((d.audit for d in approved), outcomes, strict=True))
-    rows: list[tuple[str, Outcome | None, str]] = []
+    rows: list[BatchRow] = []
+    actions: list[Action] = []
     for d in meeting.decisions:
         if d.decision == "approve":
-            rows.append((d.audit_as_written, by_audit[d.audit], ""))
-        else:
-            rows.append((d.audit_as_written, None, f"{DECISIONS[d.decision]}：{d.reason}"))
-    return BatchSummary(meeting, tuple(rows))
+            rows.append(BatchRow(d.audit_as_written, d.decision, outcome=by_audit[d.audit]))
+            continue
+        rows.append(BatchRow(d.audit_as_written, d.decision, reason=f"{DECISIONS[d.decision]}：{d.reason}"))
+        if d.decision == "reject":
+            action = _withdrawal(d.audit, d.audit_as_written, meeting=meeting, issuer=issuer, register=register)
+            if action is not None:
+                actions.append(action)
+    return BatchSummary(meeting, tuple(rows), tuple(actions))
+
+
+def _withdrawal(path: Path, written: str, *, meeting: Meeting, issuer: Issuer, register: Register) -> Action | None:
+    """The withdrawal to consider when a meeting rejects an audit whose certificate is in force."""
+    try:
+        audit, _ = load_audit(path, schemes_dir=issuer.workspace.schemes)
+    except CertdocsError:
+        return None  # an unreadable audit was never issued from this file
+    record = register.find_by_key(audit.key, today=issuer.today)
+    if record is None or record.state != State.ISSUED or record.status not in (Status.VALID, Status.SUSPENDED):
+        return None
+    command = f"certdocs register withdraw {record.number} --reason … --by …"
+    why = (
+        f"{meeting.name}（{meeting.date}）不予批准，"
+        f"而证书 {record.number} 已于 {record.issue_date} 发证、状态为{record.status}"
+    )
+    return Action(written, record.number, str(record.status), command, why)
+
+
+__all__ = ["Action", "BatchRow", "BatchSummary", "run_batch"]

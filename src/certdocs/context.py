@@ -49,7 +49,7 @@ SURVEILLANCE_DOCUMENTS = (
 
 
 @dataclass(frozen=True)
-class CertificateFacts:
+class PrintedCertificate:
     """The certificate the documents speak of (number and dates from the register)."""
 
     number: str
@@ -185,7 +185,7 @@ def build_context(
     scheme: Scheme,
     score: Score,
     profile: Profile,
-    certificate: CertificateFacts | None,
+    certificate: PrintedCertificate | None,
     issued_on: date,
     surveillance: SurveillanceFacts | None = None,
 ) -> dict[str, Any]:

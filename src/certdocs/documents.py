@@ -81,6 +81,17 @@ def stale_inputs(recorded: Mapping[str, str], current: Mapping[str, str]) -> tup
     return tuple(k for k in COUNTED_INPUTS if k in current and recorded.get(k) != current[k])
 
 
+def stale_reasons(names: Sequence[str], *, template: str, scheme: str, profile: str) -> list[str]:
+    """:func:`stale_inputs` in the office's words (``template``, ``scheme``, ``profile``: their names)."""
+    labels = {
+        "audit": "审核结果文件已修改",
+        "template": f"模板 {template} 已修改",
+        "scheme": f"评价方案 {scheme} 已修改",
+        "profile": f"认证机构配置 {profile} 已修改",
+    }
+    return [labels[name] for name in names]
+
+
 @dataclass(frozen=True)
 class Document:
     """One Word document to write, and its PDF.
@@ -329,5 +340,6 @@ __all__ = [
     "built_from",
     "pack_built_from",
     "stale_inputs",
+    "stale_reasons",
     "write_documents",
 ]

@@ -117,7 +117,7 @@ def issue_certificate(
             progress=progress,
             allow_future_date=allow_future_date,
         )
-        (outcome,) = issuer.issue([IssueRequest(audit, decision_meeting, day, day)])
+        (outcome,) = issuer.issue([IssueRequest(audit, decision_meeting, day, issue_date)])
     return outcome
 
 

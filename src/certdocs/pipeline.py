@@ -1,51 +1,52 @@
-"""The one place that wires the pipeline: audit → score → context → Word → PDF → issue pack → register.
+"""The one place that wires issuing: audit → score → dates → number → documents → register.
 
 Issuing is done for many audits at once so that LibreOffice converts every document of a run
 in a few parallel calls (the cost of a batch is LibreOffice). Each certificate goes through:
 
 1. validate and score; refuse (report and scoresheet only) when it does not pass;
-2. reserve its number in the register, keyed by the audit's identity (reruns reuse it);
+2. check its dates (:mod:`certdocs.issuance`) and reserve its number in the register, keyed
+   by the audit's identity (reruns reuse it);
 3. write its documents and issue pack into ``output/<number>/`` through the one document
    stage (:mod:`certdocs.documents`: render, convert together, normalise, place, record).
 
-A run killed anywhere leaves whole files and a reserved number that the next run completes.
+A run killed anywhere leaves whole files and a reserved number that the next run completes; a
+run that fails after reserving notes why against the number. An issued certificate is never
+rewritten by issuing again: the same inputs give "unchanged" (missing files are restored),
+changed ones are refused with what differs, and only ``regenerate`` rebuilds them.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 
 from certdocs._fs import sha256_file
-from certdocs.audit import AuditResult, load_audit
-from certdocs.context import CertificateFacts, build_context
-from certdocs.convert import Converter
-from certdocs.documents import (
-    Document,
-    DocumentSet,
-    Pack,
-    Written,
-    built_from,
-    pack_built_from,
-    stale_inputs,
-    write_documents,
+from certdocs._issue_job import (
+    ISSUED_KINDS,
+    PACK_ORDER,
+    REFUSED_KINDS,
+    Job,
+    default_person_days,
+    differences,
+    document_set,
+    joined,
+    refusal,
 )
+from certdocs.audit import AuditResult, load_audit
+from certdocs.context import PrintedCertificate
+from certdocs.convert import Converter
+from certdocs.documents import DocumentSet, Written, write_documents
 from certdocs.errors import CertdocsError, DateError, Problem, RegisterError, os_error_text
 from certdocs.issuance import DateRefusal, HeldCertificate, certificate_dates, issue_date_problems
-from certdocs.pdf import PdfMetadata
-from certdocs.profile import DOCUMENT_TITLES, Profile, profile_for_scheme
-from certdocs.qr import qr_png
-from certdocs.register import CertificateFacts as RegisterFacts
-from certdocs.register import CertificateRecord, Register, State
+from certdocs.profile import profile_for_scheme
+from certdocs.register import CertificateFacts, CertificateRecord, Register, State
 from certdocs.scheme import Scheme
-from certdocs.scoring import Score, score_audit
+from certdocs.scoring import score_audit
 
-ISSUED_KINDS = ("audit_plan", "scoresheet", "report", "certificate")
-REFUSED_KINDS = ("audit_plan", "scoresheet", "report")
-PACK_ORDER = ("certificate", "report", "scoresheet")
 SINGLE_DECISION = "单项认证决定"
 
 
@@ -62,7 +63,11 @@ class Workspace:
 
 @dataclass(frozen=True)
 class IssueRequest:
-    """One approved audit to issue: its file and the certification decision behind it."""
+    """One approved audit to issue: its file and the certification decision behind it.
+
+    ``issue_date`` is the date asked for; without it the certificate is dated the decision
+    date (and a rerun keeps the date it was issued with).
+    """
 
     audit_path: Path
     decision_meeting: str
@@ -70,12 +75,21 @@ class IssueRequest:
     issue_date: date | None = None
 
 
+class OutcomeStatus(StrEnum):
+    """What became of one request."""
+
+    ISSUED = "issued"
+    UNCHANGED = "unchanged"  # issued before from the same inputs; nothing rewritten
+    REFUSED = "refused"  # did not pass: reports only, no number
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What became of one request."""
 
     audit_path: Path
-    status: str  # "issued", "unchanged", "refused", "failed"
+    status: OutcomeStatus
     number: str = ""
     grade: str = ""
     folder: Path | None = None
@@ -83,42 +97,6 @@ class Outcome:
     word: dict[str, Path] = field(default_factory=dict)  # kind → .docx
     issue_pack: Path | None = None
     errors: tuple[str, ...] = ()
-
-
-@dataclass
-class _Job:
-    request: IssueRequest
-    audit: AuditResult
-    scheme: Scheme
-    score: Score
-    profile: Profile
-    folder: Path
-    number: str = ""
-    previous: str = ""  # the certificate a recertification replaces
-    facts: CertificateFacts | None = None
-    errors: list[str] = field(default_factory=list)
-    only: tuple[str, ...] = ()  # regeneration: rebuild just these kinds
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        kinds = ISSUED_KINDS if self.facts is not None else REFUSED_KINDS
-        return tuple(k for k in kinds if k in self.only) if self.only else kinds
-
-
-def default_person_days(audit: AuditResult) -> Decimal:
-    """Person-days of the initial audit, of which surveillance and recertification take a share.
-
-    As the file says (``initial_person_days`` on a later audit, ``person_days`` on an initial
-    one), else estimated as audit days × auditors (observers excluded).
-    """
-    info = audit.audit
-    if info.type != "initial" and info.initial_person_days is not None:
-        return info.initial_person_days
-    if info.type == "initial" and info.person_days is not None:
-        return info.person_days
-    days = (info.end_date - info.start_date).days + 1
-    auditors = sum(1 for m in info.team if m.role != "observer") or 1
-    return Decimal(days * auditors)
 
 
 class Issuer:
@@ -148,49 +126,57 @@ class Issuer:
     def issue(self, requests: Sequence[IssueRequest]) -> list[Outcome]:
         """Issue every request; one that fails is reported and does not stop the others."""
         outcomes: dict[int, Outcome] = {}
-        jobs: dict[int, _Job] = {}
+        jobs: dict[int, Job] = {}
         for n, request in enumerate(requests):
             try:
-                job = self._prepare(request)
+                job, issued = self._prepare(request)
             except CertdocsError as exc:
-                outcomes[n] = Outcome(request.audit_path, "failed", errors=tuple(str(p) for p in exc.problems))
+                outcomes[n] = _failed(request.audit_path, errors=[str(p) for p in exc.problems])
                 continue
-            if job.number and self._unchanged(job):
-                if job.previous and job.facts is not None:  # a run killed before superseding
-                    self.register.supersede(job.previous, new_number=job.number, on=job.facts.issue_date)
-                outcomes[n] = self._outcome(job, "unchanged")
+            except OSError as exc:
+                outcomes[n] = _failed(request.audit_path, errors=[_os_problem(exc, request.audit_path)])
                 continue
+            if issued is not None:
+                refused = self._conflicts(job, issued, request)
+                if refused:
+                    outcomes[n] = _failed(request.audit_path, number=job.number, grade=job.score.grade, errors=refused)
+                    continue
+                if self._intact(job):
+                    if job.replaces and job.certificate is not None:  # a run killed before superseding
+                        self.register.supersede(job.replaces, new_number=job.number, on=job.certificate.issue_date)
+                    outcomes[n] = _as_found(job)
+                    continue
             jobs[n] = job
-        outcomes.update(self._run(jobs))
+        outcomes.update(self._write(jobs))
         return [outcomes[n] for n in range(len(requests))]
 
-    def _run(self, jobs: dict[int, _Job]) -> dict[int, Outcome]:
-        """Write every job's documents through the one document stage, then supersede what they replace."""
+    def rebuild(self, targets: Sequence[tuple[CertificateRecord, tuple[str, ...]]]) -> list[Outcome]:
+        """Rebuild some documents of issued certificates, keeping numbers and dates from the register.
+
+        An audit result changed so that its grade or score differs needs a new decision and is
+        not rebuilt.
+        """
         outcomes: dict[int, Outcome] = {}
-        sets: dict[int, DocumentSet] = {}
-        for n, job in jobs.items():
+        jobs: dict[int, Job] = {}
+        for n, (record, kinds) in enumerate(targets):
+            path = Path(record.audit_path)
             try:
-                sets[n] = self._document_set(job)
+                job = self._job_of_record(record, path, only=kinds)
             except CertdocsError as exc:
-                job.errors += [str(p) for p in exc.problems]
-            except OSError as exc:
-                job.errors.append(str(Problem(str(exc.filename or job.folder), os_error_text(exc))))
-        written = write_documents(
-            list(sets.values()),
-            converter=self.converter,
-            register=self.register,
-            within=self.workspace.output,
-            group_documents=self.group_documents,
-            progress=self._progress,
-        )
-        results = dict(zip(sets, written, strict=True))
-        for n, job in jobs.items():
-            outcomes[n] = self._finish(job, results.get(n))
-        return outcomes
+                outcomes[n] = _failed(path, number=record.number, errors=[str(p) for p in exc.problems])
+                continue
+            jobs[n] = job
+        outcomes.update(self._write(jobs))
+        return [outcomes[n] for n in range(len(targets))]
 
     # -- steps ---------------------------------------------------------------------------
 
-    def _prepare(self, request: IssueRequest) -> _Job:
+    def _prepare(self, request: IssueRequest) -> tuple[Job, CertificateRecord | None]:
+        """The job for a request, and the certificate already issued for its audit (if any).
+
+        Dates are checked before anything is reserved; a new or still-reserved certificate's
+        number is reserved (with the facts given now); an issued one is taken as registered.
+        """
         audit, scheme = load_audit(request.audit_path, schemes_dir=self.workspace.schemes)
         score = score_audit(audit, scheme)
         profile = profile_for_scheme(scheme.id, folder=self.workspace.profiles)
@@ -207,21 +193,24 @@ class Issuer:
             raise DateError(problems)
         if not score.passed:
             folder = self.workspace.output / "未通过" / f"{audit.organization.uscc}_{audit.audit.start_date}"
-            return _Job(request, audit, scheme, score, profile, folder)
+            return Job(request.audit_path, audit, scheme, score, profile, folder, request.decision_date), None
         if audit.audit.type == "surveillance":
             raise CertdocsError([Problem("audit.type", "监督审核不换发证书；请用 certdocs surveillance 相关命令处理")])
+        held = self.register.find_by_key(audit.key, today=self.today)
         dates = certificate_dates(
             audit_type=audit.audit.type,
             issue_date=issue_date,
             organization=audit.organization.uscc,
             scheme=scheme.id,
-            rerun=_held(self.register.find_by_key(audit.key, today=self.today)),
+            rerun=_held(held),
             current=_held(self.register.find_current(audit.organization.uscc, scheme.id, today=self.today)),
         )
         if isinstance(dates, DateRefusal):
             raise RegisterError([dates.problem])
-        first_issue, expiry, previous = dates.first_issue_date, dates.valid_until, dates.replaces
-        facts = RegisterFacts(
+        if held is not None and held.state == State.ISSUED:
+            job = self._job_of_record(held, request.audit_path, replaces=dates.replaces, audit=(audit, scheme))
+            return job, held
+        facts = CertificateFacts(
             organization_name=audit.organization.name,
             uscc=audit.organization.uscc,
             scheme=scheme.id,
@@ -229,9 +218,9 @@ class Issuer:
             stars=score.stars,
             level=score.level,
             score=score.score,
-            first_issue_date=first_issue,
-            issue_date=issue_date,
-            valid_until=expiry,
+            first_issue_date=dates.first_issue_date,
+            issue_date=dates.issue_date,
+            valid_until=dates.valid_until,
             decision_meeting=request.decision_meeting,
             decision_date=request.decision_date,
             audit_path=str(request.audit_path.resolve()),
@@ -243,174 +232,112 @@ class Issuer:
         number = self.register.reserve(
             audit.key, pattern=profile.number_pattern, year=issue_date.year, facts=facts
         ).number
-        record = self.register.get(number, today=self.today)
-        job = _Job(
-            request, audit, scheme, score, profile, self.workspace.output / number, number=number, previous=previous
+        printed = PrintedCertificate(
+            number, dates.first_issue_date, dates.issue_date, dates.valid_until, profile.verification_url(number)
         )
-        job.facts = CertificateFacts(
-            number, record.first_issue_date, record.issue_date, record.valid_until, profile.verification_url(number)
-        )
-        return job
+        folder = self.workspace.output / number
+        job = Job(request.audit_path, audit, scheme, score, profile, folder, issue_date, printed, dates.replaces, True)
+        return job, None
 
-    def _built_from(self, job: _Job, kind: str) -> dict[str, str]:
-        return built_from(
-            self.workspace.templates / job.profile.templates[kind],
-            audit=job.audit.digest,
-            scheme=job.scheme.digest,
-            profile=job.profile.digest,
-        )
-
-    def rebuild(self, targets: Sequence[tuple[CertificateRecord, tuple[str, ...]]]) -> list[Outcome]:
-        """Rebuild some documents of issued certificates, keeping numbers and dates from the register."""
-        outcomes: dict[int, Outcome] = {}
-        jobs: dict[int, _Job] = {}
-        for n, (record, kinds) in enumerate(targets):
-            path = Path(record.audit_path)
-            try:
-                audit, scheme = load_audit(path, schemes_dir=self.workspace.schemes)
-                score = score_audit(audit, scheme)
-                if (score.grade, score.score) != (record.grade, record.score):
-                    raise CertdocsError(
-                        [
-                            Problem(
-                                str(path),
-                                f"审核结果改动后评定为{score.grade}（{score.score}），"
-                                f"与登记的{record.grade}（{record.score}）不同，"
-                                "须重新作出认证决定，不能仅重新生成文件",
-                            )
-                        ]
-                    )
-                profile = profile_for_scheme(scheme.id, folder=self.workspace.profiles)
-            except CertdocsError as exc:
-                outcomes[n] = Outcome(path, "failed", number=record.number, errors=tuple(str(p) for p in exc.problems))
-                continue
-            request = IssueRequest(path, record.decision_meeting, record.decision_date, record.issue_date)
-            job = _Job(
-                request,
-                audit,
-                scheme,
-                score,
-                profile,
-                self.workspace.output / record.number,
-                number=record.number,
-                only=kinds,
+    def _job_of_record(
+        self,
+        record: CertificateRecord,
+        path: Path,
+        *,
+        only: tuple[str, ...] = (),
+        replaces: str = "",
+        audit: tuple[AuditResult, Scheme] | None = None,
+    ) -> Job:
+        """The job of an issued certificate: number and dates as registered."""
+        result, scheme = audit or load_audit(path, schemes_dir=self.workspace.schemes)
+        score = score_audit(result, scheme)
+        if (score.grade, score.score) != (record.grade, record.score):
+            rule = (
+                f"审核结果改动后评定为{score.grade}（{score.score}），与登记的{record.grade}（{record.score}）不同，"
+                "须重新作出认证决定，不能仅重新生成文件"
             )
-            job.facts = CertificateFacts(
-                record.number,
-                record.first_issue_date,
-                record.issue_date,
-                record.valid_until,
-                profile.verification_url(record.number),
-            )
-            jobs[n] = job
-        outcomes.update(self._run(jobs))
-        return [outcomes[n] for n in range(len(targets))]
+            raise CertdocsError([Problem(str(path), rule)])
+        profile = profile_for_scheme(scheme.id, folder=self.workspace.profiles)
+        printed = PrintedCertificate(
+            record.number,
+            record.first_issue_date,
+            record.issue_date,
+            record.valid_until,
+            profile.verification_url(record.number),
+        )
+        folder = self.workspace.output / record.number
+        return Job(path, result, scheme, score, profile, folder, record.issue_date, printed, replaces, only=only)
 
-    def _unchanged(self, job: _Job) -> bool:
-        """Already issued from the same inputs, with every file present and intact."""
-        record = self.register.find_by_key(job.audit.key, today=self.today)
-        if record is None or record.state != State.ISSUED:
-            return False
+    def _conflicts(self, job: Job, issued: CertificateRecord, request: IssueRequest) -> list[str]:
+        """Why issuing ``request`` again would change the issued certificate (empty: it would not)."""
+        recorded = {d.kind: d.built_from for d in self.register.documents_of(job.number)}
+        try:
+            reasons = differences(job, recorded, self.workspace.templates)
+        except OSError as exc:
+            return [_os_problem(exc, self.workspace.templates)]
+        if request.issue_date is not None and request.issue_date != issued.issue_date:
+            reasons.append(f"发证日期 {request.issue_date} 与已登记的 {issued.issue_date} 不同")
+        if not reasons:
+            return []
+        return [
+            f"证书 {job.number} 已于 {issued.issue_date} 发证，本次输入与发证时不同：{joined(reasons)}",
+            "已发证证书的文件只能用 certdocs regenerate 重新生成（证书编号和日期不变）；"
+            "发证日期不能更改，如须更改请撤销后重新作出认证决定",
+        ]
+
+    def _intact(self, job: Job) -> bool:
+        """Every document and the issue pack recorded, present and as recorded (a rerun rewrites nothing)."""
         docs = {d.kind: d for d in self.register.documents_of(job.number)}
-        for kind in job.kinds:
-            for suffix in ("docx", "pdf"):
-                doc = docs.get(f"{kind}.{suffix}")
-                if doc is None or stale_inputs(doc.built_from, self._built_from(job, kind)):
-                    return False
-                path = Path(doc.path)
-                if not path.is_file() or sha256_file(path) != doc.sha256:
-                    return False
-        pack = docs.get("issue_pack.pdf")
-        return pack is not None and Path(pack.path).is_file() and sha256_file(Path(pack.path)) == pack.sha256
+        names = [f"{k}.{s}" for k in job.kinds for s in ("docx", "pdf")] + ["issue_pack.pdf"]
+        for name in names:
+            doc = docs.get(name)
+            if doc is None or not Path(doc.path).is_file() or sha256_file(Path(doc.path)) != doc.sha256:
+                return False
+        return True
 
-    def _document_set(self, job: _Job) -> DocumentSet:
-        """What to write for a job: its documents (and issue pack), recorded against its number."""
-        created = job.facts.issue_date if job.facts else job.request.decision_date
-        context = build_context(
-            audit=job.audit,
-            scheme=job.scheme,
-            score=job.score,
-            profile=job.profile,
-            certificate=job.facts,
-            issued_on=created,
+    def _write(self, jobs: dict[int, Job]) -> dict[int, Outcome]:
+        """Write every job's documents through the one document stage; supersede, or note failures."""
+        sets: dict[int, DocumentSet] = {}
+        early: dict[int, list[str]] = {}
+        for n, job in jobs.items():
+            try:
+                sets[n] = document_set(job, self.workspace.templates)
+            except CertdocsError as exc:
+                early[n] = [str(p) for p in exc.problems]
+            except OSError as exc:
+                early[n] = [_os_problem(exc, job.folder)]
+        written = write_documents(
+            list(sets.values()),
+            converter=self.converter,
+            register=self.register,
+            within=self.workspace.output,
+            group_documents=self.group_documents,
+            progress=self._progress,
         )
-        qr = qr_png(job.facts.verify_url) if job.facts else None
-        body, name = job.profile.name, job.audit.organization.name
-        built = {kind: self._built_from(job, kind) for kind in job.kinds}
-        documents = tuple(
-            Document(
-                kind,
-                self.workspace.templates / job.profile.templates[kind],
-                context,
-                PdfMetadata(
-                    title=f"{DOCUMENT_TITLES[kind]}：{name}",
-                    subject=job.number or "",
-                    author=body,
-                    keywords=f"{job.scheme.standard_code}, {job.score.grade}, {kind}",
-                    created=created,
-                    built_from=tuple(sorted(built[kind].items())),
-                ),
-                qr_png=qr if kind == "certificate" else None,
-            )
-            for kind in job.kinds
-        )
-        pack = None
-        if job.facts is not None and set(PACK_ORDER) & set(job.kinds):
-            pack_built = pack_built_from([self._built_from(job, k) for k in PACK_ORDER])
-            pack = Pack(
-                "issue_pack",
-                tuple((DOCUMENT_TITLES[k], k) for k in PACK_ORDER),
-                PdfMetadata(
-                    title=f"发证资料包：{name}",
-                    subject=job.number,
-                    author=body,
-                    keywords=f"{job.scheme.standard_code}, {job.score.grade}, {job.number}",
-                    created=created,
-                    built_from=tuple(sorted(pack_built.items())),
-                ),
-            )
-        return DocumentSet(job.folder, documents, number=job.number if job.facts else "", pack=pack)
+        results = dict(zip(sets, written, strict=True))
+        outcomes: dict[int, Outcome] = {}
+        for n, job in jobs.items():
+            result = results.get(n)
+            if result is None or not result.ok:
+                errors = early.get(n, []) + list(result.errors if result is not None else ())
+                self._note_failure(job, errors)
+                outcomes[n] = _failed(job.audit_path, number=job.number, grade=job.score.grade, errors=errors)
+                continue
+            if job.replaces and job.certificate is not None:
+                self.register.supersede(job.replaces, new_number=job.number, on=job.certificate.issue_date)
+            outcomes[n] = _written(job, result)
+        return outcomes
 
-    def _finish(self, job: _Job, written: Written | None) -> Outcome:
-        """The outcome of a written job; an issued one supersedes the certificate it replaces."""
-        if written is None or not written.ok:
-            errors = tuple(job.errors) + (written.errors if written else ())
-            return Outcome(job.request.audit_path, "failed", number=job.number, grade=job.score.grade, errors=errors)
-        if job.facts is None:
-            return Outcome(
-                job.request.audit_path,
-                "refused",
-                grade=job.score.grade,
-                folder=job.folder,
-                documents=dict(written.pdfs),
-                word=dict(written.word),
-                errors=(_refusal(job.score),),
-            )
-        if job.previous:
-            self.register.supersede(job.previous, new_number=job.number, on=job.facts.issue_date)
-        return Outcome(
-            job.request.audit_path,
-            "issued",
-            number=job.number,
-            grade=job.score.grade,
-            folder=job.folder,
-            documents=dict(written.pdfs),
-            word=dict(written.word),
-            issue_pack=written.pack,
-        )
-
-    def _outcome(self, job: _Job, status: str) -> Outcome:
-        folder = job.folder
-        return Outcome(
-            job.request.audit_path,
-            status,
-            number=job.number,
-            grade=job.score.grade,
-            folder=folder,
-            documents={k: folder / f"{k}.pdf" for k in job.kinds},
-            word={k: folder / f"{k}.docx" for k in job.kinds},
-            issue_pack=folder / "issue_pack.pdf",
-        )
+    def _note_failure(self, job: Job, errors: Sequence[str]) -> None:
+        """Keep a reserved number visible with why it was not issued (it stays reserved for its audit)."""
+        if not (job.reserved and job.number):
+            return
+        # ``Register.note_failure`` comes with the records branch (issue 8 §4, register side).
+        note = getattr(self.register, "note_failure", None)
+        # The failure itself is reported in the outcome; the register may be what failed.
+        if note is not None:
+            with contextlib.suppress(CertdocsError):
+                note(job.number, reason=joined(errors))
 
 
 def _held(record: CertificateRecord | None) -> HeldCertificate | None:
@@ -420,9 +347,52 @@ def _held(record: CertificateRecord | None) -> HeldCertificate | None:
     return HeldCertificate(record.number, status, record.first_issue_date, record.valid_until)
 
 
-def _refusal(score: Score) -> str:
-    if score.veto:
-        return "否决项不符合（一票否决）"
-    if score.unmet_prerequisites:
-        return "未满足认证前提条件：" + "；".join(score.unmet_prerequisites)
-    return f"最终得分 {score.score}，评定为{score.grade}，未达到发证要求"
+def _os_problem(exc: OSError, where: Path) -> str:
+    return str(Problem(str(exc.filename or where), os_error_text(exc)))
+
+
+def _failed(path: Path, *, number: str = "", grade: str = "", errors: Sequence[str]) -> Outcome:
+    return Outcome(path, OutcomeStatus.FAILED, number=number, grade=grade, errors=tuple(errors))
+
+
+def _written(job: Job, written: Written) -> Outcome:
+    status = OutcomeStatus.ISSUED if job.certificate is not None else OutcomeStatus.REFUSED
+    return Outcome(
+        job.audit_path,
+        status,
+        number=job.number,
+        grade=job.score.grade,
+        folder=job.folder,
+        documents=dict(written.pdfs),
+        word=dict(written.word),
+        issue_pack=written.pack,
+        errors=(refusal(job.score),) if job.certificate is None else (),
+    )
+
+
+def _as_found(job: Job) -> Outcome:
+    folder = job.folder
+    return Outcome(
+        job.audit_path,
+        OutcomeStatus.UNCHANGED,
+        number=job.number,
+        grade=job.score.grade,
+        folder=folder,
+        documents={k: folder / f"{k}.pdf" for k in job.kinds},
+        word={k: folder / f"{k}.docx" for k in job.kinds},
+        issue_pack=folder / "issue_pack.pdf",
+    )
+
+
+__all__ = [
+    "ISSUED_KINDS",
+    "PACK_ORDER",
+    "REFUSED_KINDS",
+    "SINGLE_DECISION",
+    "IssueRequest",
+    "Issuer",
+    "Outcome",
+    "OutcomeStatus",
+    "Workspace",
+    "default_person_days",
+]

@@ -18,9 +18,10 @@ from datetime import date
 from pathlib import Path
 
 from certdocs._fs import sha256_file
-from certdocs.documents import built_from, stale_inputs
+from certdocs._issue_job import ISSUED_KINDS
+from certdocs.documents import built_from, stale_inputs, stale_reasons
 from certdocs.errors import CertdocsError, Problem, SchemeError
-from certdocs.pipeline import ISSUED_KINDS, Issuer, Outcome, Workspace
+from certdocs.pipeline import Issuer, Outcome, Workspace
 from certdocs.profile import load_profiles
 from certdocs.register import CertificateRecord, DocumentRecord, Register
 from certdocs.scheme import get_scheme
@@ -74,19 +75,14 @@ def plan(*, workspace: Workspace, register: Register, today: date) -> list[Chang
                 missing_templates[template] = None
                 continue
             current = built_from(template, audit=audit_hash, scheme=scheme_hash[record.scheme], profile=profile.digest)
-            labels = {
-                "audit": "审核结果文件已修改",
-                "template": f"模板 {template.name} 已修改",
-                "scheme": f"评价方案 {record.scheme} 已修改",
-                "profile": f"认证机构配置 {profile.id} 已修改",
-            }
             why = []
             for suffix in ("docx", "pdf"):
                 found = docs.get(f"{kind}.{suffix}")
                 if found is None or not Path(found.path).is_file():
                     why.append(f"{kind}.{suffix} 缺失")
                     continue
-                why += [labels[name] for name in stale_inputs(found.built_from, current)]
+                names = stale_inputs(found.built_from, current)
+                why += stale_reasons(names, template=template.name, scheme=record.scheme, profile=profile.id)
             if why:
                 kinds.append(kind)
                 reasons += [w for w in dict.fromkeys(why) if w not in reasons]

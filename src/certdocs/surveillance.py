@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from certdocs.audit import AuditResult, load_audit
-from certdocs.context import CertificateFacts as DocumentCertificate
-from certdocs.context import SurveillanceFacts, build_context
+from certdocs.context import PrintedCertificate, SurveillanceFacts, build_context
 from certdocs.convert import Converter
 from certdocs.dates import (
     SURVEILLANCES_PER_CYCLE,
@@ -122,8 +121,8 @@ def _document(
     )
 
 
-def _facts(rec: CertificateRecord, profile: Profile) -> DocumentCertificate:
-    return DocumentCertificate(
+def _facts(rec: CertificateRecord, profile: Profile) -> PrintedCertificate:
+    return PrintedCertificate(
         rec.number, rec.first_issue_date, rec.issue_date, rec.valid_until, profile.verification_url(rec.number)
     )
 

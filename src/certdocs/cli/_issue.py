@@ -144,19 +144,20 @@ def batch(
     else:
         click.echo(f"{plan.name}（{chinese_date(plan.date)}）")
         click.echo(pad("审核结果", 40) + pad("结果", 12) + pad("证书编号", 20) + "等级")
-        for audit, outcome, reason in summary.outcomes:
+        for row in summary.rows:
+            outcome = row.outcome
             if outcome is None:
-                click.echo(pad(audit, 40) + reason)
+                click.echo(pad(row.audit, 40) + row.reason)
                 continue
             label = {"issued": "已发证", "unchanged": "已发证(未变)", "refused": "不予发证", "failed": "失败"}
-            click.echo(pad(audit, 40) + pad(label[outcome.status], 12) + pad(outcome.number, 20) + outcome.grade)
+            click.echo(pad(row.audit, 40) + pad(label[outcome.status], 12) + pad(outcome.number, 20) + outcome.grade)
             for error in outcome.errors if outcome.status == "failed" else ():
                 click.echo(f"    {error}", err=True)
         data = summary.to_json()
         click.echo(f"发证 {len(data['issued'])}，跳过 {len(data['skipped'])}，失败 {len(data['failed'])}")
-    # Exit 1 for every record the summary lists under "failed" (a refused audit too, not only
-    # an outside tool's failure), as CONTRACT section 5 promises.
-    if summary.to_json()["failed"]:
+    for action in summary.actions:
+        click.echo(f"须处理：{action.why}；请作出撤销决定后执行 {action.command}", err=True)
+    if summary.failed:
         sys.exit(1)
 
 

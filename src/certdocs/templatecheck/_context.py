@@ -78,7 +78,7 @@ def _sample_context(scheme: Any) -> dict[str, Any]:
     from dataclasses import fields
 
     from certdocs.audit import parse_audit
-    from certdocs.context import CertificateFacts, SurveillanceFacts, build_context
+    from certdocs.context import PrintedCertificate, SurveillanceFacts, build_context
     from certdocs.dates import SurveillanceWindow
     from certdocs.profile import Profile, profile_for_scheme
     from certdocs.scoring import score_audit
@@ -134,7 +134,7 @@ def _sample_context(scheme: Any) -> dict[str, Any]:
         scheme=scheme,
         score=score_audit(audit, scheme),
         profile=profile,
-        certificate=CertificateFacts("示例", day, day, day, "示例"),
+        certificate=PrintedCertificate("示例", day, day, day, "示例"),
         issued_on=day,
         surveillance=SurveillanceFacts(SurveillanceWindow(1, day, day), Decimal(1), "示例"),
     )
