@@ -14,10 +14,10 @@ from datetime import date
 from pathlib import Path
 
 from certdocs.batch import run_batch
-from certdocs.convert import FakeConverter
 from certdocs.decisions import load_meeting
 from certdocs.pipeline import Issuer, Workspace
 from certdocs.register import Register, register_location
+from certdocs.testing import FakeConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,11 +19,11 @@ from click.testing import CliRunner
 from certdocs._fs import sha256_file
 from certdocs.batch import run_batch
 from certdocs.cli import main
-from certdocs.convert import FakeConverter
 from certdocs.decisions import load_meeting
 from certdocs.errors import DecisionError
 from certdocs.pipeline import Issuer, Workspace
 from certdocs.register import Register
+from certdocs.testing import FakeConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 MEETING = ROOT / "fixtures" / "decisions" / "2026-47.json"

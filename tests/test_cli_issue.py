@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from certdocs import cli
 from certdocs.cli import _app
-from certdocs.convert import FakeConverter
+from certdocs.testing import FakeConverter
 from tests.test_sign import PASSPHRASE, keys  # noqa: F401  (the throwaway CA and PKCS#12 fixture)
 
 ROOT = Path(__file__).resolve().parent.parent

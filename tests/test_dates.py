@@ -1,4 +1,4 @@
-"""Certificate dates, surveillance windows and audit time (CONTRACT section 4)."""
+"""Certificate dates, surveillance windows and audit time (docs/dates.md)."""
 
 from __future__ import annotations
 

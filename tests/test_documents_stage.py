@@ -14,7 +14,6 @@ import pytest
 
 from certdocs import documents
 from certdocs._fs import sha256_file
-from certdocs.convert import FakeConverter
 from certdocs.documents import (
     Document,
     DocumentSet,
@@ -28,6 +27,7 @@ from certdocs.errors import ConversionError, Problem
 from certdocs.pdf import PdfMetadata
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
+from certdocs.testing import FakeConverter
 from tests.data.context_sample import sample_context
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +55,7 @@ class _Refuses(FakeConverter):
         self.marker = marker
 
     def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
-        from certdocs.convert import docx_text
+        from certdocs.testing import docx_text
 
         bad = [s for s in sources if any(self.marker in line for line in docx_text(s))]
         good = super().convert([s for s in sources if s not in bad], outdir=outdir)

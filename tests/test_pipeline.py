@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from certdocs.convert import FakeConverter
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register, Status
+from certdocs.testing import FakeConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -159,8 +159,8 @@ class _FailsOne(FakeConverter):
         self.marker = marker
 
     def convert(self, sources, *, outdir, labels=None):  # type: ignore[no-untyped-def]
-        from certdocs.convert import docx_text
         from certdocs.errors import ConversionError, Problem
+        from certdocs.testing import docx_text
 
         bad = [s for s in sources if any(self.marker in line for line in docx_text(s))]
         good = super().convert([s for s in sources if s not in bad], outdir=outdir, labels=labels)

@@ -11,10 +11,10 @@ import pytest
 
 from certdocs import regenerate
 from certdocs._fs import sha256_file
-from certdocs.convert import FakeConverter
 from certdocs.errors import CertdocsError
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
+from certdocs.testing import FakeConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 22)

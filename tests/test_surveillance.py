@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from certdocs.convert import FakeConverter
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
 from certdocs.surveillance import due_list, write_notices
+from certdocs.testing import FakeConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUED = date(2026, 11, 22)

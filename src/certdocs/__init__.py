@@ -1,14 +1,37 @@
 """certdocs: after-sales service maturity certification documents, from audit results to PDFs.
 
-The public API is small; everything else is internal and may change.
+The public API is what ``__all__`` lists; everything else is internal and may change::
+
+    from datetime import date
+    from pathlib import Path
+    import certdocs
+
+    ws = certdocs.Workspace(output=Path("output"), register=Path("records/register.sqlite3"),
+                            templates=Path("templates"))
+    outcome = certdocs.issue_certificate(Path("audit.json"), workspace=ws)   # LibreOffice
+    summary = certdocs.issue_batch(certdocs.load_meeting(Path("2026-47.json")), workspace=ws)
+    result = certdocs.regenerate_documents(workspace=ws, dry_run=True)
+    with certdocs.open_register(ws) as register:
+        for record in register.list(today=date.today()): ...
+
+Each function applies the office's policies (templates checked first, input and dates
+validated before anything is written or reserved) and raises a :class:`CertdocsError`
+subclass, in Chinese, for input it refuses. ``certdocs.testing.FakeConverter`` issues without
+LibreOffice.
 """
 
+__version__ = "0.1.0"  # first: the modules below record it in every document they write
+
 from certdocs.audit import AuditResult, load_audit, parse_audit
+from certdocs.batch import BatchRow, BatchSummary
+from certdocs.decisions import Meeting, load_meeting
 from certdocs.errors import (
     ArchiveError,
     CertdocsError,
     ConversionError,
+    DateError,
     DecisionError,
+    DocumentError,
     InvalidAuditResult,
     Problem,
     ProfileError,
@@ -17,31 +40,57 @@ from certdocs.errors import (
     SigningError,
     TemplateError,
 )
+from certdocs.issuing import (
+    Regeneration,
+    check_templates,
+    issue_batch,
+    issue_certificate,
+    open_register,
+    regenerate_documents,
+)
+from certdocs.pipeline import Outcome, OutcomeStatus, Workspace
+from certdocs.register import CertificateRecord, Register, Status
 from certdocs.scheme import Scheme, get_scheme, load_scheme_file, scheme_ids
 from certdocs.scoring import Score, score_audit
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ArchiveError",
     "AuditResult",
+    "BatchRow",
+    "BatchSummary",
     "CertdocsError",
+    "CertificateRecord",
     "ConversionError",
+    "DateError",
     "DecisionError",
+    "DocumentError",
     "InvalidAuditResult",
+    "Meeting",
+    "Outcome",
+    "OutcomeStatus",
     "Problem",
     "ProfileError",
+    "Regeneration",
+    "Register",
     "RegisterError",
     "Scheme",
     "SchemeError",
     "Score",
     "SigningError",
+    "Status",
     "TemplateError",
+    "Workspace",
     "__version__",
+    "check_templates",
     "get_scheme",
+    "issue_batch",
+    "issue_certificate",
     "load_audit",
+    "load_meeting",
     "load_scheme_file",
+    "open_register",
     "parse_audit",
+    "regenerate_documents",
     "scheme_ids",
     "score_audit",
 ]

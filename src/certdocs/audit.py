@@ -1,4 +1,4 @@
-"""Audit results (审核结果): the input format of CONTRACT section 2, parsed and validated.
+"""Audit results (审核结果): the input format of docs/audit-result.md, parsed and validated.
 
 :func:`parse_audit` checks a whole document against the format *and* the scheme's rules and
 reports every problem at once, each with its JSON path (``items["5.1.2.2"].score``) and the

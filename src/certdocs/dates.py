@@ -1,4 +1,4 @@
-"""Certificate dates, surveillance windows and audit time (CONTRACT section 4), and Chinese dates.
+"""Certificate dates, surveillance windows and audit time (docs/dates.md), and Chinese dates.
 
 Pure functions of their arguments; "today" is always passed in, never read from the clock.
 """

@@ -1,4 +1,4 @@
-"""Certification decision meetings (认证决定会议): the input of ``certdocs batch`` (CONTRACT section 5).
+"""Certification decision meetings (认证决定会议): the input of ``certdocs batch`` (docs/decisions.md).
 
 The same list may come as JSON (with meeting and date inside), or as a CSV or XLSX sheet with
 the columns ``audit``, ``decision``, ``issue_date``, ``reason`` (meeting and date then given by

@@ -1,4 +1,4 @@
-"""Scoring an audit result under its scheme (CONTRACT section 3), in exact decimal arithmetic.
+"""Scoring an audit result under its scheme (docs/score.md), in exact decimal arithmetic.
 
 Rules, in the standards' words:
 - an item earns its ``score``, or points × ``ratio``, or points × (1 − k/n) for a sample;
@@ -57,7 +57,7 @@ class CategoryScore:
 
 @dataclass(frozen=True)
 class Score:
-    """The outcome of one audit under its scheme (CONTRACT section 3)."""
+    """The outcome of one audit under its scheme (docs/score.md)."""
 
     scheme_id: str
     earned: Decimal | None
@@ -73,7 +73,7 @@ class Score:
     unmet_prerequisites: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object of CONTRACT section 3 (numbers as JSON numbers)."""
+        """The JSON object of docs/score.md (numbers as JSON numbers)."""
         items = []
         for s in self.items:
             row: dict[str, Any] = {

@@ -1,6 +1,6 @@
 """Surveillance: which certificates are due, and their notices (监督审核通知书).
 
-Windows follow the scheme data (CONTRACT section 4): ``fw01-2021`` 9–12 months after the last
+Windows follow the scheme data (docs/dates.md): ``fw01-2021`` 9–12 months after the last
 audit, the others within each 12 months of the issue date; after the second surveillance the
 next thing due is the recertification application, three months before expiry.
 """

@@ -35,7 +35,7 @@ from certdocs.textreport import pad, score_table
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="text：中文评分表；json：CONTRACT 第 3 节的 JSON 对象。",
+    help="text：中文评分表；json：JSON 对象（docs/score.md）。",
 )
 @reports_errors
 def score(file: Path, fmt: str) -> None:

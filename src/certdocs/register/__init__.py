@@ -19,7 +19,7 @@ A run that fails after reserving records why with ``register.note_failure(number
 a number that will never be issued is voided (``register.void``, 作废), so every number of a
 series ends issued or voided, and ``register.unissued(today=…)`` lists the others.
 
-Statuses follow CONTRACT section 4: 有效, 暂停, 撤销, 注销 are stored with a dated history;
+Statuses follow docs/dates.md: 有效, 暂停, 撤销, 注销 are stored with a dated history;
 过期失效 is derived from 有效期至 and the ``today`` a query is asked about, never from the
 clock. A recertified certificate is superseded: 注销 with reason "再认证换发新证 <new number>"
 and ``superseded_by`` set.

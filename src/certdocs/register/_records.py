@@ -19,7 +19,7 @@ from certdocs.errors import Problem
 
 
 class Status(StrEnum):
-    """Status of an issued certificate (CONTRACT section 4); ``EXPIRED`` is only ever derived."""
+    """Status of an issued certificate (docs/dates.md); ``EXPIRED`` is only ever derived."""
 
     VALID = "有效"
     SUSPENDED = "暂停"

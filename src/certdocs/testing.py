@@ -1,0 +1,111 @@
+"""For programs and tests that issue without LibreOffice: a fake converter and its helpers.
+
+:class:`FakeConverter` turns each Word document into a one-page PDF of its paragraph text, in
+milliseconds, with the same errors as :class:`certdocs.convert.LibreOfficeConverter`; pass it
+as ``converter=`` to :func:`certdocs.issue_certificate` and the other library functions. The
+PDFs are for checking what was written, not for printing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from certdocs._fs import atomic_write_bytes
+from certdocs.convert import _check_sources, _label
+from certdocs.errors import ConversionError, Problem
+
+
+class FakeConverter:
+    """Test double: a one-page PDF per document with its paragraph text, no LibreOffice.
+
+    ``calls`` records the sources of every :meth:`convert` call.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Path, ...]] = []
+
+    def __enter__(self) -> FakeConverter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def convert(
+        self, sources: Sequence[Path], *, outdir: Path, labels: Mapping[Path, str] | None = None
+    ) -> dict[Path, Path]:
+        """Write ``outdir / (stem + ".pdf")`` for each source; same errors (named by label) as the real one."""
+        sources = list(dict.fromkeys(Path(s) for s in sources))
+        self.calls.append(tuple(sources))
+        _check_sources(sources, labels)
+        problems: list[Problem] = []
+        converted: dict[Path, Path] = {}
+        for source in sources:
+            try:
+                lines = docx_text(source)
+            except Exception as exc:  # python-docx raises zipfile, KeyError, lxml errors …
+                problems.append(Problem(_label(source, labels), f"不是可读取的 Word 文档：{exc}"))
+                continue
+            if not any(line.strip() for line in lines):
+                problems.append(Problem(_label(source, labels), "生成的 PDF 第 1 页没有可提取的文字"))
+                continue
+            target = outdir / f"{source.stem}.pdf"
+            atomic_write_bytes(target, text_pdf(lines))
+            converted[source] = target
+        if problems:
+            raise ConversionError(problems)
+        return converted
+
+
+def docx_text(path: Path) -> list[str]:
+    """The paragraphs of a Word document, body then table cells, one string each."""
+    import docx  # only the fake needs python-docx
+
+    document = docx.Document(str(path))
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.extend(cell.text for cell in row.cells)
+    return lines
+
+
+def text_pdf(lines: Sequence[str]) -> bytes:
+    """A minimal one-page A4 PDF showing ``lines`` in the standard Chinese font STSong-Light.
+
+    The text is UCS-2 under the predefined UniGB-UCS2-H CMap, so readers render it with
+    their own Song face and extract it without a ToUnicode map.
+    """
+    wrapped = [line[i : i + 40] for line in lines for i in range(0, max(len(line), 1), 40)]
+    size = max(2.0, min(12.0, 760 / (1.25 * max(len(wrapped), 1))))
+    shown = " T*\n".join("<" + "".join(f"{min(ord(c), 0xFFFD):04X}" for c in line) + "> Tj" for line in wrapped)
+    content = (f"BT /F1 {size:.2f} Tf {size * 1.25:.2f} TL 56 800 Td\n{shown}\nET\n").encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.28 841.89]"
+        b" /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [6 0 R] >>",
+        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light"
+        b" /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >>"
+        b" /FontDescriptor 7 0 R /DW 1000 /W [1 95 500] >>",
+        b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6"
+        b" /FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120"
+        b" /CapHeight 880 /StemV 93 >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+__all__ = ["FakeConverter", "docx_text", "text_pdf"]

@@ -1,0 +1,104 @@
+"""The library API (certdocs.issuing, exported from certdocs): the office's policies for a program."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import certdocs
+from certdocs.testing import FakeConverter
+
+ROOT = Path(__file__).resolve().parent.parent
+PASS = ROOT / "fixtures" / "fw01-2021" / "pass.json"  # audited 2026-10-20..21
+TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> certdocs.Workspace:
+    return certdocs.Workspace(output=tmp_path / "out", register=tmp_path / "r.sqlite3", templates=ROOT / "templates")
+
+
+def test_every_name_in_all_is_exported() -> None:
+    assert [n for n in certdocs.__all__ if not hasattr(certdocs, n)] == []
+
+
+def test_a_program_issues_a_certificate(ws: certdocs.Workspace) -> None:
+    outcome = certdocs.issue_certificate(PASS, workspace=ws, today=TODAY, converter=FakeConverter())
+    assert (outcome.status, outcome.number) == (certdocs.OutcomeStatus.ISSUED, "ZD-FW-2026-0001")
+
+
+def test_the_issued_certificate_is_in_the_register(ws: certdocs.Workspace) -> None:
+    certdocs.issue_certificate(PASS, workspace=ws, today=TODAY, converter=FakeConverter())
+    with certdocs.open_register(ws) as register:
+        assert [r.status for r in register.list(today=TODAY)] == [certdocs.Status.VALID]
+
+
+def test_an_invalid_audit_is_refused_before_anything_is_written(ws: certdocs.Workspace, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    doc = json.loads(PASS.read_text(encoding="utf-8"))
+    doc["items"]["a1"] = {"score": 9}
+    bad.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(certdocs.InvalidAuditResult):
+        certdocs.issue_certificate(bad, workspace=ws, today=TODAY, converter=FakeConverter())
+    assert (ws.output.exists(), ws.register.exists()) == (False, False)
+
+
+def test_a_date_before_the_audit_is_refused_before_anything_is_written(ws: certdocs.Workspace) -> None:
+    with pytest.raises(certdocs.DateError):
+        certdocs.issue_certificate(
+            PASS, workspace=ws, today=TODAY, issue_date=date(2026, 10, 1), converter=FakeConverter()
+        )
+    assert (ws.output.exists(), ws.register.exists()) == (False, False)
+
+
+def test_broken_templates_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    from docx import Document
+
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    word = Document(str(templates / "report.docx"))
+    word.add_paragraph("{{ audit.leadr }}")
+    word.save(str(templates / "report.docx"))
+    ws = certdocs.Workspace(output=tmp_path / "out", register=tmp_path / "r.sqlite3", templates=templates)
+    with pytest.raises(certdocs.TemplateError):
+        certdocs.issue_certificate(PASS, workspace=ws, today=TODAY, converter=FakeConverter())
+    assert (ws.output.exists(), ws.register.exists()) == (False, False)
+
+
+def test_libreoffice_is_not_looked_for_when_input_is_refused(
+    ws: certdocs.Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[int] = []
+    with pytest.raises(certdocs.DateError):
+        certdocs.issue_certificate(
+            PASS,
+            workspace=ws,
+            today=TODAY,
+            issue_date=date(2026, 10, 1),
+            converter=lambda: made.append(1),  # type: ignore[arg-type,func-returns-value]
+        )
+    assert made == []
+
+
+def test_a_program_issues_a_meeting(ws: certdocs.Workspace) -> None:
+    meeting = certdocs.load_meeting(ROOT / "fixtures" / "decisions" / "2026-47.json")
+    summary = certdocs.issue_batch(meeting, workspace=ws, today=TODAY, converter=FakeConverter())
+    assert len(summary.to_json()["issued"]) == 6
+
+
+def test_a_meeting_dated_after_today_is_refused_before_anything_is_recorded(ws: certdocs.Workspace) -> None:
+    meeting = certdocs.load_meeting(ROOT / "fixtures" / "decisions" / "2026-47.json")
+    with pytest.raises(certdocs.DateError):
+        certdocs.issue_batch(meeting, workspace=ws, today=date(2026, 11, 19), converter=FakeConverter())
+    assert ws.register.exists() is False
+
+
+def test_a_program_plans_and_runs_a_regeneration(ws: certdocs.Workspace) -> None:
+    certdocs.issue_certificate(PASS, workspace=ws, today=TODAY, converter=FakeConverter())
+    next(ws.output.rglob("report.pdf")).unlink()
+    result = certdocs.regenerate_documents(workspace=ws, today=TODAY, converter=FakeConverter())
+    assert ([c.kinds for c in result.changes], result.failed) == ([("report",)], ())
