@@ -246,9 +246,9 @@ def _one(tmp_path: Path, name: str, day: str, decision: str) -> Path:
 
 def test_a_later_rejection_of_an_issued_audit_names_the_withdrawal_to_make(tmp_path: Path) -> None:
     first = run(_one(tmp_path, "第47次", "2026-11-20", "approve"), tmp_path / "out")
-    number = first["issued"][0]["certificate_no"]  # type: ignore[index]
+    number = first["issued"][0]["certificate_no"]
     later = run(_one(tmp_path, "第48次", "2026-11-21", "reject"), tmp_path / "out")
-    assert later["actions"][0]["action"].startswith(f"certdocs register withdraw {number}")  # type: ignore[index]
+    assert later["actions"][0]["action"].startswith(f"certdocs register withdraw {number}")
 
 
 def test_a_later_rejection_of_an_issued_audit_exits_1(tmp_path: Path) -> None:

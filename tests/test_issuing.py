@@ -73,13 +73,18 @@ def test_libreoffice_is_not_looked_for_when_input_is_refused(
     ws: certdocs.Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[int] = []
+
+    def make() -> FakeConverter:
+        made.append(1)
+        return FakeConverter()
+
     with pytest.raises(certdocs.DateError):
         certdocs.issue_certificate(
             PASS,
             workspace=ws,
             today=TODAY,
             issue_date=date(2026, 10, 1),
-            converter=lambda: made.append(1),  # type: ignore[arg-type,func-returns-value]
+            converter=make,
         )
     assert made == []
 
