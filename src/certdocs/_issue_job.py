@@ -98,6 +98,7 @@ def document_set(job: Job, templates: Path) -> DocumentSet:
             context,
             metadata(DOCUMENT_TITLES[kind], kind, job.built_from(kind, templates)),
             qr_png=qr if kind == "certificate" else None,
+            label=f"{job.audit_path} 的{DOCUMENT_TITLES[kind]}",
         )
         for kind in job.kinds
     )

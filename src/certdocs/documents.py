@@ -106,6 +106,7 @@ class Document:
     context: Mapping[str, Any]
     metadata: PdfMetadata
     qr_png: bytes | None = None
+    label: str = ""  # how a failure names it for office staff ("audits/a.json 的认证证书"); default its kind
 
     @property
     def built_from(self) -> dict[str, str]:
@@ -128,13 +129,16 @@ class DocumentSet:
 
     With a ``number`` the written files are recorded against that certificate with
     :meth:`Register.complete` (which issues a reserved certificate, and only records documents
-    of an issued one); without, nothing is recorded (the reports of a refused audit).
+    of an issued one); without, nothing is recorded (the reports of a refused audit). ``check``
+    is called with the converted PDFs (kind → PDF) before they are normalised; a
+    :class:`CertdocsError` it raises fails the set (for example, a character drawn with no glyph).
     """
 
     folder: Path
     documents: tuple[Document, ...]
     number: str = ""
     pack: Pack | None = None
+    check: Callable[[Mapping[str, Path]], None] | None = None
 
     def __post_init__(self) -> None:
         if not self.documents:
@@ -232,6 +236,10 @@ class _Job:
     def fail(self, problems: Sequence[Problem]) -> None:
         self.errors += [str(p) for p in problems]
 
+    def label(self, kind: str) -> str:
+        doc = next(d for d in self.set.documents if d.kind == kind)
+        return doc.label or kind
+
     def render(self, staging: Path) -> None:
         if self.errors:
             return
@@ -258,6 +266,8 @@ class _Job:
             self.fail([Problem(str(exc.filename or self.set.folder), os_error_text(exc))])
 
     def _normalise(self) -> None:
+        if self.set.check is not None:
+            self.set.check({kind: docx.with_suffix(".pdf") for kind, docx in self.staged.items()})
         for doc in self.set.documents:
             normalize_pdf(self.staged[doc.kind].with_suffix(".pdf"), metadata=doc.metadata)
         pack = self.set.pack
@@ -317,12 +327,15 @@ def _convert(converter: Converter, group: list[_Job]) -> None:
     try:
         converter.convert(sources, outdir=sources[0].parent)
     except CertdocsError as exc:
-        # Each problem names its source file: those sets fail, the others go on.
-        failed = {p.where: str(p) for p in exc.problems}
+        # Each problem names its source file: those sets fail (named for office staff), the others go on.
+        failed = {p.where: p.rule for p in exc.problems}
         for job in group:
             if job.errors:
                 continue
-            job.errors += [failed[p.name] for p in job.staged.values() if p.name in failed]
+            for kind, path in job.staged.items():
+                rule = failed.get(path.name) or failed.get(str(path)) or failed.get(job.label(kind))
+                if rule is not None:
+                    job.fail([Problem(job.label(kind), rule)])
             missing = [p for p in job.staged.values() if not job.errors and not p.with_suffix(".pdf").is_file()]
             if missing:
                 try:

@@ -4,8 +4,8 @@ These functions carry the office's policies, so that a library caller gets what 
 line gets (the commands are thin layers over them):
 
 - invalid input is refused before anything is written or reserved (exit status 2 from the
-  command line): the audit result (for ``certificate``), the dates (docs/dates.md), the Word
-  templates (checked first, every problem at once);
+  command line): the audit result (for ``certificate``), the profiles, the dates
+  (docs/dates.md), the Word templates (every problem at once);
 - LibreOffice is started only once there is something to convert, and closed afterwards.
   ``converter`` may be given instead: a converter (tests use
   :class:`certdocs.testing.FakeConverter`) or a function that makes one when first needed.
@@ -26,6 +26,7 @@ from certdocs.decisions import Meeting
 from certdocs.errors import CertdocsError, DateError, Problem, TemplateError
 from certdocs.issuance import issue_date_problems, meeting_date_problems
 from certdocs.pipeline import SINGLE_DECISION, Issuer, IssueRequest, Outcome, Workspace
+from certdocs.profile import load_profiles, profile_for_scheme
 from certdocs.regenerate import Change, plan, regenerate
 from certdocs.register import Register
 
@@ -96,7 +97,8 @@ def issue_certificate(
     """
     today = today or date.today()
     day = issue_date or today
-    result, _ = load_audit(audit, schemes_dir=workspace.schemes)
+    result, scheme = load_audit(audit, schemes_dir=workspace.schemes)
+    profile_for_scheme(scheme.id, folder=workspace.profiles)  # an invalid profile is invalid input too
     problems = issue_date_problems(
         where=str(audit),
         audit_end=result.audit.end_date,
@@ -168,6 +170,7 @@ def issue_batch(
     alone and is listed in the summary's ``failed``.
     """
     today = today or date.today()
+    load_profiles(workspace.profiles)  # an invalid profile is invalid input: refused before anything is recorded
     problems = meeting_problems(meeting, workspace=workspace, today=today, allow_future_date=allow_future_date)
     if problems:
         raise DateError(problems, source=str(meeting.source))

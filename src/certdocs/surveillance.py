@@ -118,6 +118,7 @@ def _document(
             created=today,
             built_from=tuple(built.items()),
         ),
+        label=f"证书 {record.number} 的{title}",
     )
 
 
