@@ -107,3 +107,12 @@ def test_a_program_plans_and_runs_a_regeneration(ws: certdocs.Workspace) -> None
     next(ws.output.rglob("report.pdf")).unlink()
     result = certdocs.regenerate_documents(workspace=ws, today=TODAY, converter=FakeConverter())
     assert ([c.kinds for c in result.changes], result.failed) == ([("report",)], ())
+
+
+def test_without_libreoffice_no_number_is_reserved(ws: certdocs.Workspace) -> None:
+    def missing() -> FakeConverter:
+        raise certdocs.ConversionError([certdocs.Problem("soffice", "找不到 LibreOffice")])
+
+    with pytest.raises(certdocs.ConversionError):
+        certdocs.issue_certificate(PASS, workspace=ws, today=TODAY, converter=missing)
+    assert ws.register.exists() is False

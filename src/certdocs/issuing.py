@@ -6,15 +6,15 @@ line gets (the commands are thin layers over them):
 - invalid input is refused before anything is written or reserved (exit status 2 from the
   command line): the audit result (for ``certificate``), the profiles, the dates
   (docs/dates.md), the Word templates (every problem at once);
-- LibreOffice is started only once there is something to convert, and closed afterwards.
-  ``converter`` may be given instead: a converter (tests use
-  :class:`certdocs.testing.FakeConverter`) or a function that makes one when first needed.
+- LibreOffice is looked for only once the input is accepted (and before any number is
+  reserved), and closed afterwards. ``converter`` may be given instead: a converter (tests use
+  :class:`certdocs.testing.FakeConverter`) or a function that makes one.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -45,35 +45,23 @@ def check_templates(workspace: Workspace) -> None:
 ConverterOrFactory = Converter | Callable[[], Converter]
 
 
-class _OnDemand:
-    """A converter made when first needed: input refused early never looks for LibreOffice."""
-
-    def __init__(self, make: Callable[[], Converter]) -> None:
-        self._make = make
-        self._made: Converter | None = None
-
-    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
-        if self._made is None:
-            self._made = self._make()
-        return self._made.convert(sources, outdir=outdir)
-
-    def close(self) -> None:
-        close = getattr(self._made, "close", None)
-        if close is not None:
-            close()
-
-
 @contextlib.contextmanager
 def _converter(given: ConverterOrFactory | None) -> Iterator[Converter]:
-    """The converter given, else one made by the factory given (default LibreOffice) when first needed."""
+    """The converter given, else one made by the factory given (default LibreOffice), closed afterwards.
+
+    Entered only once the input is validated: refused input never looks for LibreOffice, and a
+    missing LibreOffice is reported before any number is reserved.
+    """
     if given is not None and hasattr(given, "convert"):
         yield given
         return
-    converter = _OnDemand(given or LibreOfficeConverter)
+    converter = (given or LibreOfficeConverter)()
     try:
         yield converter
     finally:
-        converter.close()
+        close = getattr(converter, "close", None)
+        if close is not None:
+            close()
 
 
 def issue_certificate(
