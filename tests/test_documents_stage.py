@@ -121,6 +121,16 @@ def test_a_folder_outside_the_output_folder_is_refused(tmp_path: Path) -> None:
     assert "不在输出文件夹" in written.errors[0]
 
 
+def test_a_kind_that_climbs_out_of_the_output_folder_is_refused(tmp_path: Path) -> None:
+    (written,) = write_documents(
+        [DocumentSet(tmp_path / "out" / "a", (_doc("../../escaped"),))],
+        converter=FakeConverter(),
+        register=None,
+        within=tmp_path / "out",
+    )
+    assert ("不在输出文件夹" in written.errors[0], (tmp_path / "escaped.pdf").exists()) == (True, False)
+
+
 def test_a_folder_outside_the_output_folder_gets_no_file(tmp_path: Path) -> None:
     write_documents(
         [DocumentSet(tmp_path / "out" / ".." / "elsewhere", (_doc("report"),))],

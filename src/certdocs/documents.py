@@ -185,8 +185,10 @@ def write_documents(
     jobs = [_Job(n, s) for n, s in enumerate(sets)]
     root = within.resolve()
     for job in jobs:
-        if not job.set.folder.resolve().is_relative_to(root):
-            job.fail([Problem(str(job.set.folder), f"文件夹不在输出文件夹 {within} 之内")])
+        kinds = [d.kind for d in job.set.documents] + ([job.set.pack.kind] if job.set.pack else [])
+        outside = [k for k in kinds if not (job.set.folder / f"{k}.pdf").resolve().is_relative_to(root)]
+        if outside or not job.set.folder.resolve().is_relative_to(root):
+            job.fail([Problem(str(job.set.folder / (outside or [""])[0]), f"文件不在输出文件夹 {within} 之内")])
         elif job.set.number and register is None:
             raise ValueError("a set with a certificate number needs a register")
     if not jobs:
