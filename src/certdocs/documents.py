@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from certdocs import __version__
-from certdocs._fs import input_digest, sha256_file, staging_dir
+from certdocs._fs import input_digest, safe_name, sha256_file, staging_dir
 from certdocs.convert import Converter
 from certdocs.errors import CertdocsError, Problem, os_error_text
 from certdocs.pdf import PdfMetadata, merge_issue_pack, normalize_pdf
@@ -246,7 +246,7 @@ class _Job:
         if self.errors:
             return
         for doc in self.set.documents:
-            out = staging / f"{self.n:05d}-{doc.kind.replace('/', '-')}.docx"
+            out = staging / safe_name(f"{self.n:05d}-{doc.kind.replace('/', '-')}.docx")
             try:
                 render_docx(doc.template, doc.context, out=out, qr_png=doc.qr_png)
             except CertdocsError as exc:
@@ -285,7 +285,7 @@ class _Job:
     def _staged_pack(self) -> Path:
         assert self.set.pack is not None
         first = next(iter(self.staged.values()))
-        return first.with_name(f"{self.n:05d}-{self.set.pack.kind.replace('/', '-')}.pdf")
+        return first.with_name(safe_name(f"{self.n:05d}-{self.set.pack.kind.replace('/', '-')}.pdf"))
 
     def _place(self) -> None:
         for doc in self.set.documents:

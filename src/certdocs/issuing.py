@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from certdocs._validate import text_problem
 from certdocs.audit import load_audit
 from certdocs.batch import BatchSummary, run_batch
 from certdocs.convert import Converter, LibreOfficeConverter
 from certdocs.decisions import Meeting
-from certdocs.errors import CertdocsError, DateError, Problem, TemplateError
+from certdocs.errors import CertdocsError, DateError, DecisionError, Problem, TemplateError
 from certdocs.issuance import issue_date_problems, meeting_date_problems
 from certdocs.pipeline import SINGLE_DECISION, Issuer, IssueRequest, Outcome, Workspace
 from certdocs.profile import load_profiles, profile_for_scheme
@@ -87,6 +88,8 @@ def issue_certificate(
     day = issue_date or today
     result, scheme = load_audit(audit, schemes_dir=workspace.schemes)
     profile_for_scheme(scheme.id, folder=workspace.profiles)  # an invalid profile is invalid input too
+    if rule := text_problem(decision_meeting, multiline=False):  # stored in the register, printed on documents
+        raise DecisionError([Problem("--decision-meeting", rule)])
     problems = issue_date_problems(
         where=str(audit),
         audit_end=result.audit.end_date,

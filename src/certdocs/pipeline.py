@@ -24,7 +24,7 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from certdocs._fs import sha256_file
+from certdocs._fs import safe_name, sha256_file
 from certdocs._issue_job import (
     ISSUED_KINDS,
     PACK_ORDER,
@@ -192,7 +192,7 @@ class Issuer:
         if problems:
             raise DateError(problems)
         if not score.passed:
-            folder = self.workspace.output / "未通过" / f"{audit.organization.uscc}_{audit.audit.start_date}"
+            folder = self.workspace.output / "未通过" / safe_name(f"{audit.organization.uscc}_{audit.audit.start_date}")
             return Job(request.audit_path, audit, scheme, score, profile, folder, request.decision_date), None
         if audit.audit.type == "surveillance":
             raise CertdocsError([Problem("audit.type", "监督审核不换发证书；请用 certdocs surveillance 相关命令处理")])
@@ -235,7 +235,7 @@ class Issuer:
         printed = PrintedCertificate(
             number, dates.first_issue_date, dates.issue_date, dates.valid_until, profile.verification_url(number)
         )
-        folder = self.workspace.output / number
+        folder = self.workspace.output / safe_name(number)
         job = Job(request.audit_path, audit, scheme, score, profile, folder, issue_date, printed, dates.replaces, True)
         return job, None
 
@@ -265,7 +265,7 @@ class Issuer:
             record.valid_until,
             profile.verification_url(record.number),
         )
-        folder = self.workspace.output / record.number
+        folder = self.workspace.output / safe_name(record.number)
         return Job(path, result, scheme, score, profile, folder, record.issue_date, printed, replaces, only=only)
 
     def _conflicts(self, job: Job, issued: CertificateRecord, request: IssueRequest) -> list[str]:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from certdocs._fs import safe_name
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import PrintedCertificate, SurveillanceFacts, build_context
 from certdocs.convert import Converter
@@ -178,7 +179,7 @@ def write_notices(
         except OSError as exc:
             failed[rec.number] = (str(Problem(str(exc.filename or ""), os_error_text(exc))),)
             continue
-        sets.append(DocumentSet(workspace.output / rec.number, (notice,), number=rec.number))
+        sets.append(DocumentSet(workspace.output / safe_name(rec.number), (notice,), number=rec.number))
     results = write_documents(sets, converter=converter, register=register, within=workspace.output)
     written: dict[str, Path] = {}
     for doc_set, result in zip(sets, results, strict=True):
@@ -229,7 +230,7 @@ def record_surveillance(
     context = build_context(
         audit=audit, scheme=scheme, score=score, profile=profile, issued_on=today, certificate=_facts(rec, profile)
     )
-    folder = f"surveillance-{audit.audit.end_date.isoformat()}"
+    folder = safe_name(f"surveillance-{audit.audit.end_date.isoformat()}")
     try:
         documents = tuple(
             _document(
@@ -248,7 +249,7 @@ def record_surveillance(
     except OSError as exc:
         raise DocumentError([Problem(str(exc.filename or ""), os_error_text(exc))], source=str(path)) from exc
     (result,) = write_documents(
-        [DocumentSet(workspace.output / rec.number, documents, number=rec.number)],
+        [DocumentSet(workspace.output / safe_name(rec.number), documents, number=rec.number)],
         converter=converter,
         register=register,
         within=workspace.output,
