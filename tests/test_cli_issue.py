@@ -292,3 +292,21 @@ def test_a_record_issued_after_today_exits_2(tmp_path: Path, office: None) -> No
     meeting = _meeting(tmp_path, "2026-11-20", issue_date="2027-01-01")
     code, text = run("batch", str(meeting), "--output", str(tmp_path / "out"))
     assert (code, "decisions[0]" in text) == (2, True)
+
+
+def test_regenerate_from_the_command_line_plans_then_rebuilds(tmp_path: Path, office: None) -> None:
+    from docx import Document
+
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    where = ["--output", str(tmp_path / "out"), "--templates", str(templates)]
+    run("certificate", str(PASS), "--issue-date", "2026-11-21", *where)
+    word = Document(str(templates / "report.docx"))
+    word.add_paragraph("本报告仅用于认证目的。")
+    word.save(str(templates / "report.docx"))
+    planned = run("regenerate", "--dry-run", *where)
+    rebuilt = run("regenerate", *where)
+    settled = run("regenerate", *where)
+    assert (planned[0], "模板 report.docx 已修改" in planned[1]) == (0, True)
+    assert (rebuilt[0], "已重新生成 1 张证书的文件，失败 0" in rebuilt[1]) == (0, True)
+    assert "没有需要重新生成的文件" in settled[1]
