@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from certdocs.documents import (
     stale_inputs,
     write_documents,
 )
-from certdocs.errors import ConversionError, Problem
+from certdocs.errors import ConversionError, DocumentError, Problem
 from certdocs.pdf import PdfMetadata
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
@@ -303,3 +303,27 @@ def test_after_regenerate_certificate_says_unchanged(issued: Workspace, what: st
         changes = regenerate.plan(workspace=issued, register=register, today=TODAY)
         regenerate.regenerate(changes, issuer=Issuer(issued, converter=FakeConverter(), register=register, today=TODAY))
     assert _certificate(issued, issued.output.parent / "audit.json") == "unchanged"
+
+
+def test_a_conversion_failure_names_the_document_as_office_staff_know_it(tmp_path: Path) -> None:
+    doc = _doc("report", name="坏公司")
+    labelled = Document(doc.kind, doc.template, doc.context, doc.metadata, label="audits/坏公司.json 的审核报告")
+    (bad,) = write_documents(
+        [DocumentSet(tmp_path / "bad", (labelled,))], converter=_Refuses("坏公司"), register=None, within=tmp_path
+    )
+    assert bad.errors == ("audits/坏公司.json 的审核报告：LibreOffice 未生成 PDF",)
+
+
+def test_a_check_of_the_converted_set_that_refuses_fails_its_set_only(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def refuse(staged: Mapping[str, Path]) -> None:
+        seen.extend(sorted(k for k, docx in staged.items() if docx.with_suffix(".pdf").is_file()))
+        raise DocumentError([Problem("org.name", "字符 𠀀 没有字形")])
+
+    sets = [
+        DocumentSet(tmp_path / "bad", (_doc("report"),), check=refuse),
+        DocumentSet(tmp_path / "good", (_doc("report"),)),
+    ]
+    bad, good = write_documents(sets, converter=FakeConverter(), register=None, within=tmp_path)
+    assert (bad.errors, good.ok, seen) == (("org.name：字符 𠀀 没有字形",), True, ["report"])

@@ -15,6 +15,7 @@ from pathlib import Path
 from certdocs.audit import AuditResult
 from certdocs.context import PrintedCertificate, build_context
 from certdocs.documents import Document, DocumentSet, Pack, built_from, pack_built_from, stale_inputs, stale_reasons
+from certdocs.glyphcheck import check_pdfs
 from certdocs.pdf import PdfMetadata
 from certdocs.profile import DOCUMENT_TITLES, Profile
 from certdocs.qr import qr_png
@@ -107,7 +108,13 @@ def document_set(job: Job, templates: Path) -> DocumentSet:
         built = pack_built_from([job.built_from(k, templates) for k in PACK_ORDER])
         parts = tuple((DOCUMENT_TITLES[k], k) for k in PACK_ORDER)
         pack = Pack("issue_pack", parts, metadata("发证资料包", job.number, built))
-    return DocumentSet(job.folder, documents, number=job.number, pack=pack)
+    return DocumentSet(
+        job.folder,
+        documents,
+        number=job.number,
+        pack=pack,
+        check=lambda staged: check_pdfs(staged, audit=job.audit),  # no character drawn as an empty box
+    )
 
 
 def differences(job: Job, recorded: Mapping[str, Mapping[str, str]], templates: Path) -> list[str]:

@@ -130,8 +130,9 @@ class DocumentSet:
     With a ``number`` the written files are recorded against that certificate with
     :meth:`Register.complete` (which issues a reserved certificate, and only records documents
     of an issued one); without, nothing is recorded (the reports of a refused audit). ``check``
-    is called with the converted PDFs (kind → PDF) before they are normalised; a
-    :class:`CertdocsError` it raises fails the set (for example, a character drawn with no glyph).
+    is called once the set is converted, with each kind's rendered Word file (its PDF beside it,
+    ``.pdf`` for ``.docx``), before the PDFs are normalised; a :class:`CertdocsError` it raises
+    fails the set (:func:`certdocs.glyphcheck.check_pdfs`: a character drawn with no glyph).
     """
 
     folder: Path
@@ -269,7 +270,7 @@ class _Job:
 
     def _normalise(self) -> None:
         if self.set.check is not None:
-            self.set.check({kind: docx.with_suffix(".pdf") for kind, docx in self.staged.items()})
+            self.set.check(dict(self.staged))
         for doc in self.set.documents:
             normalize_pdf(self.staged[doc.kind].with_suffix(".pdf"), metadata=doc.metadata)
         pack = self.set.pack

@@ -25,6 +25,7 @@ from certdocs.batch import BatchSummary, run_batch
 from certdocs.convert import Converter, LibreOfficeConverter
 from certdocs.decisions import Meeting
 from certdocs.errors import CertdocsError, DateError, DecisionError, Problem, TemplateError
+from certdocs.glyphcheck import check_audit_file
 from certdocs.issuance import issue_date_problems, meeting_date_problems
 from certdocs.pipeline import SINGLE_DECISION, Issuer, IssueRequest, Outcome, Workspace
 from certdocs.profile import load_profiles, profile_for_scheme
@@ -38,7 +39,7 @@ def check_templates(workspace: Workspace) -> None:
     """Refuse (:class:`TemplateError`, every problem at once) templates that cannot be rendered."""
     from certdocs.templatecheck import check_templates as problems_in
 
-    problems = problems_in(workspace.templates)
+    problems = problems_in(workspace.templates, profiles=workspace.profiles)
     if problems:
         raise TemplateError(problems, source=str(workspace.templates))
 
@@ -90,6 +91,7 @@ def issue_certificate(
     profile_for_scheme(scheme.id, folder=workspace.profiles)  # an invalid profile is invalid input too
     if rule := text_problem(decision_meeting, multiline=False):  # stored in the register, printed on documents
         raise DecisionError([Problem("--decision-meeting", rule)])
+    check_audit_file(audit, schemes=workspace.schemes, profiles=workspace.profiles)  # glyphs, fields too long
     problems = issue_date_problems(
         where=str(audit),
         audit_end=result.audit.end_date,

@@ -41,6 +41,7 @@ from certdocs.context import PrintedCertificate
 from certdocs.convert import Converter
 from certdocs.documents import DocumentSet, Written, write_documents
 from certdocs.errors import CertdocsError, DateError, Problem, RegisterError, os_error_text
+from certdocs.glyphcheck import check_printable
 from certdocs.issuance import DateRefusal, HeldCertificate, certificate_dates, issue_date_problems
 from certdocs.profile import profile_for_scheme
 from certdocs.register import CertificateFacts, CertificateRecord, Register, State
@@ -191,6 +192,7 @@ class Issuer:
         )
         if problems:
             raise DateError(problems)
+        check_printable(audit=audit, score=score, profile=profile)  # glyphs and one page, before a number
         if not score.passed:
             folder = self.workspace.output / "未通过" / safe_name(f"{audit.organization.uscc}_{audit.audit.start_date}")
             return Job(request.audit_path, audit, scheme, score, profile, folder, request.decision_date), None
