@@ -15,7 +15,7 @@ from typing import Any
 
 from stdnum.cn import uscc
 
-from certdocs import _fs, pipeline
+from certdocs import _fs, _issue_job, documents, pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 22)
@@ -114,8 +114,10 @@ def instrumented(clock: StageClock) -> contextlib.ExitStack:
         ("merge_issue_pack", "merge"),
         ("sha256_file", "register"),  # the hashes recorded with each document
     ):
-        if hasattr(pipeline, attribute):
-            patch(pipeline, attribute, stage)
+        # Issuing calls these from the pipeline, its jobs and the one document stage.
+        for module in (pipeline, _issue_job, documents):
+            if hasattr(module, attribute):
+                patch(module, attribute, stage)
     for attribute in ("reserve", "get", "complete", "find_by_key", "find_current", "documents_of", "supersede"):
         patch(RegisterClass, attribute, "register")
     patch(os, "fsync", "fsync")
