@@ -267,3 +267,14 @@ def test_a_later_rejection_of_an_issued_audit_exits_1(tmp_path: Path) -> None:
 def test_a_rejection_of_an_audit_never_issued_needs_no_action(tmp_path: Path) -> None:
     later = run(_one(tmp_path, "第48次", "2026-11-21", "reject"), tmp_path / "out")
     assert "actions" not in later
+
+
+def test_an_approved_audit_that_does_not_pass_makes_the_batch_fail(tmp_path: Path) -> None:
+    meeting = tmp_path / "m.json"
+    record = {"audit": str(ROOT / "fixtures/bjkb-006-2026/veto.json"), "decision": "approve"}
+    meeting.write_text(json.dumps({"meeting": "第3次", "date": "2026-11-20", "decisions": [record]}), "utf-8")
+    ws = Workspace(output=tmp_path / "out", register=tmp_path / "r.sqlite3", templates=ROOT / "templates")
+    with Register.open(ws.register) as register:
+        issuer = Issuer(ws, converter=FakeConverter(), register=register, today=TODAY)
+        summary = run_batch(load_meeting(meeting), issuer=issuer, register=register)
+    assert (summary.failed, len(summary.to_json()["failed"])) == (True, 1)

@@ -51,10 +51,12 @@ class BatchSummary:
 
     @property
     def failed(self) -> bool:
-        """Whether any record failed or an action is needed (exit status 1)."""
-        return bool(self.actions) or any(
-            r.outcome is not None and r.outcome.status == OutcomeStatus.FAILED for r in self.rows
-        )
+        """Whether a record is listed under ``failed`` (it failed, or its audit was refused) or an action is needed.
+
+        Either means exit status 1 (docs/decisions.md).
+        """
+        bad = (OutcomeStatus.FAILED, OutcomeStatus.REFUSED)
+        return bool(self.actions) or any(r.outcome is not None and r.outcome.status in bad for r in self.rows)
 
     def to_json(self) -> dict[str, Any]:
         """The summary object (docs/decisions.md): issued, skipped, failed, and actions when there are any."""
