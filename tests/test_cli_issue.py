@@ -310,3 +310,25 @@ def test_regenerate_from_the_command_line_plans_then_rebuilds(tmp_path: Path, of
     assert (planned[0], "模板 report.docx 已修改" in planned[1]) == (0, True)
     assert (rebuilt[0], "已重新生成 1 张证书的文件，失败 0" in rebuilt[1]) == (0, True)
     assert "没有需要重新生成的文件" in settled[1]
+
+
+def test_another_issue_date_for_an_issued_certificate_exits_1_saying_what_differs(tmp_path: Path, office: None) -> None:
+    run("certificate", str(PASS), "--issue-date", "2026-11-21", "--output", str(tmp_path / "out"))
+    code, text = run("certificate", str(PASS), "--issue-date", "2026-11-22", "--output", str(tmp_path / "out"))
+    differs = "发证日期 2026-11-22 与已登记的 2026-11-21 不同"
+    assert (code, differs in text, "certdocs regenerate" in text) == (1, True, True)
+
+
+def test_a_changed_audit_file_for_an_issued_certificate_leaves_its_pdfs_alone(tmp_path: Path, office: None) -> None:
+    from certdocs._fs import sha256_file
+
+    audit = tmp_path / "audit.json"
+    audit.write_bytes(PASS.read_bytes())
+    run("certificate", str(audit), "--output", str(tmp_path / "out"))
+    before = {p: sha256_file(p) for p in (tmp_path / "out").rglob("*.pdf")}
+    doc = json.loads(audit.read_text(encoding="utf-8"))
+    doc["organization"]["audit_address"] += "（二期）"
+    audit.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    code, text = run("certificate", str(audit), "--output", str(tmp_path / "out"))
+    assert (code, "审核结果文件已修改" in text) == (1, True)
+    assert {p: sha256_file(p) for p in (tmp_path / "out").rglob("*.pdf")} == before
