@@ -13,8 +13,8 @@ from click.testing import CliRunner, Result
 
 from certdocs import cli
 from certdocs.cli import _app
-from certdocs.convert import FakeConverter
 from certdocs.register import Register
+from certdocs.testing import FakeConverter
 from tests.hostile_inputs import CASES, PASS, ROOT, audit
 
 TEMPLATES = ROOT / "templates"

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from certdocs import cli
 from certdocs.cli import _app
-from certdocs.convert import FakeConverter
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
+from certdocs.testing import FakeConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUED = date(2026, 11, 22)

@@ -54,13 +54,15 @@ class _Refuses(FakeConverter):
         super().__init__()
         self.marker = marker
 
-    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
+    def convert(
+        self, sources: Sequence[Path], *, outdir: Path, labels: Mapping[Path, str] | None = None
+    ) -> dict[Path, Path]:
         from certdocs.testing import docx_text
 
         bad = [s for s in sources if any(self.marker in line for line in docx_text(s))]
-        good = super().convert([s for s in sources if s not in bad], outdir=outdir)
+        good = super().convert([s for s in sources if s not in bad], outdir=outdir, labels=labels)
         if bad:
-            raise ConversionError([Problem(s.name, "LibreOffice 未生成 PDF") for s in bad])
+            raise ConversionError([Problem((labels or {}).get(s, s.name), "LibreOffice 未生成 PDF") for s in bad])
         return good
 
 

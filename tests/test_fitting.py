@@ -199,8 +199,8 @@ def test_the_longest_accepted_name_passes_the_check(tmp_path: Path) -> None:
 
 
 def test_the_fitted_size_is_put_on_the_certificate_runs(tmp_path: Path) -> None:
-    from certdocs.convert import FakeConverter
     from certdocs.register import Register
+    from certdocs.testing import FakeConverter
 
     audit = tmp_path / "audit.json"
     audit.write_text(json.dumps(_extreme_audit("xbht-s04-2025", "longest"), ensure_ascii=False), encoding="utf-8")

@@ -20,9 +20,9 @@ from click.testing import CliRunner
 
 from certdocs import cli
 from certdocs.cli import _app
-from certdocs.convert import FakeConverter
 from certdocs.records import _folder
 from certdocs.register import Register
+from certdocs.testing import FakeConverter
 from tests.test_archive import Signer, make_signer, sign
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -357,10 +357,10 @@ def test_a_decision_meeting_may_name_a_workbook_instead_of_a_json_file(tmp_path:
     from datetime import date
 
     from certdocs.batch import run_batch
-    from certdocs.convert import FakeConverter
     from certdocs.decisions import load_meeting
     from certdocs.pipeline import Issuer, Workspace
     from certdocs.register import Register
+    from certdocs.testing import FakeConverter
 
     make_workbook("xbht-s04-2025", output=tmp_path / "澜禾.xlsx", source=FIXTURES / "xbht-s04-2025" / "pass.json")
     meeting_file = write_json(

@@ -327,22 +327,27 @@ def _convert(converter: Converter, group: list[_Job]) -> None:
     sources = [p for job in group if not job.errors for p in job.staged.values()]
     if not sources:
         return
+    # Failures name the document as office staff know it, never a staged file's temporary name;
+    # each label names one document, so a failure is never pinned on another set.
+    labels = {p: job.label(kind) for job in group for kind, p in job.staged.items()}
+    repeated = {label for label in labels.values() if list(labels.values()).count(label) > 1}
+    labels = {p: f"{label}（{p.stem}）" if label in repeated else label for p, label in labels.items()}
     try:
-        converter.convert(sources, outdir=sources[0].parent)
+        converter.convert(sources, outdir=sources[0].parent, labels=labels)
     except CertdocsError as exc:
         # Each problem names its source file: those sets fail (named for office staff), the others go on.
         failed = {p.where: p.rule for p in exc.problems}
         for job in group:
             if job.errors:
                 continue
-            for kind, path in job.staged.items():
-                rule = failed.get(path.name) or failed.get(str(path)) or failed.get(job.label(kind))
+            for path in job.staged.values():
+                rule = failed.get(labels[path]) or failed.get(path.name) or failed.get(str(path))
                 if rule is not None:
-                    job.fail([Problem(job.label(kind), rule)])
+                    job.fail([Problem(labels[path], rule)])
             missing = [p for p in job.staged.values() if not job.errors and not p.with_suffix(".pdf").is_file()]
             if missing:
                 try:
-                    converter.convert(missing, outdir=missing[0].parent)
+                    converter.convert(missing, outdir=missing[0].parent, labels=labels)
                 except CertdocsError as again:
                     job.fail(again.problems)
 

@@ -334,12 +334,9 @@ class Issuer:
         """Keep a reserved number visible with why it was not issued (it stays reserved for its audit)."""
         if not (job.reserved and job.number):
             return
-        # ``Register.note_failure`` comes with the records branch (issue 8 §4, register side).
-        note = getattr(self.register, "note_failure", None)
         # The failure itself is reported in the outcome; the register may be what failed.
-        if note is not None:
-            with contextlib.suppress(CertdocsError):
-                note(job.number, reason=joined(errors))
+        with contextlib.suppress(CertdocsError):
+            self.register.note_failure(job.number, reason=joined(errors))
 
 
 def _held(record: CertificateRecord | None) -> HeldCertificate | None:
