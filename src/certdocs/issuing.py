@@ -103,7 +103,7 @@ def issue_certificate(
     if problems:
         raise DateError(problems)
     check_templates(workspace)
-    with _converter(converter) as conv, Register.open(workspace.register) as register:
+    with _converter(converter) as conv, open_register(workspace) as register:
         issuer = Issuer(
             workspace,
             converter=conv,
@@ -168,7 +168,7 @@ def issue_batch(
     if problems:
         raise DateError(problems, source=str(meeting.source))
     check_templates(workspace)
-    with _converter(converter) as conv, Register.open(workspace.register) as register:
+    with _converter(converter) as conv, open_register(workspace) as register:
         issuer = Issuer(
             workspace,
             converter=conv,
@@ -207,7 +207,7 @@ def regenerate_documents(
     """
     today = today or date.today()
     check_templates(workspace)
-    with Register.open(workspace.register) as register:
+    with open_register(workspace) as register:
         changes = plan(workspace=workspace, register=register, today=today)
         if dry_run or not changes:
             return Regeneration(tuple(changes), ())
@@ -217,7 +217,10 @@ def regenerate_documents(
 
 
 def open_register(workspace: Workspace) -> Register:
-    """The workspace's register, to query (``with open_register(ws) as register: register.list(today=…)``)."""
+    """The workspace's register, to query (``with open_register(ws) as register: register.list(today=…)``).
+
+    The one place the library opens a register (issuing, batches and regeneration use it too).
+    """
     return Register.open(workspace.register)
 
 
