@@ -44,7 +44,7 @@ def test_an_invalid_audit_is_refused_before_anything_is_written(ws: certdocs.Wor
     bad.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(certdocs.InvalidAuditResult):
         certdocs.issue_certificate(bad, workspace=ws, today=TODAY, converter=FakeConverter())
-    assert (ws.output.exists(), ws.register.exists()) == (False, False)
+    assert (ws.output.exists(), Path(ws.register).exists()) == (False, False)
 
 
 def test_a_date_before_the_audit_is_refused_before_anything_is_written(ws: certdocs.Workspace) -> None:
@@ -52,7 +52,7 @@ def test_a_date_before_the_audit_is_refused_before_anything_is_written(ws: certd
         certdocs.issue_certificate(
             PASS, workspace=ws, today=TODAY, issue_date=date(2026, 10, 1), converter=FakeConverter()
         )
-    assert (ws.output.exists(), ws.register.exists()) == (False, False)
+    assert (ws.output.exists(), Path(ws.register).exists()) == (False, False)
 
 
 def test_broken_templates_are_refused_before_anything_is_written(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_broken_templates_are_refused_before_anything_is_written(tmp_path: Path)
     ws = certdocs.Workspace(output=tmp_path / "out", register=tmp_path / "r.sqlite3", templates=templates)
     with pytest.raises(certdocs.TemplateError):
         certdocs.issue_certificate(PASS, workspace=ws, today=TODAY, converter=FakeConverter())
-    assert (ws.output.exists(), ws.register.exists()) == (False, False)
+    assert (ws.output.exists(), Path(ws.register).exists()) == (False, False)
 
 
 def test_libreoffice_is_not_looked_for_when_input_is_refused(
@@ -99,7 +99,7 @@ def test_a_meeting_dated_after_today_is_refused_before_anything_is_recorded(ws: 
     meeting = certdocs.load_meeting(ROOT / "fixtures" / "decisions" / "2026-47.json")
     with pytest.raises(certdocs.DateError):
         certdocs.issue_batch(meeting, workspace=ws, today=date(2026, 11, 19), converter=FakeConverter())
-    assert ws.register.exists() is False
+    assert Path(ws.register).exists() is False
 
 
 def test_a_program_plans_and_runs_a_regeneration(ws: certdocs.Workspace) -> None:
@@ -115,4 +115,4 @@ def test_without_libreoffice_no_number_is_reserved(ws: certdocs.Workspace) -> No
 
     with pytest.raises(certdocs.ConversionError):
         certdocs.issue_certificate(PASS, workspace=ws, today=TODAY, converter=missing)
-    assert ws.register.exists() is False
+    assert Path(ws.register).exists() is False

@@ -221,7 +221,7 @@ def open_register(workspace: Workspace) -> Register:
 
     The one place the library opens a register (issuing, batches and regeneration use it too).
     """
-    return Register.open(workspace.register)
+    return Register.open(workspace.register, documents_root=workspace.output)
 
 
 __all__ = [
