@@ -564,8 +564,9 @@ def test_a_folder_the_register_does_not_know_is_reported(
     ("url", "candidates"),
     [
         ("https://verify.example.cn/cert?no=BZ2026SC0001", ["BZ2026SC0001", "cert"]),
-        ("http://www.xbht.cn/q.html?type=cert&certNo=XBHT-2026-0012", ["cert", "XBHT-2026-0012"]),
+        ("http://www.xbht.cn/q.html?type=cert&certNo=XBHT-2026-0012", ["cert", "XBHT-2026-0012", "q"]),
         ("https://kb.example.com/verify/KB%2F2026%2F007", ["KB/2026/007", "verify"]),
+        ("http://www.bozrz.com/cert/BZ-SC-2026-0001.html", ["BZ-SC-2026-0001", "cert"]),
     ],
 )
 def test_a_verification_url_yields_its_query_values_then_its_path_segments(url: str, candidates: list[str]) -> None:

@@ -238,3 +238,16 @@ def test_the_last_audit_moves_forward_only(register: Register) -> None:
     assert (record.last_audit_type, record.last_audit_end_date) == ("surveillance", date(2027, 9, 1))
     with pytest.raises(RegisterError, match="早于已记录的 2027-09-01"):
         register.record_last_audit(number, audit_type="surveillance", end_date=date(2027, 8, 1))
+
+
+def test_a_suspension_keeps_its_last_day(register: Register) -> None:
+    number = issue(register, "k1")
+    register.suspend(number, reason="逾期未接受监督审核", actor="李四", on=TODAY, until=TODAY.replace(year=TODAY.year + 1))
+    assert register.get(number, today=TODAY).history[-1].until == TODAY.replace(year=TODAY.year + 1)
+
+
+def test_a_suspension_ending_before_it_starts_is_refused(register: Register) -> None:
+    number = issue(register, "k1")
+    with pytest.raises(RegisterError, match="暂停期限"):
+        register.suspend(number, reason="逾期", actor="李四", on=TODAY, until=TODAY.replace(year=TODAY.year - 1))
+    assert register.get(number, today=TODAY).status == Status.VALID

@@ -59,6 +59,8 @@ class Profile:
     templates: Mapping[str, str]
     digest: str = ""
     certificate_fit: Mapping[str, FieldLimit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))  # fitting.py
+    suspension_max_months: int = 6  # the longest suspension the body's rules allow
+    appeal_days: int = 30  # days after receiving a decision within which the organisation may appeal
 
     @property
     def rules(self) -> str:
@@ -78,6 +80,41 @@ class Profile:
     def verification_url(self, number: str) -> str:
         """Where the QR code points for this certificate."""
         return self.verify_url.format(number=number)
+
+
+NATIONAL_VERIFY_URL = "http://cx.cnca.cn/CertECloud/index/index/page?certNo={number}"
+
+
+def default_verify_url(website: str) -> str:
+    """The QR pattern of a profile that names none: the body's own verification site, else the national one.
+
+    ``{website}/cert/{number}.html`` is the page ``certdocs site build`` writes for a certificate.
+    """
+    if not website:
+        return NATIONAL_VERIFY_URL
+    return website.rstrip("/").replace("{", "{{").replace("}", "}}") + "/cert/{number}.html"
+
+
+def _verify_url(c: Checker, data: Mapping[str, Any], website: str) -> str:
+    """The QR code's URL pattern: ``verify_url`` when given, else :func:`default_verify_url`."""
+    if data.get("verify_url") in (None, ""):
+        if website and not website.startswith(("http://", "https://")):
+            c.bad("website", "机构网址须以 http:// 或 https:// 开头（二维码默认指向本站证书页）")
+        return default_verify_url(website)
+    verify = _pattern(c, data, "verify_url", {"number"}, {"number"})
+    if verify and not verify.startswith(("http://", "https://")):
+        c.bad("verify_url", "验证网址须以 http:// 或 https:// 开头")
+    return verify
+
+
+def _bounded(c: Checker, data: Mapping[str, Any], key: str, *, default: int, top: int) -> int:
+    value = c.integer(data, key, key)
+    if value is None:
+        return default
+    if not 1 <= value <= top:
+        c.bad(key, f"应为 1 至 {top} 的整数，实为 {value}")
+        return default
+    return value
 
 
 def _fields(pattern: str) -> set[str]:
@@ -144,13 +181,12 @@ def parse_profile(data: Mapping[str, Any], *, source: str, digest: str = "") -> 
     signatory = c.obj(data, "signatory", "signatory", required=False)
     templates = _templates(c, data)
     number_pattern = _number_pattern(c, data)
-    verify = _pattern(c, data, "verify_url", {"number"}, {"number"})
-    if verify and not verify.startswith(("http://", "https://")):
-        c.bad("verify_url", "验证网址须以 http:// 或 https:// 开头")
 
     def text(key: str, *, required: bool = False, multiline: bool = False) -> str:
         return c.text(data, key, key, required=required, multiline=multiline)
 
+    website = text("website")
+    verify = _verify_url(c, data, website)
     profile = Profile(
         id=text("id", required=True),
         name=text("name", required=True),
@@ -160,7 +196,7 @@ def parse_profile(data: Mapping[str, Any], *, source: str, digest: str = "") -> 
         address=text("address"),
         phone=text("phone"),
         email=text("email"),
-        website=text("website"),
+        website=website,
         cnca_site=text("cnca_site") or "http://www.cnca.gov.cn",
         rules_code=c.text(rules, "code", "rules.code", required=False),
         rules_title=c.text(rules, "title", "rules.title", required=False),
@@ -176,6 +212,8 @@ def parse_profile(data: Mapping[str, Any], *, source: str, digest: str = "") -> 
         templates=templates,
         digest=digest,
         certificate_fit=parse_limits(data.get("certificate_fit"), c.problems),
+        suspension_max_months=_bounded(c, data, "suspension_max_months", default=6, top=12),
+        appeal_days=_bounded(c, data, "appeal_days", default=30, top=365),
     )
     if c.problems:
         raise ProfileError(c.problems, source=source)

@@ -113,11 +113,13 @@ def url_candidates(url: str) -> list[str]:
     """Possible certificate numbers in a verification URL: query values, then path segments.
 
     The profiles' ``verify_url`` patterns put the number in the query (``?no={number}``) or
-    the path (``/cert/{number}``); the register decides which candidate is real.
+    the path (``/cert/{number}``, ``/cert/{number}.html``); the register decides which candidate is real.
     """
     parts = urlsplit(url.strip())
     found = [value for _, value in parse_qsl(parts.query)]
-    found += [unquote(segment) for segment in reversed(parts.path.split("/")) if segment]
+    for segment in reversed(parts.path.split("/")):
+        # The verification site's page of a certificate is cert/<number>.html.
+        found += [unquote(segment).removesuffix(".html")] if segment else []
     found += [value for _, value in parse_qsl(parts.fragment)]
     return [value.strip() for value in found if _TOKEN.fullmatch(value.strip())]
 

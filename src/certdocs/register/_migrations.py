@@ -186,6 +186,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE UNIQUE INDEX number_notes_one_void ON number_notes (certificate_id) WHERE kind = 'void'",
         ),
     ),
+    Migration(
+        4,
+        "suspension_period",
+        # The last day of a suspension (暂停期限); NULL for every other change.
+        (f"ALTER TABLE status_history ADD COLUMN {_date('until_date', null=True)}",),
+    ),
 )
 
 

@@ -158,6 +158,7 @@ def status_change(row: Row) -> StatusChange:
         reason=row["reason"],
         actor=row["actor"],
         recorded_at=_timestamp(row["recorded_at"]),
+        until=None if row["until_date"] is None else _date(row["until_date"]),
     )
 
 

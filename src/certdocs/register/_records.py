@@ -107,6 +107,7 @@ class StatusChange:
     reason: str
     actor: str
     recorded_at: datetime
+    until: date | None = None  # the last day of a suspension
 
 
 @dataclass(frozen=True)

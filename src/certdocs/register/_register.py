@@ -178,9 +178,14 @@ class Register(Unissued):
 
     # -- status ----------------------------------------------------------------------------
 
-    def suspend(self, number: str, *, reason: str, actor: str, on: date) -> StatusChange:
-        """Suspend a 有效 certificate (→ 暂停)."""
-        return self._change(number, SUSPEND, reason=reason, actor=actor, on=on)
+    def suspend(self, number: str, *, reason: str, actor: str, on: date, until: date | None = None) -> StatusChange:
+        """Suspend a 有效 certificate (→ 暂停), optionally until a last day (暂停期限)."""
+        if until is not None:
+            problems = date_problems(until, where="until")
+            if not problems and type(on) is date and until < on:
+                problems.append(Problem("until", f"暂停期限 {until} 早于暂停日期 {on}"))
+            _refuse(problems, self.where)
+        return self._change(number, SUSPEND, reason=reason, actor=actor, on=on, until=until)
 
     def restore(self, number: str, *, reason: str, actor: str, on: date) -> StatusChange:
         """Restore a 暂停 certificate (→ 有效)."""
@@ -242,12 +247,14 @@ class Register(Unissued):
                 (audit_type, end_date.isoformat(), row["id"]),
             )
 
-    def _change(self, number: str, transition: Transition, *, reason: str, actor: str, on: date) -> StatusChange:
+    def _change(
+        self, number: str, transition: Transition, *, reason: str, actor: str, on: date, until: date | None = None
+    ) -> StatusChange:
         problems = text_problems(reason, where="reason") + text_problems(actor, where="actor")
         _refuse(problems + date_problems(on, where="on"), self.where)
         with self._write() as conn:
             row = self._certificate_row(conn, number)
-            return self._apply(conn, row, transition, reason=reason, actor=actor, on=on)
+            return self._apply(conn, row, transition, reason=reason, actor=actor, on=on, until=until)
 
     def _apply(
         self,
@@ -258,6 +265,7 @@ class Register(Unissued):
         reason: str,
         actor: str,
         on: date,
+        until: date | None = None,
     ) -> StatusChange:
         """Apply ``transition`` to the certificate ``row`` inside the caller's transaction."""
         where = f"证书 {row['number']}"
@@ -276,7 +284,7 @@ class Register(Unissued):
         if why:
             raise self._error(where, why)
         conn.execute("UPDATE certificates SET status = ? WHERE id = ?", (transition.to, row["id"]))
-        return _insert_change(conn, row["id"], transition.to, on.isoformat(), reason, actor)
+        return _insert_change(conn, row["id"], transition.to, on.isoformat(), reason, actor, until=until)
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -370,10 +378,19 @@ def _upsert_document(conn: Db, certificate_id: int, doc: NewDocument, paths: Doc
     )
 
 
-def _insert_change(conn: Db, certificate_id: int, status: Status, on: str, reason: str, actor: str) -> StatusChange:
+def _insert_change(
+    conn: Db,
+    certificate_id: int,
+    status: Status,
+    on: str,
+    reason: str,
+    actor: str,
+    *,
+    until: date | None = None,
+) -> StatusChange:
     row = conn.execute(
-        "INSERT INTO status_history (certificate_id, status, on_date, reason, actor)"
-        " VALUES (?, ?, ?, ?, ?) RETURNING *",
-        (certificate_id, str(status), on, reason, actor),
+        "INSERT INTO status_history (certificate_id, status, on_date, reason, actor, until_date)"
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+        (certificate_id, str(status), on, reason, actor, None if until is None else until.isoformat()),
     ).fetchone()
     return q.status_change(row)
