@@ -1,0 +1,241 @@
+"""Writing the verification site: one page per certificate, a searchable index, a JSON list.
+
+Pages are Jinja2 templates shipped with the package (``certdocs/site/templates``) rendered with
+autoescape on, so an organisation called ``<script>`` prints as text. The CSS and the search
+script are inline and allowed by a Content-Security-Policy naming their hashes: the pages work
+from ``file://``, from any web host as uploaded, and fetch nothing from anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from certdocs._fs import atomic_write_bytes
+from certdocs.audit import load_audit
+from certdocs.dates import chinese_date
+from certdocs.errors import CertdocsError, Problem
+from certdocs.profile import Profile, profile_for_scheme
+from certdocs.register import CertificateRecord, Register, Status
+from certdocs.scheme import get_scheme
+from certdocs.site._pages import (
+    Body,
+    CertificatePage,
+    certificate_page,
+    index_entries,
+    last_change,
+    script_json,
+    served_path,
+)
+
+
+@dataclass(frozen=True)
+class QrMismatch:
+    """A certificate whose QR code opens something the site does not serve."""
+
+    number: str
+    url: str
+    page: str
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    """What a build wrote: files rewritten, files already right, QR codes pointing elsewhere."""
+
+    site: Path
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    qr_elsewhere: tuple[QrMismatch, ...]
+    warnings: tuple[Problem, ...] = field(default=())
+    certificates: int = 0
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("certdocs.site", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["cn_date"] = chinese_date
+    return env
+
+
+def _asset(name: str) -> str:
+    source = _environment().loader
+    assert source is not None
+    text, _, _ = source.get_source(_environment(), name)
+    return text
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def _page_assets(*, script: bool) -> dict[str, object]:
+    css = _asset("site.css")
+    js = _asset("search.js") if script else ""
+    policy = (
+        "default-src 'none'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+        f"style-src {_csp_hash(css)}; script-src {_csp_hash(js) if js else chr(39) + 'none' + chr(39)}"
+    )
+    return {"css": Markup(css), "script": Markup(js), "csp": policy}
+
+
+def render_certificate(page: CertificatePage) -> bytes:
+    """The HTML of one certificate's page."""
+    html = _environment().get_template("cert.html.j2").render(page=page, root="../", **_page_assets(script=False))
+    return html.encode("utf-8")
+
+
+def render_index(entries: list[dict[str, str]], *, updated: date | None, bodies: list[str]) -> bytes:
+    """The HTML of the search page, its index embedded (so it also works opened from disk)."""
+    html = (
+        _environment()
+        .get_template("index.html.j2")
+        .render(
+            data=Markup(script_json(entries)),
+            count=len(entries),
+            updated=updated,
+            bodies=bodies,
+            root="",
+            **_page_assets(script=True),
+        )
+    )
+    return html.encode("utf-8")
+
+
+def _machine_entry(record: CertificateRecord, page: CertificatePage) -> dict[str, object]:
+    suspended = last_change(record, Status.SUSPENDED) if record.status == Status.SUSPENDED else None
+    return {
+        "number": record.number,
+        "organization": record.organization_name,
+        "uscc": record.uscc,
+        "standard": page.standard,
+        "scope": page.scope,
+        "grade": record.grade,
+        "first_issue_date": record.first_issue_date.isoformat(),
+        "issue_date": record.issue_date.isoformat(),
+        "valid_until": record.valid_until.isoformat(),
+        "status": str(record.status),
+        "suspended_until": suspended.until.isoformat() if suspended and suspended.until else None,
+        "superseded_by": record.superseded_by,
+        "body": page.body.name,
+        "page": page.file_name,
+        "updated": page.updated.isoformat(),
+    }
+
+
+class _Writer:
+    """Writes files of the site whose bytes differ from what is there (atomically)."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.written: list[str] = []
+        self.unchanged: list[str] = []
+
+    def put(self, relative: str, data: bytes) -> None:
+        path = self.site / relative
+        try:
+            same = path.read_bytes() == data
+        except OSError:
+            same = False
+        if same:
+            self.unchanged.append(relative)
+        else:
+            atomic_write_bytes(path, data)
+            self.written.append(relative)
+
+
+def build_site(
+    register: Register,
+    *,
+    site: Path,
+    today: date,
+    profiles_dir: Path | None = None,
+    schemes_dir: Path | None = None,
+) -> SiteReport:
+    """Write the verification site of every issued certificate into ``site``; rewrite only what changed.
+
+    The status of each certificate is the one shown on ``today``; every date the pages print
+    comes from the register, so the same register on the same day gives byte-identical files.
+    """
+    records = register.list(today=today)
+    profiles: dict[str, Profile] = {}
+    standards: dict[str, str] = {}
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    for scheme_id in sorted({r.scheme for r in records}):
+        try:
+            profiles[scheme_id] = profile_for_scheme(scheme_id, folder=profiles_dir)
+            standards[scheme_id] = get_scheme(scheme_id, extra_dir=schemes_dir).standard_full
+        except CertdocsError as exc:
+            problems += exc.problems
+    if problems:
+        raise CertdocsError(problems)
+    replaces = {r.superseded_by: r.number for r in records if r.superseded_by}
+    pages: list[tuple[CertificateRecord, CertificatePage]] = []
+    mismatches: list[QrMismatch] = []
+    for record in records:
+        profile = profiles[record.scheme]
+        scope = _scope(record, profile, schemes_dir=schemes_dir, warnings=warnings)
+        body = Body(profile.name, profile.approval_no, profile.website, profile.phone)
+        page = certificate_page(
+            record,
+            body=body,
+            standard=standards[record.scheme],
+            scope=scope,
+            replaces=replaces.get(record.number, ""),
+            today=today,
+        )
+        pages.append((record, page))
+        url = profile.verification_url(record.number)
+        if served_path(url, website=profile.website) != page.file_name:
+            mismatches.append(QrMismatch(record.number, url, page.file_name))
+    writer = _Writer(site)
+    for _, page in pages:
+        writer.put(page.file_name, render_certificate(page))
+    updated = max((p.updated for _, p in pages), default=None)
+    bodies = sorted({p.body.name for _, p in pages})
+    writer.put("index.html", render_index(index_entries(p for _, p in pages), updated=updated, bodies=bodies))
+    machine = {
+        "updated": updated.isoformat() if updated else None,
+        "certificates": [_machine_entry(r, p) for r, p in pages],
+    }
+    writer.put("certificates.json", (json.dumps(machine, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode())
+    return SiteReport(
+        site=site,
+        written=tuple(writer.written),
+        unchanged=tuple(writer.unchanged),
+        qr_elsewhere=tuple(mismatches),
+        warnings=tuple(warnings),
+        certificates=len(pages),
+    )
+
+
+def _scope(record: CertificateRecord, profile: Profile, *, schemes_dir: Path | None, warnings: list[Problem]) -> str:
+    """The certified scope as the certificate words it, from the audit result the register names."""
+    try:
+        audit, _ = load_audit(Path(record.audit_path), schemes_dir=schemes_dir)
+    except CertdocsError as exc:
+        first = exc.problems[0] if exc.problems else Problem("", "")
+        warnings.append(Problem(f"证书 {record.number}", f"读不到审核结果文件，页面不显示认证范围（{first}）"))
+        return ""
+    return profile.certified_scope(organization=record.organization_name, scope=audit.scope, grade=record.grade)
+
+
+def site_files(site: Path) -> Mapping[str, bytes]:
+    """Every file of a built site by its path inside it (for comparisons and tests)."""
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
