@@ -1,4 +1,4 @@
-"""Build the five Word templates in ``templates/`` (python-docx), reproducibly.
+"""Build the Word templates in ``templates/`` (python-docx), reproducibly.
 
     python tools/build_templates.py [--out templates]
 
@@ -13,6 +13,7 @@ borders) are in ``tools/_docx_helpers.py``.
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -600,17 +601,84 @@ def build_surveillance_notice() -> Doc:
     return doc
 
 
+# The four status letters share one layout; what differs is said here (and in letter.obligations).
+_LETTERS = {
+    "suspension": (
+        "认证证书暂停通知书",
+        "经本机构评定，决定自{{ letter.decision_date }}起暂停贵组织的认证证书，暂停期为"
+        "{{ letter.period_start }}至{{ letter.period_end }}。",
+    ),
+    "restoration": (
+        "认证证书恢复通知书",
+        "贵组织的认证证书自{{ letter.period_start }}起暂停。经本机构审核确认，暂停原因已消除，"
+        "决定自{{ letter.decision_date }}起恢复贵组织的认证证书。",
+    ),
+    "withdrawal": (
+        "认证证书撤销通知书",
+        "经本机构评定，决定自{{ letter.decision_date }}起撤销贵组织的认证证书。",
+    ),
+    "cancellation": (
+        "认证证书注销通知书",
+        "经本机构评定，决定自{{ letter.decision_date }}起注销贵组织的认证证书。",
+    ),
+}
+
+
+def build_status_letter(kind: str) -> Doc:
+    """认证证书暂停/恢复/撤销/注销通知书 (the certificate, the decision, reason, duties, appeal)."""
+    title, decision = _LETTERS[kind]
+    doc = new_document(title, header=title)
+    para(doc, title, style="Title")
+    para(doc, "编号：{{ letter.reference }}", style="Subtitle")
+    para(doc, "**致：{{ org.name }}**", after=6)
+    para(
+        doc,
+        "贵组织持有的本机构认证证书（证书编号：{{ certificate.number }}）依据{{ scheme.standard_full }}颁发，"
+        "有效期至{{ certificate.expiry_date }}。" + decision + "现将有关事项通知如下：",
+        style="BodyIndent",
+        after=6,
+    )
+    rows = [
+        [L("获证组织"), "{{ org.name }}"],
+        [L("统一社会信用代码"), "{{ org.uscc }}"],
+        [L("证书编号"), "{{ certificate.number }}"],
+        [L("认证依据"), "{{ scheme.standard_full }}"],
+        [L("认证范围"), "{{ certified_scope }}"],
+        [L("认证等级"), "{{ result.grade }}{% if result.stars %}　{{ result.stars }}{% endif %}"],
+        [L("决定"), "{{ letter.decision }}认证证书"],
+        [L("决定日期"), "{{ letter.decision_date }}"],
+    ]
+    if kind == "suspension":
+        period = "{{ letter.period_start }}至{{ letter.period_end }}（最长{{ letter.max_months }}个月）"
+        rows.append([L("暂停期"), period])
+    if kind == "restoration":
+        rows.append([L("暂停期"), "{{ letter.period_start }}至{{ letter.period_end }}"])
+    table(doc, [38, 127], rows)
+    heading(doc, "一、" + ("恢复" if kind == "restoration" else "") + "原因")
+    para(doc, "{{ letter.reason }}", style="BodyIndent")
+    heading(doc, "二、贵组织应当")
+    items_list(doc, "letter.obligations")
+    heading(doc, "三、申诉")
+    para(doc, "{{ letter.appeal }}", style="BodyIndent")
+    heading(doc, "四、联系方式")
+    _contact(doc)
+    para(doc, "{{ body.name }}（盖章）", align="right", before=24)
+    para(doc, "{{ letter.decision_date }}", align="right")
+    return doc
+
+
 BUILDERS: dict[str, Callable[[], Doc]] = {
     "audit_plan.docx": build_audit_plan,
     "scoresheet.docx": build_scoresheet,
     "report.docx": build_report,
     "certificate.docx": build_certificate,
     "surveillance_notice.docx": build_surveillance_notice,
+    **{f"letter_{kind}.docx": functools.partial(build_status_letter, kind) for kind in _LETTERS},
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="生成 templates/ 下的五个 Word 模板")
+    parser = argparse.ArgumentParser(description="生成 templates/ 下的 Word 模板")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "templates")
     args = parser.parse_args(argv)
     for name, build in BUILDERS.items():

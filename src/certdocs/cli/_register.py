@@ -19,6 +19,7 @@ from certdocs.cli._app import (
 )
 from certdocs.dates import chinese_date, format_days
 from certdocs.errors import RecordsError
+from certdocs.letters import LETTERS, change_status, ended_suspensions, rewrite_letter
 from certdocs.profile import DOCUMENT_TITLES
 from certdocs.register import CertificateRecord, Register, State, Status
 from certdocs.surveillance import due_list, record_surveillance, write_notices
@@ -220,23 +221,74 @@ def register_set_output(folder: Path, output: Path, register_path: str | None) -
 
 
 def _transition(action: str, label: str) -> None:
-    @register_group.command(action, help=f"{label}证书（须写明理由）。")
+    @register_group.command(action, help=f"{label}证书（须写明理由），并出具{LETTERS[action].title}（Word 与 PDF）。")
     @click.argument("number")
     @click.option("--reason", required=True, help="理由。")
     @click.option("--by", "actor", required=True, help="经办人。")
-    @click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="日期（默认今天）。")
-    @register_options
+    @click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="决定日期（默认今天）。")
+    @workspace_options
     @reports_errors
     def command(
-        number: str, reason: str, actor: str, on: datetime | None, output: Path, register_path: str | None
+        number: str,
+        reason: str,
+        actor: str,
+        on: datetime | None,
+        output: Path,
+        register_path: str | None,
+        templates: Path,
+        profiles: Path | None,
+        schemes: Path | None,
+        until: datetime | None = None,
     ) -> None:
-        with app.open_register(output, register_path) as register:
-            change = getattr(register, action)(number, reason=reason, actor=actor, on=on.date() if on else app.today())
-        click.echo(f"证书 {number}：{change.status}（{change.on.isoformat()}，{reason}）")
+        ws = workspace(output, register_path, templates, profiles, schemes)
+        with Register.open(ws.register, documents_root=ws.output) as register, app.converter() as converter:
+            outcome = change_status(
+                action,
+                number,
+                reason=reason,
+                actor=actor,
+                on=on.date() if on else app.today(),
+                until=until.date() if until else None,
+                workspace=ws,
+                register=register,
+                converter=converter,
+                today=app.today(),
+            )
+        change = outcome.change
+        period = f"，暂停期至 {change.until.isoformat()}" if change.until else ""
+        click.echo(f"证书 {number}：{change.status}（{change.on.isoformat()}，{reason}{period}）")
+        click.echo(f"  {pad(LETTERS[action].title, 20)}{outcome.pdf}")
+        click.echo(f"  {pad('Word 文件', 20)}{outcome.word}")
+        if outcome.site is not None:
+            click.echo(f"  {pad('证书查验网站', 20)}{outcome.site.site}（重写 {len(outcome.site.written)} 个文件）")
+
+    if action == "suspend":
+        click.option(
+            "--until",
+            type=click.DateTime(["%Y-%m-%d"]),
+            default=None,
+            help="暂停期的最后一天（默认并最长为认证机构配置的最长暂停期，通常 6 个月）。",
+        )(command)
 
 
 for _action, _label in (("suspend", "暂停"), ("restore", "恢复"), ("withdraw", "撤销"), ("cancel", "注销")):
     _transition(_action, _label)
+
+
+@register_group.command("letter")
+@click.argument("number")
+@workspace_options
+@reports_errors
+def register_letter(
+    number: str, output: Path, register_path: str | None, templates: Path, profiles: Path | None, schemes: Path | None
+) -> None:
+    """重新出具证书最近一次状态变更的通知书（上次生成失败或模板修改后）。"""
+    ws = workspace(output, register_path, templates, profiles, schemes)
+    with Register.open(ws.register, documents_root=ws.output) as register, app.converter() as converter:
+        outcome = rewrite_letter(number, workspace=ws, register=register, converter=converter, today=app.today())
+    click.echo(f"证书 {number}：{outcome.change.status}（{outcome.change.on.isoformat()}）")
+    click.echo(f"  {pad('通知书', 20)}{outcome.pdf}")
+    click.echo(f"  {pad('Word 文件', 20)}{outcome.word}")
 
 
 # -- surveillance --------------------------------------------------------------------------
@@ -277,6 +329,13 @@ def surveillance_due(
             + state
         )
     click.echo(f"共 {len(items)} 项，逾期 {sum(1 for i in items if i.overdue)} 项")
+    with app.open_register(output, register_path) as register:
+        ended = ended_suspensions(register, today=today)
+    if ended:
+        click.echo(f"暂停期已满、未恢复的证书 {len(ended)} 张，提请撤销决定（certdocs register withdraw）：")
+        for record, change in ended:
+            period = f"暂停期 {change.on}—{change.until}（{change.reason}）"
+            click.echo(f"  {pad(record.number, 20)}{pad(record.organization_name, 32)}{period}")
 
 
 @surveillance_group.command("notices")

@@ -62,6 +62,7 @@ def _merge(a: Any, b: Any) -> Any:
 
 @cache
 def context_shape() -> dict[str, Any]:
+    from certdocs.letters import sample_letter_context
     from certdocs.scheme import get_scheme, scheme_ids
 
     shape: Any = ANY
@@ -70,6 +71,7 @@ def context_shape() -> dict[str, Any]:
     if not isinstance(shape, dict):  # pragma: no cover - there are always bundled schemes
         raise CertdocsError("没有可用的评价方案，无法确定模板变量")
     shape["certificate"]["qr"] = ANY  # an InlineImage, added by certdocs.render
+    shape["letter"] = _shape_of(sample_letter_context())  # a status letter's own variables, certdocs.letters
     return dict(shape)
 
 
