@@ -51,7 +51,8 @@ def test_list_and_show(output: Path) -> None:
     assert code == 0 and "有效期至" in text and "2029年11月21日" in text and "certificate.pdf" in text
 
 
-def test_valid_transitions_and_a_refused_one(output: Path) -> None:
+def test_valid_transitions_and_a_refused_one(output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)  # the letters: no LibreOffice needed here
     code, text = invoke(output, "register", "suspend", "BZ-SC-2026-0001", "--reason", "监督审核逾期", "--by", "李文")
     assert code == 0 and "暂停" in text
     code, text = invoke(output, "register", "restore", "BZ-SC-2026-0001", "--reason", "监督审核通过", "--by", "李文")

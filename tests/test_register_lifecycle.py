@@ -242,7 +242,9 @@ def test_the_last_audit_moves_forward_only(register: Register) -> None:
 
 def test_a_suspension_keeps_its_last_day(register: Register) -> None:
     number = issue(register, "k1")
-    register.suspend(number, reason="逾期未接受监督审核", actor="李四", on=TODAY, until=TODAY.replace(year=TODAY.year + 1))
+    register.suspend(
+        number, reason="逾期未接受监督审核", actor="李四", on=TODAY, until=TODAY.replace(year=TODAY.year + 1)
+    )
     assert register.get(number, today=TODAY).history[-1].until == TODAY.replace(year=TODAY.year + 1)
 
 
