@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from certdocs import cli
 from certdocs.cli import _app
-from certdocs.convert import FakeConverter, docx_text
+from certdocs.convert import Converter, FakeConverter, docx_text
 from certdocs.errors import CertdocsError, ConversionError, DocumentError, Problem, RegisterError, TemplateError
-from certdocs.letters import change_status, ended_suspensions, rewrite_letter
+from certdocs.letters import StatusOutcome, change_status, ended_suspensions, rewrite_letter
 from certdocs.pdf import page_count, pdf_text
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register, Status
@@ -53,9 +53,9 @@ def change(
     *,
     on: date = ON,
     until: date | None = None,
-    converter: object = None,
+    converter: Converter | None = None,
     reason: str = "监督审核逾期未进行",
-) -> object:
+) -> StatusOutcome:
     return change_status(
         action,
         NUMBER,
@@ -65,7 +65,7 @@ def change(
         until=until,
         workspace=ws,
         register=register,
-        converter=converter or FakeConverter(),  # type: ignore[arg-type]
+        converter=converter or FakeConverter(),
         today=on,
     )
 
@@ -216,7 +216,7 @@ def test_an_organisation_name_with_markup_prints_as_text(tmp_path: Path) -> None
 def test_the_site_is_rebuilt_with_the_change_when_there_is_one(ws: Workspace, register: Register) -> None:
     (ws.output / "site").mkdir()
     outcome = change(ws, register, "suspend")
-    assert outcome.site is not None  # type: ignore[attr-defined]
+    assert outcome.site is not None
     page = (ws.output / "site" / "cert" / f"{NUMBER}.html").read_text(encoding="utf-8")
     assert "暂停期：2027年12月1日至2028年5月31日" in page
 

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from certdocs.cli import main
-from certdocs.register import Register
+from certdocs.register import CertificateFacts, Register
 from certdocs.site import build_site, page_file, safe_name, site_files
-from tests.test_register import issue
+from tests.test_register import facts, issue
 
 ROOT = Path(__file__).resolve().parent.parent
 BZ_AUDIT = str(ROOT / "fixtures" / "bz-ts1008-2025" / "pass.json")
@@ -235,9 +235,7 @@ def test_a_number_whose_page_name_differs_from_its_qr_path_is_reported(register:
     assert [(m.number, m.page) for m in report.qr_elsewhere] == [("BZ/2026/0001", "cert/BZ_2026_0001.html")]
 
 
-def _bz_facts() -> object:
-    from tests.test_register import facts
-
+def _bz_facts() -> CertificateFacts:
     return facts(scheme="bz-ts1008-2025", grade="已定义级", stars=None, level=3, score=None, audit_path=BZ_AUDIT)
 
 

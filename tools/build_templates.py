@@ -638,7 +638,7 @@ def build_status_letter(kind: str) -> Doc:
         style="BodyIndent",
         after=6,
     )
-    rows = [
+    rows: list[list[C | str]] = [
         [L("获证组织"), "{{ org.name }}"],
         [L("统一社会信用代码"), "{{ org.uscc }}"],
         [L("证书编号"), "{{ certificate.number }}"],
