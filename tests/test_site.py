@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -12,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from certdocs.cli import main
+from certdocs.errors import CertdocsError
 from certdocs.register import CertificateFacts, Register
 from certdocs.site import build_site, page_file, safe_name, site_files
 from tests.test_register import facts, issue
@@ -261,3 +263,36 @@ def test_site_build_writes_the_site_and_names_certificates_whose_qr_points_elsew
     assert "2 张证书；重写 4 个文件" in result.stdout
     assert f"{national}：二维码为 http://cx.cnca.cn/" in result.stderr
     assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_two_numbers_with_the_same_page_name_are_refused_before_anything_is_written(
+    register: Register, tmp_path: Path
+) -> None:
+    register.reserve("k1", pattern="BZ/{year}/{serial:04d}", year=2026, facts=_bz_facts())
+    register.complete("BZ/2026/0001", documents=[])
+    register.reserve("k2", pattern="BZ_{year}_{serial:04d}", year=2026, facts=_bz_facts())
+    register.complete("BZ_2026_0001", documents=[])
+    with pytest.raises(CertdocsError, match="页面文件名相同"):
+        build_site(register, site=tmp_path / "site", today=TODAY)
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_site_folder_that_cannot_be_written_is_reported_in_chinese(register: Register, tmp_path: Path) -> None:
+    bz(register, "k1")
+    (tmp_path / "site").write_text("a file, not a folder", encoding="utf-8")
+    with pytest.raises(CertdocsError) as caught:
+        build_site(register, site=tmp_path / "site", today=TODAY)
+    assert str(tmp_path / "site") in str(caught.value)
+
+
+def test_temporary_files_left_by_a_killed_build_are_removed(register: Register, tmp_path: Path) -> None:
+    bz(register, "k1")
+    (tmp_path / "cert").mkdir()
+    stale = tmp_path / "cert" / ".x.html.abc123.part"
+    stale.write_bytes(b"half a page")
+    os.utime(stale, (0, 0))
+    fresh = tmp_path / ".index.html.def456.part"  # perhaps a build running now: left alone
+    fresh.write_bytes(b"")
+    build(register, tmp_path)
+    assert not stale.exists()
+    assert fresh.exists()

@@ -9,8 +9,10 @@ from ``file://``, from any web host as uploaded, and fetch nothing from anywhere
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,10 +22,9 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from certdocs._fs import atomic_write_bytes
-from certdocs.audit import load_audit
+from certdocs._fs import atomic_write_bytes, read_json_object
 from certdocs.dates import chinese_date
-from certdocs.errors import CertdocsError, Problem
+from certdocs.errors import CertdocsError, Problem, os_error_text
 from certdocs.profile import Profile, profile_for_scheme
 from certdocs.register import CertificateRecord, Register, Status
 from certdocs.scheme import get_scheme
@@ -84,6 +85,7 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
+@cache
 def _page_assets(*, script: bool) -> dict[str, object]:
     css = _asset("site.css")
     js = _asset("search.js") if script else ""
@@ -138,6 +140,11 @@ def _machine_entry(record: CertificateRecord, page: CertificatePage) -> dict[str
     }
 
 
+# A temporary file of a build killed half-way (atomic_write_bytes names them .<name>.<random>.part);
+# one a minute old cannot belong to a build still running.
+_STALE_PART_SECONDS = 60  # one file is written in milliseconds
+
+
 class _Writer:
     """Writes files of the site whose bytes differ from what is there (atomically)."""
 
@@ -145,6 +152,12 @@ class _Writer:
         self.site = site
         self.written: list[str] = []
         self.unchanged: list[str] = []
+        now = time.time()
+        for folder in (site, site / "cert"):
+            for part in folder.glob(".*.part") if folder.is_dir() else ():
+                with contextlib.suppress(OSError):
+                    if now - part.stat().st_mtime > _STALE_PART_SECONDS:
+                        part.unlink()
 
     def put(self, relative: str, data: bytes) -> None:
         path = self.site / relative
@@ -190,7 +203,7 @@ def build_site(
     mismatches: list[QrMismatch] = []
     for record in records:
         profile = profiles[record.scheme]
-        scope = _scope(record, profile, schemes_dir=schemes_dir, warnings=warnings)
+        scope = _scope(record, profile, warnings=warnings)
         body = Body(profile.name, profile.approval_no, profile.website, profile.phone)
         page = certificate_page(
             record,
@@ -204,17 +217,29 @@ def build_site(
         url = profile.verification_url(record.number)
         if served_path(url, website=profile.website) != page.file_name:
             mismatches.append(QrMismatch(record.number, url, page.file_name))
+    owners: dict[str, str] = {}
+    for record, page in pages:
+        other = owners.setdefault(page.file_name, record.number)
+        if other != record.number:
+            rule = f"与证书 {other} 的页面文件名相同（{page.file_name}）：编号中含有不能作文件名的字符，请调整编号规则"
+            problems.append(Problem(f"证书 {record.number}", rule))
+    if problems:
+        raise CertdocsError(problems, source=str(site))
     writer = _Writer(site)
-    for _, page in pages:
-        writer.put(page.file_name, render_certificate(page))
     updated = max((p.updated for _, p in pages), default=None)
     bodies = sorted({p.body.name for _, p in pages})
-    writer.put("index.html", render_index(index_entries(p for _, p in pages), updated=updated, bodies=bodies))
     machine = {
         "updated": updated.isoformat() if updated else None,
         "certificates": [_machine_entry(r, p) for r, p in pages],
     }
-    writer.put("certificates.json", (json.dumps(machine, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode())
+    try:
+        for _, page in pages:
+            writer.put(page.file_name, render_certificate(page))
+        writer.put("index.html", render_index(index_entries(p for _, p in pages), updated=updated, bodies=bodies))
+        data = json.dumps(machine, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        writer.put("certificates.json", data.encode("utf-8"))
+    except OSError as exc:
+        raise CertdocsError([Problem(str(exc.filename or site), os_error_text(exc))], source=str(site)) from exc
     return SiteReport(
         site=site,
         written=tuple(writer.written),
@@ -225,15 +250,26 @@ def build_site(
     )
 
 
-def _scope(record: CertificateRecord, profile: Profile, *, schemes_dir: Path | None, warnings: list[Problem]) -> str:
-    """The certified scope as the certificate words it, from the audit result the register names."""
+def _scope(record: CertificateRecord, profile: Profile, *, warnings: list[Problem]) -> str:
+    """The certified scope as the certificate words it, from the audit result the register names.
+
+    Only ``scope`` is read (the file was validated when the certificate was issued): a thousand
+    pages rebuild in a second or two.
+    """
     try:
-        audit, _ = load_audit(Path(record.audit_path), schemes_dir=schemes_dir)
+        data, _ = read_json_object(Path(record.audit_path), CertdocsError)
     except CertdocsError as exc:
-        first = exc.problems[0] if exc.problems else Problem("", "")
-        warnings.append(Problem(f"证书 {record.number}", f"读不到审核结果文件，页面不显示认证范围（{first}）"))
+        warnings.append(
+            Problem(f"证书 {record.number}", f"读不到审核结果文件，页面不显示认证范围（{exc.problems[0]}）")
+        )
         return ""
-    return profile.certified_scope(organization=record.organization_name, scope=audit.scope, grade=record.grade)
+    scope = data.get("scope")
+    if not isinstance(scope, str) or not scope.strip():
+        warnings.append(
+            Problem(f"证书 {record.number}", f"审核结果文件 {record.audit_path} 没有 scope，页面不显示认证范围")
+        )
+        return ""
+    return profile.certified_scope(organization=record.organization_name, scope=scope.strip(), grade=record.grade)
 
 
 def site_files(site: Path) -> Mapping[str, bytes]:
