@@ -14,12 +14,13 @@ from click.testing import CliRunner
 
 from certdocs import cli
 from certdocs.cli import _app
-from certdocs.convert import Converter, FakeConverter, docx_text
+from certdocs.convert import Converter
 from certdocs.errors import CertdocsError, ConversionError, DocumentError, Problem, RegisterError, TemplateError
 from certdocs.letters import StatusOutcome, change_status, ended_suspensions, rewrite_letter
 from certdocs.pdf import page_count, pdf_text
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register, Status
+from certdocs.testing import FakeConverter, docx_text
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT = ROOT / "fixtures" / "bz-ts1008-2025" / "pass.json"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from certdocs.audit import AuditResult, load_audit
-from certdocs.context import CertificateFacts, build_context
+from certdocs.context import PrintedCertificate, build_context
 from certdocs.convert import Converter
 from certdocs.documents import Document, DocumentSet, Written, built_from, write_documents
 from certdocs.errors import CertdocsError, DocumentError, Problem, RegisterError, TemplateError, os_error_text
@@ -82,7 +82,7 @@ def _document(basis: _Basis, kind: LetterKind, *, sequence: int, change: StatusC
         scheme=basis.scheme,
         score=score_audit(basis.audit, basis.scheme),
         profile=profile,
-        certificate=CertificateFacts(
+        certificate=PrintedCertificate(
             rec.number, rec.first_issue_date, rec.issue_date, rec.valid_until, profile.verification_url(rec.number)
         ),
         issued_on=change.on,
