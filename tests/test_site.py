@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -296,3 +298,28 @@ def test_temporary_files_left_by_a_killed_build_are_removed(register: Register, 
     build(register, tmp_path)
     assert not stale.exists()
     assert fresh.exists()
+
+
+def test_site_serve_serves_the_site_on_the_loopback_address_only(register: Register, tmp_path: Path) -> None:
+    bz(register, "k1")
+    build(register, tmp_path)
+    certdocs = str(Path(sys.executable).parent / "certdocs")
+    command = [certdocs, "site", "serve", "--output", str(tmp_path), "--port", "0"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as server:
+        _fetch_index(server, tmp_path)
+
+
+def _fetch_index(server: subprocess.Popen[str], tmp_path: Path) -> None:
+    import urllib.request
+
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/index\.html", first)
+        assert url is not None, first
+        with urllib.request.urlopen(url.group(0), timeout=10) as response:
+            assert response.read() == (tmp_path / "index.html").read_bytes()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

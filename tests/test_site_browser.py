@@ -273,3 +273,41 @@ def test_a_suspended_certificate_shows_suspended_with_its_period(site: Site, pag
         with Register.open(site.register) as register:
             register.restore(site.number, reason="已完成监督审核", actor="张三", on=TODAY)
         site.rebuild()
+
+
+def test_an_organisation_named_like_a_script_is_shown_as_text_and_runs_nothing(site: Site, page: Any) -> None:
+    from tests.test_register import facts
+
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)> \u202e司公限有\u202c'
+    with Register.open(site.register) as register:
+        held = register.reserve(
+            "hostile",
+            pattern="HX-{year}-{serial:04d}",
+            year=2026,
+            facts=facts(
+                scheme="bz-ts1008-2025",
+                grade="已定义级",
+                stars=None,
+                level=3,
+                score=None,
+                audit_path=str(AUDIT),
+                organization_name=hostile,
+                uscc="91330106MA2CFXY80X",
+            ),
+        )
+        register.complete(held.number, documents=[])
+    site.rebuild()
+    dialogs: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.goto(f"{site.base}cert/{held.number}.html")
+    assert hostile in page.locator(".facts").inner_text()
+    page.goto(site.base + "index.html")
+    page.get_by_label("证书编号、组织名称或统一社会信用代码").fill("<script>")
+    assert page.locator("#results a").inner_text() == hostile
+    assert dialogs == []
+    assert stays_on_site(site), site.requests
