@@ -249,8 +249,9 @@ def test_searching_for_an_unknown_certificate_says_nothing_was_found(site: Site,
     assert page.locator("#results li").count() == 0
 
 
-def test_the_index_opened_from_disk_finds_the_certificate_by_name(site: Site, page: Any) -> None:
+def test_the_index_opened_from_disk_shows_the_certificate_and_finds_it_by_name(site: Site, page: Any) -> None:
     page.goto((site.folder / "index.html").as_uri())
+    assert page.locator("#results a").first.inner_text() == ORGANIZATION
     page.get_by_label("证书编号、组织名称或统一社会信用代码").fill("蜀联")
     assert page.locator("#results a").inner_text() == ORGANIZATION
 

@@ -27,10 +27,14 @@
   }
 
   function show(query) {
-    var found = matches(query);
+    var all = !norm(query);
+    var found = all ? data : matches(query);
     list.textContent = "";
-    if (!norm(query)) { count.textContent = ""; return; }
-    count.textContent = found.length ? "找到 " + found.length + " 张证书" + (found.length > LIMIT ? "，显示前 " + LIMIT + " 张" : "") : "没有找到相符的证书。请核对输入；仍找不到的，证书可能不是本机构颁发的。";
+    if (all) {
+      count.textContent = "本站收录证书 " + data.length + " 张" + (data.length > LIMIT ? "，以下为前 " + LIMIT + " 张，请输入查询条件" : "");
+    } else {
+      count.textContent = found.length ? "找到 " + found.length + " 张证书" + (found.length > LIMIT ? "，显示前 " + LIMIT + " 张" : "") : "没有找到相符的证书。请核对输入；仍找不到的，证书可能不是本机构颁发的。";
+    }
     found.slice(0, LIMIT).forEach(function (c) {
       var item = document.createElement("li");
       var link = document.createElement("a");
@@ -48,6 +52,7 @@
 
   form.addEventListener("submit", function (event) { event.preventDefault(); show(input.value); });
   input.addEventListener("input", function () { show(input.value); });
-  var start = new URLSearchParams(window.location.search).get("q");
-  if (start) { input.value = start; show(start); }
+  var start = new URLSearchParams(window.location.search).get("q") || "";
+  input.value = start;
+  show(start);
 })();
