@@ -335,3 +335,13 @@ def test_every_letter_prints_in_chinese_on_at_most_two_pages(ws: Workspace, regi
         text = re.sub(r"\s+", "", pdf_text(pdf))
         assert title in text and NUMBER in text and "四川蜀联家电连锁有限公司" in text, name
         assert page_count(pdf) <= 2, name
+
+
+def test_a_site_that_cannot_be_rebuilt_does_not_keep_the_letter_from_being_written(
+    ws: Workspace, register: Register
+) -> None:
+    (ws.output / "site").mkdir()
+    (ws.output / "site" / "cert").write_text("a file where the pages go", encoding="utf-8")
+    outcome = change(ws, register, "suspend")
+    assert outcome.pdf.is_file()
+    assert outcome.site_errors != ()

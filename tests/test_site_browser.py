@@ -279,7 +279,7 @@ def test_a_suspended_certificate_shows_suspended_with_its_period(site: Site, pag
 def test_an_organisation_named_like_a_script_is_shown_as_text_and_runs_nothing(site: Site, page: Any) -> None:
     from tests.test_register import facts
 
-    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)> \u202e司公限有\u202c'
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)> \u202e司公限有\u202c' + "W" * 120
     with Register.open(site.register) as register:
         held = register.reserve(
             "hostile",
@@ -305,8 +305,10 @@ def test_an_organisation_named_like_a_script_is_shown_as_text_and_runs_nothing(s
         dialog.dismiss()
 
     page.on("dialog", dismiss)
+    page.set_viewport_size({"width": 360, "height": 740})
     page.goto(f"{site.base}cert/{held.number}.html")
     assert hostile in page.locator(".facts").inner_text()
+    assert no_sideways_overflow(page)  # a long unbroken name wraps
     page.goto(site.base + "index.html")
     page.get_by_label("证书编号、组织名称或统一社会信用代码").fill("<script>")
     assert page.locator("#results a").inner_text() == hostile

@@ -261,6 +261,11 @@ def _transition(action: str, label: str) -> None:
         click.echo(f"  {pad('Word 文件', 20)}{outcome.word}")
         if outcome.site is not None:
             click.echo(f"  {pad('证书查验网站', 20)}{outcome.site.site}（重写 {len(outcome.site.written)} 个文件）")
+        if outcome.site_errors:
+            click.echo("证书查验网站未能更新（排除问题后运行 certdocs site build）：", err=True)
+            for error in outcome.site_errors:
+                click.echo(f"  {error}", err=True)
+            sys.exit(1)
 
     if action == "suspend":
         click.option(

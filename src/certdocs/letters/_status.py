@@ -39,6 +39,7 @@ class StatusOutcome:
     pdf: Path
     word: Path
     site: SiteReport | None
+    site_errors: tuple[str, ...] = ()  # the site could not be rebuilt: run certdocs site build
 
 
 @dataclass(frozen=True)
@@ -170,15 +171,20 @@ def change_status(
         change = register.suspend(number, reason=reason, actor=actor, on=on, until=until)
     else:
         change = getattr(register, action)(number, reason=reason, actor=actor, on=on)
-    site = None
+    site: SiteReport | None = None
+    site_errors: tuple[str, ...] = ()
     if site_folder(workspace).is_dir():
-        site = build_site(
-            register,
-            site=site_folder(workspace),
-            today=today,
-            profiles_dir=workspace.profiles,
-            schemes_dir=workspace.schemes,
-        )
+        # A site that cannot be rebuilt must not keep the letter from being written: reported after it.
+        try:
+            site = build_site(
+                register,
+                site=site_folder(workspace),
+                today=today,
+                profiles_dir=workspace.profiles,
+                schemes_dir=workspace.schemes,
+            )
+        except CertdocsError as exc:
+            site_errors = tuple(str(p) for p in exc.problems)
     written = _letter(
         basis, kind, change, sequence=len(record.history), workspace=workspace, register=register, converter=converter
     )
@@ -187,6 +193,7 @@ def change_status(
         written.pdfs[f"{kind.kind}-{len(record.history)}"],
         written.word[f"{kind.kind}-{len(record.history)}"],
         site,
+        site_errors,
     )
 
 
