@@ -325,7 +325,9 @@ def test_every_letter_prints_in_chinese_on_at_most_two_pages(ws: Workspace, regi
     with LibreOfficeConverter() as converter:
         change(ws, register, "suspend", converter=converter)
         change(ws, register, "restore", on=date(2028, 1, 15), converter=converter)
-        change(ws, register, "cancel", on=date(2028, 2, 1), converter=converter)
+        first = change(ws, register, "cancel", on=date(2028, 2, 1), converter=converter).pdf.read_bytes()
+        again = rewrite_letter(NUMBER, workspace=ws, register=register, converter=converter, today=date(2028, 3, 1))
+    assert again.pdf.read_bytes() == first  # the same letter, byte for byte, whenever it is written
     for name, title in (
         ("letter_suspension-1", "认证证书暂停通知书"),
         ("letter_restoration-2", "认证证书恢复通知书"),
