@@ -4,6 +4,7 @@ with the loaders on files the loaders refuse."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +59,18 @@ def test_the_scheme_schema_and_the_loader_both_refuse(case: str) -> None:
         parse_scheme(data, source="x.json")
 
 
-PROFILE_BREAKS = {
+def _website_makes_the_qr_url(data: dict[str, Any], website: str) -> None:
+    del data["verify_url"]
+    data["website"] = website
+
+
+PROFILE_BREAKS: dict[str, Callable[[dict[str, Any]], object]] = {
     "number pattern with a slash": lambda d: d.__setitem__("number_pattern", "ZD/{year}/{serial:04d}"),
     "number pattern with dots": lambda d: d.__setitem__("number_pattern", "..{year}-{serial:04d}"),
     "template with a path": lambda d: d["templates"].__setitem__("report", "../report.docx"),
     "missing template": lambda d: d["templates"].pop("certificate"),
     "verify url not http": lambda d: d.__setitem__("verify_url", "ftp://x/{number}"),
+    "website not http where it makes the qr url": lambda d: _website_makes_the_qr_url(d, "www.x.cn"),
     "name not text": lambda d: d.__setitem__("name", 12),
     "nul in a name": lambda d: d.__setitem__("name", "中鼎\x00国际"),
 }

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from certdocs.cli import main
 from certdocs.errors import CertdocsError
 from certdocs.register import CertificateFacts, Register
-from certdocs.site import build_site, page_file, safe_name, site_files
+from certdocs.site import build_site, page_file, site_files
 from tests.test_register import facts, issue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,9 +215,10 @@ def test_no_page_loads_anything_from_another_host(register: Register, tmp_path: 
         assert "@import" not in html and "url(" not in html, name
 
 
-def test_a_number_that_is_no_file_name_gets_a_safe_one() -> None:
-    assert safe_name("KB/2026/007") == "KB_2026_007"
-    assert safe_name("../../etc/passwd") == "______etc_passwd"
+def test_a_number_that_is_no_file_name_gets_a_safe_page_name_inside_cert() -> None:
+    for number in ("KB/2026/007", "../../etc/passwd", ".hidden", "A\\B"):
+        name = page_file(number).removeprefix("cert/")
+        assert "/" not in name and "\\" not in name and not name.startswith("."), number
     assert page_file("ZD（2026）0001") == "cert/ZD（2026）0001.html"
 
 

@@ -6,6 +6,6 @@ is; a rebuild rewrites only the files whose content changed.
 """
 
 from certdocs.site._build import QrMismatch, SiteReport, build_site, site_files
-from certdocs.site._pages import page_file, safe_name
+from certdocs.site._pages import page_file
 
-__all__ = ["QrMismatch", "SiteReport", "build_site", "page_file", "safe_name", "site_files"]
+__all__ = ["QrMismatch", "SiteReport", "build_site", "page_file", "site_files"]

@@ -8,13 +8,12 @@ on the same day gives the same pages.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import unquote, urlsplit
 
+from certdocs._fs import safe_name
 from certdocs.dates import chinese_date
 from certdocs.register import CertificateRecord, Status, StatusChange
 from certdocs.textreport import stars_text
@@ -76,19 +75,8 @@ class CertificatePage:
     updated: date
 
 
-def safe_name(text: str) -> str:
-    """A file name for a certificate number (stands in for ``certdocs._fs.safe_name``).
-
-    Letters, digits, ``-``, ``_`` and parentheses are kept; anything else (a ``/`` of a
-    number pattern, a control character, a dot that would hide the file) becomes ``_``.
-    """
-    # TODO(lead): replace with certdocs._fs.safe_name once the input helper's version is on main.
-    cleaned = re.sub(r"[^A-Za-z0-9\-_（）()]", "_", unicodedata.normalize("NFC", text))[:120]
-    return cleaned or "_"
-
-
 def page_file(number: str) -> str:
-    """The site path of a certificate's page: ``cert/<safe number>.html``."""
+    """The site path of a certificate's page: ``cert/<safe number>.html`` (:func:`certdocs._fs.safe_name`)."""
     return f"cert/{safe_name(number)}.html"
 
 
