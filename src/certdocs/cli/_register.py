@@ -116,7 +116,8 @@ def register_show(number: str, output: Path, register_path: str | None) -> None:
         click.echo(f"  {pad(d.kind, 34)}{d.path}")
     click.echo("状态历史：")
     for h in r.history:
-        click.echo(f"  {h.on.isoformat()} {h.status} {h.reason}（{h.actor}）")
+        until = f"，暂停期至 {h.until.isoformat()}" if h.until else ""
+        click.echo(f"  {h.on.isoformat()} {h.status} {h.reason}（{h.actor}{until}）")
     if r.notes:
         click.echo("编号记录：")
         for n in r.notes:
