@@ -136,6 +136,13 @@ def test_a_suspension_longer_than_the_bodys_maximum_is_refused_and_nothing_is_wr
     assert files(ws.output) == before
 
 
+def test_a_suspension_ending_before_it_starts_is_refused_as_invalid_input(ws: Workspace, register: Register) -> None:
+    with pytest.raises(CertdocsError, match="早于暂停日期") as caught:
+        change(ws, register, "suspend", until=date(2027, 11, 30))
+    assert caught.value.exit_code == 2
+    assert register.get(NUMBER, today=ON).status == Status.VALID
+
+
 def test_the_maximum_suspension_comes_from_the_profile(ws: Workspace, register: Register, tmp_path: Path) -> None:
     profiles = tmp_path / "profiles"
     profiles.mkdir()

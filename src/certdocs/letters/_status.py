@@ -131,6 +131,8 @@ def suspension_end(on: date, until: date | None, profile: Profile) -> date:
     limit = longest_suspension(on, profile)
     if until is None:
         return limit
+    if until < on:
+        raise CertdocsError([Problem("--until", f"暂停期限 {until} 早于暂停日期 {on}")])
     if until > limit:
         rule = (
             f"暂停期限 {until} 超过{profile.name}规定的最长暂停期 {profile.suspension_max_months} 个月"
