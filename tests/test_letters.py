@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -238,7 +238,9 @@ def test_no_site_is_made_where_there_was_none(ws: Workspace, register: Register)
 
 
 class _BrokenConverter(FakeConverter):
-    def convert(self, sources: Sequence[Path], *, outdir: Path) -> dict[Path, Path]:
+    def convert(
+        self, sources: Sequence[Path], *, outdir: Path, labels: Mapping[Path, str] | None = None
+    ) -> dict[Path, Path]:
         raise ConversionError([Problem(Path(s).name, "LibreOffice 异常退出") for s in sources])
 
 

@@ -105,7 +105,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     try:
         yield Site(
             folder=ws.output / "site",
-            register=ws.register,
+            register=Path(ws.register),
             base=f"http://127.0.0.1:{server.server_address[1]}/",
             number=outcome.number,
             certificate_pdf=outcome.documents["certificate"],

@@ -33,13 +33,14 @@ def _output_root() -> Path:
     default=None,
     help="网站文件夹（默认 <输出文件夹>/site）。",
 )
+@app.RECORDS_OPTION
 @click.option(
     "--register",
     "register_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=str,
     envvar="CERTDOCS_REGISTER",
     default=None,
-    help="证书登记簿路径。",
+    help=app._REGISTER_HELP,
 )
 @click.option(
     "--profiles",
@@ -56,7 +57,7 @@ def _output_root() -> Path:
     help="额外评价方案文件夹。",
 )
 @reports_errors
-def site_build(site: Path | None, register_path: Path | None, profiles: Path | None, schemes: Path | None) -> None:
+def site_build(site: Path | None, register_path: str | None, profiles: Path | None, schemes: Path | None) -> None:
     """生成证书查验网站：每张证书一页 cert/<证书编号>.html、可检索的 index.html 和 certificates.json。"""
     root = _output_root()
     folder = site or root / "site"
