@@ -195,7 +195,7 @@ def audit_info(c: Checker, data: Mapping[str, Any]) -> AuditInfo:
     )
 
 
-def item_result(c: Checker, scheme: Scheme, item_id: str, raw: Any) -> ItemResult | None:
+def item_result(c: Checker, scheme: Scheme, item_id: str, raw: Any) -> ItemResult | None:  # noqa: C901  (one branch per result form and rule, read top to bottom like the standard)
     """One item's result in the one form the scheme allows it; ``None`` when it cannot be read."""
     where = jp("items", item_id)
     if not isinstance(raw, dict):

@@ -138,7 +138,7 @@ _PRODUCER = f"pikepdf {pikepdf.__version__}"
 _PATCHER = CREATOR  # the producer certdocs adds when it edits a PDF's bytes itself
 
 
-def _patched(data: bytes, metadata: PdfMetadata) -> bytes | None:
+def _patched(data: bytes, metadata: PdfMetadata) -> bytes | None:  # noqa: C901  (each early return hands an unusual file to qpdf)
     """``data`` made reproducible by replacing a few objects, or None where qpdf must do it."""
     pdf = PatchedPdf.parse(data)
     if pdf is None:

@@ -198,7 +198,9 @@ def _refuse(source: str, rule: str) -> InvalidAuditResult:
     return InvalidAuditResult([Problem(source, rule)])
 
 
-def _check_structure(wb: Workbook, source: str, *, schemes_dir: Path | None, scheme_id: str | None) -> Layout:
+def _check_structure(  # noqa: C901  (every way a workbook can be damaged, each refused in its own words)
+    wb: Workbook, source: str, *, schemes_dir: Path | None, scheme_id: str | None
+) -> Layout:
     if META not in wb.sheetnames:
         raise _refuse(source, "不是 certdocs 生成的审核工作簿（缺少隐藏的元数据表），请用 certdocs workbook 生成工作簿")
     meta = {str(r[0].value): str(r[1].value or "") for r in wb[META].iter_rows(min_col=1, max_col=2) if r[0].value}

@@ -235,7 +235,7 @@ def _validation(kind: Kind, label: str, hint: str, choices: str, minimum: int | 
 # -- values ------------------------------------------------------------------------------------
 
 
-def _fill(sheets: Mapping[str, Worksheet], layout: Layout, data: Mapping[str, Any]) -> list[Problem]:
+def _fill(sheets: Mapping[str, Worksheet], layout: Layout, data: Mapping[str, Any]) -> list[Problem]:  # noqa: C901  (one case per sheet section)
     problems: list[Problem] = []
 
     def write(ws: Worksheet, ref: str, kind: Kind, value: Any, path: tuple[str | int, ...], choices: str = "") -> None:
