@@ -357,7 +357,8 @@ def test_a_signed_report_is_identified_by_the_number_in_its_text(
     (result,) = archive(register, tmp_path / "archive", write(tmp_path / "r.pdf", sign(report, signer)), signer=signer)
     assert result.status == "archived", result.problems
     assert (result.number, result.kind) == (number, "report")
-    assert result.bag is not None and result.bag.name == "report-1"
+    assert result.bag is not None
+    assert result.bag.name == "report-1"
 
 
 def test_a_signed_pdf_whose_original_is_not_the_issued_one_is_refused(
@@ -370,7 +371,8 @@ def test_a_signed_pdf_whose_original_is_not_the_issued_one_is_refused(
     assert result.status == "refused"
     message = str(refusals([result]))
     assert "签名的不是登记簿记录的发证文件" in message
-    assert sha(forged) in message and sha(issued.pdf) in message
+    assert sha(forged) in message
+    assert sha(issued.pdf) in message
     assert register.archive_entries(issued.number) == ()
     assert not (root / issued.number).exists() or not any((root / issued.number).iterdir())
 
@@ -405,8 +407,10 @@ def test_one_unidentifiable_file_does_not_stop_the_others(
     assert [r.status for r in results] == ["refused", "refused", "refused", "archived"]
     assert "无法识别证书编号" in results[0].problems[0].rule
     error = refusals(results)
-    assert isinstance(error, ArchiveError) and error.exit_code == 1
-    assert len(error.problems) >= 3 and str(broken) in str(error)
+    assert isinstance(error, ArchiveError)
+    assert error.exit_code == 1
+    assert len(error.problems) >= 3
+    assert str(broken) in str(error)
 
 
 def test_problems_of_the_call_itself_are_raised_together(tmp_path: Path, register: Register) -> None:
@@ -437,12 +441,14 @@ def test_a_second_file_of_an_archived_document_needs_a_reason_and_then_keeps_bot
 
     (refused,) = archive(register, root, scan, signer=signer)
     assert refused.status == "refused"
-    assert "已归档" in refused.problems[-1].rule and "--supersede" in refused.problems[-1].rule
+    assert "已归档" in refused.problems[-1].rule
+    assert "--supersede" in refused.problems[-1].rule
     assert not (root / issued.number / "certificate-2").exists()
 
     (second,) = archive(register, root, scan, signer=signer, reason="原件盖章不清，重新扫描")
     assert second.status == "archived", second.problems
-    assert first.bag is not None and second.bag == root / issued.number / "certificate-2"
+    assert first.bag is not None
+    assert second.bag == root / issued.number / "certificate-2"
     assert first.bag.is_dir()
     entries = register.archive_entries(issued.number)
     assert [(e.bag_path.rsplit("/", 1)[1], e.superseded, e.supersede_reason) for e in entries] == [
@@ -465,7 +471,8 @@ def test_a_run_failing_while_bagging_leaves_no_half_bag(
     monkeypatch.setattr(bagit, "make_bag", broken)
     root = tmp_path / "archive"
     (result,) = archive(register, root, write(tmp_path / "c.pdf", sign(issued.pdf, signer)), signer=signer)
-    assert result.status == "refused" and "无法写入归档包" in result.problems[0].rule
+    assert result.status == "refused"
+    assert "无法写入归档包" in result.problems[0].rule
     assert list((root / issued.number).iterdir()) == []
     assert register.archive_entries(issued.number) == ()
 
@@ -609,7 +616,9 @@ def test_archiving_again_a_file_whose_stored_copy_was_damaged_says_so(
     _damage(next((tmp_path / "records" / "archive").rglob("data/certificate.pdf")))
     code, text = _cli("archive", str(signed), "--trust-root", str(signer.ca_pem))
     assert code == 1
-    assert "归档中保存的副本已损坏" in text and "--supersede" in text and "已归档，未重复写入" not in text
+    assert "归档中保存的副本已损坏" in text
+    assert "--supersede" in text
+    assert "已归档，未重复写入" not in text
     # With a reason, this intact file is archived afresh and the damaged copy superseded.
     code, text = _cli("archive", str(signed), "--trust-root", str(signer.ca_pem), "--supersede", "原归档副本损坏")
     assert code == 0, text
@@ -626,7 +635,8 @@ def test_a_failed_verification_prints_no_english_log_line(
     code, text = _cli("archive", "verify", "--trust-root", str(signer.ca_pem))
     assert code == 1
     assert "文件内容已被改动" in text
-    assert "validation failed" not in text and "expected=" not in text
+    assert "validation failed" not in text
+    assert "expected=" not in text
 
 
 def test_a_signature_from_an_untrusted_signer_is_refused_without_a_traceback(
@@ -638,4 +648,5 @@ def test_a_signature_from_an_untrusted_signer_is_refused_without_a_traceback(
     code, text = _cli("archive", str(signed), "--trust-root", str(signer.ca_pem))
     assert code == 1
     assert "签名证书不受信任" in text
-    assert "Traceback" not in text and "Failed to build path" not in text
+    assert "Traceback" not in text
+    assert "Failed to build path" not in text

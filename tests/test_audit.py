@@ -134,7 +134,8 @@ def test_team_needs_exactly_one_leader_and_known_roles() -> None:
     doc = full_marks_audit("fw01-2021")
     doc["audit"]["team"] = [{"name": "甲", "role": "member"}, {"name": "乙", "role": "boss"}]
     found = problems(doc)
-    assert "组长" in found["audit.team"] and "boss" in found["audit.team[1].role"]
+    assert "组长" in found["audit.team"]
+    assert "boss" in found["audit.team[1].role"]
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -162,7 +163,8 @@ def test_load_audit_parses_numbers_as_decimals(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     audit, scheme = load_audit(path)
     assert str(audit.items["5.1.2.2"].ratio) == "0.1"
-    assert scheme.id == "xbht-s04-2025" and len(audit.digest) == 64
+    assert scheme.id == "xbht-s04-2025"
+    assert len(audit.digest) == 64
 
 
 def test_an_unknown_scheme_lists_the_known_ones(tmp_path: Path) -> None:

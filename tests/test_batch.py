@@ -45,15 +45,18 @@ def numbers_in(output: Path) -> list[str]:
 
 def test_the_meeting_issues_approved_and_records_the_rest(tmp_path: Path) -> None:
     summary = run(MEETING, tmp_path / "out")
-    assert len(summary["issued"]) == 6 and not summary["failed"]
+    assert len(summary["issued"]) == 6
+    assert not summary["failed"]
     skipped = summary["skipped"]
-    assert len(skipped) == 2 and {s["reason"][:4] for s in skipped} == {"不予批准", "暂缓决定"}
+    assert len(skipped) == 2
+    assert {s["reason"][:4] for s in skipped} == {"不予批准", "暂缓决定"}
     first = summary["issued"][0]
     assert set(first) == {"audit", "certificate_no", "grade", "documents", "issue_pack"}
     assert set(first["documents"]) == {"audit_plan", "scoresheet", "report", "certificate"}
     with Register.open(tmp_path / "out" / "register.sqlite3") as register:
         decisions = register.decisions_of("2026年第47次认证决定会议")
-    assert len(decisions) == 8 and {d.decision for d in decisions} == {"approve", "reject", "defer"}
+    assert len(decisions) == 8
+    assert {d.decision for d in decisions} == {"approve", "reject", "defer"}
 
 
 def _as_csv(tmp_path: Path) -> Path:
@@ -102,7 +105,8 @@ def test_running_the_same_meeting_again_issues_and_rewrites_nothing(tmp_path: Pa
     run(MEETING, out)
     files = {p: (p.stat().st_mtime_ns, sha256_file(p)) for p in out.rglob("*.pdf")}
     again = run(MEETING, out)
-    assert again["issued"] == [] and len(again["skipped"]) == 8
+    assert again["issued"] == []
+    assert len(again["skipped"]) == 8
     assert {p: (p.stat().st_mtime_ns, sha256_file(p)) for p in out.rglob("*.pdf")} == files
     assert len(numbers_in(out)) == 6
 
@@ -134,7 +138,8 @@ def test_every_bad_record_is_reported_before_anything_is_issued(tmp_path: Path) 
     wheres = [p.where for p in info.value.problems]
     assert wheres == ["decisions[0].audit", "decisions[1].decision", "decisions[2].reason", "decisions[3].issue_date"]
     result = CliRunner().invoke(main, ["batch", str(bad), "--output", str(tmp_path / "out")])
-    assert result.exit_code == 2 and not (tmp_path / "out").exists()
+    assert result.exit_code == 2
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_failing_record_is_reported_and_the_rest_still_issue(tmp_path: Path) -> None:
@@ -157,7 +162,8 @@ def test_a_failing_record_is_reported_and_the_rest_still_issue(tmp_path: Path) -
         encoding="utf-8",
     )
     summary = run(meeting, tmp_path / "out")
-    assert len(summary["issued"]) == 1 and len(summary["failed"]) == 1
+    assert len(summary["issued"]) == 1
+    assert len(summary["failed"]) == 1
     assert "organization.uscc" in summary["failed"][0]["errors"][0]
 
 

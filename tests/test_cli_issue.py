@@ -34,7 +34,9 @@ def test_an_invalid_audit_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     doc["audit"]["end_date"] = "2025-01-01"
     bad.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     code, text = run("certificate", str(bad), "--output", str(tmp_path / "out"))
-    assert code == 2 and "共 2 处问题" in text and 'items["a1"].score' in text
+    assert code == 2
+    assert "共 2 处问题" in text
+    assert 'items["a1"].score' in text
     assert not (tmp_path / "out").exists()
 
 
@@ -43,7 +45,10 @@ def test_a_failing_audit_is_refused_with_its_report(tmp_path: Path, monkeypatch:
     code, text = run(
         "certificate", str(ROOT / "fixtures" / "xbht-s04-2025" / "fail.json"), "--output", str(tmp_path / "out")
     )
-    assert code == 1 and "不予发证" in text and "report.pdf" in text and "certificate.pdf" not in text
+    assert code == 1
+    assert "不予发证" in text
+    assert "report.pdf" in text
+    assert "certificate.pdf" not in text
 
 
 def test_batch_json_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,7 +63,9 @@ def test_batch_json_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     )
     assert code == 0, text
     summary = json.loads(text)
-    assert len(summary["issued"]) == 6 and len(summary["skipped"]) == 2 and summary["failed"] == []
+    assert len(summary["issued"]) == 6
+    assert len(summary["skipped"]) == 2
+    assert summary["failed"] == []
     assert summary["issued"][0]["certificate_no"] == "XBHT-SH-2026-0001"
 
 
@@ -89,7 +96,9 @@ def test_issue_sign_archive_and_verify(tmp_path: Path, keys: Any) -> None:  # no
         "--output",
         str(out),
     )
-    assert code == 0 and "输入未变" in text and certificate.stat().st_mtime_ns == before
+    assert code == 0
+    assert "输入未变" in text
+    assert certificate.stat().st_mtime_ns == before
 
     signed = tmp_path / "certificate-signed.pdf"
     env = {"CERTDOCS_P12_PASSPHRASE": PASSPHRASE.decode()}
@@ -107,9 +116,11 @@ def test_issue_sign_archive_and_verify(tmp_path: Path, keys: Any) -> None:  # no
     ca = str(keys.ca)
     code, text = run("archive", str(signed), "--trust-root", ca, "--output", str(out))
     assert code == 0, text
-    assert "已归档" in text and "XBHT-SH-2026-0001" in text
+    assert "已归档" in text
+    assert "XBHT-SH-2026-0001" in text
     code, text = run("archive", str(signed), "--trust-root", ca, "--output", str(out))
-    assert code == 0 and "已归档，未重复写入" in text
+    assert code == 0
+    assert "已归档，未重复写入" in text
     code, text = run("archive", "verify", "--trust-root", ca, "--output", str(out))
     assert code == 0, text
 
@@ -117,7 +128,8 @@ def test_issue_sign_archive_and_verify(tmp_path: Path, keys: Any) -> None:  # no
     other = tmp_path / "again-signed.pdf"
     run("sign", str(certificate), "--pkcs12", str(keys.p12), "--out", str(other), env=env)
     code, text = run("archive", str(other), "--trust-root", ca, "--output", str(out))
-    assert code == 1 and "--supersede" in text
+    assert code == 1
+    assert "--supersede" in text
 
     # One byte changed in the archived copy: verification fails.
     bag_pdf = next((tmp_path / "records" / "archive").rglob("data/certificate.pdf"))
@@ -126,7 +138,8 @@ def test_issue_sign_archive_and_verify(tmp_path: Path, keys: Any) -> None:  # no
     data[len(data) // 2] ^= 0x01
     bag_pdf.write_bytes(bytes(data))
     code, text = run("archive", "verify", "--trust-root", ca, "--output", str(out))
-    assert code == 1 and "归档失败" in text
+    assert code == 1
+    assert "归档失败" in text
 
 
 def test_the_register_is_written_with_the_issue_date_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,7 +176,9 @@ def test_a_broken_template_stops_a_batch_before_anything_is_issued(tmp_path: Pat
         "--output",
         str(tmp_path / "out"),
     )
-    assert code == 2 and "report.docx" in text and "audit.leadr" in text
+    assert code == 2
+    assert "report.docx" in text
+    assert "audit.leadr" in text
     assert not (tmp_path / "out").exists()
 
 
@@ -186,7 +201,8 @@ def test_a_batch_with_a_refused_audit_exits_1(tmp_path: Path, monkeypatch: pytes
     assert [f["audit"] for f in summary["failed"]] == [vetoed]
     assert len(summary["issued"]) == 1
     code, text = run("batch", str(decisions), "--output", str(tmp_path / "out"))
-    assert code == 1 and "失败 1" in text
+    assert code == 1
+    assert "失败 1" in text
 
 
 def test_a_libreoffice_time_out_names_the_audit_and_the_document(

@@ -46,26 +46,35 @@ def invoke(output: Path, *args: str, today: date = ISSUED) -> tuple[int, str]:
 
 def test_list_and_show(output: Path) -> None:
     code, text = invoke(output, "register", "list")
-    assert code == 0 and "XBHT-SH-2026-0001" in text and "共 3 张证书" in text
+    assert code == 0
+    assert "XBHT-SH-2026-0001" in text
+    assert "共 3 张证书" in text
     code, text = invoke(output, "register", "show", "ZD-FW-2026-0001")
-    assert code == 0 and "有效期至" in text and "2029年11月21日" in text and "certificate.pdf" in text
+    assert code == 0
+    assert "有效期至" in text
+    assert "2029年11月21日" in text
+    assert "certificate.pdf" in text
 
 
 def test_valid_transitions_and_a_refused_one(output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)  # the letters: no LibreOffice needed here
     code, text = invoke(output, "register", "suspend", "BZ-SC-2026-0001", "--reason", "监督审核逾期", "--by", "李文")
-    assert code == 0 and "暂停" in text
+    assert code == 0
+    assert "暂停" in text
     code, text = invoke(output, "register", "restore", "BZ-SC-2026-0001", "--reason", "监督审核通过", "--by", "李文")
-    assert code == 0 and "有效" in text
+    assert code == 0
+    assert "有效" in text
     code, _ = invoke(output, "register", "withdraw", "BZ-SC-2026-0001", "--reason", "重大事故", "--by", "李文")
     assert code == 0
     code, text = invoke(output, "register", "restore", "BZ-SC-2026-0001", "--reason", "误操作", "--by", "李文")
-    assert code == 1 and "撤销" in text
+    assert code == 1
+    assert "撤销" in text
 
 
 def test_an_expired_certificate_shows_as_expired(output: Path) -> None:
     code, text = invoke(output, "register", "list", "--status", "过期失效", today=date(2029, 11, 22))
-    assert code == 0 and "共 3 张证书" in text
+    assert code == 0
+    assert "共 3 张证书" in text
 
 
 def test_surveillance_due_lists_by_due_date_and_marks_overdue(output: Path) -> None:
@@ -75,7 +84,8 @@ def test_surveillance_due_lists_by_due_date_and_marks_overdue(output: Path) -> N
     assert [line.split()[0] for line in lines] == ["ZD-FW-2026-0001", "BZ-SC-2026-0001", "XBHT-SH-2026-0001"]
     assert "逾期" in lines[0]  # fw01: 9–12 months after the audit ended on the 2026 audit's last day
     code, text = invoke(output, "surveillance", "due", "--within", "10", today=date(2027, 6, 1))
-    assert code == 0 and "共 0 项" in text
+    assert code == 0
+    assert "共 0 项" in text
 
 
 def test_surveillance_notices_are_written_and_recorded(output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,7 +121,8 @@ def test_a_passed_surveillance_moves_the_next_window_on(
     assert (output / "BZ-SC-2026-0001" / "surveillance-2027-10-12" / "report.pdf").is_file()
     code, text = invoke(output, "surveillance", "due", today=date(2027, 10, 20))
     line = next(line for line in text.splitlines() if line.startswith("BZ-SC-2026-0001"))
-    assert "第二次监督" in line and "2027-11-22—2028-11-21" in line
+    assert "第二次监督" in line
+    assert "2027-11-22—2028-11-21" in line
 
 
 def test_a_failed_surveillance_asks_for_a_suspension_decision(
@@ -127,7 +138,9 @@ def test_a_failed_surveillance_asks_for_a_suspension_decision(
     surveillance = tmp_path / "surveillance.json"
     surveillance.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     code, text = invoke(output, "surveillance", "record", str(surveillance), today=date(2027, 10, 20))
-    assert code == 1 and "未通过" in text and "register suspend" in text
+    assert code == 1
+    assert "未通过" in text
+    assert "register suspend" in text
     code, text = invoke(output, "register", "show", "XBHT-SH-2026-0001", today=date(2027, 10, 20))
     assert "有效" in text  # the suspension is the office's decision, not the program's
 
@@ -145,9 +158,11 @@ def test_after_two_surveillances_the_recertification_application_is_due(tmp_path
         )
         register.record_last_audit(outcome.number, audit_type="surveillance", end_date=date(2028, 10, 10))
         item = next_due(register.get(outcome.number, today=ISSUED), today=date(2028, 10, 20))
-    assert item.kind == "recertification" and item.due == date(2029, 8, 21)
+    assert item.kind == "recertification"
+    assert item.due == date(2029, 8, 21)
     initial = Decimal(4)  # the fixture's person-days; recertification takes 2/3 of them
-    assert item.person_days == Decimal(3) and item.record.initial_person_days == initial
+    assert item.person_days == Decimal(3)
+    assert item.record.initial_person_days == initial
 
 
 # -- numbers that are not issued ----------------------------------------------------------------
@@ -177,7 +192,9 @@ def failed_run(output: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_a_number_reserved_by_a_failed_run_shows_in_the_list_with_its_audit(output: Path, failed_run: str) -> None:
     code, text = invoke(output, "register", "list")
     assert code == 0, text
-    assert failed_run in text and "预留" in text and "exclusions.json" in text
+    assert failed_run in text
+    assert "预留" in text
+    assert "exclusions.json" in text
     assert "共 3 张证书；另有预留未发证编号 1 个、作废编号 0 个" in text
 
 
@@ -186,9 +203,12 @@ def test_the_reason_a_run_failed_shows_beside_its_reserved_number(output: Path, 
         register.note_failure(failed_run, reason="模板错误：未知过滤器 money")
     code, text = invoke(output, "register", "list", "--status", "预留")
     assert code == 0, text
-    assert "发证失败" in text and "未知过滤器 money" in text and "共 0 张证书；另有预留未发证编号 1 个" in text
+    assert "发证失败" in text
+    assert "未知过滤器 money" in text
+    assert "共 0 张证书；另有预留未发证编号 1 个" in text
     code, text = invoke(output, "register", "show", failed_run)
-    assert code == 0 and "未知过滤器 money" in text
+    assert code == 0
+    assert "未知过滤器 money" in text
 
 
 def test_a_voided_number_ends_its_series_as_void_and_is_never_issued(
@@ -198,7 +218,8 @@ def test_a_voided_number_ends_its_series_as_void_and_is_never_issued(
     assert code == 0, text
     assert "已作废" in text
     code, text = invoke(output, "register", "list")
-    assert f"{failed_run}" in text and "作废：模板有误，该次发证作废（李文" in text
+    assert f"{failed_run}" in text
+    assert "作废：模板有误，该次发证作废（李文" in text
     assert "另有预留未发证编号 0 个、作废编号 1 个" in text
     # The same audit issued later takes a new number; the voided one is never handed out.
     monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
@@ -209,18 +230,21 @@ def test_a_voided_number_ends_its_series_as_void_and_is_never_issued(
     assert code == 0, text
     assert "XBHT-SH-2026-0003" in text
     code, text = invoke(output, "register", "void", failed_run, "--reason", "再次作废", "--by", "李文")
-    assert code == 1 and "已作废" in text
+    assert code == 1
+    assert "已作废" in text
 
 
 def test_an_issued_certificate_cannot_be_voided(output: Path) -> None:
     code, text = invoke(output, "register", "void", "XBHT-SH-2026-0001", "--reason", "误发", "--by", "李文")
     assert code == 1
-    assert "已发证，不能作废" in text and "withdraw" in text
+    assert "已发证，不能作废" in text
+    assert "withdraw" in text
 
 
 def test_an_unknown_certificate_number_is_an_input_error(output: Path) -> None:
     code, text = invoke(output, "register", "show", "NOPE-1")
     assert code == 2
-    assert "NOPE-1" in text and "没有这个证书编号" in text
+    assert "NOPE-1" in text
+    assert "没有这个证书编号" in text
     code, text = invoke(output, "register", "void", "NOPE-1", "--reason", "x", "--by", "李文")
     assert code == 2

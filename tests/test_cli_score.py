@@ -46,7 +46,8 @@ def test_invalid_input_exits_2_with_every_problem_and_writes_nothing(tmp_path: P
     path = write(tmp_path, doc)
     result = CliRunner().invoke(main, ["score", str(path)])
     assert result.exit_code == 2
-    assert 'items["5.1.1.1"].score' in result.output and 'items["5.1.1.2"]' in result.output
+    assert 'items["5.1.1.1"].score' in result.output
+    assert 'items["5.1.1.2"]' in result.output
     assert "共 2 处问题" in result.output
     assert [p.name for p in tmp_path.iterdir()] == ["audit.json"]
 

@@ -54,4 +54,5 @@ def test_a_usage_error_shows_no_english_framing(mistake: str) -> None:
 
 def test_help_still_works() -> None:
     code, text = run("register", "void", "--help")
-    assert code == 0 and "作废" in text
+    assert code == 0
+    assert "作废" in text

@@ -63,13 +63,16 @@ def test_dates_print_in_chinese_and_the_scope_carries_the_grade() -> None:
     assert ctx["certificate"]["expiry_date"] == "2029年11月21日"
     assert ctx["issued_on"] == "2026年11月22日"
     assert ctx["certified_scope"].endswith("（四星级★★★★）")
-    assert ctx["result"]["stars"] == "★★★★" and ctx["result"]["grade"] == "四星级"
-    assert ctx["surveillance"]["ordinal"] == "第一次" and ctx["surveillance"]["person_days"] == "1.5"
+    assert ctx["result"]["stars"] == "★★★★"
+    assert ctx["result"]["grade"] == "四星级"
+    assert ctx["surveillance"]["ordinal"] == "第一次"
+    assert ctx["surveillance"]["person_days"] == "1.5"
 
 
 def test_deductions_and_exclusions_are_listed_with_reasons() -> None:
     ctx = context_for(FIXTURES / "fw01-2021" / "exclusions.json")
-    assert ctx["excluded"] and all(e["reason"] for e in ctx["excluded"])
+    assert ctx["excluded"]
+    assert all(e["reason"] for e in ctx["excluded"])
     assert all(Decimal(d["lost"]) > 0 for d in ctx["deductions"])
     assert sum(len(c["items"]) for c in ctx["categories"]) == len(ctx["items"]) == 50
 
@@ -77,7 +80,8 @@ def test_deductions_and_exclusions_are_listed_with_reasons() -> None:
 def test_a_default_timetable_spans_the_audit_days_from_first_to_last_meeting() -> None:
     ctx = context_for(FIXTURES / "fw01-2021" / "fail.json")
     rows = ctx["audit"]["timetable"]
-    assert rows[0]["activity"] == "首次会议" and rows[-1]["activity"] == "末次会议"
+    assert rows[0]["activity"] == "首次会议"
+    assert rows[-1]["activity"] == "末次会议"
     assert rows[0]["date"] == ctx["audit"]["start_date"]
     for row in rows:
         start, end = row["time"].split("—")
@@ -87,7 +91,8 @@ def test_a_default_timetable_spans_the_audit_days_from_first_to_last_meeting() -
 def test_the_level_scheme_prints_levels_not_points() -> None:
     ctx = context_for(FIXTURES / "bz-ts1008-2025" / "pass.json")
     assert ctx["scheme"]["uses_points"] is False
-    assert ctx["result"]["score"] == "" and ctx["result"]["level"] == "3"
+    assert ctx["result"]["score"] == ""
+    assert ctx["result"]["level"] == "3"
     assert ctx["items"][0]["level_name"]
 
 

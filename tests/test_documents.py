@@ -69,8 +69,10 @@ def test_the_certificate_is_one_page_with_name_number_grade_and_dates(
     text = re.sub(r"\s+", "", pdf_text(pdf))
     audit = json.loads((FIXTURES / scheme_id / PASSING[scheme_id]).read_text(encoding="utf-8"))
     assert re.sub(r"\s+", "", audit["organization"]["name"]) in text
-    assert outcome.number in text and outcome.grade in text
-    assert chinese_date(ISSUED) in text and chinese_date(date(2029, 11, 21)) in text
+    assert outcome.number in text
+    assert outcome.grade in text
+    assert chinese_date(ISSUED) in text
+    assert chinese_date(date(2029, 11, 21)) in text
     assert text.count(chinese_date(ISSUED)) >= 2  # 首次发证日期 and 本次发证日期
 
 
@@ -109,7 +111,8 @@ def test_the_qr_code_is_at_least_25_mm_wide(issued: dict[str, Outcome]) -> None:
 
     doc = Document(str(issued["xbht-s04-2025"].word["certificate"]))
     widths = [shape.width.mm for shape in doc.inline_shapes]
-    assert widths and max(widths) >= 25
+    assert widths
+    assert max(widths) >= 25
 
 
 def test_markup_characters_in_a_name_render_literally(issued: dict[str, Outcome]) -> None:
@@ -134,7 +137,8 @@ def test_the_issue_pack_has_a_bookmark_per_document_and_metadata(issued: dict[st
     assert outcome.issue_pack is not None
     reader = PdfReader(str(outcome.issue_pack))
     assert [o.title for o in reader.outline] == ["认证证书", "审核报告", "打分表"]  # type: ignore[union-attr]
-    assert reader.metadata is not None and reader.metadata.subject == outcome.number
+    assert reader.metadata is not None
+    assert reader.metadata.subject == outcome.number
     assert reader.metadata.author == "杭州邦证认证有限公司"
     parts = sum(page_count(outcome.documents[k]) for k in ("certificate", "report", "scoresheet"))
     assert len(reader.pages) == parts
@@ -165,5 +169,6 @@ def test_two_builds_from_the_same_inputs_are_byte_identical(issued: dict[str, Ou
     for kind in first.documents:
         assert second.documents[kind].read_bytes() == first.documents[kind].read_bytes(), kind
         assert second.word[kind].read_bytes() == first.word[kind].read_bytes(), kind
-    assert second.issue_pack is not None and first.issue_pack is not None
+    assert second.issue_pack is not None
+    assert first.issue_pack is not None
     assert second.issue_pack.read_bytes() == first.issue_pack.read_bytes()

@@ -110,7 +110,8 @@ def test_a_template_that_does_not_render_fails_its_set_only(tmp_path: Path) -> N
     bad_doc = Document("report", broken, sample_context(), _doc("report").metadata)
     sets = [DocumentSet(tmp_path / "bad", (bad_doc,)), DocumentSet(tmp_path / "good", (_doc("report"),))]
     bad, good = write_documents(sets, converter=FakeConverter(), register=None, within=tmp_path / "")
-    assert bad.errors and good.ok
+    assert bad.errors
+    assert good.ok
 
 
 def test_a_folder_outside_the_output_folder_is_refused(tmp_path: Path) -> None:

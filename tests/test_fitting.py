@@ -63,7 +63,8 @@ def test_a_short_name_prints_at_the_full_size() -> None:
 
 def test_a_long_name_shrinks_but_not_below_the_smallest_size() -> None:
     size = fitted_size("国" * 60, NAME)
-    assert size is not None and NAME.min_size <= size < NAME.size
+    assert size is not None
+    assert NAME.min_size <= size < NAME.size
 
 
 def test_a_name_too_long_at_the_smallest_size_does_not_fit() -> None:
@@ -79,19 +80,22 @@ def test_a_longer_text_never_prints_larger(text: str, more: str) -> None:
 
 def test_the_longest_fitting_name_fits_and_one_more_character_does_not() -> None:
     n = longest_fitting(NAME)
-    assert fitted_size("国" * n, NAME) is not None and fitted_size("国" * (n + 1), NAME) is None
+    assert fitted_size("国" * n, NAME) is not None
+    assert fitted_size("国" * (n + 1), NAME) is None
 
 
 def test_a_name_that_cannot_fit_is_refused_with_its_path_and_the_length_allowed() -> None:
     (problem,) = fit_certificate({"org.name": "国" * 150}).problems
-    assert problem.where == "organization.name" and f"最多约 {longest_fitting(NAME)} 个汉字" in problem.rule
+    assert problem.where == "organization.name"
+    assert f"最多约 {longest_fitting(NAME)} 个汉字" in problem.rule
 
 
 def test_a_scope_that_cannot_fit_is_blamed_on_the_audit_scope() -> None:
     around = ("", "（四星级★★★★）")
     scope = "国" * 500 + around[1]
     (problem,) = fit_certificate({"certified_scope": scope}, scope_around=around).problems
-    assert problem.where == "scope" and "（500 个字符）" in problem.rule
+    assert problem.where == "scope"
+    assert "（500 个字符）" in problem.rule
 
 
 def test_a_profile_without_limits_gets_the_defaults() -> None:
@@ -186,7 +190,8 @@ def test_a_certificate_field_too_long_is_refused_before_anything_is_written(
     out = tmp_path / "out"
     code, output = run("certificate", str(audit), "--output", str(out), "--register", str(out / "r.sqlite3"))
     assert code == 2
-    assert f"organization.{field}" in output and "最多约" in output
+    assert f"organization.{field}" in output
+    assert "最多约" in output
     assert not out.exists()
 
 
@@ -211,7 +216,8 @@ def test_the_fitted_size_is_put_on_the_certificate_runs(tmp_path: Path) -> None:
         )
     xml = zipfile.ZipFile(io.BytesIO(outcome.word["certificate"].read_bytes())).read("word/document.xml").decode()
     run_of_name = re.search(r"<w:r>(?:(?!</w:r>).)*国国国(?:(?!</w:r>).)*</w:r>", xml)
-    assert run_of_name is not None and '<w:sz w:val="24"/>' in run_of_name.group(0)  # 12 pt
+    assert run_of_name is not None
+    assert '<w:sz w:val="24"/>' in run_of_name.group(0)
 
 
 @pytest.fixture(scope="module")

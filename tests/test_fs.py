@@ -183,4 +183,5 @@ def test_a_killed_group_leaves_each_destination_whole(tmp_path: Path, after: flo
     child.wait()
     for path in (tmp_path / "out").iterdir():
         words = path.read_bytes().split()
-        assert len(words) == 200_000 and len(set(words)) == 1, path.name  # one whole version
+        assert len(words) == 200_000, path.name
+        assert len(set(words)) == 1, path.name  # one whole version

@@ -308,7 +308,8 @@ def test_register_suspend_prints_the_letter_and_surveillance_due_asks_for_a_with
         ws, "register", "suspend", NUMBER, "--reason", "逾期", "--by", "李文", "--until", "2028-01-31", today=ON
     )
     assert code == 0, text
-    assert "认证证书暂停通知书" in text and f"{NUMBER}/letter_suspension-1.pdf" in text
+    assert "认证证书暂停通知书" in text
+    assert f"{NUMBER}/letter_suspension-1.pdf" in text
     code, text = invoke(ws, "surveillance", "due", today=date(2028, 2, 1))
     assert code == 0, text
     assert "暂停期已满、未恢复的证书 1 张，提请撤销决定" in text
@@ -344,7 +345,9 @@ def test_every_letter_prints_in_chinese_on_at_most_two_pages(ws: Workspace, regi
     ):
         pdf = ws.output / NUMBER / f"{name}.pdf"
         text = re.sub(r"\s+", "", pdf_text(pdf))
-        assert title in text and NUMBER in text and "四川蜀联家电连锁有限公司" in text, name
+        assert title in text, name
+        assert NUMBER in text, name
+        assert "四川蜀联家电连锁有限公司" in text, name
         assert page_count(pdf) <= 2, name
 
 

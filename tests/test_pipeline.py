@@ -38,7 +38,9 @@ def issue(
 
 def test_a_passing_audit_gets_a_number_documents_and_an_issue_pack(workspace: Workspace) -> None:
     (outcome,) = issue(workspace, FIXTURES / "xbht-s04-2025" / "pass.json", issue_date=date(2026, 11, 22))
-    assert outcome.status == "issued" and outcome.number == "XBHT-SH-2026-0001" and outcome.grade == "四星级"
+    assert outcome.status == "issued"
+    assert outcome.number == "XBHT-SH-2026-0001"
+    assert outcome.grade == "四星级"
     folder = workspace.output / "XBHT-SH-2026-0001"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [f"{k}.{s}" for k in ("audit_plan", "scoresheet", "report", "certificate") for s in ("docx", "pdf")]
@@ -76,13 +78,16 @@ def test_a_deleted_document_is_rebuilt_under_the_same_number(workspace: Workspac
     (first,) = issue(workspace, FIXTURES / "bjkb-006-2026" / "pass.json")
     first.documents["certificate"].unlink()
     (second,) = issue(workspace, FIXTURES / "bjkb-006-2026" / "pass.json")
-    assert second.status == "issued" and second.number == first.number
+    assert second.status == "issued"
+    assert second.number == first.number
     assert first.documents["certificate"].is_file()
 
 
 def test_a_failing_audit_gets_report_and_scoresheet_and_no_number(workspace: Workspace) -> None:
     (outcome,) = issue(workspace, FIXTURES / "bjkb-006-2026" / "veto.json")
-    assert outcome.status == "refused" and outcome.number == "" and "一票否决" in outcome.errors[0]
+    assert outcome.status == "refused"
+    assert outcome.number == ""
+    assert "一票否决" in outcome.errors[0]
     assert set(outcome.documents) == {"audit_plan", "scoresheet", "report"}
     assert all(p.is_file() for p in outcome.documents.values())
     with Register.open(workspace.register) as register:
@@ -95,13 +100,16 @@ def test_one_bad_audit_does_not_stop_the_others_and_writes_nothing(workspace: Wo
     doc["items"]["a1"] = {"score": 7}
     bad.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     outcomes = issue(workspace, bad, FIXTURES / "fw01-2021" / "pass.json")
-    assert outcomes[0].status == "failed" and 'items["a1"].score' in outcomes[0].errors[0]
-    assert outcomes[1].status == "issued" and outcomes[1].number == "ZD-FW-2026-0001"
+    assert outcomes[0].status == "failed"
+    assert 'items["a1"].score' in outcomes[0].errors[0]
+    assert outcomes[1].status == "issued"
+    assert outcomes[1].number == "ZD-FW-2026-0001"
 
 
 def test_an_issue_date_before_the_decision_is_refused(workspace: Workspace) -> None:
     (outcome,) = issue(workspace, FIXTURES / "fw01-2021" / "pass.json", issue_date=date(2026, 11, 19))
-    assert outcome.status == "failed" and "早于认证决定日期" in outcome.errors[0]
+    assert outcome.status == "failed"
+    assert "早于认证决定日期" in outcome.errors[0]
 
 
 def test_recertification_keeps_the_first_issue_date_and_supersedes_the_old_certificate(
@@ -126,7 +134,8 @@ def test_recertification_keeps_the_first_issue_date_and_supersedes_the_old_certi
         assert record.first_issue_date == date(2026, 11, 22)
         assert record.valid_until == date(2032, 11, 21)  # previous expiry 2029-11-21 + 3 years
         previous = register.get(old.number, today=later)
-        assert previous.superseded_by == new.number and previous.status == Status.CANCELLED
+        assert previous.superseded_by == new.number
+        assert previous.status == Status.CANCELLED
 
 
 def test_recertification_without_a_certificate_is_refused(workspace: Workspace) -> None:
@@ -135,7 +144,8 @@ def test_recertification_without_a_certificate_is_refused(workspace: Workspace) 
         (outcome,) = issuer.issue(
             [IssueRequest(FIXTURES / "xbht-s04-2025" / "recertification.json", "第40次", date(2029, 10, 28))]
         )
-    assert outcome.status == "failed" and "再认证须有原证书" in outcome.errors[0]
+    assert outcome.status == "failed"
+    assert "再认证须有原证书" in outcome.errors[0]
 
 
 def test_every_pdf_says_what_it_was_built_from(workspace: Workspace) -> None:
@@ -148,7 +158,8 @@ def test_every_pdf_says_what_it_was_built_from(workspace: Workspace) -> None:
         with pikepdf.open(pdf) as document:
             built = json.loads(str(document.docinfo["/CertdocsBuiltFrom"]))
         assert built == recorded[f"{kind}.pdf"]
-        assert built["template_name"] == f"{kind}.docx" and len(built["audit"]) == 64
+        assert built["template_name"] == f"{kind}.docx"
+        assert len(built["audit"]) == 64
 
 
 class _FailsOne(FakeConverter):
@@ -174,14 +185,16 @@ def test_a_document_libreoffice_cannot_convert_fails_its_audit_only(workspace: W
     outcomes = issue(
         workspace, FIXTURES / "fw01-2021" / "pass.json", FIXTURES / "bjkb-006-2026" / "pass.json", converter=converter
     )
-    assert outcomes[0].status == "failed" and "LibreOffice 未生成 PDF" in outcomes[0].errors[0]
+    assert outcomes[0].status == "failed"
+    assert "LibreOffice 未生成 PDF" in outcomes[0].errors[0]
     assert outcomes[1].status == "issued"
     with Register.open(workspace.register) as register:
         assert [r.number for r in register.list(today=DECIDED)] == [outcomes[1].number]
         assert [h.number for h in register.pending_reservations()] == [outcomes[0].number]
     # The reserved number is kept for that audit: the next run issues it, with no gap.
     (again,) = issue(workspace, FIXTURES / "fw01-2021" / "pass.json")
-    assert again.status == "issued" and again.number == outcomes[0].number
+    assert again.status == "issued"
+    assert again.number == outcomes[0].number
 
 
 def test_initial_person_days_come_from_the_file_or_are_estimated() -> None:

@@ -33,7 +33,8 @@ def test_it_is_a_png_of_whole_modules_with_a_four_module_quiet_zone() -> None:
     image = Image.open(io.BytesIO(qr_png(URL, module_px=10)))
     assert image.format == "PNG"
     width, height = image.size
-    assert width == height and width % 10 == 0
+    assert width == height
+    assert width % 10 == 0
     modules = width // 10 - 8
     assert (modules - 17) % 4 == 0  # a real QR version: 21, 25, 29 … modules
     quiet = image.convert("L").crop((0, 0, width, 40))

@@ -69,7 +69,8 @@ def issue_and_archive(office: Path, signer: Signer, *extra: str) -> None:
 def assert_every_record_is_there(signer: Signer) -> None:
     code, text = run("register", "list")
     assert code == 0, text
-    assert NUMBER in text and "共 1 张证书" in text
+    assert NUMBER in text
+    assert "共 1 张证书" in text
     code, text = run("archive", "verify", "--trust-root", str(signer.ca_pem))
     assert code == 0, text
     assert f"证书 {NUMBER} certificate" in text
@@ -88,7 +89,8 @@ def test_make_clean_removes_output_and_leaves_every_record(office: Path, signer:
     assert_every_record_is_there(signer)
     code, text = run("register", "check", "--trust-root", str(signer.ca_pem))
     assert code == 0, text
-    assert "份登记的文件不在输出文件夹中" in text and "检查通过" in text
+    assert "份登记的文件不在输出文件夹中" in text
+    assert "检查通过" in text
 
 
 def test_the_register_lives_in_the_records_folder_not_in_output(office: Path, signer: Signer) -> None:
@@ -108,7 +110,8 @@ def test_the_register_lives_in_the_records_folder_not_in_output(office: Path, si
 def older_office(office: Path, signer: Signer) -> Path:
     """An office as an older certdocs left it: register and archive inside output/."""
     issue_and_archive(office, signer, "--register", "output/register.sqlite3")
-    assert (office / "output" / "register.sqlite3").is_file() and (office / "output" / "archive").is_dir()
+    assert (office / "output" / "register.sqlite3").is_file()
+    assert (office / "output" / "archive").is_dir()
     assert not (office / "records").exists()
     return office
 
@@ -117,7 +120,9 @@ def test_an_older_office_records_are_moved_once_with_one_line(older_office: Path
     code, text = run("register", "list")
     assert code == 0, text
     moved = [line for line in text.splitlines() if line.startswith("已将证书记录")]
-    assert len(moved) == 1 and "records/register.sqlite3" in moved[0] and "1 个归档包" in moved[0]
+    assert len(moved) == 1
+    assert "records/register.sqlite3" in moved[0]
+    assert "1 个归档包" in moved[0]
     assert not (older_office / "output" / "register.sqlite3").exists()
     assert not (older_office / "output" / "archive").exists()
     assert (older_office / "output" / NUMBER / "certificate.pdf").is_file()  # output itself stays
@@ -223,7 +228,9 @@ def test_two_registers_are_never_merged_by_guesswork(older_office: Path) -> None
     Register.open(older_office / "records" / "register.sqlite3").close()
     code, text = run("register", "list")
     assert code == 1
-    assert "output/register.sqlite3" in text and "records/register.sqlite3" in text and "不能自动合并" in text
+    assert "output/register.sqlite3" in text
+    assert "records/register.sqlite3" in text
+    assert "不能自动合并" in text
     assert _holds(older_office / "output" / "register.sqlite3", NUMBER)
 
 
@@ -244,7 +251,9 @@ def test_an_output_folder_other_than_the_remembered_one_is_refused_clearly(offic
     assert code == 0
     code, text = run("certificate", AUDIT, "--issue-date", "2026-11-22", "--output", "moved")
     assert code == 2
-    assert "记录的输出文件夹是 output" in text and "本次给出的是 moved" in text and "register set-output" in text
+    assert "记录的输出文件夹是 output" in text
+    assert "本次给出的是 moved" in text
+    assert "register set-output" in text
     assert not (office / "moved").exists()
     shutil.move(office / "output", office / "moved")
     code, text = run("register", "set-output", "moved")
@@ -290,7 +299,8 @@ def test_a_backup_never_overwrites_a_folder_in_use(office: Path, signer: Signer)
     (office / "old-backup").mkdir()
     (office / "old-backup" / "keep.txt").write_text("x")
     code, text = run("register", "backup", str(office / "old-backup"))
-    assert code == 1 and "不覆盖" in text
+    assert code == 1
+    assert "不覆盖" in text
     assert sorted(p.name for p in (office / "old-backup").iterdir()) == ["keep.txt"]
 
 
@@ -310,7 +320,8 @@ def test_check_names_an_issued_document_changed_since(office: Path, signer: Sign
     report.write_bytes(report.read_bytes() + b"%")
     code, text = run("register", "check")
     assert code == 1
-    assert str(Path("output") / NUMBER / "report.pdf") in text and "文件已被改动" in text
+    assert str(Path("output") / NUMBER / "report.pdf") in text
+    assert "文件已被改动" in text
 
 
 def test_check_names_a_damaged_archive_bag(office: Path, signer: Signer) -> None:
@@ -341,7 +352,8 @@ def test_check_finds_a_damaged_register_page(office: Path, signer: Signer) -> No
     damage_an_index_page(office / "records" / "register.sqlite3")
     code, text = run("register", "check")
     assert code == 1
-    assert "records/register.sqlite3" in text and "完整性检查未通过" in text
+    assert "records/register.sqlite3" in text
+    assert "完整性检查未通过" in text
 
 
 def test_a_damaged_register_is_refused_before_any_write_naming_the_file(office: Path, signer: Signer) -> None:
@@ -351,7 +363,8 @@ def test_a_damaged_register_is_refused_before_any_write_naming_the_file(office: 
     before = register.read_bytes()
     code, text = run("register", "suspend", NUMBER, "--reason", "监督审核逾期", "--by", "李文")
     assert code == 1
-    assert "records/register.sqlite3" in text and "已损坏" in text
+    assert "records/register.sqlite3" in text
+    assert "已损坏" in text
     assert register.read_bytes() == before
 
 
@@ -398,7 +411,8 @@ def test_a_read_only_register_is_named_in_the_failure(shared_tmp: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 1, done.stderr
-    assert str(records / "register.sqlite3") in done.stderr and "只读" in done.stderr
+    assert str(records / "register.sqlite3") in done.stderr
+    assert "只读" in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -416,4 +430,6 @@ def test_an_output_folder_that_cannot_be_looked_into_is_reported_not_a_traceback
         timeout=120,
     )
     assert done.returncode == 1, done.stderr
-    assert str(private / "output") in done.stderr and "没有" in done.stderr and "Traceback" not in done.stderr
+    assert str(private / "output") in done.stderr
+    assert "没有" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -59,7 +59,8 @@ def test_with_nothing_changed_nothing_is_rebuilt(issued: Workspace) -> None:
     before = files(issued)
     converter = FakeConverter()
     assert run(issued, converter) == []
-    assert converter.calls == [] and files(issued) == before
+    assert converter.calls == []
+    assert files(issued) == before
 
 
 def test_changing_one_template_rebuilds_exactly_the_documents_that_use_it(issued: Workspace) -> None:
@@ -111,7 +112,8 @@ def test_a_grade_changing_edit_needs_a_new_decision(issued: Workspace, tmp_path:
         (outcome,) = regenerate.regenerate(
             changes, issuer=Issuer(issued, converter=FakeConverter(), register=register, today=TODAY)
         )
-    assert outcome.status == "failed" and "须重新作出认证决定" in outcome.errors[0]
+    assert outcome.status == "failed"
+    assert "须重新作出认证决定" in outcome.errors[0]
 
 
 def test_a_missing_template_is_reported(issued: Workspace) -> None:

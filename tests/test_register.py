@@ -305,7 +305,8 @@ def test_decimals_and_dates_round_trip_exactly(register: Register) -> None:
         initial_person_days=Decimal("12345678901234567890.123456789"),
     )
     record = register.get(number, today=TODAY)
-    assert record.score == Decimal("86.10") and str(record.score) == "86.10"
+    assert record.score == Decimal("86.10")
+    assert str(record.score) == "86.10"
     assert str(record.initial_person_days) == "0.5"
     assert record.valid_until == date(2029, 11, 21)
     assert type(record.valid_until) is date
@@ -331,7 +332,9 @@ def test_the_schema_stores_even_a_stray_float_as_text_and_refuses_a_datetime(sql
 def test_find_by_key_sees_reserved_and_issued_certificates(register: Register) -> None:
     held = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
     found = register.find_by_key("k1", today=TODAY)
-    assert found is not None and found.number == held.number and found.state == State.RESERVED
+    assert found is not None
+    assert found.number == held.number
+    assert found.state == State.RESERVED
     assert register.find_by_key("nope", today=TODAY) is None
 
 
@@ -377,7 +380,8 @@ def test_list_reads_a_thousand_certificates_in_three_queries(sqlite_register: Re
     conn.set_trace_callback(statements.append)
     records = sqlite_register.list(today=TODAY)
     conn.set_trace_callback(None)
-    assert len(records) == 1000 and all(len(r.documents) == 1 and len(r.history) == 1 for r in records)
+    assert len(records) == 1000
+    assert all(len(r.documents) == 1 and len(r.history) == 1 for r in records)
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3
 
 
@@ -446,7 +450,9 @@ def test_a_failure_after_reserving_is_noted_on_the_number_and_listed(register: R
     note = register.note_failure(held.number, reason="LibreOffice 超时未完成转换")
     (unissued,) = register.unissued(today=TODAY)
     assert (unissued.number, unissued.state) == (held.number, State.RESERVED)
-    assert unissued.last_failure == note and note.kind == "failure" and note.actor == "certdocs"
+    assert unissued.last_failure == note
+    assert note.kind == "failure"
+    assert note.actor == "certdocs"
 
 
 def test_a_noted_number_is_still_issued_to_its_audit_by_a_later_run(register: Register) -> None:
@@ -475,7 +481,8 @@ def test_a_voided_number_is_never_issued_nor_handed_out_again(register: Register
     held = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
     register.void(held.number, reason="发证中止", actor="李文")
     (voided,) = register.unissued(today=TODAY)
-    assert voided.state == State.VOIDED and voided.void_reason == "发证中止"
+    assert voided.state == State.VOIDED
+    assert voided.void_reason == "发证中止"
     assert register.pending_reservations() == ()
     with pytest.raises(RegisterError, match="已作废"):
         register.complete(held.number, documents=[document()])

@@ -123,7 +123,8 @@ def test_a_run_killed_between_reserve_and_complete_is_completed_with_the_same_nu
         following = register.reserve("k3", pattern=PATTERN, year=2026, facts=facts())
         assert following.number == "BZ2026SC0003"
         record = register.get("BZ2026SC0002", today=facts().issue_date)
-        assert record.state == State.ISSUED and len(record.history) == 1
+        assert record.state == State.ISSUED
+        assert len(record.history) == 1
 
 
 def test_a_run_killed_inside_the_allocation_leaves_no_gap_and_no_lock(target: str) -> None:

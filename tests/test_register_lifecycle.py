@@ -189,7 +189,8 @@ def test_supersede_cancels_the_old_certificate_naming_the_new_one(register: Regi
     record = register.get(old, today=date(2029, 10, 21))
     assert (record.status, record.superseded_by) == (Status.CANCELLED, new)
     found = register.find_current("91350200MA2YJ1XR9G", "xbht-s04-2025", today=TODAY)
-    assert found is not None and found.number == new
+    assert found is not None
+    assert found.number == new
     assert register.supersede(old, new_number=new, on=date(2029, 10, 20)) == change
     assert len(register.get(old, today=TODAY).history) == 2
 

@@ -191,7 +191,8 @@ def _check_gapless(url: str) -> list[str]:
     serials: dict[str, list[int]] = {}
     for record in issued:
         serials.setdefault(record.series, []).append(record.serial)
-        assert record.state == State.ISSUED and record.status == Status.VALID
+        assert record.state == State.ISSUED
+        assert record.status == Status.VALID
         for doc in record.documents:
             assert sha256_file(Path(doc.path)) == doc.sha256, doc.path
     for series, found in serials.items():
@@ -298,8 +299,10 @@ def test_migrate_copies_every_record_verifies_it_and_leaves_the_sqlite_file_unto
     digest, mtime = sha256_file(source), source.stat().st_mtime_ns
     result = CliRunner().invoke(main, ["register", "migrate", "--to", postgres_url, "--register", str(source)])
     assert result.exit_code == 0, result.output
-    assert "逐行核对一致" in result.output and "证书（certificates）5 行" in result.output
-    assert "编号备注（number_notes）2 行" in result.output and "设置（settings）1 行" in result.output
+    assert "逐行核对一致" in result.output
+    assert "证书（certificates）5 行" in result.output
+    assert "编号备注（number_notes）2 行" in result.output
+    assert "设置（settings）1 行" in result.output
     assert (sha256_file(source), source.stat().st_mtime_ns) == (digest, mtime)
     assert _everything(postgres_url) == _everything(source)
     with Register.open(postgres_url) as register:
@@ -329,7 +332,8 @@ def test_migrate_refuses_a_target_that_is_not_postgresql(tmp_path: Path) -> None
     Register.open(source).close()
     target = str(tmp_path / "x.sqlite3")
     result = CliRunner().invoke(main, ["register", "migrate", "--to", target, "--register", str(source)])
-    assert result.exit_code == 2 and "应为 postgresql://" in result.output
+    assert result.exit_code == 2
+    assert "应为 postgresql://" in result.output
     assert not (tmp_path / "x.sqlite3").exists()
 
 
@@ -341,7 +345,8 @@ def test_the_cli_takes_a_postgresql_url_from_certdocs_register(
     monkeypatch.setenv("CERTDOCS_REGISTER", postgres_url)
     result = CliRunner().invoke(main, ["register", "show", number])
     assert result.exit_code == 0, result.output
-    assert number in result.output and "有效" in result.output
+    assert number in result.output
+    assert "有效" in result.output
 
 
 # -- a shared output folder ------------------------------------------------------------------
@@ -374,10 +379,12 @@ def test_a_document_recorded_by_one_computer_is_found_by_another(postgres_url: s
     assert all(not Path(p).is_absolute() and not p.startswith("output") for p in stored), stored
     with Register.open(postgres_url, documents_root=mount_b / "output") as register:
         found = register.all_documents()
-    assert found and all(Path(d.path).is_relative_to(mount_b) and sha256_file(Path(d.path)) == d.sha256 for d in found)
+    assert found
+    assert all(Path(d.path).is_relative_to(mount_b) and sha256_file(Path(d.path)) == d.sha256 for d in found)
     # The other computer, running the same meeting, finds every file in place: nothing to redo.
     again = _issue_meeting(mount_b / "output", postgres_url)
-    assert again["issued"] == [] and not again["failed"], again
+    assert again["issued"] == [], again
+    assert not again["failed"], again
 
 
 def test_a_path_recorded_before_relative_paths_is_still_found(
@@ -405,7 +412,8 @@ def test_a_register_can_live_in_its_own_schema_of_a_shared_database(postgres_url
     with psycopg.connect(postgres_url) as conn:
         tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'zhengshu'")}
         public = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()
-    assert {"certificates", "schema_migrations"} <= tables and public == (0,)
+    assert {"certificates", "schema_migrations"} <= tables
+    assert public == (0,)
     with Register.open(in_schema) as register:
         assert register.get(number, today=TODAY).status == Status.VALID
 
@@ -430,15 +438,18 @@ def test_issued_on_one_computer_then_checked_signed_and_archived_on_another(
         return result.exit_code, result.output
 
     code, text = run("certificate", audit, "--issue-date", "2026-11-22", "--output", str(share / "output"))
-    assert code == 0 and "XBHT-SH-2026-0001" in text, text
+    assert code == 0, text
+    assert "XBHT-SH-2026-0001" in text, text
     code, text = run("certificate", audit, "--issue-date", "2026-11-22", "--output", str(mount_b / "output"))
-    assert code == 0 and "输入未变" in text, text  # computer B finds computer A's files
+    assert code == 0, text
+    assert "输入未变" in text, text
     certificate = mount_b / "output" / "XBHT-SH-2026-0001" / "certificate.pdf"
     signed = tmp_path / "certificate-signed.pdf"
     code, text = run("sign", str(certificate), "--pkcs12", str(keys.p12), "--out", str(signed))
     assert code == 0, text
     code, text = run("archive", str(signed), "--trust-root", str(keys.ca), "--output", str(mount_b / "output"))
-    assert code == 0 and "已归档" in text, text
+    assert code == 0, text
+    assert "已归档" in text, text
     code, text = run("archive", "verify", "--trust-root", str(keys.ca), "--output", str(share / "output"))
     assert code == 0, text
 
@@ -468,9 +479,11 @@ def test_migrate_with_a_password_in_the_url_never_prints_it(postgres_server: Pos
     target = postgres_server.tcp_url(postgres_server.new_database(), password=PASSWORD)
     result = CliRunner().invoke(main, ["register", "migrate", "--to", target, "--register", str(source)])
     assert result.exit_code == 0, result.output
-    assert PASSWORD not in result.output and f"postgresql://{PASSWORD_USER}@127.0.0.1" in result.output
+    assert PASSWORD not in result.output
+    assert f"postgresql://{PASSWORD_USER}@127.0.0.1" in result.output
     again = CliRunner().invoke(main, ["register", "migrate", "--to", target, "--register", str(source)])
-    assert again.exit_code == 1 and PASSWORD not in again.output
+    assert again.exit_code == 1
+    assert PASSWORD not in again.output
 
 
 # -- the records folder with a shared register -----------------------------------------------
@@ -498,16 +511,20 @@ def test_each_computer_gives_its_own_output_folder_to_a_shared_register(
     code, text = _cli("certificate", audit, "--issue-date", "2026-11-22", "--output", str(share / "output"), env=env)
     assert code == 0, text
     code, text = _cli("certificate", audit, "--issue-date", "2026-11-22", "--output", str(mount_b / "output"), env=env)
-    assert code == 0 and "输入未变" in text, text
+    assert code == 0, text
+    assert "输入未变" in text, text
     assert not (share / "records" / "register.sqlite3").exists()  # the register is the database
     code, text = _cli("register", "check", "--output", str(mount_b / "output"), env=env)
-    assert code == 0 and "检查通过" in text, text
+    assert code == 0, text
+    assert "检查通过" in text, text
 
 
 def test_backup_and_set_output_say_what_to_do_with_a_shared_register(postgres_url: str, tmp_path: Path) -> None:
     env = {"CERTDOCS_REGISTER": postgres_url}
     code, text = _cli("register", "backup", str(tmp_path / "backup"), env=env)
-    assert code != 0 and "pg_dump" in text, text
+    assert code != 0, text
+    assert "pg_dump" in text, text
     assert not (tmp_path / "backup").exists()
     code, text = _cli("register", "set-output", str(tmp_path / "elsewhere"), env=env)
-    assert code == 2 and "CERTDOCS_OUTPUT" in text, text
+    assert code == 2, text
+    assert "CERTDOCS_OUTPUT" in text, text

@@ -123,7 +123,8 @@ def test_the_scoresheet_lists_every_item_with_subtotals_and_excluded_reasons() -
 
 def test_the_level_scheme_scoresheet_shows_levels_instead_of_points() -> None:
     text = _text(_render("scoresheet.docx", sample_context("bz-ts1008-2025")))
-    assert "3级 已定义级" in text and "战略性" in text
+    assert "3级 已定义级" in text
+    assert "战略性" in text
     assert "分值" not in text
 
 
@@ -141,7 +142,8 @@ def test_an_unknown_variable_names_the_template_and_the_variable(tmp_path: Path)
         render_docx_bytes(template, sample_context())
     message = str(caught.value)
     assert "测试模板.docx" in message
-    assert "certificate.expiry" in message and "未定义" in message
+    assert "certificate.expiry" in message
+    assert "未定义" in message
     assert "有效期至" in message  # the place in the template
 
 
@@ -287,7 +289,8 @@ def test_templates_carry_chinese_typography_and_neutral_properties(name: str) ->
         core = package.read("docProps/core.xml").decode()
         assert "docProps/thumbnail.jpeg" not in package.namelist()
     assert 'w:eastAsia="zh-CN"' in styles
-    assert 'w:eastAsia="宋体"' in styles and 'w:eastAsia="黑体"' in styles
+    assert 'w:eastAsia="宋体"' in styles
+    assert 'w:eastAsia="黑体"' in styles
     assert "Theme" not in re.sub(r"<w:latentStyles.*</w:latentStyles>", "", styles, flags=re.S)
     assert "<dc:creator>certdocs</dc:creator>" in core
     assert "2026-01-01T00:00:00Z" in core

@@ -138,8 +138,11 @@ def test_a_ratio_earns_its_share_and_bjkb_items_carry_their_band() -> None:
     doc["items"]["4.8"] = {"ratio": 0.19}
     result = scored(doc)
     band = {s.item.id: s.band for s in result.items}
-    assert band["4.6"] == "60%-80%" and band["4.5"] == "20%-40%" and band["4.7"] == "80%-100%"
-    assert band["4.8"] == "0%-20%" and band["4.1.1"] == ""
+    assert band["4.6"] == "60%-80%"
+    assert band["4.5"] == "20%-40%"
+    assert band["4.7"] == "80%-100%"
+    assert band["4.8"] == "0%-20%"
+    assert band["4.1.1"] == ""
     assert next(s for s in result.items if s.item.id == "4.6").earned == Decimal("6.5")
     row = next(r for r in result.to_json()["items"] if r["id"] == "4.6")
     assert row["band"] == "60%-80%"
@@ -152,7 +155,8 @@ def test_a_failed_veto_item_fails_whatever_the_points() -> None:
     assert (result.grade, result.stars, result.passed, result.veto) == ("一票否决", None, False, True)
     assert result.score == Decimal("100.0")
     out = result.to_json()
-    assert out["veto"] is True and out["grade"] == "一票否决"
+    assert out["veto"] is True
+    assert out["grade"] == "一票否决"
     assert next(r for r in out["items"] if r["id"] == "4.1.1") == {
         "id": "4.1.1",
         "points": None,
@@ -168,7 +172,10 @@ def test_the_lowest_aspect_decides_the_maturity_level() -> None:
     result = scored(doc)
     assert (result.level, result.grade, result.passed) == (3, "已定义级", True)
     out = result.to_json()
-    assert out["score"] is None and out["earned"] is None and out["applicable"] is None and out["stars"] is None
+    assert out["score"] is None
+    assert out["earned"] is None
+    assert out["applicable"] is None
+    assert out["stars"] is None
     assert out["level"] == 3
 
 
@@ -179,7 +186,9 @@ def test_unmet_prerequisites_fail_a_level_audit(field: str, value: object) -> No
     doc = full_marks_audit("bz-ts1008-2025")
     doc["prerequisites"][field] = value
     result = scored(doc)
-    assert result.passed is False and result.level == 5 and len(result.unmet_prerequisites) == 1
+    assert result.passed is False
+    assert result.level == 5
+    assert len(result.unmet_prerequisites) == 1
 
 
 def test_three_months_of_operation_is_enough() -> None:
@@ -242,8 +251,10 @@ def results(draw: st.DrawFn, scheme_id: str) -> dict[str, Any]:
 @given(data=st.data(), scheme_id=st.sampled_from(SCHEMES))
 def test_the_score_is_always_between_0_and_100(data: st.DataObject, scheme_id: str) -> None:
     result = scored(data.draw(results(scheme_id)))
-    assert result.score is not None and Decimal(0) <= result.score <= Decimal(100)
-    assert result.earned is not None and result.applicable is not None
+    assert result.score is not None
+    assert Decimal(0) <= result.score <= Decimal(100)
+    assert result.earned is not None
+    assert result.applicable is not None
     assert result.earned <= result.applicable
 
 
@@ -260,7 +271,9 @@ def test_raising_one_item_never_lowers_the_score(data: st.DataObject, scheme_id:
     cents = data.draw(st.integers(int(earned_before * 100), int(points_of(scheme_id, item.id) * 100)))
     doc["items"][item.id] = {"score": cents / 100}
     after = scored(doc)
-    assert after.score is not None and before.score is not None and after.score >= before.score
+    assert after.score is not None
+    assert before.score is not None
+    assert after.score >= before.score
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -275,5 +288,6 @@ def test_excluding_a_fully_earned_item_never_raises_the_score(data: st.DataObjec
     if all("not_applicable" in r for r in doc["items"].values()):
         return
     after = scored(doc)
-    assert after.score is not None and before.score is not None
+    assert after.score is not None
+    assert before.score is not None
     assert after.score <= before.score <= Decimal(100)

@@ -130,7 +130,8 @@ def test_a_signed_pdf_is_intact_valid_and_covers_the_whole_file(unsigned: Path, 
 
     assert (check.signed, check.intact, check.valid, check.covers_whole_file) == (True, True, True, True)
     assert check.signer == BODY
-    assert check.signed_at is not None and abs(datetime.now(UTC) - check.signed_at) < timedelta(minutes=5)
+    assert check.signed_at is not None
+    assert abs(datetime.now(UTC) - check.signed_at) < timedelta(minutes=5)
     assert check.signatures == 1
 
 
@@ -253,7 +254,8 @@ def test_a_visible_box_prints_chinese_in_an_embedded_font(unsigned: Path, keys: 
         ["pdftotext", "-f", "2", "-l", "2", str(signed), "-"], capture_output=True, text=True, check=True
     ).stdout
     printed = re.search(r"签发：(\d{4})年(\d{2})月(\d{2})日 (\d{2}):(\d{2})", text)
-    assert BODY in text and printed is not None
+    assert BODY in text
+    assert printed is not None
     year, month, day, hour, minute = (int(g) for g in printed.groups())
     shown = datetime(year, month, day, hour, minute, tzinfo=BEIJING)
     assert abs(now - shown) < timedelta(minutes=2)  # Beijing time, whatever the machine's zone
@@ -280,20 +282,23 @@ def _cli(*args: str, passphrase: bytes | None = PASSPHRASE) -> tuple[int, str]:
 def test_a_wrong_passphrase_is_an_input_error(unsigned: Path, keys: Keys) -> None:
     code, text = _cli("sign", str(unsigned), "--pkcs12", str(keys.p12), passphrase=b"wrong")
     assert code == 2
-    assert str(keys.p12) in text and "口令错误" in text
+    assert str(keys.p12) in text
+    assert "口令错误" in text
     assert not unsigned.with_name("certificate-signed.pdf").exists()
 
 
 def test_a_missing_passphrase_is_an_input_error(unsigned: Path, keys: Keys) -> None:
     code, text = _cli("sign", str(unsigned), "--pkcs12", str(keys.p12), passphrase=None)
-    assert code == 2 and "未提供口令" in text
+    assert code == 2
+    assert "未提供口令" in text
 
 
 def test_a_file_that_is_not_pkcs12_is_an_input_error(unsigned: Path, tmp_path: Path) -> None:
     fake = tmp_path / "fake.p12"
     fake.write_bytes(b"not a certificate")
     code, text = _cli("sign", str(unsigned), "--pkcs12", str(fake))
-    assert code == 2 and "不是 PKCS#12" in text
+    assert code == 2
+    assert "不是 PKCS#12" in text
 
 
 def _page_text(pdf: Path, page: int) -> str:
@@ -326,4 +331,5 @@ def test_the_visible_box_of_another_pdf_shows_the_signing_certificate_organisati
     code, text = _cli("sign", str(unsigned), "--pkcs12", str(keys.p12), "--visible")
     assert code == 0, text
     shown = _page_text(unsigned.with_name("certificate-signed.pdf"), 2)
-    assert BODY in shown and "签发：" in shown
+    assert BODY in shown
+    assert "签发：" in shown

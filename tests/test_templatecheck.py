@@ -98,7 +98,8 @@ def test_it_explains_full_width_symbols_and_spaced_braces(tmp_path: Path) -> Non
     problems = _check(tmp_path, build)
 
     assert [p.where.split("「")[0] for p in problems] == ["t.docx 第1段", "t.docx 第2段"]
-    assert "全角符号「。」" in problems[0].rule and "括号之间有空格" in problems[1].rule
+    assert "全角符号「。」" in problems[0].rule
+    assert "括号之间有空格" in problems[1].rule
 
 
 def test_a_tag_split_over_differently_formatted_runs_is_repaired_by_docxtpl(tmp_path: Path) -> None:
@@ -189,7 +190,8 @@ def test_it_reports_a_tr_loop_closed_in_another_table(tmp_path: Path) -> None:
     [problem] = _check(tmp_path, build)
 
     assert problem.where.startswith("t.docx 表格1 第1行第1列")
-    assert "不在同一个表格中" in problem.rule and "表格2 第1行第1列" in problem.rule
+    assert "不在同一个表格中" in problem.rule
+    assert "表格2 第1行第1列" in problem.rule
 
 
 def test_it_reports_a_p_block_opened_in_a_cell_and_closed_outside(tmp_path: Path) -> None:
@@ -201,7 +203,8 @@ def test_it_reports_a_p_block_opened_in_a_cell_and_closed_outside(tmp_path: Path
     [problem] = _check(tmp_path, build)
 
     assert problem.where.startswith("t.docx 表格1 第1行第1列")
-    assert "第2段" in problem.rule and "不在同一位置" in problem.rule
+    assert "第2段" in problem.rule
+    assert "不在同一位置" in problem.rule
 
 
 def test_it_reports_an_inline_if_closed_in_another_paragraph(tmp_path: Path) -> None:
@@ -211,7 +214,8 @@ def test_it_reports_an_inline_if_closed_in_another_paragraph(tmp_path: Path) -> 
 
     [problem] = _check(tmp_path, build)
 
-    assert problem.where.startswith("t.docx 第1段") and "{%p if %}" in problem.rule
+    assert problem.where.startswith("t.docx 第1段")
+    assert "{%p if %}" in problem.rule
 
 
 def test_it_reports_unknown_variables_with_suggestions(tmp_path: Path) -> None:
@@ -242,7 +246,8 @@ def test_it_reports_text_that_a_p_tag_would_delete(tmp_path: Path) -> None:
 
     [problem] = _check(tmp_path, build)
 
-    assert problem.where.startswith("t.docx 第1段") and "会被删除" in problem.rule
+    assert problem.where.startswith("t.docx 第1段")
+    assert "会被删除" in problem.rule
 
 
 def _drop_from_zip(path: Path, prefix: str) -> None:
@@ -282,7 +287,8 @@ def test_it_reports_an_image_linked_to_an_outside_file(tmp_path: Path) -> None:
 
     [problem] = check_template(path)
 
-    assert problem.where == "t.docx 第2段" and "外部文件 file:///C:/logo.png" in problem.rule
+    assert problem.where == "t.docx 第2段"
+    assert "外部文件 file:///C:/logo.png" in problem.rule
 
 
 def test_it_reports_a_chinese_font_the_server_does_not_have(tmp_path: Path) -> None:
@@ -340,7 +346,8 @@ def test_known_context_is_the_real_context_key_tree() -> None:
     assert {"requirement", "earned", "excluded"} <= set(tree["items"][0])
     assert tree["items"][0]["excluded"] == "bool"
     assert set(tree["categories"][0]["items"][0]) == set(tree["items"][0])
-    assert "qr" in tree["certificate"] and "clause" in tree["deductions"][0]
+    assert "qr" in tree["certificate"]
+    assert "clause" in tree["deductions"][0]
 
 
 def test_chinese_text_tagged_japanese_is_reported(tmp_path: Path) -> None:
@@ -439,4 +446,5 @@ def test_a_template_a_profile_names_but_the_folder_lacks_is_reported(tmp_path: P
     [problem] = check_templates(tmp_path)
 
     assert problem.where == str(tmp_path / "surveillance_notice.docx")
-    assert "模板文件不存在" in problem.rule and "xbht（监督审核通知书）" in problem.rule
+    assert "模板文件不存在" in problem.rule
+    assert "xbht（监督审核通知书）" in problem.rule
