@@ -80,25 +80,30 @@ _REGISTER_HELP = (
 )
 
 
+REGISTER_OPTIONS = [
+    click.option(
+        "--output",
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar="CERTDOCS_OUTPUT",
+        default=Path("output"),
+        help="输出文件夹（默认为登记簿记录的输出文件夹，初次为 output/）。",
+    ),
+    RECORDS_OPTION,
+    click.option(
+        "--register",
+        "register_path",
+        type=str,
+        envvar="CERTDOCS_REGISTER",
+        default=None,
+        help=_REGISTER_HELP,
+    ),
+]
+
+
 def workspace_options(func: F) -> F:
     """--output, --records, --register, --templates, --profiles, --schemes (with environment defaults)."""
     options = [
-        click.option(
-            "--output",
-            type=click.Path(path_type=Path, file_okay=False),
-            envvar="CERTDOCS_OUTPUT",
-            default=Path("output"),
-            help="输出文件夹（默认为登记簿记录的输出文件夹，初次为 output/）。",
-        ),
-        RECORDS_OPTION,
-        click.option(
-            "--register",
-            "register_path",
-            type=str,
-            envvar="CERTDOCS_REGISTER",
-            default=None,
-            help=_REGISTER_HELP,
-        ),
+        *REGISTER_OPTIONS,
         click.option(
             "--templates",
             type=click.Path(path_type=Path, file_okay=False),
@@ -237,26 +242,6 @@ def print_outcome(outcome: Outcome) -> None:
 def open_register(output: Path, register_path: str | None) -> Register:
     """The register of the records folder (or the one given with --register)."""
     return Register.open(prepare_records(output, register_path).location, documents_root=output)
-
-
-REGISTER_OPTIONS = [
-    click.option(
-        "--output",
-        type=click.Path(path_type=Path, file_okay=False),
-        envvar="CERTDOCS_OUTPUT",
-        default=Path("output"),
-        help="输出文件夹（默认为登记簿记录的输出文件夹，初次为 output/）。",
-    ),
-    RECORDS_OPTION,
-    click.option(
-        "--register",
-        "register_path",
-        type=str,
-        envvar="CERTDOCS_REGISTER",
-        default=None,
-        help=_REGISTER_HELP,
-    ),
-]
 
 
 def register_options(func: F) -> F:
