@@ -100,6 +100,23 @@ REGISTER_OPTIONS = [
 ]
 
 
+ARCHIVE_ROOT_OPTION = click.option(
+    "--archive-root",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="CERTDOCS_ARCHIVE",
+    default=None,
+    help="归档文件夹（默认 <记录文件夹>/archive）。",
+)
+
+TRUST_ROOT_OPTION = click.option(
+    "--trust-root",
+    "trust_roots",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="可信根证书（PEM/DER），复核数字签名用；可多次给出。",
+)
+
+
 def workspace_options(func: F) -> F:
     """--output, --records, --register, --templates, --profiles, --schemes (with environment defaults)."""
     options = [

@@ -10,7 +10,9 @@ import click
 
 from certdocs.cli import _app as app
 from certdocs.cli._app import (
+    ARCHIVE_ROOT_OPTION,
     REGISTER_OPTIONS,
+    TRUST_ROOT_OPTION,
     F,
     main,
     reports_errors,
@@ -109,26 +111,8 @@ class _ArchiveGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-_ARCHIVE_OPTIONS = [
-    click.option(
-        "--archive-root",
-        type=click.Path(path_type=Path, file_okay=False),
-        envvar="CERTDOCS_ARCHIVE",
-        default=None,
-        help="归档文件夹（默认 <记录文件夹>/archive）。",
-    ),
-    click.option(
-        "--trust-root",
-        "trust_roots",
-        multiple=True,
-        type=click.Path(path_type=Path, exists=True),
-        help="可信根证书（PEM/DER），验证数字签名用；可多次给出。",
-    ),
-]
-
-
 def _archive_options(func: F) -> F:
-    for option in reversed(_ARCHIVE_OPTIONS + REGISTER_OPTIONS):
+    for option in reversed([ARCHIVE_ROOT_OPTION, TRUST_ROOT_OPTION, *REGISTER_OPTIONS]):
         func = option(func)
     return func
 

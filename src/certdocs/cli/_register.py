@@ -147,13 +147,7 @@ def _login() -> str:
 
 @register_group.command("backup")
 @click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
-@click.option(
-    "--archive-root",
-    type=click.Path(path_type=Path, file_okay=False),
-    envvar="CERTDOCS_ARCHIVE",
-    default=None,
-    help="归档文件夹（默认 <记录文件夹>/archive）。",
-)
+@app.ARCHIVE_ROOT_OPTION
 @register_options
 @reports_errors
 def register_backup(dest: Path, archive_root: Path | None, output: Path, register_path: str | None) -> None:
@@ -168,20 +162,8 @@ def register_backup(dest: Path, archive_root: Path | None, output: Path, registe
 
 
 @register_group.command("check")
-@click.option(
-    "--archive-root",
-    type=click.Path(path_type=Path, file_okay=False),
-    envvar="CERTDOCS_ARCHIVE",
-    default=None,
-    help="归档文件夹（默认 <记录文件夹>/archive）。",
-)
-@click.option(
-    "--trust-root",
-    "trust_roots",
-    multiple=True,
-    type=click.Path(path_type=Path, exists=True),
-    help="可信根证书：给出时也复核归档文件的数字签名。",
-)
+@app.ARCHIVE_ROOT_OPTION
+@app.TRUST_ROOT_OPTION
 @register_options
 @reports_errors
 def register_check(
