@@ -46,12 +46,16 @@ def _team_inline() -> str:
     return "{% for m in audit.team %}{{ m.name }}（{{ m.role_name }}）{% if not loop.last %}、{% endif %}{% endfor %}"
 
 
-def _contact(doc: Doc) -> None:
-    """The body's contact lines; a fact the profile leaves empty leaves out its line."""
-    para(doc, "**认证机构：**{{ body.name }}", style="BodyIndent")
+def _contact(doc: Doc, *, keep_next: bool = False) -> None:
+    """The body's contact lines; a fact the profile leaves empty leaves out its line.
+
+    ``keep_next`` keeps them on the page of what follows (a letter's seal and date), so a page
+    never holds the seal alone.
+    """
+    para(doc, "**认证机构：**{{ body.name }}", style="BodyIndent", keep_next=keep_next)
     for label, var in (("地　　址", "address"), ("电　　话", "phone"), ("电子邮箱", "email"), ("网　　址", "website")):
         tag(doc, f"{{%p if body.{var} %}}")
-        para(doc, f"**{label}：**{{{{ body.{var} }}}}", style="BodyIndent")
+        para(doc, f"**{label}：**{{{{ body.{var} }}}}", style="BodyIndent", keep_next=keep_next)
         tag(doc, "{%p endif %}")
 
 
@@ -661,8 +665,8 @@ def build_status_letter(kind: str) -> Doc:
     heading(doc, "三、申诉")
     para(doc, "{{ letter.appeal }}", style="BodyIndent")
     heading(doc, "四、联系方式")
-    _contact(doc)
-    para(doc, "{{ body.name }}（盖章）", align="right", before=24)
+    _contact(doc, keep_next=True)
+    para(doc, "{{ body.name }}（盖章）", align="right", before=24, keep_next=True)
     para(doc, "{{ letter.decision_date }}", align="right")
     return doc
 
