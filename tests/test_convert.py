@@ -233,7 +233,7 @@ def test_a_chunk_is_retried_once_when_soffice_crashes(
     tmp_path: Path, fake_soffice: Path, two_docs: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_SOFFICE_MODE", "crash-once")
-    with LibreOfficeConverter(soffice=fake_soffice, workers=1) as real:
+    with LibreOfficeConverter(soffice=fake_soffice, driver="command", workers=1) as real:
         converter: Converter = real
         result = converter.convert(two_docs, outdir=tmp_path / "out")
     assert sorted(p.name for p in result.values()) == ["证书0.pdf", "证书1.pdf"]
@@ -245,7 +245,7 @@ def test_files_still_missing_after_the_retry_are_reported_by_name(
 ) -> None:
     monkeypatch.setenv("FAKE_SOFFICE_MODE", "crash")
     with (
-        LibreOfficeConverter(soffice=fake_soffice, workers=1) as converter,
+        LibreOfficeConverter(soffice=fake_soffice, driver="command", workers=1) as converter,
         pytest.raises(ConversionError) as caught,
     ):
         converter.convert(two_docs, outdir=tmp_path / "out")
@@ -259,7 +259,7 @@ def test_an_empty_pdf_is_refused(
 ) -> None:
     monkeypatch.setenv("FAKE_SOFFICE_MODE", "empty")
     with (
-        LibreOfficeConverter(soffice=fake_soffice, workers=1) as converter,
+        LibreOfficeConverter(soffice=fake_soffice, driver="command", workers=1) as converter,
         pytest.raises(ConversionError, match="空文件"),
     ):
         converter.convert(two_docs, outdir=tmp_path / "out")
@@ -305,7 +305,7 @@ def test_a_timeout_kills_the_whole_process_group_and_leaves_no_pdf(
     started: list[int],
 ) -> None:
     monkeypatch.setenv("FAKE_SOFFICE_MODE", "hang")
-    converter = LibreOfficeConverter(soffice=fake_soffice, workers=1, timeout=1.0)
+    converter = LibreOfficeConverter(soffice=fake_soffice, driver="command", workers=1, timeout=1.0)
     with converter, pytest.raises(ConversionError, match="超时"):
         converter.convert(two_docs, outdir=tmp_path / "out")
     assert len(started) == 1  # no retry after a timeout
@@ -437,7 +437,7 @@ def test_images_keep_their_resolution_and_the_pdf_is_pdfa_2b(batch: dict[str, Pa
 def test_a_real_timeout_kills_soffice_and_the_profile_still_works_after(
     tmp_path: Path, two_docs: list[Path], started: list[int]
 ) -> None:
-    with LibreOfficeConverter(workers=1, timeout=0.3) as converter:
+    with LibreOfficeConverter(driver="command", workers=1, timeout=0.3) as converter:
         with pytest.raises(ConversionError, match="超时"):
             converter.convert(two_docs, outdir=tmp_path / "out")
         assert wait_until_gone(started[0])

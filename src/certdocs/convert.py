@@ -1,10 +1,13 @@
 """Word documents to PDF: the :class:`Converter` interface, LibreOffice behind it, and a fake.
 
-LibreOffice needs about a second to start (two with a fresh profile), so
-:class:`LibreOfficeConverter` never starts one process per document: it splits the
-documents into chunks, converts each chunk with one ``soffice --convert-to`` call, and runs
-a few such calls side by side, each with a profile of its own. The fast double for unit
-tests of the layers above is :class:`certdocs.testing.FakeConverter`.
+LibreOffice needs about a second of CPU to start (two with a fresh profile), so
+:class:`LibreOfficeConverter` never starts one process per document. Where LibreOffice's own
+Python (Debian's python3-uno) is installed it keeps one soffice per worker alive for as long
+as the converter lives and feeds it one document at a time through UNO from a shared queue
+(``_soffice_uno``); otherwise it splits the documents into chunks and converts each chunk
+with one ``soffice --convert-to`` call, a few such calls side by side, each with a profile of
+its own. The fast double for unit tests of the layers above is
+:class:`certdocs.testing.FakeConverter`.
 """
 
 from __future__ import annotations
@@ -24,15 +27,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pypdf import PdfReader
 
 from certdocs._fs import atomic_write_bytes
 from certdocs._pdftext import first_page_shows_text
+from certdocs._soffice_uno import UnoPool, find_uno_python
 from certdocs.errors import ConversionError, Problem
 
 INSTALL_HINT = "apt-get install -y libreoffice-writer-nogui fonts-noto-cjk"
+UNO_HINT = "apt-get install -y python3-uno"
 FONTS_CONF = Path(__file__).resolve().parent / "fonts" / "fonts.conf"
 
 #: writer_pdf_Export settings; LibreOffice 7.4 takes them as JSON after the filter name.
@@ -102,8 +107,13 @@ class LibreOfficeConverter:
     """Converts with LibreOffice headless: a few soffice processes, many documents each.
 
     Each worker owns a profile directory (``-env:UserInstallation``) that lives as long as
-    the converter, so only the first call of a worker pays for creating it. Use it as a
-    context manager, or call :meth:`close`, to remove the profiles.
+    the converter, so only the first call of a worker pays for creating it. ``driver``
+    chooses how soffice is driven: ``"uno"`` (long-lived processes, needs python3-uno),
+    ``"command"`` (one ``--convert-to`` call per chunk) or ``"auto"`` (UNO when available).
+    A long-lived soffice is restarted once its resident memory passes ``recycle_above``
+    bytes (0: never).
+    Use it as a context manager, or call :meth:`close`, to stop LibreOffice and remove the
+    profiles.
     """
 
     def __init__(
@@ -114,19 +124,44 @@ class LibreOfficeConverter:
         chunk_size: int = 20,
         timeout: float = 300.0,
         export_options: Mapping[str, bool | int | str] | None = None,
+        driver: Literal["auto", "uno", "command"] = "auto",
+        recycle_above: int = 400 * 2**20,
     ) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
         self.soffice = find_soffice(soffice)
         self.workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
         self.chunk_size = chunk_size
-        self.timeout = timeout
-        self.export_filter = pdf_export_filter(PDF_EXPORT_OPTIONS if export_options is None else export_options)
+        self.timeout = timeout  # seconds per soffice call; with UNO, per document
+        options = PDF_EXPORT_OPTIONS if export_options is None else export_options
+        self.export_filter = pdf_export_filter(options)
+        python = find_uno_python(self.soffice) if driver != "command" else None
+        if driver == "uno" and python is None:
+            problem = Problem(str(self.soffice), f"找不到 LibreOffice 的 Python（UNO），请先安装：{UNO_HINT}")
+            raise ConversionError([problem])
+        self.driver: Literal["uno", "command"] = "uno" if python is not None else "command"
         self._root = Path(tempfile.mkdtemp(prefix="certdocs-soffice-"))
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self._root, ignore_errors=True)
+        self._pool: UnoPool | None = None
+        if python is not None:
+            self._pool = UnoPool(
+                python=python,
+                soffice=self.soffice,
+                workers=self.workers,
+                root=self._root,
+                options=json.dumps(dict(options), ensure_ascii=False),
+                timeout=lambda: self.timeout,
+                env={"FONTCONFIG_FILE": str(FONTS_CONF)},
+                recycle_above=recycle_above,
+            )
+        self._cleanup = weakref.finalize(self, _shut_down, self._pool, self._root)
         self._profiles: queue.SimpleQueue[Path] = queue.SimpleQueue()
         for n in range(self.workers):
             self._profiles.put(self._root / f"profile-{n}")
+
+    @property
+    def group_size(self) -> int:
+        """How many documents one :meth:`convert` call should bring to keep every worker busy."""
+        return 2 * self.workers if self._pool is not None else self.chunk_size * self.workers
 
     def __enter__(self) -> LibreOfficeConverter:
         return self
@@ -135,7 +170,7 @@ class LibreOfficeConverter:
         self.close()
 
     def close(self) -> None:
-        """Remove the worker profiles."""
+        """Stop LibreOffice and remove the worker profiles."""
         self._cleanup()
 
     def convert(
@@ -149,6 +184,8 @@ class LibreOfficeConverter:
         if not sources:
             return {}
         outdir.mkdir(parents=True, exist_ok=True)
+        if self._pool is not None:
+            return self._convert_uno(sources, outdir=outdir, labels=labels)
         chunks = _split(sources, chunk_size=self.chunk_size, workers=self.workers)
         converted: dict[Path, Path] = {}
         problems: list[Problem] = []
@@ -159,6 +196,22 @@ class LibreOfficeConverter:
         if problems:
             raise ConversionError([Problem(_label(Path(p.where), labels), p.rule) for p in problems])
         return {source: converted[source] for source in sources}
+
+    def _convert_uno(self, sources: list[Path], *, outdir: Path, labels: Mapping[Path, str] | None) -> dict[Path, Path]:
+        assert self._pool is not None
+        converted: dict[Path, Path] = {}
+        problems: list[Problem] = []
+        for source, answer in zip(sources, self._pool.convert(sources), strict=True):
+            reason = answer.reason if answer.pdf is None else pdf_problem(answer.pdf)
+            if reason or answer.pdf is None:
+                problems.append(Problem(_label(source, labels), reason or "LibreOffice 未生成 PDF"))
+                continue
+            target = outdir / f"{source.stem}.pdf"
+            atomic_write_bytes(target, answer.pdf)
+            converted[source] = target
+        if problems:
+            raise ConversionError(problems)
+        return converted
 
     def _convert_chunk(self, chunk: list[Path], outdir: Path) -> tuple[dict[Path, Path], list[Problem]]:
         profile = self._profiles.get()
@@ -214,6 +267,12 @@ class LibreOfficeConverter:
                 _kill_group(process)
                 process.wait()
         return _Call(process.returncode, False, err.decode("utf-8", "replace"))
+
+
+def _shut_down(pool: UnoPool | None, root: Path) -> None:
+    if pool is not None:
+        pool.close()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -313,6 +372,7 @@ __all__ = [
     "FONTS_CONF",
     "INSTALL_HINT",
     "PDF_EXPORT_OPTIONS",
+    "UNO_HINT",
     "Converter",
     "LibreOfficeConverter",
     "find_soffice",

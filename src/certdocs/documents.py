@@ -165,21 +165,27 @@ class Written:
         return not self.errors
 
 
+#: Groups waiting at the converter at once: enough that its workers always have the next document.
+CONVERTING_GROUPS = 8
+
+
 def write_documents(
     sets: Sequence[DocumentSet],
     *,
     converter: Converter,
     register: Register | None,
     within: Path,
-    group_documents: int = 40,
+    group_documents: int | None = None,
     progress: Progress | None = None,
 ) -> list[Written]:
     """Write every set (render, convert, normalise, place, record); one :class:`Written` per set, in order.
 
     Every folder must lie inside ``within`` (the output folder, where the staging folder is
-    made, so files move by rename). Sets go in groups of about ``group_documents`` documents:
-    while the converter works on one group (with its own parallel workers), the next group is
-    rendered and the PDFs of converted groups are finished, placed and recorded in order.
+    made, so files move by rename). Sets go in groups of about ``group_documents`` documents
+    (by default the converter's ``group_size``, else 40), each handed to the converter as soon
+    as it is rendered; several groups wait at the converter at once, so its workers never
+    idle between groups, while the PDFs of converted groups are finished, placed and recorded
+    here in order.
     ``register`` may be ``None`` only when no set has a number.
     """
     report = progress or (lambda _stage, _done, _total: None)
@@ -194,15 +200,16 @@ def write_documents(
             raise ValueError("a set with a certificate number needs a register")
     if not jobs:
         return []
+    size: int = group_documents or int(getattr(converter, "group_size", 40))
     groups: list[list[_Job]] = [[]]
     for job in jobs:
-        if groups[-1] and sum(len(j.set.documents) for j in groups[-1]) >= group_documents:
+        if groups[-1] and sum(len(j.set.documents) for j in groups[-1]) >= size:
             groups.append([])
         groups[-1].append(job)
     total = len(jobs)
     with (
         staging_dir(within) as staging,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="certdocs-convert") as converting,
+        ThreadPoolExecutor(max_workers=CONVERTING_GROUPS, thread_name_prefix="certdocs-convert") as converting,
     ):
         conversions: list[Future[None]] = []
         rendered = 0

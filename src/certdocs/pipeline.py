@@ -111,7 +111,7 @@ class Issuer:
         register: Register,
         today: date,
         progress: Callable[[str, int, int], None] | None = None,
-        group_documents: int = 40,
+        group_documents: int | None = None,
         allow_future_date: bool = False,
     ) -> None:
         self.workspace = workspace
@@ -119,7 +119,7 @@ class Issuer:
         self.register = register
         self.today = today
         self._progress = progress or (lambda _stage, _done, _total: None)
-        self.group_documents = group_documents  # documents per converter call (its workers split it)
+        self.group_documents = group_documents  # documents per converter call; None: the converter's choice
         self.allow_future_date = allow_future_date  # the office's explicit word for a later issue date
 
     # -- public --------------------------------------------------------------------------
