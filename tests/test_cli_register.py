@@ -162,7 +162,7 @@ def test_after_two_surveillances_the_recertification_application_is_due(tmp_path
     assert item.due == date(2029, 8, 21)
     initial = Decimal(4)  # the fixture's person-days; recertification takes 2/3 of them
     assert item.person_days == Decimal(3)
-    assert item.record.initial_person_days == initial
+    assert item.record.facts.initial_person_days == initial
 
 
 # -- numbers that are not issued ----------------------------------------------------------------
