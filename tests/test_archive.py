@@ -297,7 +297,7 @@ def test_a_digitally_signed_certificate_is_archived_in_a_valid_read_only_bag(
     assert bag.info["Certdocs-Original-SHA256"] == sha(issued.pdf)
     assert bag.info["Certdocs-Source-File"] == "签章证书.pdf"
     record = json.loads((result.bag / "data" / "certificate.json").read_text("utf-8"))
-    assert (record["number"], record["organization_name"], record["status"]) == (issued.number, ORG, "有效")
+    assert (record["number"], record["facts"]["organization_name"], record["status"]) == (issued.number, ORG, "有效")
     assert record["documents"][0]["sha256"] == sha(issued.pdf)
     for path in [result.bag, *result.bag.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)

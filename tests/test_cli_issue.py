@@ -157,7 +157,7 @@ def test_the_register_is_written_with_the_issue_date_given(tmp_path: Path, monke
 
     with Register.open(tmp_path / "records" / "register.sqlite3") as register:
         record = register.get("ZD-FW-2026-0001", today=date(2026, 12, 1))
-    assert (record.issue_date, record.valid_until) == (date(2026, 11, 23), date(2029, 11, 22))
+    assert (record.facts.issue_date, record.facts.valid_until) == (date(2026, 11, 23), date(2029, 11, 22))
 
 
 def test_a_broken_template_stops_a_batch_before_anything_is_issued(tmp_path: Path) -> None:

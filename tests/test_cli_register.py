@@ -123,6 +123,9 @@ def test_a_passed_surveillance_moves_the_next_window_on(
     line = next(line for line in text.splitlines() if line.startswith("BZ-SC-2026-0001"))
     assert "第二次监督" in line
     assert "2027-11-22—2028-11-21" in line
+    code, text = invoke(output, "register", "show", "BZ-SC-2026-0001", today=date(2027, 10, 20))
+    assert "发证审核          初次认证审核，2026年10月30日结束" in text  # the certificate as issued
+    assert "最近一次审核      监督审核，2027年10月12日结束" in text
 
 
 def test_a_failed_surveillance_asks_for_a_suspension_decision(
@@ -162,7 +165,7 @@ def test_after_two_surveillances_the_recertification_application_is_due(tmp_path
     assert item.due == date(2029, 8, 21)
     initial = Decimal(4)  # the fixture's person-days; recertification takes 2/3 of them
     assert item.person_days == Decimal(3)
-    assert item.record.initial_person_days == initial
+    assert item.record.facts.initial_person_days == initial
 
 
 # -- numbers that are not issued ----------------------------------------------------------------

@@ -49,7 +49,7 @@ def test_a_passing_audit_gets_a_number_documents_and_an_issue_pack(workspace: Wo
     with Register.open(workspace.register) as register:
         record = register.get("XBHT-SH-2026-0001", today=date(2026, 11, 22))
     assert record.status == Status.VALID
-    assert (record.issue_date, record.valid_until) == (date(2026, 11, 22), date(2029, 11, 21))
+    assert (record.facts.issue_date, record.facts.valid_until) == (date(2026, 11, 22), date(2029, 11, 21))
     assert {d.kind for d in record.documents} >= {"certificate.pdf", "issue_pack.pdf", "report.docx"}
     assert all(d.built_from["template"] and d.built_from["audit"] for d in record.documents)
     assert not [p for p in workspace.output.iterdir() if p.name.startswith(".staging")]
@@ -58,7 +58,7 @@ def test_a_passing_audit_gets_a_number_documents_and_an_issue_pack(workspace: Wo
 def test_the_issue_date_defaults_to_the_decision_date(workspace: Workspace) -> None:
     (outcome,) = issue(workspace, FIXTURES / "fw01-2021" / "pass.json")
     with Register.open(workspace.register) as register:
-        assert register.get(outcome.number, today=DECIDED).issue_date == DECIDED
+        assert register.get(outcome.number, today=DECIDED).facts.issue_date == DECIDED
 
 
 def test_numbers_are_sequential_and_reissuing_the_same_audit_reuses_its_number(workspace: Workspace) -> None:
@@ -131,8 +131,8 @@ def test_recertification_keeps_the_first_issue_date_and_supersedes_the_old_certi
         )
         assert new.status == "issued", new.errors
         record = register.get(new.number, today=later)
-        assert record.first_issue_date == date(2026, 11, 22)
-        assert record.valid_until == date(2032, 11, 21)  # previous expiry 2029-11-21 + 3 years
+        assert record.facts.first_issue_date == date(2026, 11, 22)
+        assert record.facts.valid_until == date(2032, 11, 21)  # previous expiry 2029-11-21 + 3 years
         previous = register.get(old.number, today=later)
         assert previous.superseded_by == new.number
         assert previous.status == Status.CANCELLED

@@ -93,13 +93,13 @@ def test_a_changed_audit_or_profile_rebuilds_that_certificate_only(issued: Works
 
 def test_dates_and_numbers_are_kept(issued: Workspace) -> None:
     with Register.open(issued.register) as register:
-        before = {r.number: (r.issue_date, r.valid_until) for r in register.list(today=TODAY)}
+        before = {r.number: (r.facts.issue_date, r.facts.valid_until) for r in register.list(today=TODAY)}
     (issued.templates / "certificate.docx").write_bytes((issued.templates / "certificate.docx").read_bytes())
     for p in issued.output.rglob("certificate.pdf"):
         p.unlink()
     assert len(run(issued)) == 3
     with Register.open(issued.register) as register:
-        assert {r.number: (r.issue_date, r.valid_until) for r in register.list(today=TODAY)} == before
+        assert {r.number: (r.facts.issue_date, r.facts.valid_until) for r in register.list(today=TODAY)} == before
 
 
 def test_a_grade_changing_edit_needs_a_new_decision(issued: Workspace, tmp_path: Path) -> None:

@@ -201,13 +201,13 @@ def test_an_issued_key_keeps_its_number_and_state(register: Register) -> None:
     number = issue(register, "k1")
     again = register.reserve("k1", pattern=PATTERN, year=2027, facts=facts(grade="五星级"))
     assert (again.number, again.state, again.created) == (number, State.ISSUED, False)
-    assert register.get(number, today=TODAY).grade == "四星级"
+    assert register.get(number, today=TODAY).facts.grade == "四星级"
 
 
 def test_a_reserved_row_takes_the_facts_of_the_rerun(register: Register) -> None:
     held = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
     register.reserve("k1", pattern=PATTERN, year=2026, facts=facts(issue_date=date(2026, 11, 25)))
-    assert register.get(held.number, today=TODAY).issue_date == date(2026, 11, 25)
+    assert register.get(held.number, today=TODAY).facts.issue_date == date(2026, 11, 25)
 
 
 def test_serials_run_per_series_and_year(register: Register) -> None:
@@ -305,14 +305,14 @@ def test_decimals_and_dates_round_trip_exactly(register: Register) -> None:
         initial_person_days=Decimal("12345678901234567890.123456789"),
     )
     record = register.get(number, today=TODAY)
-    assert record.score == Decimal("86.10")
-    assert str(record.score) == "86.10"
-    assert str(record.initial_person_days) == "0.5"
-    assert record.valid_until == date(2029, 11, 21)
-    assert type(record.valid_until) is date
+    assert record.facts.score == Decimal("86.10")
+    assert str(record.facts.score) == "86.10"
+    assert str(record.facts.initial_person_days) == "0.5"
+    assert record.facts.valid_until == date(2029, 11, 21)
+    assert type(record.facts.valid_until) is date
     bz = register.get(other, today=TODAY)
-    assert (bz.score, bz.stars, bz.level) == (None, None, 3)
-    assert str(bz.initial_person_days) == "12345678901234567890.123456789"
+    assert (bz.facts.score, bz.facts.stars, bz.facts.level) == (None, None, 3)
+    assert str(bz.facts.initial_person_days) == "12345678901234567890.123456789"
     if register.dialect != "sqlite":
         return  # PostgreSQL has typed columns: TEXT is TEXT
     conn = sqlite_conn(register)

@@ -258,6 +258,7 @@ def _every_kind_of_record(path: Path) -> None:
         register.set_setting("office", "杭州")
         register.suspend(first, reason="监督审核逾期", actor="张三", on=date(2027, 2, 1))
         register.restore(first, reason="已完成监督审核", actor="张三", on=date(2027, 3, 1))
+        register.record_last_audit(first, audit_type="surveillance", end_date=date(2027, 9, 1))
         renewed = register.reserve("k4", pattern=PATTERN, year=2029, facts=facts(issue_date=date(2029, 11, 1)))
         register.complete(renewed.number, documents=[document("certificate", "d"), document("report", "e")])
         register.supersede(first, new_number=renewed.number, on=date(2029, 11, 1))

@@ -54,7 +54,7 @@ def test_a_notice_libreoffice_cannot_convert_fails_alone(ws: Workspace) -> None:
 
     with Register.open(ws.register) as register:
         items = due_list(register, today=LATER, within=400)
-        name = next(i.record.organization_name for i in items if i.record.number == "BZ-SC-2026-0001")
+        name = next(i.record.facts.organization_name for i in items if i.record.number == "BZ-SC-2026-0001")
         result = write_notices(items, workspace=ws, register=register, converter=_Refuses(name), today=LATER)
         recorded = {d.kind for d in register.documents_of("BZ-SC-2026-0001")}
     assert (list(result.written), list(result.failed)) == (["XBHT-SH-2026-0001"], ["BZ-SC-2026-0001"])

@@ -140,7 +140,7 @@ def _withdrawal(path: Path, written: str, *, meeting: Meeting, issuer: Issuer, r
     command = f"certdocs register withdraw {record.number} --reason … --by …"
     why = (
         f"{meeting.name}（{meeting.date}）不予批准，"
-        f"而证书 {record.number} 已于 {record.issue_date} 发证、状态为{record.status}"
+        f"而证书 {record.number} 已于 {record.facts.issue_date} 发证、状态为{record.status}"
     )
     return Action(written, record.number, str(record.status), command, why)
 

@@ -160,7 +160,7 @@ class Issuer:
         outcomes: dict[int, Outcome] = {}
         jobs: dict[int, Job] = {}
         for n, (record, kinds) in enumerate(targets):
-            path = Path(record.audit_path)
+            path = Path(record.facts.audit_path)
             try:
                 job = self._job_of_record(record, path, only=kinds)
             except CertdocsError as exc:
@@ -253,22 +253,22 @@ class Issuer:
         """The job of an issued certificate: number and dates as registered."""
         result, scheme = audit or load_audit(path, schemes_dir=self.workspace.schemes)
         score = score_audit(result, scheme)
-        if (score.grade, score.score) != (record.grade, record.score):
+        if (score.grade, score.score) != (record.facts.grade, record.facts.score):
             rule = (
-                f"审核结果改动后评定为{score.grade}（{score.score}），与登记的{record.grade}（{record.score}）不同，"
+                f"审核结果改动后评定为{score.grade}（{score.score}），与登记的{record.facts.grade}（{record.facts.score}）不同，"
                 "须重新作出认证决定，不能仅重新生成文件"
             )
             raise CertdocsError([Problem(str(path), rule)])
         profile = profile_for_scheme(scheme.id, folder=self.workspace.profiles)
         printed = PrintedCertificate(
             record.number,
-            record.first_issue_date,
-            record.issue_date,
-            record.valid_until,
+            record.facts.first_issue_date,
+            record.facts.issue_date,
+            record.facts.valid_until,
             profile.verification_url(record.number),
         )
         folder = self.workspace.output / safe_name(record.number)
-        return Job(path, result, scheme, score, profile, folder, record.issue_date, printed, replaces, only=only)
+        return Job(path, result, scheme, score, profile, folder, record.facts.issue_date, printed, replaces, only=only)
 
     def _conflicts(self, job: Job, issued: CertificateRecord, request: IssueRequest) -> list[str]:
         """Why issuing ``request`` again would change the issued certificate (empty: it would not)."""
@@ -277,12 +277,12 @@ class Issuer:
             reasons = differences(job, recorded, self.workspace.templates)
         except OSError as exc:
             return [_os_problem(exc, self.workspace.templates)]
-        if request.issue_date is not None and request.issue_date != issued.issue_date:
-            reasons.append(f"发证日期 {request.issue_date} 与已登记的 {issued.issue_date} 不同")
+        if request.issue_date is not None and request.issue_date != issued.facts.issue_date:
+            reasons.append(f"发证日期 {request.issue_date} 与已登记的 {issued.facts.issue_date} 不同")
         if not reasons:
             return []
         return [
-            f"证书 {job.number} 已于 {issued.issue_date} 发证，本次输入与发证时不同：{joined(reasons)}",
+            f"证书 {job.number} 已于 {issued.facts.issue_date} 发证，本次输入与发证时不同：{joined(reasons)}",
             "已发证证书的文件只能用 certdocs regenerate 重新生成（证书编号和日期不变）；"
             "发证日期不能更改，如须更改请撤销后重新作出认证决定",
         ]
@@ -343,7 +343,7 @@ def _held(record: CertificateRecord | None) -> HeldCertificate | None:
     if record is None:
         return None
     status = record.status.value if record.status is not None else None
-    return HeldCertificate(record.number, status, record.first_issue_date, record.valid_until)
+    return HeldCertificate(record.number, status, record.facts.first_issue_date, record.facts.valid_until)
 
 
 def _os_problem(exc: OSError, where: Path) -> str:

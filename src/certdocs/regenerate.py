@@ -51,17 +51,17 @@ def plan(*, workspace: Workspace, register: Register, today: date) -> list[Chang
     problems: list[Problem] = []
     changes: list[Change] = []
     for record in register.list_active(today):
-        profile = profiles.get(record.scheme)
+        profile = profiles.get(record.facts.scheme)
         if profile is None:
-            problems.append(Problem(f"证书 {record.number}", f"没有认证机构配置使用方案 {record.scheme}"))
+            problems.append(Problem(f"证书 {record.number}", f"没有认证机构配置使用方案 {record.facts.scheme}"))
             continue
-        if record.scheme not in scheme_hash:
+        if record.facts.scheme not in scheme_hash:
             try:
-                scheme_hash[record.scheme] = get_scheme(record.scheme, extra_dir=workspace.schemes).digest
+                scheme_hash[record.facts.scheme] = get_scheme(record.facts.scheme, extra_dir=workspace.schemes).digest
             except SchemeError as exc:
                 problems += list(exc.problems)
                 continue
-        audit_path = Path(record.audit_path)
+        audit_path = Path(record.facts.audit_path)
         audit_hash = sha256_file(audit_path) if audit_path.is_file() else ""
         if not audit_hash:
             problems.append(Problem(f"证书 {record.number}", f"审核结果文件 {audit_path} 不存在，无法重新生成"))
@@ -74,7 +74,9 @@ def plan(*, workspace: Workspace, register: Register, today: date) -> list[Chang
             if not template.is_file():
                 missing_templates[template] = None
                 continue
-            current = built_from(template, audit=audit_hash, scheme=scheme_hash[record.scheme], profile=profile.digest)
+            current = built_from(
+                template, audit=audit_hash, scheme=scheme_hash[record.facts.scheme], profile=profile.digest
+            )
             why = []
             for suffix in ("docx", "pdf"):
                 found = docs.get(f"{kind}.{suffix}")
@@ -82,7 +84,7 @@ def plan(*, workspace: Workspace, register: Register, today: date) -> list[Chang
                     why.append(f"{kind}.{suffix} 缺失")
                     continue
                 names = stale_inputs(found.built_from, current)
-                why += stale_reasons(names, template=template.name, scheme=record.scheme, profile=profile.id)
+                why += stale_reasons(names, template=template.name, scheme=record.facts.scheme, profile=profile.id)
             if why:
                 kinds.append(kind)
                 reasons += [w for w in dict.fromkeys(why) if w not in reasons]

@@ -54,24 +54,29 @@ def surveillances_done(record: CertificateRecord, scheme: Scheme) -> int:
         return 0
     if scheme.surveillance.basis_date == "issue_date":
         second = surveillance_window(
-            scheme, number=2, issue_date=record.issue_date, last_audit_end=record.last_audit_end_date
+            scheme, number=2, issue_date=record.facts.issue_date, last_audit_end=record.last_audit_end_date
         )
         return 2 if record.last_audit_end_date >= second.start else 1
     # Counted from the last audit: a second surveillance ends more than 15 months after issue.
-    return 2 if record.last_audit_end_date > add_months(record.issue_date, 15) else 1
+    return 2 if record.last_audit_end_date > add_months(record.facts.issue_date, 15) else 1
 
 
 def next_due(record: CertificateRecord, *, today: date, schemes_dir: Path | None = None) -> DueItem:
     """The next surveillance (or recertification) of one certificate."""
-    scheme = get_scheme(record.scheme, extra_dir=schemes_dir)
+    scheme = get_scheme(record.facts.scheme, extra_dir=schemes_dir)
     done = surveillances_done(record, scheme)
     if done >= SURVEILLANCES_PER_CYCLE:
-        due = recertification_due(record.valid_until)
+        due = recertification_due(record.facts.valid_until)
         return DueItem(
-            record, "recertification", None, due, today > due, recertification_person_days(record.initial_person_days)
+            record,
+            "recertification",
+            None,
+            due,
+            today > due,
+            recertification_person_days(record.facts.initial_person_days),
         )
     window = surveillance_window(
-        scheme, number=done + 1, issue_date=record.issue_date, last_audit_end=record.last_audit_end_date
+        scheme, number=done + 1, issue_date=record.facts.issue_date, last_audit_end=record.last_audit_end_date
     )
     return DueItem(
         record,
@@ -79,7 +84,7 @@ def next_due(record: CertificateRecord, *, today: date, schemes_dir: Path | None
         window,
         window.end,
         today > window.end,
-        surveillance_person_days(record.initial_person_days),
+        surveillance_person_days(record.facts.initial_person_days),
     )
 
 
@@ -112,10 +117,10 @@ def _document(
         template,
         context,
         PdfMetadata(
-            title=f"{title}：{record.organization_name}",
+            title=f"{title}：{record.facts.organization_name}",
             subject=record.number,
             author=profile.name,
-            keywords=f"{record.scheme}, {title}",
+            keywords=f"{record.facts.scheme}, {title}",
             created=today,
             built_from=tuple(built.items()),
         ),
@@ -125,7 +130,11 @@ def _document(
 
 def _facts(rec: CertificateRecord, profile: Profile) -> PrintedCertificate:
     return PrintedCertificate(
-        rec.number, rec.first_issue_date, rec.issue_date, rec.valid_until, profile.verification_url(rec.number)
+        rec.number,
+        rec.facts.first_issue_date,
+        rec.facts.issue_date,
+        rec.facts.valid_until,
+        profile.verification_url(rec.number),
     )
 
 
@@ -151,7 +160,7 @@ def write_notices(
             continue
         rec = item.record
         try:
-            audit, scheme = load_audit(Path(rec.audit_path), schemes_dir=workspace.schemes)
+            audit, scheme = load_audit(Path(rec.facts.audit_path), schemes_dir=workspace.schemes)
             profile = profile_for_scheme(scheme.id, folder=workspace.profiles)
             context = build_context(
                 audit=audit,
@@ -222,8 +231,8 @@ def record_surveillance(
     )
     if rec is None:
         raise RegisterError([Problem(str(path), f"登记簿中没有 {audit.organization.uscc} 在方案 {scheme.id} 下的证书")])
-    if (rec.uscc, rec.scheme) != (audit.organization.uscc, scheme.id):
-        rule = f"证书 {rec.number} 属于 {rec.uscc}（{rec.scheme}），与本审核结果的组织或方案不符"
+    if (rec.facts.uscc, rec.facts.scheme) != (audit.organization.uscc, scheme.id):
+        rule = f"证书 {rec.number} 属于 {rec.facts.uscc}（{rec.facts.scheme}），与本审核结果的组织或方案不符"
         raise RegisterError([Problem("audit.previous_certificate", rule)])
     profile = profile_for_scheme(scheme.id, folder=workspace.profiles)
     score = score_audit(audit, scheme)

@@ -256,11 +256,11 @@ class _Job:
         if not body:
             # The body is only "if known": a scheme without a profile still archives.
             with contextlib.suppress(ProfileError):
-                body = profile_for_scheme(record.scheme).name
+                body = profile_for_scheme(record.facts.scheme).name
         info = {
             "Source-Organization": body,
             "External-Identifier": found.number,
-            "External-Description": f"{TITLES[found.kind]}：{record.organization_name}"
+            "External-Description": f"{TITLES[found.kind]}：{record.facts.organization_name}"
             f"（{'数字签名' if signature == 'digital' else '签章扫描件'}）",
             "Bagging-Date": self.today.isoformat(),
             "Certdocs-Kind": found.kind,

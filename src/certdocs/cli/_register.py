@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import getpass
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
 
+from certdocs.audit import AUDIT_TYPES
 from certdocs.cli import _app as app
 from certdocs.cli._app import (
     main,
@@ -54,9 +55,9 @@ def register_list(status: str | None, output: Path, register_path: str | None) -
     for r in sorted((*issued, *unissued), key=lambda r: (r.series, r.serial)):
         click.echo(
             pad(r.number, 20)
-            + pad(r.organization_name, 36)
-            + pad(r.grade, 10)
-            + pad(r.valid_until.isoformat(), 14)
+            + pad(r.facts.organization_name, 36)
+            + pad(r.facts.grade, 10)
+            + pad(r.facts.valid_until.isoformat(), 14)
             + (r.status or _state_label(r))
         )
         if r.state != State.ISSUED:
@@ -67,13 +68,19 @@ def register_list(status: str | None, output: Path, register_path: str | None) -
     click.echo(f"共 {len(issued)} 张证书{tail}")
 
 
+def _audit(audit_type: str | None, end_date: date | None) -> str:
+    """An audit's type and last day; a register made before migration 5 may lack the issuing one's."""
+    kind = AUDIT_TYPES.get(audit_type, "类型未记录") if audit_type else "类型未记录"
+    return f"{kind}，{chinese_date(end_date)}结束" if end_date else f"{kind}，结束日期未记录"
+
+
 def _state_label(r: CertificateRecord) -> str:
     return _VOIDED if r.state == State.VOIDED else _RESERVED
 
 
 def _unissued_detail(r: CertificateRecord) -> str:
     """Audit and why a number is not issued: its void reason, its last failure, or nothing yet."""
-    audit = f"审核结果 {r.audit_path}（{r.decision_meeting}）"
+    audit = f"审核结果 {r.facts.audit_path}（{r.facts.decision_meeting}）"
     if r.state == State.VOIDED:
         note = next(n for n in r.notes if n.kind == "void")
         return f"{audit}；作废：{note.reason}（{note.actor}，{note.recorded_at:%Y-%m-%d %H:%M}）"
@@ -96,17 +103,19 @@ def register_show(number: str, output: Path, register_path: str | None) -> None:
         r = register.get(number, today=app.today())
     rows = [
         ("证书编号", r.number),
-        ("组织", r.organization_name),
-        ("统一社会信用代码", r.uscc),
-        ("评价方案", r.scheme),
-        ("等级", r.grade),
-        ("得分", str(r.score or "")),
-        ("首次发证日期", chinese_date(r.first_issue_date)),
-        ("本次发证日期", chinese_date(r.issue_date)),
-        ("有效期至", chinese_date(r.valid_until)),
+        ("组织", r.facts.organization_name),
+        ("统一社会信用代码", r.facts.uscc),
+        ("评价方案", r.facts.scheme),
+        ("等级", r.facts.grade),
+        ("得分", str(r.facts.score or "")),
+        ("首次发证日期", chinese_date(r.facts.first_issue_date)),
+        ("本次发证日期", chinese_date(r.facts.issue_date)),
+        ("有效期至", chinese_date(r.facts.valid_until)),
         ("状态", r.status or ("作废" if r.state == State.VOIDED else "编号已预留，未发证")),
-        ("认证决定", f"{r.decision_meeting}（{chinese_date(r.decision_date)}）"),
-        ("审核结果", f"{r.audit_path}（SHA-256 {r.audit_sha256[:12]}…）"),
+        ("认证决定", f"{r.facts.decision_meeting}（{chinese_date(r.facts.decision_date)}）"),
+        ("审核结果", f"{r.facts.audit_path}（SHA-256 {r.facts.audit_sha256[:12]}…）"),
+        ("发证审核", _audit(r.facts.audit_type, r.facts.audit_end_date)),
+        ("最近一次审核", _audit(r.last_audit_type, r.last_audit_end_date)),
         ("换发为", r.superseded_by or ""),
     ]
     for label, value in rows:
@@ -310,7 +319,7 @@ def surveillance_due(
         state = "逾期，提请暂停决定" if i.overdue else f"{(i.due - today).days} 天后到期"
         click.echo(
             pad(i.record.number, 20)
-            + pad(i.record.organization_name, 32)
+            + pad(i.record.facts.organization_name, 32)
             + pad(what, 14)
             + pad(window, 26)
             + pad(format_days(i.person_days), 6)
@@ -323,7 +332,7 @@ def surveillance_due(
         click.echo(f"暂停期已满、未恢复的证书 {len(ended)} 张，提请撤销决定（certdocs register withdraw）：")
         for record, change in ended:
             period = f"暂停期 {change.on}—{change.until}（{change.reason}）"
-            click.echo(f"  {pad(record.number, 20)}{pad(record.organization_name, 32)}{period}")
+            click.echo(f"  {pad(record.number, 20)}{pad(record.facts.organization_name, 32)}{period}")
 
 
 @surveillance_group.command("notices")

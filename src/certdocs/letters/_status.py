@@ -64,7 +64,7 @@ def letter_template(workspace: Workspace, profile: Profile, kind: LetterKind) ->
 def _basis(record: CertificateRecord, kind: LetterKind, workspace: Workspace) -> _Basis:
     from certdocs.templatecheck import check_templates
 
-    audit, scheme = load_audit(Path(record.audit_path), schemes_dir=workspace.schemes)
+    audit, scheme = load_audit(Path(record.facts.audit_path), schemes_dir=workspace.schemes)
     profile = profile_for_scheme(scheme.id, folder=workspace.profiles)
     template = letter_template(workspace, profile, kind)
     if not template.is_file():
@@ -84,7 +84,11 @@ def _document(basis: _Basis, kind: LetterKind, *, sequence: int, change: StatusC
         score=score_audit(basis.audit, basis.scheme),
         profile=profile,
         certificate=PrintedCertificate(
-            rec.number, rec.first_issue_date, rec.issue_date, rec.valid_until, profile.verification_url(rec.number)
+            rec.number,
+            rec.facts.first_issue_date,
+            rec.facts.issue_date,
+            rec.facts.valid_until,
+            profile.verification_url(rec.number),
         ),
         issued_on=change.on,
     )
@@ -104,10 +108,10 @@ def _document(basis: _Basis, kind: LetterKind, *, sequence: int, change: StatusC
         basis.template,
         context,
         PdfMetadata(
-            title=f"{kind.title}：{rec.organization_name}",
+            title=f"{kind.title}：{rec.facts.organization_name}",
             subject=rec.number,
             author=profile.name,
-            keywords=f"{rec.scheme}, {kind.title}",
+            keywords=f"{rec.facts.scheme}, {kind.title}",
             created=change.on,
             built_from=tuple(built.items()),
         ),

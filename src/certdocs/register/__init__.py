@@ -21,7 +21,10 @@ series ends issued or voided, and ``register.unissued(today=…)`` lists the oth
 
 Statuses follow docs/dates.md: 有效, 暂停, 撤销, 注销 are stored with a dated history;
 过期失效 is derived from 有效期至 and the ``today`` a query is asked about, never from the
-clock. A recertified certificate is superseded: 注销 with reason "再认证换发新证 <new number>"
+clock. A :class:`CertificateRecord` is the certificate as issued (``record.facts``, the
+:class:`CertificateFacts` given to ``reserve``) plus what the register adds: number, status,
+the latest audit (``last_audit_type``/``last_audit_end_date``), documents and history.
+A recertified certificate is superseded: 注销 with reason "再认证换发新证 <new number>"
 and ``superseded_by`` set.
 """
 

@@ -40,6 +40,9 @@ def _decimal(column: str, *, null: bool = False) -> str:
 
 
 _STORED_STATUSES = "('有效', '暂停', '撤销', '注销')"
+_AUDIT_TYPES = "('initial', 'surveillance', 'recertification')"
+# A reservation key made by certdocs from an audit of ``type``: "…|type|YYYY-MM-DD".
+_KEY_OF = "*|{type}|[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 
 _CERTIFICATES = f"""
 CREATE TABLE certificates (
@@ -191,6 +194,32 @@ MIGRATIONS: tuple[Migration, ...] = (
         "suspension_period",
         # The last day of a suspension (暂停期限); NULL for every other change.
         (f"ALTER TABLE status_history ADD COLUMN {_date('until_date', null=True)}",),
+    ),
+    Migration(
+        5,
+        "issuing_audit",
+        # The issuing audit's type and last day, kept apart from last_audit_* (the latest audit,
+        # which surveillance moves on). NULL only where a register made before this migration no
+        # longer knows them; every reservation from now on stores them (docs/records.md).
+        (
+            "ALTER TABLE certificates ADD COLUMN audit_type TEXT"
+            f" CHECK (audit_type IS NULL OR audit_type IN {_AUDIT_TYPES})",
+            f"ALTER TABLE certificates ADD COLUMN {_date('audit_end_date', null=True)}",
+            # No surveillance recorded yet: the latest audit is still the issuing one.
+            """UPDATE certificates SET audit_type = last_audit_type, audit_end_date = last_audit_end_date
+                WHERE last_audit_type <> 'surveillance'""",
+            # Surveillance has overwritten both. The type is still in the register's own records: the
+            # reservation key names the audit ("scheme|uscc|type|start date", kept after "void:…:"),
+            # and a certificate that superseded another was a recertification. The end date is nowhere
+            # in the register, so it stays NULL rather than guessed.
+            f"""UPDATE certificates SET audit_type = CASE
+                    WHEN reservation_key GLOB '{_KEY_OF.format(type="initial")}' THEN 'initial'
+                    WHEN reservation_key GLOB '{_KEY_OF.format(type="recertification")}' THEN 'recertification'
+                    WHEN EXISTS (SELECT 1 FROM certificates AS earlier
+                                 WHERE earlier.superseded_by = certificates.number) THEN 'recertification'
+                END
+                WHERE last_audit_type = 'surveillance'""",
+        ),
     ),
 )
 

@@ -13,6 +13,7 @@ from typing import Any
 from certdocs.register._backend import Db, Row
 from certdocs.register._records import (
     ArchiveEntry,
+    CertificateFacts,
     CertificateRecord,
     DecisionRecord,
     DocumentRecord,
@@ -101,6 +102,21 @@ def certificate(
         state=State(row["shown_state"]),
         status=_status(row["shown_status"]),
         stored_status=_status(row["status"]),
+        facts=facts(row),
+        last_audit_type=row["last_audit_type"],
+        last_audit_end_date=_date(row["last_audit_end_date"]),
+        superseded_by=row["superseded_by"],
+        reserved_at=_timestamp(row["reserved_at"]),
+        issued_at=None if row["issued_at"] is None else _timestamp(row["issued_at"]),
+        documents=tuple(documents),
+        history=tuple(history),
+        notes=tuple(notes or ()),
+    )
+
+
+def facts(row: Row) -> CertificateFacts:
+    """The certificate as issued, from a ``certificates`` row (see :func:`_records.facts_row`)."""
+    return CertificateFacts(
         organization_name=row["organization_name"],
         uscc=row["uscc"],
         scheme=row["scheme"],
@@ -115,15 +131,9 @@ def certificate(
         decision_date=_date(row["decision_date"]),
         audit_path=row["audit_path"],
         audit_sha256=row["audit_sha256"],
-        last_audit_type=row["last_audit_type"],
-        last_audit_end_date=_date(row["last_audit_end_date"]),
+        audit_type=row["audit_type"],
+        audit_end_date=None if row["audit_end_date"] is None else _date(row["audit_end_date"]),
         initial_person_days=Decimal(row["initial_person_days"]),
-        superseded_by=row["superseded_by"],
-        reserved_at=_timestamp(row["reserved_at"]),
-        issued_at=None if row["issued_at"] is None else _timestamp(row["issued_at"]),
-        documents=tuple(documents),
-        history=tuple(history),
-        notes=tuple(notes or ()),
     )
 
 

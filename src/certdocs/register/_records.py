@@ -43,7 +43,13 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 @dataclass(frozen=True)
 class CertificateFacts:
-    """What is known of one approved certificate when its number is reserved."""
+    """What is known of one approved certificate when its number is reserved: the certificate as issued.
+
+    ``audit_type`` and ``audit_end_date`` are those of the issuing audit (initial or
+    recertification), never of a later surveillance audit. A reservation needs them all; only a
+    record read back from a register made before migration 5 may lack the issuing audit's type or
+    end date (``None``: a surveillance audit had overwritten them, see docs/records.md).
+    """
 
     organization_name: str
     uscc: str
@@ -59,8 +65,8 @@ class CertificateFacts:
     decision_date: date
     audit_path: str | os.PathLike[str]
     audit_sha256: str
-    audit_type: str
-    audit_end_date: date
+    audit_type: str | None
+    audit_end_date: date | None
     initial_person_days: Decimal
 
 
@@ -128,8 +134,10 @@ class NumberNote:
 class CertificateRecord:
     """One certificate as the register holds it, with its status as of the ``today`` asked about.
 
-    ``status`` is ``None`` while the number is only reserved; ``stored_status`` is the last
-    status recorded by hand, ``status`` shows ``过期失效`` once ``valid_until`` has passed.
+    ``facts`` are the certificate as issued (what :meth:`Register.reserve` was given);
+    ``last_audit_type``/``last_audit_end_date`` are the latest audit's, which a surveillance audit
+    moves on. ``status`` is ``None`` while the number is only reserved; ``stored_status`` is the
+    last status recorded by hand, ``status`` shows ``过期失效`` once ``facts.valid_until`` has passed.
     """
 
     number: str
@@ -139,23 +147,9 @@ class CertificateRecord:
     state: State
     status: Status | None
     stored_status: Status | None
-    organization_name: str
-    uscc: str
-    scheme: str
-    grade: str
-    stars: int | None
-    level: int | None
-    score: Decimal | None
-    first_issue_date: date
-    issue_date: date
-    valid_until: date
-    decision_meeting: str
-    decision_date: date
-    audit_path: str
-    audit_sha256: str
+    facts: CertificateFacts
     last_audit_type: str
     last_audit_end_date: date
-    initial_person_days: Decimal
     superseded_by: str | None
     reserved_at: datetime
     issued_at: datetime | None
@@ -199,11 +193,8 @@ class ArchiveEntry:
     supersede_reason: str | None
 
 
-# Facts field -> certificates column; the record uses the column names.
-FACT_COLUMNS: dict[str, str] = {
-    f.name: {"audit_type": "last_audit_type", "audit_end_date": "last_audit_end_date"}.get(f.name, f.name)
-    for f in fields(CertificateFacts)
-}
+# Facts field -> certificates column (the same names).
+FACT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(CertificateFacts))
 
 
 def facts_problems(facts: CertificateFacts) -> list[Problem]:
@@ -237,9 +228,13 @@ def facts_problems(facts: CertificateFacts) -> list[Problem]:
 
 
 def facts_row(facts: CertificateFacts) -> dict[str, object]:
-    """Column values for already checked ``facts``."""
+    """Column values for already checked ``facts``.
+
+    The issuing audit is also the latest one until a surveillance audit is recorded
+    (:meth:`Register.record_last_audit`), so ``last_audit_*`` start as the facts' audit.
+    """
     row: dict[str, object] = {}
-    for name, column in FACT_COLUMNS.items():
+    for name in FACT_COLUMNS:
         value = getattr(facts, name)
         if isinstance(value, Decimal):
             value = str(value)
@@ -247,7 +242,9 @@ def facts_row(facts: CertificateFacts) -> dict[str, object]:
             value = value.isoformat()
         elif isinstance(value, os.PathLike):
             value = path_text(value)
-        row[column] = value
+        row[name] = value
+    row["last_audit_type"] = row["audit_type"]
+    row["last_audit_end_date"] = row["audit_end_date"]
     return row
 
 

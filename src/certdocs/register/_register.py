@@ -230,7 +230,10 @@ class Register(Unissued):
         return change
 
     def record_last_audit(self, number: str, *, audit_type: str, end_date: date) -> None:
-        """Note the type and last day of the latest audit (surveillance windows count from it)."""
+        """Note the type and last day of the latest audit (surveillance windows count from it).
+
+        Only ``last_audit_*`` move: the record's ``facts`` keep the issuing audit.
+        """
         problems = date_problems(end_date, where="end_date")
         if audit_type not in AUDIT_TYPES:
             problems.append(Problem("audit_type", f"应为 {' / '.join(AUDIT_TYPES)} 之一"))

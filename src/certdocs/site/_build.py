@@ -123,14 +123,14 @@ def _machine_entry(record: CertificateRecord, page: CertificatePage) -> dict[str
     suspended = last_change(record, Status.SUSPENDED) if record.status == Status.SUSPENDED else None
     return {
         "number": record.number,
-        "organization": record.organization_name,
-        "uscc": record.uscc,
+        "organization": record.facts.organization_name,
+        "uscc": record.facts.uscc,
         "standard": page.standard,
         "scope": page.scope,
-        "grade": record.grade,
-        "first_issue_date": record.first_issue_date.isoformat(),
-        "issue_date": record.issue_date.isoformat(),
-        "valid_until": record.valid_until.isoformat(),
+        "grade": record.facts.grade,
+        "first_issue_date": record.facts.first_issue_date.isoformat(),
+        "issue_date": record.facts.issue_date.isoformat(),
+        "valid_until": record.facts.valid_until.isoformat(),
         "status": str(record.status),
         "suspended_until": suspended.until.isoformat() if suspended and suspended.until else None,
         "superseded_by": record.superseded_by,
@@ -190,7 +190,7 @@ def build_site(
     standards: dict[str, str] = {}
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    for scheme_id in sorted({r.scheme for r in records}):
+    for scheme_id in sorted({r.facts.scheme for r in records}):
         try:
             profiles[scheme_id] = profile_for_scheme(scheme_id, folder=profiles_dir)
             standards[scheme_id] = get_scheme(scheme_id, extra_dir=schemes_dir).standard_full
@@ -202,13 +202,13 @@ def build_site(
     pages: list[tuple[CertificateRecord, CertificatePage]] = []
     mismatches: list[QrMismatch] = []
     for record in records:
-        profile = profiles[record.scheme]
+        profile = profiles[record.facts.scheme]
         scope = _scope(record, profile, warnings=warnings)
         body = Body(profile.name, profile.approval_no, profile.website, profile.phone)
         page = certificate_page(
             record,
             body=body,
-            standard=standards[record.scheme],
+            standard=standards[record.facts.scheme],
             scope=scope,
             replaces=replaces.get(record.number, ""),
             today=today,
@@ -257,7 +257,7 @@ def _scope(record: CertificateRecord, profile: Profile, *, warnings: list[Proble
     pages rebuild in a second or two.
     """
     try:
-        data, _ = read_json_object(Path(record.audit_path), CertdocsError)
+        data, _ = read_json_object(Path(record.facts.audit_path), CertdocsError)
     except CertdocsError as exc:
         warnings.append(
             Problem(f"证书 {record.number}", f"读不到审核结果文件，页面不显示认证范围（{exc.problems[0]}）")
@@ -266,10 +266,12 @@ def _scope(record: CertificateRecord, profile: Profile, *, warnings: list[Proble
     scope = data.get("scope")
     if not isinstance(scope, str) or not scope.strip():
         warnings.append(
-            Problem(f"证书 {record.number}", f"审核结果文件 {record.audit_path} 没有 scope，页面不显示认证范围")
+            Problem(f"证书 {record.number}", f"审核结果文件 {record.facts.audit_path} 没有 scope，页面不显示认证范围")
         )
         return ""
-    return profile.certified_scope(organization=record.organization_name, scope=scope.strip(), grade=record.grade)
+    return profile.certified_scope(
+        organization=record.facts.organization_name, scope=scope.strip(), grade=record.facts.grade
+    )
 
 
 def site_files(site: Path) -> Mapping[str, bytes]:

@@ -82,11 +82,11 @@ def page_file(number: str) -> str:
 
 def grade_text(record: CertificateRecord) -> str:
     """四星级 ★★★★, or 已定义级（3级）, or the grade alone."""
-    if record.stars:
-        return f"{record.grade}　{stars_text(record.stars)}"
-    if record.level:
-        return f"{record.grade}（{record.level}级）"
-    return record.grade
+    if record.facts.stars:
+        return f"{record.facts.grade}　{stars_text(record.facts.stars)}"
+    if record.facts.level:
+        return f"{record.facts.grade}（{record.facts.level}级）"
+    return record.facts.grade
 
 
 def suspension_period(change: StatusChange) -> str:
@@ -105,7 +105,7 @@ def status_sentence(record: CertificateRecord) -> str:
     """What the status means for a person holding the certificate."""
     status = record.status
     if status == Status.VALID:
-        return f"本证书有效，有效期至{chinese_date(record.valid_until)}。"
+        return f"本证书有效，有效期至{chinese_date(record.facts.valid_until)}。"
     if status == Status.SUSPENDED:
         change = last_change(record, Status.SUSPENDED)
         period = suspension_period(change) if change else ""
@@ -119,13 +119,13 @@ def status_sentence(record: CertificateRecord) -> str:
         if record.superseded_by:
             text += f"获证组织已换发新证书（{record.superseded_by}）。"
         return text
-    return f"本证书有效期至{chinese_date(record.valid_until)}，已过期失效。"
+    return f"本证书有效期至{chinese_date(record.facts.valid_until)}，已过期失效。"
 
 
 def updated_on(record: CertificateRecord, *, today: date) -> date:
     """The last day this certificate's public facts changed, as of ``today``: from the register only."""
-    days = [record.issue_date, *(h.on for h in record.history if h.on <= today)]
-    expired = record.valid_until + timedelta(days=1)
+    days = [record.facts.issue_date, *(h.on for h in record.history if h.on <= today)]
+    expired = record.facts.valid_until + timedelta(days=1)
     if record.status == Status.EXPIRED and expired <= today:
         days.append(expired)
     return max(days)
@@ -142,7 +142,7 @@ def history_rows(record: CertificateRecord) -> tuple[HistoryRow, ...]:
             text = f"{h.reason}（暂停期：{suspension_period(h)}）"
         rows.append(HistoryRow(chinese_date(h.on), str(h.status), STATUS_CLASS[h.status], text))
     if record.status == Status.EXPIRED:
-        on = record.valid_until + timedelta(days=1)
+        on = record.facts.valid_until + timedelta(days=1)
         rows.append(HistoryRow(chinese_date(on), str(Status.EXPIRED), "expired", "有效期届满"))
     return tuple(rows)
 
@@ -161,14 +161,14 @@ def certificate_page(
     return CertificatePage(
         number=record.number,
         file_name=page_file(record.number),
-        organization=record.organization_name,
-        uscc=record.uscc,
+        organization=record.facts.organization_name,
+        uscc=record.facts.uscc,
         standard=standard,
         scope=scope,
         grade=grade_text(record),
-        first_issue_date=chinese_date(record.first_issue_date),
-        issue_date=chinese_date(record.issue_date),
-        valid_until=chinese_date(record.valid_until),
+        first_issue_date=chinese_date(record.facts.first_issue_date),
+        issue_date=chinese_date(record.facts.issue_date),
+        valid_until=chinese_date(record.facts.valid_until),
         body=body,
         status=str(status),
         status_class=STATUS_CLASS[status],
