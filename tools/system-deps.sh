@@ -3,8 +3,10 @@
 #
 #   tools/system-deps.sh [--check] [runtime|test]
 #
-# runtime (default): LibreOffice Writer (headless), Noto CJK for Simplified Chinese, HanaMin for the
-#   CJK extension B–F characters Noto lacks, fontconfig, poppler (pdftoppm) and zbar (QR decoding).
+# runtime (default): LibreOffice Writer (headless) and its Python-UNO bridge (python3-uno: certdocs
+#   keeps one LibreOffice per core running through a batch instead of starting one per chunk),
+#   Noto CJK for Simplified Chinese, HanaMin for the CJK extension B–F characters Noto lacks,
+#   fontconfig, poppler (pdftoppm) and zbar (QR decoding).
 # test: the runtime set plus LibreOffice Calc (recalculates the auditor's workbook), Chromium (the
 #   verification site in a real browser, driven by Playwright's own driver from PyPI) and the
 #   PostgreSQL server (the shared register).
@@ -39,6 +41,11 @@ has_libreoffice_module() {  # swlo = Writer, sclo = Calc
   program=$(libreoffice_program) || return 1
   [ -e "$program/lib$1.so" ]
 }
+has_libreoffice_python() {  # LibreOffice's own pyuno, as Debian's python3-uno installs it
+  local program
+  program=$(libreoffice_program) || return 1
+  [ -x "$program/python" ] || { [ -e "$program/pyuno.so" ] && [ -e /usr/lib/python3/dist-packages/uno.py ]; }
+}
 has_postgresql_server() {
   local initdb
   for initdb in /usr/lib/postgresql/*/bin/initdb; do [ -x "$initdb" ] && return 0; done
@@ -53,6 +60,7 @@ need() {  # need PACKAGE TEST [ARGS…]: PACKAGE is missing unless TEST ARGS… 
 }
 
 need libreoffice-writer-nogui has_libreoffice_module swlo
+need python3-uno has_libreoffice_python
 need fontconfig has_command fc-list
 need fonts-noto-cjk has_font "Noto Serif CJK SC"
 need fonts-hanazono has_font "HanaMinB"
