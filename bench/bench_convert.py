@@ -2,9 +2,10 @@
 
     python bench/bench_convert.py [-n 20]
 
-1. one soffice process per document (chunk_size=1, one worker);
-2. one soffice call for all documents (one worker, one chunk);
-3. two workers side by side, the documents split in two chunks.
+1. one soffice process per document (command driver, chunk_size=1, one worker);
+2. one soffice call for all documents (command driver, one worker, one chunk);
+3. two soffice calls side by side, the documents split in two chunks (command driver);
+4. two long-lived soffice processes fed one document at a time through UNO (the default).
 
 Each way runs twice on the same converter: "cold" includes creating the workers'
 LibreOffice profiles, "warm" reuses them (what a batch of many audits sees).
@@ -60,9 +61,10 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=20, help="number of documents (default 20)")
     count = parser.parse_args().n
     ways = {
-        "one soffice per document": {"workers": 1, "chunk_size": 1},
-        "one call with all": {"workers": 1, "chunk_size": count},
-        "2 workers, 2 chunks": {"workers": 2, "chunk_size": count},
+        "one soffice per document": {"driver": "command", "workers": 1, "chunk_size": 1},
+        "one call with all": {"driver": "command", "workers": 1, "chunk_size": count},
+        "2 calls, 2 chunks": {"driver": "command", "workers": 2, "chunk_size": -(-count // 2)},
+        "2 UNO workers": {"driver": "uno", "workers": 2},
     }
     print(f"{count} documents, {os.cpu_count()} CPUs")
     print(f"{'way':<28}{'cold s':>8}{'warm s':>8}{'warm s/doc':>12}")

@@ -137,7 +137,7 @@ def bench_batch(tmp: Path, audits: int, register_url: str | None = None) -> dict
 
 def bench_one_per_document(docx: list[Path], tmp: Path) -> float:
     """Seconds per document with one soffice call per document (a warm profile, as a user would have)."""
-    with LibreOfficeConverter(workers=1, chunk_size=1) as converter:
+    with LibreOfficeConverter(driver="command", workers=1, chunk_size=1) as converter:
         converter.convert(docx[:1], outdir=tmp / "warm")
         start = time.perf_counter()
         converter.convert(docx, outdir=tmp / "single")
