@@ -17,6 +17,7 @@ import re
 import subprocess
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
@@ -216,15 +217,44 @@ def _inherited(node: Any, key: str) -> Any:
 def _to_unicode(font: Any) -> dict[int, str]:
     cmap = font.ToUnicode.read_bytes().decode("latin-1")
     out: dict[int, str] = {}
-    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
-        for code, text in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
-            out[int(code, 16)] = bytes.fromhex(text).decode("utf-16-be", "replace")
+    for block in _BFCHAR.findall(cmap):
+        for code, text in _BFCHAR_ENTRY.findall(block):
+            out[int(code, 16)] = _utf16(text)
     for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
         for first, last, text in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
             base = bytes.fromhex(text).decode("utf-16-be", "replace")
             for n, code in enumerate(range(int(first, 16), int(last, 16) + 1)):
                 out[code] = base[:-1] + chr(ord(base[-1]) + n) if base else ""
     return out
+
+
+_BFCHAR = re.compile(r"beginbfchar(.*?)endbfchar", re.S)
+_BFCHAR_ENTRY = re.compile(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
+
+
+def _utf16(hex_text: str) -> str:
+    """The text a ToUnicode entry's UTF-16BE hex string stands for."""
+    if len(hex_text) == 4:  # one code unit, nearly every entry: no bytes object needed
+        unit = int(hex_text, 16)
+        if not 0xD800 <= unit <= 0xDFFF:  # a lone surrogate decodes as U+FFFD, as below
+            return chr(unit)
+    return bytes.fromhex(hex_text).decode("utf-16-be", "replace")
+
+
+def _clear_part(stream: Any) -> bytes:
+    """The clear-text part of a Type 1 font program (``/Length1`` bytes), inflating no more than that.
+
+    The eexec part after it is most of the program and nothing the check needs.
+    """
+    import pikepdf
+
+    length1 = int(stream.get("/Length1", 0))
+    if length1 > 0 and stream.get("/Filter") == pikepdf.Name.FlateDecode and "/DecodeParms" not in stream:
+        try:
+            return zlib.decompressobj().decompress(stream.read_raw_bytes(), length1)
+        except zlib.error:
+            pass  # qpdf says what it can of a damaged stream
+    return bytes(stream.read_bytes()[: length1 or None])
 
 
 def _notdef_in_font(font: Any, unicode: Mapping[int, str]) -> set[str]:
@@ -247,8 +277,7 @@ def _notdef_in_font(font: Any, unicode: Mapping[int, str]) -> set[str]:
         gids = gid_map.read_bytes()
         return {text for code, text in unicode.items() if gids[2 * code : 2 * code + 2] == b"\0\0"}
     if "/FontFile" in descriptor:  # Type 1: the encoding is in the clear-text part
-        stream = descriptor.FontFile
-        clear = stream.read_bytes()[: int(stream.get("/Length1", 0)) or None].decode("latin-1")
+        clear = _clear_part(descriptor.FontFile).decode("latin-1")
         names = dict(re.findall(r"dup (\d+) ?/(\S+) put", clear))
         return {text for code, text in unicode.items() if names.get(str(code), ".notdef") == ".notdef"}
     if "/FontFile2" in descriptor:  # TrueType: the subset's cmap maps codes to glyphs
@@ -278,7 +307,7 @@ def check_pdfs(staged: Mapping[str, Path], *, audit: AuditResult) -> None:
         boxed = {c for text in notdef for c in text}
         # A font the reader supplies (not embedded, no ToUnicode: the test converter's STSong)
         # has no map to compare with; LibreOffice embeds every font it uses, with its map.
-        dropped = {c for c in _docx_text(docx) if _printed(c) and c not in shown} if embedded else set()
+        dropped = {c for c in set(_docx_text(docx)) - shown if _printed(c)} if embedded else set()
         for char in sorted(c for c in boxed | dropped if _printed(c)):
             fields = [path for path, text in texts if char in text] or ["模板或认证机构配置中的文字"]
             problems.append(

@@ -28,10 +28,12 @@ from xml.etree import ElementTree
 
 import jinja2
 from docx import Document
+from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.pkgwriter import PackageWriter
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree  # type: ignore[import-untyped]
 
 from certdocs._fitdocx import apply_sizes
 from certdocs._fs import atomic_write_bytes
@@ -115,12 +117,27 @@ def _environment() -> _Environment:
 class _Template(DocxTemplate):  # type: ignore[misc]
     """docxtpl's template, remembering which part and source a Jinja error came from."""
 
+    body_xml: str | None = None  # the template's body as docxtpl reads it, when its copy has none
+
+    def get_xml(self) -> str:
+        # The copy rendered from holds an empty body (copying the body costs more than the
+        # rest of the document): docxtpl reads the template's body from the text kept for it.
+        return self.body_xml if self.body_xml is not None else str(super().get_xml())
+
     def patch_xml(self, src_xml: str) -> str:
         # Pure regex work on the template's own XML, the same for every render of it.
         return _patched(src_xml, super().patch_xml)
 
+    def resolve_listing(self, xml: str) -> str:
+        # docxtpl turns \t \a \n \f in a run's text into markup, paragraph by paragraph; a
+        # paragraph without any of them comes out unchanged, so only the others go through it.
+        if not _LISTING.search(xml):
+            return xml
+        listing = super().resolve_listing
+        return _PARAGRAPH.sub(lambda m: listing(m.group(0)) if _LISTING.search(m.group(0)) else m.group(0), xml)
+
     def render_xml_part(self, src_xml: str, part: Any, context: Any, jinja_env: Any = None) -> str:
-        src_xml = apply_sizes(src_xml, context.get("fit"))  # long certificate fields, see certdocs.fitting
+        src_xml = _sized(src_xml, context.get("fit"))  # long certificate fields, see certdocs.fitting
         try:
             return str(super().render_xml_part(src_xml, part, context, jinja_env))
         except Exception as exc:
@@ -132,6 +149,24 @@ class _Template(DocxTemplate):  # type: ignore[misc]
 
 
 _PATCHED: dict[str, str] = {}
+_SIZED: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+
+# docxtpl's resolve_listing: the paragraphs it works on, and the characters it turns into markup.
+_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
+_LISTING = re.compile("[\t\a\n\f]")
+
+
+def _sized(src_xml: str, fit: Any) -> str:
+    """:func:`apply_sizes` of a template part, kept per part and fitted sizes (the same few in a batch)."""
+    if not isinstance(fit, Mapping) or not fit:
+        return apply_sizes(src_xml, fit)
+    key = (src_xml, tuple((str(field), str(size)) for field, size in fit.items()))
+    found = _SIZED.get(key)
+    if found is None:
+        if len(_SIZED) >= 64:
+            _SIZED.clear()
+        found = _SIZED[key] = apply_sizes(src_xml, fit)
+    return found
 
 
 def _patched(src_xml: str, patch: Any) -> str:
@@ -170,8 +205,11 @@ def render_docx_bytes(template: Path, context: Mapping[str, Any], *, qr_png: byt
     if not template.is_file():
         raise TemplateError([Problem(str(template), "模板文件不存在")])
     try:
+        prepared = _prepared(template)
         tpl = _Template(str(template))
-        tpl.docx = copy.deepcopy(_pristine(template))  # a third of the cost of opening the file again
+        # A copy of the parts rendering changes; the others are shared (see _Prepared).
+        tpl.docx = copy.deepcopy(prepared.document, dict(prepared.shared))
+        tpl.body_xml = prepared.body_xml
         tpl.is_rendered = False
     except Exception as exc:
         raise TemplateError([Problem(str(template), f"不是有效的 Word（.docx）文件：{exc}")]) from exc
@@ -189,36 +227,93 @@ def render_docx_bytes(template: Path, context: Mapping[str, Any], *, qr_png: byt
         data = normalise_docx(buffer.getvalue())
         _check_xml(_entries_of(data), name)
         return data
-    entries = _package_entries(tpl.docx)
+    entries = _package_entries(tpl.docx, prepared.blobs)
     _check_xml(entries, name)
     return _zip(entries)
 
 
-def _pristine(template: Path) -> Any:
-    """The template opened by python-docx, kept while the file is unchanged (copy before use)."""
+class _Prepared:
+    """A template opened by python-docx once, and what every render of it can share.
+
+    ``document`` holds the template with an empty body (``body_xml`` is the body, as docxtpl
+    reads it): copying it for a render is cheap. ``shared`` maps the parts rendering never
+    changes (styles, fonts, theme, numbering, settings, images …) to themselves, the memo that
+    makes :func:`copy.deepcopy` share them instead of copying them; ``blobs`` holds their
+    serialised bytes (and relationships), which python-docx would otherwise serialise again
+    for every document.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.document = Document(path)
+        body = self.document.element.body
+        self.body_xml = str(etree.tostring(body, encoding="unicode", pretty_print=False))  # docxtpl's get_xml
+        for child in list(body):
+            body.remove(child)
+        parts = self.document.part.package.parts
+        copied = {id(self.document.part)} | {id(p) for p in parts if p.content_type in _RENDERED}
+        grown = True
+        while grown:  # a part pointing to a copied part is copied too, or the package would hold both
+            more = {
+                id(p)
+                for p in parts
+                if id(p) not in copied
+                and any(not r.is_external and id(r.target_part) in copied for r in p.rels.values())
+            }
+            copied |= more
+            grown = bool(more)
+        self.shared: dict[int, Any] = {id(p): p for p in parts if id(p) not in copied}
+        self.blobs: dict[int, tuple[bytes, bytes | None]] = {
+            id(p): (p.blob, p.rels.xml if len(p.rels) else None) for p in self.shared.values()
+        }
+
+
+# The parts docxtpl renders or changes: the body's part (whatever its type), these, and any part
+# pointing to one of them.
+_RENDERED = frozenset(
+    {
+        CT.WML_DOCUMENT_MAIN,
+        CT.WML_HEADER,
+        CT.WML_FOOTER,
+        CT.WML_FOOTNOTES,
+        CT.WML_ENDNOTES,
+        CT.WML_COMMENTS,
+        CT.OPC_CORE_PROPERTIES,
+    }
+)
+
+
+def _prepared(template: Path) -> _Prepared:
+    """The template prepared for rendering, kept while the file is unchanged (copy before use)."""
     st = template.stat()
     return _opened(str(template), st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 @functools.lru_cache(maxsize=16)
-def _opened(path: str, _mtime_ns: int, _size: int, _inode: int) -> Any:
-    return Document(path)
+def _opened(path: str, _mtime_ns: int, _size: int, _inode: int) -> _Prepared:
+    return _Prepared(path)
 
 
-def _package_entries(document: Any) -> list[tuple[str, bytes]]:
+def _package_entries(document: Any, blobs: Mapping[int, tuple[bytes, bytes | None]]) -> list[tuple[str, bytes]]:
     """The zip entries python-docx would write for ``document``, in its order.
 
     What :meth:`docx.opc.package.OpcPackage.save` does, collecting the entries instead of
-    zipping them, so that :func:`_zip` can reuse what it compressed for unchanged parts.
+    zipping them, so that :func:`_zip` can reuse what it compressed for unchanged parts, and
+    taking the bytes of the parts in ``blobs`` (by identity) from there.
     """
     package = document.part.package
     collected = _Collector()
-    for part in package.parts:
+    parts = package.parts
+    for part in parts:
         part.before_marshal()
     writer: Any = PackageWriter  # its steps, each taking the zip writer to write to
-    writer._write_content_types_stream(collected, package.parts)
+    writer._write_content_types_stream(collected, parts)
     writer._write_pkg_rels(collected, package.rels)
-    writer._write_parts(collected, package.parts)
+    for part in package.parts:  # PackageWriter._write_parts
+        known = blobs.get(id(part))
+        blob, rels = known if known is not None else (part.blob, part.rels.xml if len(part.rels) else None)
+        collected.entries.append((part.partname.membername, blob))
+        if rels is not None:
+            collected.entries.append((part.partname.rels_uri.membername, rels))
     return collected.entries
 
 
