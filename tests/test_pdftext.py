@@ -58,6 +58,29 @@ def test_text_in_a_font_the_page_does_not_have_is_not_counted() -> None:
     assert not first_page_shows_text(helvetica_pdf(b"BT /F9 12 Tf 10 10 Td (Hello) Tj ET"))
 
 
+def _long_page(lines: list[bytes]) -> bytes:
+    """A page whose content is longer than the prefix looked at first."""
+    return helvetica_pdf(b"BT /F1 12 Tf 10 10 Td\n" + b"".join(lines) + b"ET\n")
+
+
+def test_text_early_on_a_long_page_is_seen() -> None:
+    assert first_page_shows_text(_long_page([b"(Hello) Tj\n"] + [b"0 0 m 100 100 l S\n"] * 600))
+
+
+def test_text_only_after_a_long_start_of_blanks_is_seen() -> None:
+    assert first_page_shows_text(_long_page([b"(   ) Tj\n"] * 600 + [b"(Hello) Tj\n"]))
+
+
+def test_a_long_page_of_blanks_shows_none() -> None:
+    assert not first_page_shows_text(_long_page([b"(   ) Tj\n"] * 600))
+
+
+def test_a_string_cut_by_the_prefix_does_not_count_as_text() -> None:
+    # Lines inside one string end in "Tj": the prefix ends in the middle of that string.
+    content = [b"(   ) Tj\n"] * 300 + [b"/F9 12 Tf (" + b"x Tj\n" * 400 + b") Tj\n"]
+    assert not first_page_shows_text(_long_page(content))
+
+
 def test_a_converted_pdf_without_text_is_still_refused() -> None:
     assert pdf_problem(helvetica_pdf(b"0 0 m 100 100 l S")) is not None
     assert pdf_problem(helvetica_pdf(b"BT /F1 12 Tf 10 10 Td (Hello) Tj ET")) is None
