@@ -19,6 +19,8 @@ import zlib
 from itertools import compress
 from typing import NamedTuple
 
+import numpy as np
+
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s*%%EOF\s*$")
 _OBJ = re.compile(rb"(\d+)\s+(\d+)\s+obj\s*")
 _STREAM_HEAD = re.compile(rb"(<<.*?>>)\s*stream\r?\n", re.S)
@@ -34,16 +36,34 @@ class _Object(NamedTuple):
     end: int
 
 
-class PatchedPdf:
-    """A parsed cross-reference table over the original bytes, and the objects replaced so far."""
+_Columns = tuple[np.ndarray, np.ndarray, np.ndarray]  # numbers, generations, offsets of the objects in use
 
-    def __init__(self, data: bytes, order: list[_Object], trailer: bytes, size: int) -> None:
+
+class PatchedPdf:
+    """A parsed cross-reference table over the original bytes, and the objects replaced so far.
+
+    ``objects`` maps each object number in the file to its place in file order.
+    """
+
+    def __init__(
+        self,
+        data: bytes,
+        columns: tuple[np.ndarray, np.ndarray, np.ndarray],
+        ends: list[int],
+        trailer: bytes,
+        size: int,
+    ) -> None:
         self.data = data
-        self.objects = {o.number: o for o in order}
+        # By position in the file: number, generation and start of each object (arrays and
+        # lists of the same), and where the next one starts.
+        self._number_array, self._generation_array, self._start_array = columns
+        self._numbers: list[int] = columns[0].tolist()
+        self._generations: list[int] = columns[1].tolist()
+        self._starts: list[int] = columns[2].tolist()
+        self._ends = ends
+        self.objects = dict(zip(self._numbers, range(len(self._numbers)), strict=True))
         self.trailer = trailer
         self.size = size
-        self._order = order  # by position in the file
-        self._starts = [o.start for o in order]
         self._replaced: dict[int, bytes] = {}
         self._added: list[tuple[int, bytes]] = []
 
@@ -61,24 +81,33 @@ class PatchedPdf:
         trailer_at = data.find(b"trailer", xref, end.start())
         if trailer_at < 0:
             return None
-        entries = _xref_entries(data[xref + 4 : trailer_at])
+        table = data[xref + 4 : trailer_at]
+        columns = _fixed_width_entries(table) or _xref_entries(table)
         trailer = data[trailer_at + 7 : end.start()]
-        if not entries or re.search(rb"/(?:Prev|Encrypt|XRefStm)\b", trailer):
+        if columns is None or not len(columns[0]) or re.search(rb"/(?:Prev|Encrypt|XRefStm)\b", trailer):
             return None
         size = re.search(rb"/Size\s+(\d+)", trailer)
         if size is None or not re.search(rb"/Root\s+" + _REF, trailer):
             return None
-        entries.sort()
-        ends = [offset for offset, _, _ in entries[1:]] + [xref]
-        order = [_Object(n, g, offset, following) for (offset, n, g), following in zip(entries, ends, strict=True)]
-        # Every entry must point at its own "n g obj", and objects may not overlap.
-        if not all(data.startswith(b"%d %d obj" % (o.number, o.generation), o.start) for o in order):
+        order = np.argsort(columns[2], kind="stable")
+        numbers, generations, starts = (column[order] for column in columns)
+        # Every entry must point at its own "n g obj", and objects may not overlap (nor share a start).
+        if int(starts[-1]) >= xref or not (np.diff(starts) > 0).all() or len(np.unique(numbers)) != len(numbers):
             return None
-        if any(o.end <= o.start for o in order) or len({o.number for o in order}) != len(order):
+        starts_list: list[int] = starts.tolist()
+        heads = [b"%d %d obj" % pair for pair in zip(numbers.tolist(), generations.tolist(), strict=True)]
+        if not all(map(data.startswith, heads, starts_list)):
             return None
-        return cls(data, order, trailer, max(int(size.group(1)), max(o.number for o in order) + 1))
+        size_ = max(int(size.group(1)), int(numbers.max()) + 1)
+        return cls(data, (numbers, generations, starts), [*starts_list[1:], xref], trailer, size_)
 
     # -- reading -------------------------------------------------------------------------
+
+    def _object(self, number: int) -> _Object | None:
+        at = self.objects.get(number)
+        if at is None:
+            return None
+        return _Object(number, self._generations[at], self._starts[at], self._ends[at])
 
     def reference(self, key: bytes, *, within: bytes | None = None) -> int | None:
         """The object number ``/key n g R`` points to in ``within`` (default: the trailer)."""
@@ -87,7 +116,7 @@ class PatchedPdf:
 
     def dictionary(self, number: int) -> bytes | None:
         """The dictionary an object starts with (a stream's dictionary), or None."""
-        o = self.objects.get(number)
+        o = self._object(number)
         if o is None:
             return None
         head = _OBJ.match(self.data, o.start)
@@ -107,17 +136,18 @@ class PatchedPdf:
             i = bisect.bisect_right(self._starts, hit.start()) - 1
             if i < 0:
                 continue
-            o = self._order[i]
-            head = _OBJ.match(self.data, o.start)
+            head = _OBJ.match(self.data, self._starts[i])
             assert head is not None
-            stream = _STREAM_HEAD.match(self.data, head.end(), o.end)
+            stream = _STREAM_HEAD.match(self.data, head.end(), self._ends[i])
             if stream is not None and stream.start(1) <= hit.start() < stream.end(1):
-                found.add(o.number)
+                found.add(self._numbers[i])
         return sorted(found)
 
     def stream(self, number: int) -> tuple[bytes, bytes] | None:
         """A stream object's dictionary and decoded data; None for filters other than one Flate."""
-        o = self.objects[number]
+        o = self._object(number)
+        if o is None:
+            raise KeyError(number)
         head = _OBJ.match(self.data, o.start)
         assert head is not None
         stream = _STREAM_HEAD.match(self.data, head.end(), o.end)
@@ -147,7 +177,7 @@ class PatchedPdf:
             return None
         if found.group(2) is None:
             return int(found.group(1))
-        target = self.objects.get(int(found.group(1)))
+        target = self._object(int(found.group(1)))
         if target is None:
             return None
         head = _OBJ.match(self.data, target.start)
@@ -175,7 +205,7 @@ class PatchedPdf:
 
     def replace(self, number: int, body: bytes) -> None:
         """Put ``body`` (what goes between ``obj`` and ``endobj``) as object ``number``."""
-        generation = self.objects[number].generation
+        generation = self._generations[self.objects[number]]
         self._replaced[number] = b"%d %d obj\n%s\nendobj\n" % (number, generation, body)
 
     def add(self, body: bytes) -> int:
@@ -187,47 +217,86 @@ class PatchedPdf:
 
     def write(self, *, info: int) -> bytes:
         """The whole file: header, objects in their original order, xref, trailer with a content /ID."""
-        header = self.data[: self._order[0].start]
+        header = self.data[: self._starts[0]]
         if not header.endswith((b"\n", b"\r")):
             header += b"\n"
         # Runs of untouched objects are copied as one slice each; their offsets shift together.
-        lines = [b"0000000000 65535 f \n"] * self.size
+        offsets = np.full(self.size, -1, dtype=np.int64)  # by object number; -1: free
+        generations = np.zeros(self.size, dtype=np.int64)
+        generations[self._number_array] = self._generation_array
         chunks, position, run = [header], len(header), 0
-        replaced = sorted(i for i, o in enumerate(self._order) if o.number in self._replaced)
-        for stop in [*replaced, len(self._order)]:
+        replaced = sorted(self.objects[number] for number in self._replaced)
+        count = len(self._starts)
+        for stop in [*replaced, count]:
             if run < stop:
-                first, shift = self._order[run].start, position - self._order[run].start
-                last = self._order[stop - 1].end
-                for o in self._order[run:stop]:
-                    lines[o.number] = b"%010d %05d n \n" % (o.start + shift, o.generation)
+                first, last = self._starts[run], self._ends[stop - 1]
+                offsets[self._number_array[run:stop]] = self._start_array[run:stop] + (position - first)
                 chunks.append(self.data[first:last])
                 position += last - first
-            if stop < len(self._order):
-                o = self._order[stop]
-                lines[o.number] = b"%010d %05d n \n" % (position, o.generation)
-                chunks.append(self._replaced[o.number])
+            if stop < count:
+                number = self._numbers[stop]
+                offsets[number] = position
+                chunks.append(self._replaced[number])
                 position += len(chunks[-1])
             run = stop + 1
         for number, chunk in self._added:
-            lines[number] = b"%010d 00000 n \n" % position
+            offsets[number] = position
             chunks.append(chunk)
             position += len(chunk)
         digest = hashlib.md5(usedforsecurity=False)
         for chunk in chunks:
             digest.update(chunk)
         file_id = digest.hexdigest().upper().encode()
-        table = [b"xref\n0 %d\n" % self.size, *lines]
         root = re.search(rb"/Root\s+" + _REF, self.trailer)
         assert root is not None  # checked in parse
-        table.append(
+        chunks += [
+            b"xref\n0 %d\n" % self.size,
+            _xref_lines(offsets, generations),
             b"trailer\n<</Size %d/Root %s %s R/Info %d 0 R/ID [<%s><%s>]>>\nstartxref\n%d\n%%%%EOF\n"
-            % (self.size, root.group(1), root.group(2), info, file_id, file_id, position)
-        )
-        return b"".join(chunks) + b"".join(table)
+            % (self.size, root.group(1), root.group(2), info, file_id, file_id, position),
+        ]
+        return b"".join(chunks)
 
 
-def _xref_entries(table: bytes) -> list[tuple[int, int, int]] | None:
-    """(offset, number, generation) of each object in use in a classic cross-reference table."""
+_SUBSECTION = re.compile(rb"\s*(\d+)[ \t]+(\d+)[ \t]*(?:\r\n|\r|\n)")
+_TENS = 10 ** np.arange(9, -1, -1, dtype=np.int64)  # place values of a 10-digit offset
+_FIVES = _TENS[-5:]  # of a 5-digit generation
+_DIGITS = np.r_[0:10, 11:16]
+
+
+def _fixed_width_entries(table: bytes) -> _Columns | None:
+    """The entries of a cross-reference table written as the standard says (20 bytes each), read
+    all at once; None for anything else (:func:`_xref_entries` reads it, or refuses it)."""
+    numbers, generations, offsets, used = [], [], [], []
+    position = 0
+    while (section := _SUBSECTION.match(table, position)) is not None:
+        first, count = int(section.group(1)), int(section.group(2))
+        position = section.end() + 20 * count
+        if position > len(table):
+            return None
+        rows = np.frombuffer(table, dtype=np.uint8, count=20 * count, offset=section.end()).reshape(count, 20)
+        digits = rows[:, _DIGITS]
+        ends = rows[:, 18].astype(np.int64) << 8 | rows[:, 19]
+        if not (
+            ((digits >= 48) & (digits <= 57)).all()
+            and (rows[:, 10] == 32).all()
+            and (rows[:, 16] == 32).all()
+            and np.isin(rows[:, 17], (ord("n"), ord("f"))).all()
+            and np.isin(ends, (0x200D, 0x200A, 0x0D0A)).all()  # " \r", " \n", "\r\n"
+        ):
+            return None
+        numbers.append(np.arange(first, first + count, dtype=np.int64))
+        offsets.append((rows[:, :10] - 48).astype(np.int64) @ _TENS)
+        generations.append((rows[:, 11:16] - 48).astype(np.int64) @ _FIVES)
+        used.append(rows[:, 17] == ord("n"))
+    if not numbers or table[position:].strip():
+        return None
+    keep = np.concatenate(used)
+    return np.concatenate(numbers)[keep], np.concatenate(generations)[keep], np.concatenate(offsets)[keep]
+
+
+def _xref_entries(table: bytes) -> _Columns | None:
+    """The entries in use of a classic cross-reference table, however it is spaced."""
     tokens, i = table.split(), 0
     entries: list[tuple[int, int, int]] = []
     while i < len(tokens):
@@ -244,8 +313,22 @@ def _xref_entries(table: bytes) -> list[tuple[int, int, int]] | None:
         except ValueError:
             return None
         used = [kind == b"n" for kind in kinds]
-        entries += compress(zip(offsets, range(first, first + count), generations, strict=True), used)
-    return entries
+        entries += compress(zip(range(first, first + count), generations, offsets, strict=True), used)
+    if not entries:
+        return None
+    return tuple(np.array(column, dtype=np.int64) for column in zip(*entries, strict=True))  # type: ignore[return-value]
+
+
+def _xref_lines(offsets: np.ndarray, generations: np.ndarray) -> bytes:
+    """``b"%010d %05d n \n"`` for each object (offset -1: ``b"0000000000 65535 f \n"``), all at once."""
+    free = offsets < 0
+    rows = np.empty((len(offsets), 20), dtype=np.uint8)
+    rows[:, :10] = np.where(free, 0, offsets)[:, None] // _TENS % 10 + 48
+    rows[:, 11:16] = np.where(free, 65535, generations)[:, None] // _FIVES % 10 + 48
+    rows[:, [10, 16, 18]] = ord(" ")
+    rows[:, 17] = np.where(free, ord("f"), ord("n"))
+    rows[:, 19] = ord("\n")
+    return rows.tobytes()
 
 
 def text_string(value: str) -> bytes:

@@ -1,0 +1,110 @@
+"""certdocs._pdfpatch: the cross-reference table read and written all at once, as the slow way would."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pikepdf
+import pytest
+
+from certdocs._pdfpatch import PatchedPdf, _fixed_width_entries, _xref_entries, _xref_lines
+
+
+def _columns(found: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> list[list[int]]:
+    assert found is not None
+    return [column.tolist() for column in found]
+
+
+def _entry(offset: int, generation: int, kind: bytes, end: bytes = b" \n") -> bytes:
+    return b"%010d %05d %s%s" % (offset, generation, kind, end)
+
+
+@pytest.mark.parametrize("end", [b" \n", b" \r", b"\r\n"])
+def test_a_standard_table_reads_the_same_all_at_once(end: bytes) -> None:
+    table = (
+        b"\n0 3\n"
+        + _entry(0, 65535, b"f", end)
+        + _entry(15, 0, b"n", end)
+        + _entry(1234567, 2, b"n", end)
+        + b"7 2\n"
+        + _entry(99, 0, b"n", end)
+        + _entry(0, 1, b"f", end)
+    )
+    assert (
+        _columns(_fixed_width_entries(table))
+        == _columns(_xref_entries(table))
+        == [[1, 2, 7], [0, 2, 0], [15, 1234567, 99]]
+    )
+
+
+def test_a_table_spaced_otherwise_is_left_to_the_token_reader() -> None:
+    table = b"\n0 2\n0000000000 65535 f\n15 0 n\n"
+    assert _fixed_width_entries(table) is None
+    assert _columns(_xref_entries(table)) == [[1], [0], [15]]
+
+
+def test_a_table_with_something_after_its_entries_is_refused_by_both() -> None:
+    table = b"\n0 1\n" + _entry(15, 0, b"n") + b"junk\n"
+    assert _fixed_width_entries(table) is None
+    assert _xref_entries(table) is None
+
+
+def test_a_table_shorter_than_it_says_is_refused_by_both() -> None:
+    table = b"\n0 3\n" + _entry(15, 0, b"n")
+    assert _fixed_width_entries(table) is None
+    assert _xref_entries(table) is None
+
+
+def test_an_entry_of_another_kind_is_refused_by_both() -> None:
+    table = b"\n0 1\n" + _entry(15, 0, b"x")
+    assert _fixed_width_entries(table) is None
+    assert _xref_entries(table) is None
+
+
+def test_the_lines_written_all_at_once_are_those_formatted_one_by_one() -> None:
+    offsets = np.array([-1, 0, 9, 10, 123456789, 9999999999, -1, 42], dtype=np.int64)
+    generations = np.array([0, 0, 1, 65535, 7, 0, 3, 99999], dtype=np.int64)
+    one_by_one = b"".join(
+        b"0000000000 65535 f \n" if offset < 0 else b"%010d %05d n \n" % (offset, generation)
+        for offset, generation in zip(offsets.tolist(), generations.tolist(), strict=True)
+    )
+    assert _xref_lines(offsets, generations) == one_by_one
+
+
+def _qpdf_file(*, pages: int) -> bytes:
+    document = pikepdf.new()
+    for _ in range(pages):
+        document.add_blank_page()
+    buffer = io.BytesIO()
+    document.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable, deterministic_id=True)
+    return buffer.getvalue()
+
+
+def test_a_file_written_again_unchanged_has_every_object_where_its_table_says() -> None:
+    data = _qpdf_file(pages=30)
+    pdf = PatchedPdf.parse(data)
+    assert pdf is not None
+    written = pdf.write(info=pdf.add(b"<</Title (x)>>"))
+    again = PatchedPdf.parse(written)
+    assert again is not None
+    assert len(again.objects) == len(pdf.objects) + 1
+
+
+def test_qpdf_reads_a_file_written_again_with_a_replaced_object() -> None:
+    data = _qpdf_file(pages=3)
+    pdf = PatchedPdf.parse(data)
+    assert pdf is not None
+    root = pdf.reference(b"Root")
+    assert root is not None
+    pdf.replace(root, (pdf.dictionary(root) or b"")[:-2] + b"/Lang (zh-CN)>>")
+    with pikepdf.open(io.BytesIO(pdf.write(info=pdf.add(b"<<>>")))) as document:
+        assert str(document.Root.Lang) == "zh-CN"
+        assert len(document.pages) == 3
+
+
+def test_an_entry_pointing_at_another_object_is_refused() -> None:
+    data = _qpdf_file(pages=2)
+    at = data.index(b"\n2 0 obj") + 1
+    broken = data[:at] + b"9" + data[at + 1 :]  # "9 0 obj" where the table says object 2
+    assert PatchedPdf.parse(broken) is None
