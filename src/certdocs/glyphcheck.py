@@ -298,7 +298,7 @@ def check_pdfs(staged: Mapping[str, Path], *, audit: AuditResult) -> None:
     ``staged`` maps each document kind to its rendered .docx; the PDF is beside it.
     """
     problems: list[Problem] = []
-    texts = input_texts(audit)
+    texts: list[tuple[str, str]] | None = None  # the audit's texts, read only to name a field
     for docx in staged.values():
         pdf = docx.with_suffix(".pdf")
         if not pdf.is_file():
@@ -309,6 +309,7 @@ def check_pdfs(staged: Mapping[str, Path], *, audit: AuditResult) -> None:
         # has no map to compare with; LibreOffice embeds every font it uses, with its map.
         dropped = {c for c in set(_docx_text(docx)) - shown if _printed(c)} if embedded else set()
         for char in sorted(c for c in boxed | dropped if _printed(c)):
+            texts = input_texts(audit) if texts is None else texts
             fields = [path for path, text in texts if char in text] or ["模板或认证机构配置中的文字"]
             problems.append(
                 Problem(

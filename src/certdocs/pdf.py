@@ -9,6 +9,7 @@ inside a file are put right (see :func:`_normalize_objects`). Reading text uses 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import re
@@ -154,7 +155,7 @@ def _patched(data: bytes, metadata: PdfMetadata) -> bytes | None:  # noqa: C901 
         if profile[36:40] == b"acsp" and len(profile) >= 128:
             fixed = _icc_with_date(profile, metadata.created)
             if fixed != profile:
-                pdf.replace_stream(number, info, zlib.compress(fixed, 6))
+                pdf.replace_stream(number, info, _compressed_profile(fixed))
     for number in pdf.holding(rb"/Length2\s"):
         found = pdf.stream(number)
         if found is None:
@@ -198,6 +199,12 @@ def _patched(data: bytes, metadata: PdfMetadata) -> bytes | None:  # noqa: C901 
         pdf.replace(old_info, info_body)
         return pdf.write(info=old_info)
     return pdf.write(info=pdf.add(info_body))
+
+
+@functools.lru_cache(maxsize=8)
+def _compressed_profile(profile: bytes) -> bytes:
+    """An ICC profile deflated: the same profile with the same date in every document of a batch."""
+    return zlib.compress(profile, 6)
 
 
 def _info_entries(metadata: PdfMetadata, producer: str) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ import re
 import struct
 import threading
 import traceback
+import types
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from xml.etree import ElementTree
 import jinja2
 from docx import Document
 from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.packuri import CONTENT_TYPES_URI
 from docx.opc.pkgwriter import PackageWriter
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
@@ -327,7 +329,7 @@ def _package_entries(document: Any, blobs: Mapping[int, tuple[bytes, bytes | Non
     for part in parts:
         part.before_marshal()
     writer: Any = PackageWriter  # its steps, each taking the zip writer to write to
-    writer._write_content_types_stream(collected, parts)
+    collected.write(CONTENT_TYPES_URI, _content_types(tuple((p.partname, p.content_type) for p in parts)))
     writer._write_pkg_rels(collected, package.rels)
     for part in package.parts:  # PackageWriter._write_parts
         known = blobs.get(id(part))
@@ -336,6 +338,15 @@ def _package_entries(document: Any, blobs: Mapping[int, tuple[bytes, bytes | Non
         if rels is not None:
             collected.entries.append((part.partname.rels_uri.membername, rels))
     return collected.entries
+
+
+@functools.lru_cache(maxsize=64)
+def _content_types(parts: tuple[tuple[Any, str], ...]) -> bytes:
+    """``[Content_Types].xml`` for parts of these names and types (PackageWriter's own)."""
+    collected = _Collector()
+    named = [types.SimpleNamespace(partname=name, content_type=kind) for name, kind in parts]
+    PackageWriter._write_content_types_stream(collected, named)  # type: ignore[no-untyped-call]
+    return collected.entries[0][1]
 
 
 class _Collector:
