@@ -108,3 +108,20 @@ def test_an_entry_pointing_at_another_object_is_refused() -> None:
     at = data.index(b"\n2 0 obj") + 1
     broken = data[:at] + b"9" + data[at + 1 :]  # "9 0 obj" where the table says object 2
     assert PatchedPdf.parse(broken) is None
+
+
+def test_one_pass_finds_the_streams_each_pattern_names_and_only_streams() -> None:
+    document = pikepdf.new()
+    document.add_blank_page()
+    profile = document.make_indirect(pikepdf.Stream(document, b"icc", N=3))
+    font = document.make_indirect(pikepdf.Stream(document, b"%!font", Length1=1, Length2=2, Length3=0))
+    plain = document.make_indirect(pikepdf.Dictionary(N=5))
+    document.Root.Extra = pikepdf.Array([profile, font, plain])
+    buffer = io.BytesIO()
+    document.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable, compress_streams=False)
+    pdf = PatchedPdf.parse(buffer.getvalue())
+    assert pdf is not None
+    profiles, fonts = pdf.holding(rb"/N\s+\d", rb"/Length2\s")
+    with pikepdf.open(io.BytesIO(buffer.getvalue())) as saved:  # qpdf renumbers on save
+        numbers = [saved.Root.Extra[0].objgen[0], saved.Root.Extra[1].objgen[0]]
+    assert (profiles, fonts) == ([numbers[0]], [numbers[1]])

@@ -110,7 +110,9 @@ def uncovered_characters(texts: Iterable[tuple[str, str]]) -> list[Problem]:
         return [Problem("fontconfig", "无法检查字符能否显示：服务器未安装 fontconfig（fc-list）")]
     problems = []
     for path, text in texts:
-        missing = dict.fromkeys(c for c in text if _printed(c) and not _covered(c, coverage))
+        # Each distinct character is looked up once; the message lists them in the text's order.
+        bad = {c for c in set(text) if _printed(c) and not _covered(c, coverage)}
+        missing = dict.fromkeys(c for c in text if c in bad) if bad else {}
         if missing:
             shown = "、".join(_describe(c) for c in missing)
             problems.append(
