@@ -110,7 +110,7 @@ def test_an_entry_pointing_at_another_object_is_refused() -> None:
     assert PatchedPdf.parse(broken) is None
 
 
-def test_one_pass_finds_the_streams_each_pattern_names_and_only_streams() -> None:
+def test_the_streams_a_pattern_names_are_found_and_only_streams() -> None:
     document = pikepdf.new()
     document.add_blank_page()
     profile = document.make_indirect(pikepdf.Stream(document, b"icc", N=3))
@@ -121,7 +121,7 @@ def test_one_pass_finds_the_streams_each_pattern_names_and_only_streams() -> Non
     document.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable, compress_streams=False)
     pdf = PatchedPdf.parse(buffer.getvalue())
     assert pdf is not None
-    profiles, fonts = pdf.holding(rb"/N\s+\d", rb"/Length2\s")
+    profiles, fonts = pdf.holding(rb"/N\s+\d"), pdf.holding(rb"/Length2\s")
     with pikepdf.open(io.BytesIO(buffer.getvalue())) as saved:  # qpdf renumbers on save
         numbers = [saved.Root.Extra[0].objgen[0], saved.Root.Extra[1].objgen[0]]
     assert (profiles, fonts) == ([numbers[0]], [numbers[1]])

@@ -129,15 +129,10 @@ class PatchedPdf:
         last = self.data.rfind(b">>", head.end(), o.end)
         return self.data[head.end() : last + 2] if last > 0 else None
 
-    def holding(self, *patterns: bytes) -> list[list[int]]:
-        """For each pattern (a regex without groups), the numbers of the stream objects whose
-        dictionary matches it; one pass over the file for all of them.
-
-        The patterns must not match where another one matches (distinct keys: ``/N…``, ``/Length2…``).
-        """
-        found: list[set[int]] = [set() for _ in patterns]
-        either = re.compile(b"|".join(b"(%s)" % pattern for pattern in patterns))
-        for hit in either.finditer(self.data):
+    def holding(self, pattern: bytes) -> list[int]:
+        """Numbers of the stream objects whose dictionary matches ``pattern`` (a regex)."""
+        found = set()
+        for hit in re.finditer(pattern, self.data):
             i = bisect.bisect_right(self._starts, hit.start()) - 1
             if i < 0:
                 continue
@@ -145,8 +140,8 @@ class PatchedPdf:
             assert head is not None
             stream = _STREAM_HEAD.match(self.data, head.end(), self._ends[i])
             if stream is not None and stream.start(1) <= hit.start() < stream.end(1):
-                found[(hit.lastindex or 1) - 1].add(self._numbers[i])
-        return [sorted(numbers) for numbers in found]
+                found.add(self._numbers[i])
+        return sorted(found)
 
     def stream(self, number: int) -> tuple[bytes, bytes] | None:
         """A stream object's dictionary and decoded data; None for filters other than one Flate."""
