@@ -64,6 +64,16 @@ def test_a_private_use_character_is_refused_too() -> None:
     assert "U+E000" in problem.rule
 
 
+@fontconfig
+def test_each_text_names_only_its_own_missing_characters_in_its_order() -> None:
+    texts = [("a", f"x{NO_FONT}y\ue000{NO_FONT}"), ("b", "售后服务"), ("c", f"\ue000z{NO_FONT}")]
+    problems = uncovered_characters(texts)
+    assert [p.where for p in problems] == ["a", "c"]
+    assert problems[0].rule.index("U+30000") < problems[0].rule.index("U+E000")
+    assert problems[1].rule.index("U+E000") < problems[1].rule.index("U+30000")
+    assert problems[0].rule.count("U+30000") == 1
+
+
 @hanazono
 def test_extension_b_characters_are_covered_by_hanazono() -> None:
     assert uncovered_characters([("organization.name", f"杭州{RARE}电器 ABC ★")]) == []

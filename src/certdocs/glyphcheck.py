@@ -108,11 +108,14 @@ def uncovered_characters(texts: Iterable[tuple[str, str]]) -> list[Problem]:
     coverage = _coverage()
     if coverage is None:
         return [Problem("fontconfig", "无法检查字符能否显示：服务器未安装 fontconfig（fc-list）")]
+    texts = list(texts)
+    # Each distinct character of all the texts is looked up once.
+    distinct: set[str] = set().union(*(set(text) for _, text in texts))
+    bad = {c for c in distinct if _printed(c) and not _covered(c, coverage)}
     problems = []
     for path, text in texts:
-        # Each distinct character is looked up once; the message lists them in the text's order.
-        bad = {c for c in set(text) if _printed(c) and not _covered(c, coverage)}
-        missing = dict.fromkeys(c for c in text if c in bad) if bad else {}
+        # The characters in the order the text has them.
+        missing = dict.fromkeys(c for c in text if c in bad) if bad and not bad.isdisjoint(text) else {}
         if missing:
             shown = "、".join(_describe(c) for c in missing)
             problems.append(
