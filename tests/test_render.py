@@ -222,6 +222,47 @@ def test_two_renders_of_the_same_inputs_are_byte_identical(tmp_path: Path) -> No
     assert first.read_bytes() == second.read_bytes()
 
 
+def _plain_docxtpl(template: Path, context: dict[str, Any], qr: bytes) -> bytes:
+    """The document as docxtpl renders it by itself: the template opened afresh, nothing shared or kept."""
+    import jinja2
+    from docxtpl import DocxTemplate
+
+    from certdocs import render
+    from certdocs._fitdocx import apply_sizes
+
+    class Plain(DocxTemplate):  # type: ignore[misc]
+        def render_xml_part(self, src_xml: str, part: Any, context: Any, jinja_env: Any = None) -> str:
+            return str(super().render_xml_part(apply_sizes(src_xml, context.get("fit")), part, context, jinja_env))
+
+    tpl = Plain(str(template))
+    tpl.init_docx()
+    environment = render._Environment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        finalize=render._refuse_none,
+        keep_trailing_newline=True,
+    )
+    tpl.render(render._prepare(context, tpl, qr), environment, autoescape=True)
+    buffer = io.BytesIO()
+    tpl.save(buffer)
+    return render.normalise_docx(buffer.getvalue())
+
+
+@pytest.mark.parametrize("listing", [False, True], ids=["plain", "tabs-and-newlines"])
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("name", NAMES)
+def test_every_template_renders_to_the_bytes_docxtpl_alone_makes(name: str, scheme: str, listing: bool) -> None:
+    context = sample_context(scheme)
+    context["fit"] = {"org.name": "12.5"}
+    if listing:  # what docxtpl turns into markup: tab, line break, new paragraph, page break
+        context["org"]["name"] += "\t第二段\n第三行"
+        context["report"]["overview"] = "第一段\a第二段\f新的一页\n一行"
+    qr = qr_png(context["certificate"]["verify_url"])
+    rendered = render_docx_bytes(TEMPLATES / name, context, qr_png=qr)
+    assert rendered == render_docx_bytes(TEMPLATES / name, context, qr_png=qr)  # from what was kept
+    assert rendered == _plain_docxtpl(TEMPLATES / name, context, qr)
+
+
 def test_a_template_edited_between_renders_is_read_again(tmp_path: Path) -> None:
     template = _template(tmp_path, "第一版：{{ certificate.number }}")
     assert "第一版" in _text(render_docx_bytes(template, sample_context()))
