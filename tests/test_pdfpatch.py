@@ -125,3 +125,11 @@ def test_the_streams_a_pattern_names_are_found_and_only_streams() -> None:
     with pikepdf.open(io.BytesIO(buffer.getvalue())) as saved:  # qpdf renumbers on save
         numbers = [saved.Root.Extra[0].objgen[0], saved.Root.Extra[1].objgen[0]]
     assert (profiles, fonts) == ([numbers[0]], [numbers[1]])
+
+
+def test_a_table_claiming_more_objects_than_the_file_has_bytes_is_left_to_qpdf() -> None:
+    data = _qpdf_file(pages=1)
+    size = data.index(b"/Size ")
+    end = data.index(b"/", size + 1)
+    huge = data[:size] + b"/Size 999999999999" + data[end:]
+    assert PatchedPdf.parse(huge) is None

@@ -89,6 +89,8 @@ class PatchedPdf:
         size = re.search(rb"/Size\s+(\d+)", trailer)
         if size is None or not re.search(rb"/Root\s+" + _REF, trailer):
             return None
+        if int(size.group(1)) > len(data):  # more objects than bytes: not a file to edit by hand
+            return None
         order = np.argsort(columns[2], kind="stable")
         numbers, generations, starts = (column[order] for column in columns)
         # Every entry must point at its own "n g obj", and objects may not overlap (nor share a start).
