@@ -203,7 +203,7 @@ def _font_facts(pdf: Path) -> tuple[set[str], set[str], bool]:
                     embedded = False
                     continue
                 unicode = _to_unicode(font)
-                shown.update(c for text in unicode.values() for c in text)
+                shown.update("".join(unicode.values()))
                 found |= _notdef_in_font(font, unicode)
     return found, shown, embedded
 
