@@ -263,6 +263,22 @@ def test_every_template_renders_to_the_bytes_docxtpl_alone_makes(name: str, sche
     assert rendered == _plain_docxtpl(TEMPLATES / name, context, qr)
 
 
+def test_images_and_fields_in_headers_footers_and_properties_render_as_docxtpl_alone_would(tmp_path: Path) -> None:
+    document = Document()
+    document.sections[0].header.paragraphs[0].text = "页眉 {{ org.name }} {{ certificate.qr }}"
+    document.sections[0].footer.paragraphs[0].text = "页脚 {{ certificate.number }}\t{{ org.name }}"
+    document.add_paragraph("正文 {{ certificate.qr }} {{ org.name }}")
+    document.core_properties.title = "{{ org.name }}"
+    template = tmp_path / "页眉有二维码.docx"
+    document.save(str(template))
+    context = sample_context()
+    context["org"]["name"] = "甲\n乙\t丙 <&>"
+    qr = qr_png(context["certificate"]["verify_url"])
+    rendered = render_docx_bytes(template, context, qr_png=qr)
+    assert rendered == render_docx_bytes(template, context, qr_png=qr)
+    assert rendered == _plain_docxtpl(template, context, qr)
+
+
 def test_a_template_edited_between_renders_is_read_again(tmp_path: Path) -> None:
     template = _template(tmp_path, "第一版：{{ certificate.number }}")
     assert "第一版" in _text(render_docx_bytes(template, sample_context()))
