@@ -277,3 +277,40 @@ def test_a_failure_after_reserving_is_noted_against_the_number(workspace: Worksp
         (held,) = register.unissued(today=DECIDED)
     note = held.last_failure
     assert (held.number, note is not None and "LibreOffice 未生成 PDF" in note.reason) == (failed.number, True)
+
+
+def test_every_placed_file_and_its_folder_are_synced_before_the_register_records_them(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import stat
+
+    from certdocs.register import Register as RegisterClass
+
+    events: list[tuple[str, str]] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        kind = "folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+        events.append((kind, os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    real_complete = RegisterClass.complete
+
+    def recording_complete(self: RegisterClass, number: str, **kwargs: object) -> object:
+        events.append(("complete", number))
+        return real_complete(self, number, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monkeypatch.setattr(RegisterClass, "complete", recording_complete)
+    (outcome,) = issue(workspace, FIXTURES / "xbht-s04-2025" / "pass.json", issue_date=date(2026, 11, 22))
+    assert outcome.status == "issued"
+    done = events.index(("complete", outcome.number))
+    before = events[:done]
+    folder = (workspace.output / outcome.number).resolve()
+    synced_files = {Path(path).name for kind, path in before if kind == "file"}
+    staged = {p.name for p in folder.iterdir()}  # the staged names carry a set number and kind
+    assert len([kind for kind, _ in before if kind == "file"]) == len(staged)  # each file once, no more
+    assert all(any(name.endswith(f"-{file}") for name in synced_files) for file in staged if file != "issue_pack.pdf")
+    assert ("folder", str(folder)) in before
+    assert ("folder", str(folder.parent)) in before

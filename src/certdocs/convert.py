@@ -60,6 +60,9 @@ class Converter(Protocol):
     ) -> dict[Path, Path]:
         """Map each source to ``outdir / (stem + ".pdf")``; :class:`ConversionError` if any fails.
 
+        Each PDF is written atomically (temporary file and rename) but not synced: a converted
+        PDF is an intermediate the caller normalises and makes durable where it keeps it.
+
         ``labels`` name the sources for office staff (for example "audits/a.json 的认证证书"):
         a failure is reported under its source's label rather than a temporary file's name.
         """
@@ -207,7 +210,7 @@ class LibreOfficeConverter:
                 problems.append(Problem(_label(source, labels), reason or "LibreOffice 未生成 PDF"))
                 continue
             target = outdir / f"{source.stem}.pdf"
-            atomic_write_bytes(target, answer.pdf)
+            atomic_write_bytes(target, answer.pdf, durable=False)
             converted[source] = target
         if problems:
             raise ConversionError(problems)
@@ -327,7 +330,7 @@ def _collect(
             reasons[source] = reason
             continue
         target = outdir / produced.name
-        atomic_write_bytes(target, data)
+        atomic_write_bytes(target, data, durable=False)
         done[source] = target
     return done, reasons
 

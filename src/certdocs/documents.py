@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from certdocs import __version__
-from certdocs._fs import input_digest, safe_name, sha256_file, staging_dir
+from certdocs._fs import input_digest, move_durably, safe_name, sha256_file, staging_dir
 from certdocs.convert import Converter
 from certdocs.errors import CertdocsError, Problem, os_error_text
 from certdocs.pdf import PdfMetadata, merge_issue_pack, normalize_pdf
@@ -256,7 +256,7 @@ class _Job:
         for doc in self.set.documents:
             out = staging / safe_name(f"{self.n:05d}-{doc.kind.replace('/', '-')}.docx")
             try:
-                render_docx(doc.template, doc.context, out=out, qr_png=doc.qr_png)
+                render_docx(doc.template, doc.context, out=out, qr_png=doc.qr_png, durable=False)
             except CertdocsError as exc:
                 self.fail(exc.problems)
                 continue
@@ -279,11 +279,11 @@ class _Job:
         if self.set.check is not None:
             self.set.check(dict(self.staged))
         for doc in self.set.documents:
-            normalize_pdf(self.staged[doc.kind].with_suffix(".pdf"), metadata=doc.metadata)
+            normalize_pdf(self.staged[doc.kind].with_suffix(".pdf"), metadata=doc.metadata, durable=False)
         pack = self.set.pack
         if pack is not None:
             parts = [(title, self._pdf(kind)) for title, kind in pack.parts]
-            merge_issue_pack(parts, out=self._staged_pack(), metadata=pack.metadata)
+            merge_issue_pack(parts, out=self._staged_pack(), metadata=pack.metadata, durable=False)
 
     def _pdf(self, kind: str) -> Path:
         """A part of the pack: rebuilt now (staged), else the one already in the folder."""
@@ -296,17 +296,20 @@ class _Job:
         return first.with_name(safe_name(f"{self.n:05d}-{self.set.pack.kind.replace('/', '-')}.pdf"))
 
     def _place(self) -> None:
+        # Staged files are written without fsync; here they are synced back to back, renamed
+        # into place and their folders synced, once for the set, before the register records them.
+        moves: dict[str, tuple[Path, Path]] = {}
         for doc in self.set.documents:
             for suffix in ("docx", "pdf"):
-                dest = self.set.folder / f"{doc.kind}.{suffix}"
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                self.staged[doc.kind].with_suffix(f".{suffix}").replace(dest)  # same file system: atomic
-                self.files[f"{doc.kind}.{suffix}"] = dest
+                name = f"{doc.kind}.{suffix}"
+                moves[name] = (self.staged[doc.kind].with_suffix(f".{suffix}"), self.set.folder / name)
         if self.set.pack is not None:
-            dest = self.set.folder / f"{self.set.pack.kind}.pdf"
+            name = f"{self.set.pack.kind}.pdf"
+            moves[name] = (self._staged_pack(), self.set.folder / name)
+        for _, dest in moves.values():
             dest.parent.mkdir(parents=True, exist_ok=True)
-            self._staged_pack().replace(dest)
-            self.files[f"{self.set.pack.kind}.pdf"] = dest
+        move_durably(list(moves.values()))
+        self.files.update({name: dest for name, (_, dest) in moves.items()})
 
     def _records(self) -> list[NewDocument]:
         built = {d.kind: d.built_from for d in self.set.documents}

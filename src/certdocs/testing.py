@@ -50,7 +50,7 @@ class FakeConverter:
                 problems.append(Problem(_label(source, labels), "生成的 PDF 第 1 页没有可提取的文字"))
                 continue
             target = outdir / f"{source.stem}.pdf"
-            atomic_write_bytes(target, text_pdf(lines))
+            atomic_write_bytes(target, text_pdf(lines), durable=False)  # as the real one: an intermediate
             converted[source] = target
         if problems:
             raise ConversionError(problems)
