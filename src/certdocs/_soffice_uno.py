@@ -110,6 +110,19 @@ class _Office:
         )
         self._buffer = b""
         self.resident = 0  # soffice's resident memory after the last document, in bytes
+        self.cpu = 0.0  # the bridge's own CPU seconds so far (not LibreOffice's)
+        self.on_end: Callable[[float], None] | None = None  # told the bridge's CPU when it ends
+
+    def restart(self) -> str | None:
+        """Have the bridge replace its soffice with a fresh one; why it did not, or ``None``."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(b'{"restart": true}\n')
+            self.process.stdin.flush()
+        except OSError:
+            return "LibreOffice 桥接进程已退出"
+        self.resident = 0
+        return self.start()
 
     def start(self) -> str | None:
         """Wait until LibreOffice answers; why it did not, or ``None``."""
@@ -133,6 +146,7 @@ class _Office:
             return None
         answer = dict(json.loads(line))
         self.resident = int(answer.get("rss", 0))
+        self.cpu = float(answer.get("cpu", self.cpu))
         return answer
 
     def _line(self, deadline: float) -> str | None:
@@ -161,6 +175,9 @@ class _Office:
 
     def kill(self) -> None:
         """Kill the whole group at once (bridge, soffice, soffice.bin)."""
+        if self.on_end is not None:
+            self.on_end(self.cpu)
+            self.on_end = None
         # The bridge is not reaped before this, so its process group id cannot have been reused.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
@@ -200,6 +217,7 @@ class UnoPool:
         self._lock = threading.Lock()
         self.starts = 0  # LibreOffice processes started (for tests and benchmarks)
         self.recycled = 0  # of which restarted because of their memory
+        self.bridge_seconds = 0.0  # CPU the bridges themselves spent (certdocs' code, not LibreOffice)
 
     def convert(self, sources: Sequence[Path]) -> list[Answer]:
         """Each source's PDF bytes or the reason it has none, in order."""
@@ -241,15 +259,17 @@ class UnoPool:
                 except BaseException as exc:  # never leave a caller waiting
                     task.future.set_exception(exc)
                     raise
+                task.future.set_result(answer)
                 if office is not None and self._recycle_above and office.resident > self._recycle_above:
                     # soffice keeps growing with every document it has opened (about 4 MB per
                     # certificate, caches or not): a fresh one costs a second of CPU, the
                     # memory would cost the machine. Killing is safe: nothing of ours is open.
-                    office.kill()
-                    office = None
                     with self._lock:
                         self.recycled += 1
-                task.future.set_result(answer)
+                        self.starts += 1
+                    if office.restart() is not None:
+                        office.kill()
+                        office = None
         finally:
             if office is not None:
                 office.stop()
@@ -311,11 +331,16 @@ class UnoPool:
             )
         except OSError as exc:
             return f"无法启动 LibreOffice：{exc}"
+        office.on_end = self._count_bridge
         problem = office.start()
         if problem is not None:
             office.kill()
             return problem
         return office
+
+    def _count_bridge(self, seconds: float) -> None:
+        with self._lock:
+            self.bridge_seconds += seconds
 
 
 TIMEOUT_REASON = "LibreOffice 超时未完成转换（已终止其进程），请重试；若一再超时，请检查该文档内容是否异常庞大"

@@ -4,10 +4,13 @@
 
 Starts one headless soffice listening on a private pipe, connects to it through UNO and then
 converts documents one at a time for as long as it lives: one JSON object per line on stdin
-(``{"source": path, "target": path}``), one answer per line on stdout (``{"ok": true, "rss": bytes}`` or
-``{"ok": false, "error": text, "fatal": bool}``). The first line it writes says whether
-LibreOffice is ready. End of input closes LibreOffice. Standard library and ``uno`` only: this
-file runs under LibreOffice's interpreter, not certdocs' virtual environment.
+(``{"source": path, "target": path}``), one answer per line on stdout:
+``{"ok": true, "rss": bytes, "cpu": seconds}`` (soffice's memory, the bridge's own CPU) or
+``{"ok": false, "error": text, "fatal": bool}``. The first line it writes says whether
+LibreOffice is ready; so does its answer to ``{"restart": true}``, which replaces soffice with
+a fresh one (its memory grows with every document). End of input closes LibreOffice.
+Standard library and ``uno`` only: this file runs under LibreOffice's interpreter, not
+certdocs' virtual environment.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -123,6 +127,15 @@ def _convert(desktop: Any, source: str, target: str, filter_data: Any) -> None:
         document.close(True)
 
 
+def _kill(office: subprocess.Popen[bytes]) -> None:
+    """Kill soffice.bin and its launcher at once: the memory goes, nothing of ours is open."""
+    for pid in [*(_office_processes or _children(office.pid)), office.pid]:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    office.wait()
+    _office_processes.clear()
+
+
 def main() -> int:
     soffice, profile, pipe, options = sys.argv[1:5]
     filter_data = uno.Any(
@@ -135,8 +148,23 @@ def main() -> int:
         _say(ready=False, error=str(exc))
         return 1
     _say(ready=True, pid=office.pid)
+    starts = 1
     for line in sys.stdin:
         request = json.loads(line)
+        if request.get("restart"):  # a fresh soffice, this bridge staying (its start is not free either)
+            _kill(office)
+            with contextlib.suppress(FileNotFoundError):
+                Path(uno.fileUrlToSystemPath(profile), ".lock").unlink()
+            starts += 1
+            try:
+                # A new pipe name: the old soffice's pipe may linger, and a connection made to it
+                # is disposed under us.
+                office, desktop = _start(soffice, profile, f"{pipe}-{starts}")
+            except Exception as exc:  # reported; certdocs then ends this bridge
+                _say(ready=False, error=str(exc))
+                return 1
+            _say(ready=True, pid=office.pid)
+            continue
         try:
             _convert(desktop, request["source"], request["target"], filter_data)
         except (DisposedException, RuntimeException) as exc:  # the office went away: this bridge is done
@@ -146,13 +174,13 @@ def main() -> int:
             message = getattr(exc, "Message", None) or str(exc)
             _say(ok=False, fatal=False, error=f"{type(exc).__name__}: {message}")
         else:
-            _say(ok=True, rss=_resident_bytes(office.pid))
+            _say(ok=True, rss=_resident_bytes(office.pid), cpu=time.process_time())
     with contextlib.suppress(Exception):  # it is closing either way
         desktop.terminate()
     try:
         office.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        office.kill()
+        _kill(office)
     return 0
 
 
