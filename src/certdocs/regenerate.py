@@ -12,7 +12,6 @@ Surveillance notices are dated letters already sent and are not regenerated.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -42,9 +41,6 @@ def plan(*, workspace: Workspace, register: Register, today: date) -> list[Chang
     A document is rebuilt when it is missing or when :func:`~certdocs.documents.stale_inputs`
     finds one of the inputs it was built from changed, the same comparison ``certificate`` makes.
     """
-    by_number: dict[str, dict[str, DocumentRecord]] = defaultdict(dict)
-    for doc in register.all_documents():
-        by_number[doc.number][doc.kind] = doc
     profiles = {p.scheme: p for p in load_profiles(workspace.profiles).values()}
     scheme_hash: dict[str, str] = {}
     missing_templates: dict[Path, None] = {}
@@ -66,7 +62,7 @@ def plan(*, workspace: Workspace, register: Register, today: date) -> list[Chang
         if not audit_hash:
             problems.append(Problem(f"证书 {record.number}", f"审核结果文件 {audit_path} 不存在，无法重新生成"))
             continue
-        docs = by_number.get(record.number, {})
+        docs: dict[str, DocumentRecord] = {doc.kind: doc for doc in record.documents}
         kinds: list[str] = []
         reasons: list[str] = []
         for kind in ISSUED_KINDS:
