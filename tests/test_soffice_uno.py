@@ -195,3 +195,19 @@ def test_asking_for_uno_without_libreoffices_python_names_the_package(tmp_path: 
         LibreOfficeConverter(soffice=fake, driver="uno")
     assert UNO_HINT in str(caught.value)
     assert LibreOfficeConverter(soffice=fake).driver == "command"
+
+
+def test_a_bridge_killed_between_documents_is_replaced_and_nothing_is_left(tmp_path: Path) -> None:
+    with LibreOfficeConverter(workers=1) as converter:
+        converter.convert(documents(tmp_path / "first", 1), outdir=tmp_path / "out")
+        (bridge,) = [
+            int(e.name)
+            for e in Path("/proc").iterdir()
+            if e.name.isdigit() and b"_uno_bridge" in _cmdline(e) and str(converter._root).encode() in _cmdline(e)
+        ]
+        os.kill(bridge, signal.SIGKILL)
+        result = converter.convert(documents(tmp_path / "second", 2, start=1), outdir=tmp_path / "out")
+        assert converter._pool is not None
+        assert converter._pool.starts == 2
+    assert sorted(p.name for p in result.values()) == ["证书1.pdf", "证书2.pdf"]
+    assert not [e for e in Path("/proc").iterdir() if e.name.isdigit() and str(converter._root).encode() in _cmdline(e)]

@@ -109,6 +109,7 @@ class _Office:
             start_new_session=True,  # bridge, soffice and soffice.bin die together
         )
         self._buffer = b""
+        self.timed_out = False  # the last wait for an answer ran out of time (not: the bridge died)
         self.resident = 0  # soffice's resident memory after the last document, in bytes
         self.cpu = 0.0  # the bridge's own CPU seconds so far (not LibreOffice's)
         self.on_end: Callable[[float], None] | None = None  # told the bridge's CPU when it ends
@@ -155,6 +156,7 @@ class _Office:
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                self.timed_out = True
                 return None
             chunk = os.read(fd, 65536)
             if not chunk:
@@ -291,7 +293,7 @@ class UnoPool:
                 target.unlink()
             answer = office.convert(source, target, timeout=self._timeout())
             if answer is None:  # no answer: ran out of time, or LibreOffice died
-                timed_out = office.process.poll() is None
+                timed_out = office.timed_out
                 office.kill()
                 office = None
                 if timed_out:
