@@ -230,6 +230,10 @@ class UnoPool:
         wait([t.future for t in tasks])
         return [t.future.result() for t in tasks]
 
+    def warm_up(self) -> None:
+        """Start every worker's LibreOffice now, in the background, before the first document."""
+        self._ensure_threads()
+
     def close(self) -> None:
         """Stop every worker and its LibreOffice."""
         with self._lock:
@@ -252,6 +256,9 @@ class UnoPool:
         outdir = self._root / f"out-{n}"
         outdir.mkdir(parents=True, exist_ok=True)
         office: _Office | None = None
+        started = self._start(profile)  # at once: the caller prepares its first documents meanwhile
+        if not isinstance(started, str):
+            office = started
         try:
             while (task := self._tasks.get()) is not None:
                 if not task.future.set_running_or_notify_cancel():

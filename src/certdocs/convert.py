@@ -161,6 +161,11 @@ class LibreOfficeConverter:
         for n in range(self.workers):
             self._profiles.put(self._root / f"profile-{n}")
 
+    def warm_up(self) -> None:
+        """Start LibreOffice now, in the background, so that it is ready when the first document is."""
+        if self._pool is not None:
+            self._pool.warm_up()
+
     @property
     def group_size(self) -> int:
         """How many documents one :meth:`convert` call should bring to keep every worker busy."""

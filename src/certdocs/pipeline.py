@@ -126,6 +126,9 @@ class Issuer:
 
     def issue(self, requests: Sequence[IssueRequest]) -> list[Outcome]:
         """Issue every request; one that fails is reported and does not stop the others."""
+        warm_up = getattr(self.converter, "warm_up", None)  # optional: LibreOffice starts while audits are read
+        if warm_up is not None:
+            warm_up()
         outcomes: dict[int, Outcome] = {}
         jobs: dict[int, Job] = {}
         for n, request in enumerate(requests):
