@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from certdocs.scheme import get_scheme
+from tests.issued import issued_folders  # noqa: F401  (fixture)
 from tests.postgres_server import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 # Cache compiled and assertion-rewritten modules even where PYTHONDONTWRITEBYTECODE is set (as on

@@ -13,14 +13,14 @@ from certdocs.cli import _app
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
 from certdocs.testing import FakeConverter
+from tests.issued import IssuedFolders
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUED = date(2026, 11, 22)
 
 
-@pytest.fixture
-def output(tmp_path: Path) -> Path:
-    out = tmp_path / "out"
+def _issue_three(folder: Path) -> None:
+    out = folder / "out"
     ws = Workspace(output=out, register=records_register(out), templates=ROOT / "templates")
     audits = [ROOT / "fixtures" / s / "pass.json" for s in ("xbht-s04-2025", "fw01-2021", "bz-ts1008-2025")]
     with Register.open(ws.register) as register:
@@ -28,7 +28,12 @@ def output(tmp_path: Path) -> Path:
             [IssueRequest(a, "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED) for a in audits]
         )
     assert [o.status for o in outcomes] == ["issued"] * 3
-    return out
+
+
+@pytest.fixture
+def output(tmp_path: Path, issued_folders: IssuedFolders) -> Path:
+    """Three certificates issued on ISSUED into tmp_path/out, the register in tmp_path/records."""
+    return issued_folders.copy("cli_register", tmp_path, _issue_three) / "out"
 
 
 def records_register(output: Path) -> Path:
