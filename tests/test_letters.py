@@ -21,6 +21,7 @@ from certdocs.pdf import page_count, pdf_text
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register, Status
 from certdocs.testing import FakeConverter, docx_text
+from tests.issued import IssuedFolders
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT = ROOT / "fixtures" / "bz-ts1008-2025" / "pass.json"
@@ -29,16 +30,24 @@ ON = date(2027, 12, 1)
 NUMBER = "BZ-SC-2026-0001"
 
 
-@pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
-    out = tmp_path / "out"
-    workspace = Workspace(output=out, register=out / "register.sqlite3", templates=ROOT / "templates")
+def _workspace(folder: Path) -> Workspace:
+    out = folder / "out"
+    return Workspace(output=out, register=out / "register.sqlite3", templates=ROOT / "templates")
+
+
+def _issue_one(folder: Path) -> None:
+    workspace = _workspace(folder)
     with Register.open(workspace.register) as register:
         (outcome,) = Issuer(workspace, converter=FakeConverter(), register=register, today=ISSUED).issue(
             [IssueRequest(AUDIT, "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED)]
         )
     assert outcome.number == NUMBER
-    return workspace
+
+
+@pytest.fixture
+def ws(tmp_path: Path, issued_folders: IssuedFolders) -> Workspace:
+    """NUMBER issued on ISSUED, the register inside the output folder."""
+    return _workspace(issued_folders.copy("letters", tmp_path, _issue_one))
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from certdocs.errors import CertdocsError
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
 from certdocs.testing import FakeConverter
+from tests.issued import IssuedFolders
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 22)
@@ -25,20 +26,28 @@ AUDITS = [
 ]
 
 
-@pytest.fixture
-def issued(tmp_path: Path) -> Workspace:
-    templates = tmp_path / "templates"
+def _workspace(folder: Path) -> Workspace:
+    return Workspace(output=folder / "out", register=folder / "out" / "r.sqlite3", templates=folder / "templates")
+
+
+def _issue_three(folder: Path) -> None:
+    templates = folder / "templates"
     shutil.copytree(ROOT / "templates", templates)
-    audits = tmp_path / "audits"
+    audits = folder / "audits"
     audits.mkdir()
     for a in AUDITS:
         shutil.copy(a, audits / f"{a.parent.name}.json")
-    ws = Workspace(output=tmp_path / "out", register=tmp_path / "out" / "r.sqlite3", templates=templates)
+    ws = _workspace(folder)
     with Register.open(ws.register) as register:
         Issuer(ws, converter=FakeConverter(), register=register, today=TODAY).issue(
             [IssueRequest(p, "第47次", date(2026, 11, 20), TODAY) for p in sorted(audits.iterdir())]
         )
-    return ws
+
+
+@pytest.fixture
+def issued(tmp_path: Path, issued_folders: IssuedFolders) -> Workspace:
+    """Three certificates issued from copied templates and audits, which the tests then change."""
+    return _workspace(issued_folders.copy("regenerate", tmp_path, _issue_three))
 
 
 def files(ws: Workspace) -> dict[Path, str]:

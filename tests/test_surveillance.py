@@ -12,24 +12,33 @@ from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
 from certdocs.surveillance import due_list, write_notices
 from certdocs.testing import FakeConverter
+from tests.issued import IssuedFolders
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUED = date(2026, 11, 22)
 LATER = date(2027, 10, 1)
 
 
-@pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
-    workspace = Workspace(output=tmp_path / "out", register=tmp_path / "r.sqlite3", templates=ROOT / "templates")
+def _workspace(folder: Path) -> Workspace:
+    return Workspace(output=folder / "out", register=folder / "r.sqlite3", templates=ROOT / "templates")
+
+
+def _issue_two(folder: Path) -> None:
+    workspace = _workspace(folder)
     audits = []
     for scheme in ("xbht-s04-2025", "bz-ts1008-2025"):
-        audits.append(tmp_path / f"{scheme}.json")
+        audits.append(folder / f"{scheme}.json")
         shutil.copy(ROOT / "fixtures" / scheme / "pass.json", audits[-1])
     with Register.open(workspace.register) as register:
         Issuer(workspace, converter=FakeConverter(), register=register, today=ISSUED).issue(
             [IssueRequest(a, "第47次", date(2026, 11, 20), ISSUED) for a in audits]
         )
-    return workspace
+
+
+@pytest.fixture
+def ws(tmp_path: Path, issued_folders: IssuedFolders) -> Workspace:
+    """Two certificates issued on ISSUED (the register beside the output, the audits copied in)."""
+    return _workspace(issued_folders.copy("surveillance", tmp_path, _issue_two))
 
 
 def notices(ws: Workspace):  # type: ignore[no-untyped-def]
