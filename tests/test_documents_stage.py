@@ -29,6 +29,7 @@ from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
 from certdocs.testing import FakeConverter
 from tests.data.context_sample import sample_context
+from tests.issued import IssuedFolders
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -215,17 +216,27 @@ def test_a_pack_is_built_from_its_parts_templates_in_order() -> None:
 # -- certificate and regenerate agree on what is out of date ----------------------------------
 
 
-@pytest.fixture
-def issued(tmp_path: Path) -> Workspace:
-    templates = tmp_path / "templates"
-    shutil.copytree(TEMPLATES, templates)
-    profiles = tmp_path / "profiles"
-    shutil.copytree(ROOT / "src" / "certdocs" / "profiles", profiles)
-    audit = tmp_path / "audit.json"
+def _workspace(folder: Path) -> Workspace:
+    return Workspace(
+        output=folder / "out",
+        register=folder / "r.sqlite3",
+        templates=folder / "templates",
+        profiles=folder / "profiles",
+    )
+
+
+def _issue_one(folder: Path) -> None:
+    shutil.copytree(TEMPLATES, folder / "templates")
+    shutil.copytree(ROOT / "src" / "certdocs" / "profiles", folder / "profiles")
+    audit = folder / "audit.json"
     shutil.copy(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json", audit)
-    ws = Workspace(output=tmp_path / "out", register=tmp_path / "r.sqlite3", templates=templates, profiles=profiles)
-    _certificate(ws, audit)
-    return ws
+    _certificate(_workspace(folder), audit)
+
+
+@pytest.fixture
+def issued(tmp_path: Path, issued_folders: IssuedFolders) -> Workspace:
+    """One certificate issued from copied templates, profiles and audit, which the tests then change."""
+    return _workspace(issued_folders.copy("documents_stage", tmp_path, _issue_one))
 
 
 def _change(ws: Workspace, what: str) -> None:
