@@ -3,6 +3,7 @@ archive outlive `make clean`, move once out of an older office's output/, back u
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -23,6 +24,7 @@ from certdocs.cli import _app
 from certdocs.records import _folder
 from certdocs.register import Register
 from certdocs.testing import FakeConverter
+from tests.issued import IssuedFolders
 from tests.test_archive import Signer, make_signer, sign
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,8 +57,24 @@ def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def issue_and_archive(office: Path, signer: Signer, *extra: str) -> None:
-    """Issue the example audit, sign its certificate and archive the signed copy."""
+def issue_and_archive(office: Path, signer: Signer, folders: IssuedFolders, *extra: str) -> None:
+    """Issue the example audit, sign its certificate and archive the signed copy.
+
+    Done once per test process (and signer, and options) and copied into ``office``.
+    """
+    key = hashlib.sha256(repr((str(signer.ca_pem), extra)).encode()).hexdigest()[:12]
+
+    def build(folder: Path) -> None:
+        where = folder / office.name
+        where.mkdir()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(where)
+            _issue_and_archive(where, signer, *extra)
+
+    folders.copy(f"records-{key}", office.parent, build)
+
+
+def _issue_and_archive(office: Path, signer: Signer, *extra: str) -> None:
     code, text = run("certificate", AUDIT, "--issue-date", "2026-11-22", *extra)
     assert code == 0, text
     signed = office / "signed" / "certificate.pdf"
@@ -80,8 +98,10 @@ def assert_every_record_is_there(signer: Signer) -> None:
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_clean_removes_output_and_leaves_every_record(office: Path, signer: Signer) -> None:
-    issue_and_archive(office, signer)
+def test_make_clean_removes_output_and_leaves_every_record(
+    office: Path, signer: Signer, issued_folders: IssuedFolders
+) -> None:
+    issue_and_archive(office, signer, issued_folders)
     assert (office / "records" / "register.sqlite3").is_file()
     # The Makefile's own clean target, run in the office's folder.
     subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "clean"], cwd=office, check=True)
@@ -93,8 +113,10 @@ def test_make_clean_removes_output_and_leaves_every_record(office: Path, signer:
     assert "检查通过" in text
 
 
-def test_the_register_lives_in_the_records_folder_not_in_output(office: Path, signer: Signer) -> None:
-    issue_and_archive(office, signer)
+def test_the_register_lives_in_the_records_folder_not_in_output(
+    office: Path, signer: Signer, issued_folders: IssuedFolders
+) -> None:
+    issue_and_archive(office, signer, issued_folders)
     assert sorted(p.name for p in (office / "records").iterdir() if not p.name.startswith(".")) == [
         "archive",
         "register.sqlite3",
@@ -107,9 +129,9 @@ def test_the_register_lives_in_the_records_folder_not_in_output(office: Path, si
 
 
 @pytest.fixture
-def older_office(office: Path, signer: Signer) -> Path:
+def older_office(office: Path, signer: Signer, issued_folders: IssuedFolders) -> Path:
     """An office as an older certdocs left it: register and archive inside output/."""
-    issue_and_archive(office, signer, "--register", "output/register.sqlite3")
+    issue_and_archive(office, signer, issued_folders, "--register", "output/register.sqlite3")
     assert (office / "output" / "register.sqlite3").is_file()
     assert (office / "output" / "archive").is_dir()
     assert not (office / "records").exists()
@@ -265,8 +287,10 @@ def test_an_output_folder_other_than_the_remembered_one_is_refused_clearly(offic
 # -- backup -------------------------------------------------------------------------------------
 
 
-def test_a_backup_taken_while_a_batch_writes_is_whole_and_verified(office: Path, signer: Signer) -> None:
-    issue_and_archive(office, signer)
+def test_a_backup_taken_while_a_batch_writes_is_whole_and_verified(
+    office: Path, signer: Signer, issued_folders: IssuedFolders
+) -> None:
+    issue_and_archive(office, signer, issued_folders)
     stop = threading.Event()
 
     def writer() -> None:
@@ -294,8 +318,8 @@ def test_a_backup_taken_while_a_batch_writes_is_whole_and_verified(office: Path,
     assert code == 0, text
 
 
-def test_a_backup_never_overwrites_a_folder_in_use(office: Path, signer: Signer) -> None:
-    issue_and_archive(office, signer)
+def test_a_backup_never_overwrites_a_folder_in_use(office: Path, signer: Signer, issued_folders: IssuedFolders) -> None:
+    issue_and_archive(office, signer, issued_folders)
     (office / "old-backup").mkdir()
     (office / "old-backup" / "keep.txt").write_text("x")
     code, text = run("register", "backup", str(office / "old-backup"))
@@ -307,15 +331,17 @@ def test_a_backup_never_overwrites_a_folder_in_use(office: Path, signer: Signer)
 # -- check --------------------------------------------------------------------------------------
 
 
-def test_check_passes_on_whole_records(office: Path, signer: Signer) -> None:
-    issue_and_archive(office, signer)
+def test_check_passes_on_whole_records(office: Path, signer: Signer, issued_folders: IssuedFolders) -> None:
+    issue_and_archive(office, signer, issued_folders)
     code, text = run("register", "check")
     assert code == 0, text
     assert "检查通过" in text
 
 
-def test_check_names_an_issued_document_changed_since(office: Path, signer: Signer) -> None:
-    issue_and_archive(office, signer)
+def test_check_names_an_issued_document_changed_since(
+    office: Path, signer: Signer, issued_folders: IssuedFolders
+) -> None:
+    issue_and_archive(office, signer, issued_folders)
     report = office / "output" / NUMBER / "report.pdf"
     report.write_bytes(report.read_bytes() + b"%")
     code, text = run("register", "check")
@@ -324,8 +350,8 @@ def test_check_names_an_issued_document_changed_since(office: Path, signer: Sign
     assert "文件已被改动" in text
 
 
-def test_check_names_a_damaged_archive_bag(office: Path, signer: Signer) -> None:
-    issue_and_archive(office, signer)
+def test_check_names_a_damaged_archive_bag(office: Path, signer: Signer, issued_folders: IssuedFolders) -> None:
+    issue_and_archive(office, signer, issued_folders)
     pdf = next((office / "records" / "archive").rglob("data/certificate.pdf"))
     os.chmod(pdf, stat.S_IRUSR | stat.S_IWUSR)
     pdf.write_bytes(pdf.read_bytes()[:-10])
@@ -347,8 +373,8 @@ def damage_an_index_page(register: Path) -> None:
         fh.write(b"\xff" * 64)
 
 
-def test_check_finds_a_damaged_register_page(office: Path, signer: Signer) -> None:
-    issue_and_archive(office, signer)
+def test_check_finds_a_damaged_register_page(office: Path, signer: Signer, issued_folders: IssuedFolders) -> None:
+    issue_and_archive(office, signer, issued_folders)
     damage_an_index_page(office / "records" / "register.sqlite3")
     code, text = run("register", "check")
     assert code == 1
@@ -356,8 +382,10 @@ def test_check_finds_a_damaged_register_page(office: Path, signer: Signer) -> No
     assert "完整性检查未通过" in text
 
 
-def test_a_damaged_register_is_refused_before_any_write_naming_the_file(office: Path, signer: Signer) -> None:
-    issue_and_archive(office, signer)
+def test_a_damaged_register_is_refused_before_any_write_naming_the_file(
+    office: Path, signer: Signer, issued_folders: IssuedFolders
+) -> None:
+    issue_and_archive(office, signer, issued_folders)
     register = office / "records" / "register.sqlite3"
     damage_an_index_page(register)
     before = register.read_bytes()
