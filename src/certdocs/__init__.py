@@ -22,36 +22,84 @@ LibreOffice.
 
 __version__ = "0.1.0"  # first: the modules below record it in every document they write
 
-from certdocs.audit import AuditResult, load_audit, parse_audit
-from certdocs.batch import BatchRow, BatchSummary
-from certdocs.decisions import Meeting, load_meeting
-from certdocs.errors import (
-    ArchiveError,
-    CertdocsError,
-    ConversionError,
-    DateError,
-    DecisionError,
-    DocumentError,
-    InvalidAuditResult,
-    Problem,
-    ProfileError,
-    RegisterError,
-    SchemeError,
-    SigningError,
-    TemplateError,
-)
-from certdocs.issuing import (
-    Regeneration,
-    check_templates,
-    issue_batch,
-    issue_certificate,
-    open_register,
-    regenerate_documents,
-)
-from certdocs.pipeline import Outcome, OutcomeStatus, Workspace
-from certdocs.register import CertificateRecord, Register, Status
-from certdocs.scheme import Scheme, get_scheme, load_scheme_file, scheme_ids
-from certdocs.scoring import Score, score_audit
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from certdocs.audit import AuditResult, load_audit, parse_audit
+    from certdocs.batch import BatchRow, BatchSummary
+    from certdocs.decisions import Meeting, load_meeting
+    from certdocs.errors import (
+        ArchiveError,
+        CertdocsError,
+        ConversionError,
+        DateError,
+        DecisionError,
+        DocumentError,
+        InvalidAuditResult,
+        Problem,
+        ProfileError,
+        RegisterError,
+        SchemeError,
+        SigningError,
+        TemplateError,
+    )
+    from certdocs.issuing import (
+        Regeneration,
+        check_templates,
+        issue_batch,
+        issue_certificate,
+        open_register,
+        regenerate_documents,
+    )
+    from certdocs.pipeline import Outcome, OutcomeStatus, Workspace
+    from certdocs.register import CertificateRecord, Register, Status
+    from certdocs.scheme import Scheme, get_scheme, load_scheme_file, scheme_ids
+    from certdocs.scoring import Score, score_audit
+
+
+# Imported when first used, so that a program (or a test's child process) that needs only the
+# register or the scoring does not load PDF, Word and signing libraries it never calls.
+_LAZY = {
+    "AuditResult": "certdocs.audit",
+    "load_audit": "certdocs.audit",
+    "parse_audit": "certdocs.audit",
+    "BatchRow": "certdocs.batch",
+    "BatchSummary": "certdocs.batch",
+    "Meeting": "certdocs.decisions",
+    "load_meeting": "certdocs.decisions",
+    "ArchiveError": "certdocs.errors",
+    "CertdocsError": "certdocs.errors",
+    "ConversionError": "certdocs.errors",
+    "DateError": "certdocs.errors",
+    "DecisionError": "certdocs.errors",
+    "DocumentError": "certdocs.errors",
+    "InvalidAuditResult": "certdocs.errors",
+    "Problem": "certdocs.errors",
+    "ProfileError": "certdocs.errors",
+    "RegisterError": "certdocs.errors",
+    "SchemeError": "certdocs.errors",
+    "SigningError": "certdocs.errors",
+    "TemplateError": "certdocs.errors",
+    "Regeneration": "certdocs.issuing",
+    "check_templates": "certdocs.issuing",
+    "issue_batch": "certdocs.issuing",
+    "issue_certificate": "certdocs.issuing",
+    "open_register": "certdocs.issuing",
+    "regenerate_documents": "certdocs.issuing",
+    "Outcome": "certdocs.pipeline",
+    "OutcomeStatus": "certdocs.pipeline",
+    "Workspace": "certdocs.pipeline",
+    "CertificateRecord": "certdocs.register",
+    "Register": "certdocs.register",
+    "Status": "certdocs.register",
+    "Scheme": "certdocs.scheme",
+    "get_scheme": "certdocs.scheme",
+    "load_scheme_file": "certdocs.scheme",
+    "scheme_ids": "certdocs.scheme",
+    "Score": "certdocs.scoring",
+    "score_audit": "certdocs.scoring",
+}
 
 __all__ = [
     "ArchiveError",
@@ -94,3 +142,17 @@ __all__ = [
     "scheme_ids",
     "score_audit",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The public name ``name``, imported from its module on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
