@@ -6,8 +6,6 @@ import csv
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -24,6 +22,7 @@ from certdocs.errors import DecisionError
 from certdocs.pipeline import Issuer, Workspace
 from certdocs.register import Register
 from certdocs.testing import FakeConverter
+from tests import batch_driver
 
 ROOT = Path(__file__).resolve().parent.parent
 MEETING = ROOT / "fixtures" / "decisions" / "2026-47.json"
@@ -167,16 +166,10 @@ def test_a_failing_record_is_reported_and_the_rest_still_issue(tmp_path: Path) -
     assert "organization.uscc" in summary["failed"][0]["errors"][0]
 
 
-def _driver(decisions: Path, output: Path, delay: float) -> subprocess.Popen[bytes]:
+def _driver(decisions: Path, output: Path, delay: float) -> batch_driver.Run:
     log = output.parent / f"driver-{time.monotonic_ns()}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as fh:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "tests.batch_driver", str(decisions), str(output), str(delay)],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=fh,
-        )
+    return batch_driver.start(decisions, output, delay, log=log)
 
 
 def _logs(output: Path) -> str:

@@ -11,8 +11,6 @@ import multiprocessing
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -30,6 +28,7 @@ from certdocs.register import Register, State, Status
 from certdocs.register._dialect import NotPortable, postgres_ddl, postgres_sql
 from certdocs.register._numbers import NumberPattern, next_serial
 from certdocs.register._postgres import redact
+from tests import batch_driver
 from tests.postgres_server import PASSWORD, PASSWORD_USER, PostgresServer
 from tests.test_register import PATTERN, document, facts, issue
 from tests.test_sign import PASSPHRASE, keys  # noqa: F401  (the throwaway CA and PKCS#12 fixture)
@@ -168,15 +167,10 @@ def test_an_open_register_connects_again_after_the_server_restarts(
         assert register.reserve("k3", pattern=PATTERN, year=2026, facts=facts()).number == "BZ2026SC0003"
 
 
-def _driver(decisions: Path, output: Path, delay: float, register: str) -> subprocess.Popen[bytes]:
+def _driver(decisions: Path, output: Path, delay: float, register: str) -> batch_driver.Run:
     output.mkdir(parents=True, exist_ok=True)
-    with (output.parent / f"{output.name}-{time.monotonic_ns()}.log").open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "tests.batch_driver", str(decisions), str(output), str(delay), register],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
+    log = output.parent / f"{output.name}-{time.monotonic_ns()}.log"
+    return batch_driver.start(decisions, output, delay, log=log, register=register)
 
 
 def _logs(folder: Path) -> str:
