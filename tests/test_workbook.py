@@ -430,16 +430,21 @@ def test_whatever_is_typed_into_input_cells_import_reports_or_reads_never_crashe
     import io
     import tempfile
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        wb = openpyxl.load_workbook(_FILLED)
-    inputs = [c for ws in wb.worksheets[:-1] for row in ws.iter_rows() for c in row if not c.protection.locked]
-    for cell in data.draw(
+    wb, inputs = _filled_for_fuzzing()
+    typed = data.draw(
         st.lists(st.sampled_from(inputs), min_size=1, max_size=8, unique_by=lambda c: c.coordinate + c.parent.title)
-    ):
-        cell.value = data.draw(_GARBAGE)
+    )
+    # A date typed into a cell also changes its number format: both are put back afterwards.
+    before = [(cell.value, cell.number_format) for cell in typed]
     buffer = io.BytesIO()
-    wb.save(buffer)
+    try:
+        for cell in typed:
+            cell.value = data.draw(_GARBAGE)
+        wb.save(buffer)
+    finally:  # the next example types into the filled workbook as it was made
+        for cell, (value, number_format) in zip(typed, before, strict=True):
+            cell.value = value
+            cell.number_format = number_format
     with tempfile.TemporaryDirectory() as tmp:
         book = Path(tmp) / "fuzzed.xlsx"
         book.write_bytes(buffer.getvalue())
@@ -461,6 +466,18 @@ def _filled_workbook() -> Path:
 
 
 _FILLED = _filled_workbook()
+_LOADED: list[tuple[openpyxl.Workbook, list[Any]]] = []
+
+
+def _filled_for_fuzzing() -> tuple[openpyxl.Workbook, list[Any]]:
+    """The filled workbook loaded once (each example puts back what it typed), and its input cells."""
+    if not _LOADED:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(_FILLED)
+        inputs = [c for ws in wb.worksheets[:-1] for row in ws.iter_rows() for c in row if not c.protection.locked]
+        _LOADED.append((wb, inputs))
+    return _LOADED[0]
 
 
 def test_a_row_or_column_deleted_on_any_sheet_is_refused(tmp_path: Path) -> None:
