@@ -68,6 +68,11 @@ def full_marks_audit(scheme_id: str) -> dict[str, Any]:
     return doc
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow first, so that on two workers none of them starts last and runs alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _records_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test keeps its records (register, archive) and output in its own folder.

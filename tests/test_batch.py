@@ -82,6 +82,7 @@ def _as_xlsx(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_csv_and_xlsx_give_the_same_result_as_json(tmp_path: Path) -> None:
     expected = run(MEETING, tmp_path / "json")
     as_of = {"meeting": "2026年第47次认证决定会议", "meeting_date": date(2026, 11, 20)}

@@ -81,6 +81,7 @@ def _kill(process: multiprocessing.process.BaseProcess) -> None:
     assert process.exitcode == -signal.SIGKILL
 
 
+@pytest.mark.slow
 def test_concurrent_processes_never_share_or_skip_a_number(target: str) -> None:
     path = target
     workers, count = 4, 50
@@ -149,6 +150,7 @@ def _reserve_the_same_keys(path: str, count: int, start: Barrier, out: Queue[lis
         out.put([register.reserve(f"k{n}", pattern=PATTERN, year=2026, facts=facts()).number for n in range(count)])
 
 
+@pytest.mark.slow
 def test_processes_reserving_the_same_audits_at_once_get_one_number_per_audit(target: str) -> None:
     # Two computers running the same decision meeting at the same moment.
     workers, count = 3, 20

@@ -424,6 +424,7 @@ _GARBAGE = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_whatever_is_typed_into_input_cells_import_reports_or_reads_never_crashes(data: st.DataObject) -> None:
