@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,23 @@ def write_json(tmp_path: Path, doc: dict[str, Any], name: str = "audit.json") ->
     return path
 
 
+_MADE: dict[str, bytes] = {}
+
+
 def workbook_from(tmp_path: Path, doc: dict[str, Any]) -> Path:
+    """``doc`` as a filled workbook in tmp_path; made once per test process for the same ``doc``.
+
+    make_workbook writes the same bytes for the same audit wherever it is (a test checks it), so
+    a later test with the same ``doc`` gets those bytes copied.
+    """
     out = tmp_path / "filled.xlsx"
-    make_workbook(doc["scheme"], output=out, source=write_json(tmp_path, doc))
+    source = write_json(tmp_path, doc)
+    key = source.read_text(encoding="utf-8")
+    if key not in _MADE:
+        make_workbook(doc["scheme"], output=out, source=source)
+        _MADE[key] = out.read_bytes()
+    else:
+        out.write_bytes(_MADE[key])
     return out
 
 
@@ -70,6 +85,20 @@ def problems_of(path: Path, tmp_path: Path) -> list[str]:
         import_workbook(path, output=out)
     assert not out.exists()
     return [str(p) for p in caught.value.problems]
+
+
+def test_the_same_audit_makes_the_same_workbook_bytes_in_another_folder_and_second(tmp_path: Path) -> None:
+    # workbook_from relies on it to make each workbook once per test process.
+    doc = full_marks_audit("fw01-2021")
+    books = []
+    for name in ("first", "second"):
+        if books:
+            time.sleep(1.1)  # a creation time in the workbook would differ
+        folder = tmp_path / name
+        folder.mkdir()
+        make_workbook("fw01-2021", output=folder / "filled.xlsx", source=write_json(folder, doc))
+        books.append((folder / "filled.xlsx").read_bytes())
+    assert books[0] == books[1]
 
 
 @pytest.mark.parametrize("audit", AUDITS, ids=lambda p: f"{p.parent.name}/{p.stem}")
