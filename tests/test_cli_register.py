@@ -185,15 +185,27 @@ class _BrokenLibreOffice(FakeConverter):
         raise ConversionError([Problem((labels or {}).get(s, s.name), "LibreOffice 超时未完成转换") for s in sources])
 
 
-@pytest.fixture
-def failed_run(output: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A certificate run that failed after reserving its number; the number it left reserved."""
-    monkeypatch.setattr(_app, "LibreOfficeConverter", _BrokenLibreOffice)
+def _issue_three_then_fail(folder: Path) -> None:
+    _issue_three(folder)
     audit = str(ROOT / "fixtures" / "xbht-s04-2025" / "exclusions.json")
-    code, text = invoke(
-        output, "certificate", audit, "--templates", str(ROOT / "templates"), "--issue-date", "2026-11-22"
-    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_app, "LibreOfficeConverter", _BrokenLibreOffice)
+        mp.setenv("CERTDOCS_RECORDS", str(folder / "records"))
+        mp.setenv("CERTDOCS_OUTPUT", str(folder / "output"))
+        code, text = invoke(
+            folder / "out", "certificate", audit, "--templates", str(ROOT / "templates"), "--issue-date", "2026-11-22"
+        )
     assert code == 1, text
+
+
+@pytest.fixture
+def failed_run(output: Path, issued_folders: IssuedFolders, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A certificate run that failed after reserving its number; the number it left reserved.
+
+    LibreOffice stays broken for the test.
+    """
+    issued_folders.copy("cli_register_failed", output.parent, _issue_three_then_fail)
+    monkeypatch.setattr(_app, "LibreOfficeConverter", _BrokenLibreOffice)
     return "XBHT-SH-2026-0002"
 
 

@@ -90,7 +90,7 @@ def problems_of(path: Path, tmp_path: Path) -> list[str]:
 def test_the_same_audit_makes_the_same_workbook_bytes_in_another_folder_and_second(tmp_path: Path) -> None:
     # workbook_from relies on it to make each workbook once per test process.
     doc = full_marks_audit("fw01-2021")
-    books = []
+    books: list[bytes] = []
     for name in ("first", "second"):
         if books:
             time.sleep(1.1)  # a creation time in the workbook would differ
