@@ -50,6 +50,7 @@ def write_json(tmp_path: Path, doc: dict[str, Any], name: str = "audit.json") ->
 
 
 _MADE: dict[str, bytes] = {}
+_MADE_FROM_FIXTURE: dict[Path, bytes] = {}
 
 
 def workbook_from(tmp_path: Path, doc: dict[str, Any]) -> Path:
@@ -87,6 +88,17 @@ def problems_of(path: Path, tmp_path: Path) -> list[str]:
     return [str(p) for p in caught.value.problems]
 
 
+def fixture_workbook(audit: Path, book: Path) -> Path:
+    """The fixture ``audit`` as a filled workbook at ``book`` (made once per test process)."""
+    if audit not in _MADE_FROM_FIXTURE:
+        scheme = json.loads(audit.read_text(encoding="utf-8"))["scheme"]
+        make_workbook(scheme, output=book, source=audit)
+        _MADE_FROM_FIXTURE[audit] = book.read_bytes()
+    else:
+        book.write_bytes(_MADE_FROM_FIXTURE[audit])
+    return book
+
+
 def test_the_same_audit_makes_the_same_workbook_bytes_in_another_folder_and_second(tmp_path: Path) -> None:
     # workbook_from relies on it to make each workbook once per test process.
     doc = full_marks_audit("fw01-2021")
@@ -103,18 +115,14 @@ def test_the_same_audit_makes_the_same_workbook_bytes_in_another_folder_and_seco
 
 @pytest.mark.parametrize("audit", AUDITS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_fixture_comes_back_as_the_same_json_value(audit: Path, tmp_path: Path) -> None:
-    scheme = json.loads(audit.read_text(encoding="utf-8"))["scheme"]
-    book = tmp_path / "audit.xlsx"
-    make_workbook(scheme, output=book, source=audit)
+    book = fixture_workbook(audit, tmp_path / "audit.xlsx")
     import_workbook(book, output=tmp_path / "back.json")
     assert comparable(tmp_path / "back.json") == comparable(audit)
 
 
 @pytest.mark.parametrize("audit", AUDITS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_score_on_the_workbook_equals_score_on_the_json(audit: Path, tmp_path: Path) -> None:
-    scheme = json.loads(audit.read_text(encoding="utf-8"))["scheme"]
-    book = tmp_path / "audit.xlsx"
-    make_workbook(scheme, output=book, source=audit)
+    book = fixture_workbook(audit, tmp_path / "audit.xlsx")
     from_json = score_audit(*load_audit(audit)).to_json()
     from_book = score_audit(*load_audit(book)).to_json()
     assert from_book == from_json
