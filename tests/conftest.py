@@ -13,7 +13,7 @@ import pytest
 
 from certdocs.scheme import get_scheme
 from tests.issued import issued_folders  # noqa: F401  (fixture)
-from tests.postgres_server import postgres_server, postgres_url  # noqa: F401  (fixtures)
+from tests.postgres_server import postgres_server, postgres_url, remove_template_folder  # noqa: F401  (fixtures)
 
 # Cache compiled and assertion-rewritten modules even where PYTHONDONTWRITEBYTECODE is set (as on
 # this machine): otherwise every test process and every `certdocs` child compiles the package, the
@@ -66,6 +66,12 @@ def full_marks_audit(scheme_id: str) -> dict[str, Any]:
     if scheme.prerequisites:
         doc["prerequisites"] = {"operating_months": 12, "major_incident": False, "accepts_onsite_review": True}
     return doc
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The process that started the run removes the PostgreSQL data folder its servers copied."""
+    if not hasattr(config, "workerinput"):
+        remove_template_folder()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

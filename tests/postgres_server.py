@@ -13,6 +13,7 @@ Without PostgreSQL's binaries the tests that need the server are skipped, saying
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
 import os
 import pwd
@@ -42,6 +43,24 @@ def postgres_bin() -> Path | None:
         if candidate.strip() and (folder / "initdb").is_file() and (folder / "pg_ctl").is_file():
             return folder
     return None
+
+
+def template_folder() -> Path:
+    """Where this test run keeps one ``initdb`` result that each server copies (initdb costs seconds).
+
+    Named after the pytest process that started the run (the xdist controller, which removes it
+    when the run ends: see tests/conftest.py), so the workers of one run share it.
+    """
+    run = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+    return Path(tempfile.gettempdir()) / f"certdocs-pg-initdb-{run}"
+
+
+def remove_template_folder() -> None:
+    """Remove :func:`template_folder` (and its lock), for the process that started the run."""
+    template = template_folder()
+    shutil.rmtree(template, ignore_errors=True)
+    shutil.rmtree(template.parent / f"{template.name}.building", ignore_errors=True)
+    (template.parent / f"{template.name}.lock").unlink(missing_ok=True)
 
 
 def _free_port() -> int:
@@ -75,14 +94,29 @@ class PostgresServer:
         return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120)
 
     def init(self) -> None:
+        """A new data folder: a copy of this test run's ``initdb`` (made once, see :func:`template_folder`)."""
         self.socket_dir.mkdir()
         if self.as_postgres:
             shutil.chown(self.folder, "postgres", "postgres")
             shutil.chown(self.socket_dir, "postgres", "postgres")
+        template = template_folder()
+        with (template.parent / f"{template.name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the other test workers wait for the one making it
+            if not (template / "data").is_dir():
+                self._initdb(template)
+        # cp -a keeps the owner (postgres, when run as root) and the 0700 PostgreSQL insists on.
+        subprocess.run(["cp", "-a", str(template / "data"), str(self.data)], check=True, timeout=120)
+
+    def _initdb(self, template: Path) -> None:
+        building = template.parent / f"{template.name}.building"
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir(mode=0o700)
+        if self.as_postgres:
+            shutil.chown(building, "postgres", "postgres")
         self._run(
             "initdb",
             "-D",
-            str(self.data),
+            str(building / "data"),
             "-U",
             SUPERUSER,
             "-E",
@@ -91,6 +125,7 @@ class PostgresServer:
             "--auth-local=trust",
             "--auth-host=scram-sha-256",
         )
+        building.rename(template)
 
     def start(self) -> None:
         options = (
