@@ -158,8 +158,15 @@ class PostgresServer:
 
     def new_database(self) -> str:
         """A new, empty UTF-8 database (owned by the password user too), by name."""
+        import psycopg
+
         name = f"register_{next(self._names)}"
-        self.admin(f"CREATE DATABASE {name} OWNER {PASSWORD_USER} ENCODING 'UTF8' TEMPLATE template0")
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            version = conn.info.server_version
+            # From PostgreSQL 15 on, copying template0's few files is about twice as quick as the
+            # default (writing it all through the WAL); fsync is off on the test server.
+            strategy = " STRATEGY FILE_COPY" if version >= 150000 else ""
+            conn.execute(f"CREATE DATABASE {name} OWNER {PASSWORD_USER} ENCODING 'UTF8' TEMPLATE template0{strategy}")
         return name
 
 
