@@ -74,6 +74,38 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         remove_template_folder()
 
 
+# Modules whose module-scoped fixture runs LibreOffice (or a browser): on two test workers each
+# would build it, and build it again whenever its tests were split; these run whole on one.
+WHOLE_MODULES = frozenset(
+    {
+        "tests/test_convert.py",
+        "tests/test_documents.py",
+        "tests/test_fitting.py",
+        "tests/test_site_browser.py",
+        "tests/test_workbook_libreoffice.py",
+    }
+)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadgroup`` (our addopts): WHOLE_MODULES whole on one worker, other tests one by one.
+
+    pytest-xdist's own loadgroup (``xdist_group`` marks) does nothing under pytest 9: it renames
+    the collected items' node ids, which pytest 9 no longer reads. xdist hands out the biggest
+    modules first, then the single tests in collection order (slow ones first, see below).
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    class WholeModules(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in WHOLE_MODULES else nodeid
+
+    return WholeModules(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked slow first, so that on two workers none of them starts last and runs alone."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -32,9 +32,6 @@ from certdocs.convert import (
 from certdocs.errors import ConversionError
 
 TITLE = "售后服务成熟度认证证书 测试"
-# Its LibreOffice module fixture runs once, on one test worker.
-pytestmark = pytest.mark.xdist_group("test_convert")
-
 HAS_SOFFICE = shutil.which("soffice") is not None or shutil.which("libreoffice") is not None
 needs_soffice = pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) not installed")
 needs_poppler = pytest.mark.skipif(

@@ -22,7 +22,6 @@ from certdocs.profile import profile_for_scheme
 from certdocs.register import Register
 
 pytestmark = [
-    pytest.mark.xdist_group("test_documents"),  # its module fixture runs once, on one worker
     pytest.mark.libreoffice,
     pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"),
 ]

@@ -36,9 +36,6 @@ from certdocs.profile import load_profiles, parse_profile, profile_for_scheme
 from certdocs.textreport import stars_text
 from tests.conftest import full_marks_audit
 
-# Its LibreOffice module fixture runs once, on one test worker.
-pytestmark = pytest.mark.xdist_group("test_fitting")
-
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMES = ("xbht-s04-2025", "fw01-2021", "bjkb-006-2026", "bz-ts1008-2025")
 NAME = DEFAULT_LIMITS["org.name"]

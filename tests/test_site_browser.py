@@ -57,7 +57,6 @@ def _playwright_missing() -> bool:
 
 
 pytestmark = [
-    pytest.mark.xdist_group("test_site_browser"),  # its module fixture runs once, on one worker
     pytest.mark.browser,
     pytest.mark.libreoffice,
     pytest.mark.slow,

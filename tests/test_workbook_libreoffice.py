@@ -31,7 +31,6 @@ from tests.conftest import full_marks_audit
 from tests.test_workbook import AUDITS, comparable
 
 pytestmark = [
-    pytest.mark.xdist_group("test_workbook_libreoffice"),  # its module fixture runs once, on one worker
     pytest.mark.libreoffice,
     pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"),
 ]
