@@ -72,12 +72,17 @@ class Run:
 def start(decisions: Path, output: Path, delay: float, *, log: Path, register: str | None = None) -> Run:
     """Start ``main`` on these arguments in a new process, its standard error into ``log``."""
     argv = [str(decisions), str(output), str(delay), *([register] if register is not None else [])]
-    process = _CONTEXT.Process(target=_child, args=(argv, str(log)), daemon=True)
+    process = _CONTEXT.Process(target=_child, args=(argv, str(log), dict(os.environ)), daemon=True)
     process.start()
     return Run(process)
 
 
-def _child(argv: list[str], log: str) -> None:
+def _child(argv: list[str], log: str, environ: dict[str, str]) -> None:
+    # As a new process started now would be: the test's environment, the repository as its folder
+    # (the fork server keeps those of the moment it started).
+    os.environ.clear()
+    os.environ.update(environ)
+    os.chdir(ROOT)
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 2)
     os.close(fd)
