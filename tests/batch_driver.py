@@ -11,8 +11,10 @@ most of a second importing before it works. It shares nothing with the test's pr
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -60,6 +62,11 @@ class Run:
     def pid(self) -> int:
         assert self._process.pid is not None
         return self._process.pid
+
+    def kill(self) -> None:
+        """SIGKILL the run; nothing to do if it has already ended (its process is gone at once)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
 
     def wait(self, timeout: float | None = None) -> int:
         """The exit code (negative: killed by that signal), as :meth:`subprocess.Popen.wait`."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import time
 from datetime import date
 from pathlib import Path
@@ -204,7 +203,7 @@ def test_a_batch_killed_at_any_moment_finishes_on_the_next_run(tmp_path: Path, k
     out = tmp_path / "out"
     proc = _driver(MEETING, out, 0.1)
     time.sleep(kill_after)
-    os.kill(proc.pid, signal.SIGKILL)
+    proc.kill()
     proc.wait()
     if (out / "register.sqlite3").exists():
         _check_consistent(out)
