@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -498,6 +500,7 @@ def _filled_workbook() -> Path:
     import tempfile
 
     folder = Path(tempfile.mkdtemp(prefix="certdocs-wb-fuzz-"))
+    atexit.register(shutil.rmtree, folder, True)  # made at import, so no pytest tmp_path to hold it
     book = folder / "filled.xlsx"
     make_workbook("bjkb-006-2026", output=book, source=FIXTURES / "bjkb-006-2026" / "pass.json")
     return book
