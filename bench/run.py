@@ -138,6 +138,7 @@ def bench_batch(tmp: Path, audits: int, register_url: str | None = None) -> dict
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     # The bridges (certdocs' code in LibreOffice's Python) report their CPU when they end.
     bridges = converter._pool.bridge_seconds if converter._pool is not None else 0.0
+    starts = converter._pool.starts if converter._pool is not None else 0
     result = summary.to_json()
     assert not result["failed"], result["failed"]
     documents = sum(len(i["documents"]) for i in result["issued"])
@@ -151,6 +152,7 @@ def bench_batch(tmp: Path, audits: int, register_url: str | None = None) -> dict
         # the stages), less this benchmark's memory sampler, plus the bridges.
         "all_ms": (cpu - memory.cpu + bridges) / documents * 1000,
         "bridge_ms": bridges / documents * 1000,
+        "starts": starts,
     }
 
 
@@ -256,6 +258,7 @@ def report(audits: int, args: argparse.Namespace, tmp: Path) -> None:
         f"批量发证：{audits} 份审核结果，{batch['documents']} 份文件，用时 {batch['seconds']:.1f} 秒，"
         f"{batch['documents'] / batch['seconds']:.2f} 份/秒（{per_doc:.3f} 秒/份）"
     )
+    print(f"  LibreOffice 启动次数（含因内存超限的重启）：{batch['starts']}")
     print(
         f"  内存峰值（certdocs 与 LibreOffice 进程合计）：RSS 之和 {batch['peak_bytes'] / 2**20:.0f} MiB，"
         f"PSS 之和（共享页只计一次）{batch['peak_pss'] / 2**20:.0f} MiB"
