@@ -126,8 +126,19 @@ def test_a_worker_past_its_memory_limit_is_restarted_between_documents(tmp_path:
     assert all(wait_until_gone(pid) for pid in first)
 
 
-def test_the_profile_caps_libreoffices_graphic_cache() -> None:
+def test_the_profile_caps_libreoffices_layout_and_graphic_caches() -> None:
     assert '"GraphicMemoryLimit" oor:op="fuse"><value>20000000<' in PROFILE_SETTINGS
+    assert '"TextRunsCacheSize" oor:op="fuse"><value>500<' in PROFILE_SETTINGS
+    assert '"GlyphsCacheSize" oor:op="fuse"><value>2000000<' in PROFILE_SETTINGS
+
+
+def test_the_worker_profile_is_what_libreoffice_reads(tmp_path: Path) -> None:
+    with LibreOfficeConverter(workers=1) as converter:
+        converter.convert(documents(tmp_path / "in", 1), outdir=tmp_path / "out")
+        settings = (converter._root / "profile-0" / "user" / "registrymodifications.xcu").read_text(encoding="utf-8")
+    # LibreOffice rewrites the file with what it read: the caps survive its own save.
+    assert "TextRunsCacheSize" in settings
+    assert "GraphicMemoryLimit" in settings
 
 
 def test_close_leaves_no_libreoffice_running(tmp_path: Path) -> None:

@@ -128,7 +128,7 @@ class LibreOfficeConverter:
         timeout: float = 300.0,
         export_options: Mapping[str, bool | int | str] | None = None,
         driver: Literal["auto", "uno", "command"] = "auto",
-        recycle_above: int = 360 * 2**20,
+        recycle_above: int = 480 * 2**20,
     ) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
