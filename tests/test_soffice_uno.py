@@ -161,7 +161,8 @@ def test_a_killed_certdocs_takes_its_libreoffice_with_it(tmp_path: Path) -> None
         converter = LibreOfficeConverter(workers=1)
         converter.convert([Path({str(source)!r})], outdir=Path({str(tmp_path / "out")!r}))
         print(converter._root, flush=True)
-        time.sleep(600)
+        while True:  # busy converting when killed: the bridge finds certdocs gone as it answers
+            converter.convert([Path({str(source)!r})], outdir=Path({str(tmp_path / "out")!r}))
         """
     )
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
@@ -173,10 +174,11 @@ def test_a_killed_certdocs_takes_its_libreoffice_with_it(tmp_path: Path) -> None
         if e.name.isdigit() and root.encode() in _cmdline(e) and _comm(e) == "soffice.bin"
     ]
     assert len(offices) == 1
-    child.kill()  # kill -9: no close(), no finaliser
+    time.sleep(0.5)
+    child.kill()  # kill -9 mid-conversion: no close(), no finaliser
     child.wait()
     child.stdout.close()
-    # The bridge reads end of input and closes LibreOffice.
+    # The bridge reads end of input, or fails to write its answer, and closes LibreOffice either way.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and Path(f"/proc/{offices[0]}").exists():
         time.sleep(0.1)

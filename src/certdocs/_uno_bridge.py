@@ -147,7 +147,25 @@ def main() -> int:
     except Exception as exc:  # any failure to start is reported, not raised
         _say(ready=False, error=str(exc))
         return 1
-    _say(ready=True, pid=office.pid)
+    code = 4
+    try:
+        _say(ready=True, pid=office.pid)
+        code = _serve(office, desktop, soffice, profile, pipe, filter_data)
+    except BrokenPipeError:  # certdocs is gone (killed mid-document): LibreOffice must go too
+        pass
+    finally:
+        _close(_current[0] if _current else office, graceful=code == 0)
+    return code
+
+
+_current: list[subprocess.Popen[bytes]] = []  # the soffice running now, for the final close
+
+
+def _serve(  # what main() parsed, passed on once
+    office: subprocess.Popen[bytes], desktop: Any, soffice: str, profile: str, pipe: str, filter_data: Any
+) -> int:
+    """Answer requests until end of input (0) or until LibreOffice is lost (3) or fails to restart (1)."""
+    _current[:] = [office]
     starts = 1
     for line in sys.stdin:
         request = json.loads(line)
@@ -163,6 +181,7 @@ def main() -> int:
             except Exception as exc:  # reported; certdocs then ends this bridge
                 _say(ready=False, error=str(exc))
                 return 1
+            _current[:] = [office]
             _say(ready=True, pid=office.pid)
             continue
         try:
@@ -177,11 +196,18 @@ def main() -> int:
             _say(ok=True, rss=_resident_bytes(office.pid), cpu=time.process_time())
     with contextlib.suppress(Exception):  # it is closing either way
         desktop.terminate()
-    try:
-        office.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        _kill(office)
     return 0
+
+
+def _close(office: subprocess.Popen[bytes], *, graceful: bool) -> None:
+    """However the bridge ends, its soffice ends with it: asked to close (end of input), else killed."""
+    if graceful:
+        try:
+            office.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    _kill(office)
 
 
 if __name__ == "__main__":
