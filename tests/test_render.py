@@ -398,3 +398,28 @@ def test_the_certificate_prints_on_one_page_with_a_scannable_qr_code(
     assert pages == 1
     codes = zxingcpp.read_barcodes(Image.open(png))
     assert [c.text for c in codes] == [context["certificate"]["verify_url"]]
+
+
+def test_a_tag_that_cuts_the_xml_of_the_body_is_refused_not_repaired(tmp_path: Path) -> None:
+    # The {% if %} opens in a table cell and closes in the paragraph after the table: rendered
+    # false, it removes the end of the cell, row and table, which no parser can read whole.
+    document = Document()
+    document.add_table(rows=1, cols=1).cell(0, 0).text = "{% if false %}表内"
+    document.add_paragraph("表后{% endif %}结尾")
+    template = tmp_path / "测试模板.docx"
+    document.save(str(template))
+    with pytest.raises(TemplateError, match=r"测试模板\.docx（正文）.*不是有效的 XML"):
+        render_docx_bytes(template, sample_context())
+
+
+def test_a_column_loop_still_gets_its_table_grid_fixed(tmp_path: Path) -> None:
+    document = Document()
+    row = document.add_table(rows=1, cols=3).rows[0]
+    row.cells[0].text = "{%tc for name in ['甲', '乙', '丙', '丁'] %}"
+    row.cells[1].text = "{{ name }}"
+    row.cells[2].text = "{%tc endfor %}"
+    template = tmp_path / "列循环.docx"
+    document.save(str(template))
+    with zipfile.ZipFile(io.BytesIO(render_docx_bytes(template, sample_context()))) as package:
+        body = package.read("word/document.xml").decode()
+    assert (body.count("<w:gridCol "), body.count("<w:tc>")) == (4, 4)

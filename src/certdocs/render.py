@@ -30,7 +30,8 @@ from xml.etree import ElementTree
 import jinja2
 from docx import Document
 from docx.opc.constants import CONTENT_TYPE as CT
-from docx.opc.packuri import CONTENT_TYPES_URI
+from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
+from docx.opc.part import XmlPart
 from docx.opc.pkgwriter import PackageWriter
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
@@ -61,6 +62,10 @@ _PART_NAMES = {
 
 class _NoneValue(Exception):
     """A template printed a value that is None (the context promises "" instead)."""
+
+
+class _BrokenXml(Exception):
+    """The rendered body is not well-formed XML."""
 
 
 class _PartFailure(Exception):
@@ -120,11 +125,25 @@ class _Template(DocxTemplate):  # type: ignore[misc]
     """docxtpl's template, remembering which part and source a Jinja error came from."""
 
     body_xml: str | None = None  # the template's body as docxtpl reads it, when its copy has none
+    table_tags = True  # whether the body has tags that change a table's cells (see fix_tables)
 
     def get_xml(self) -> str:
         # The copy rendered from holds an empty body (copying the body costs more than the
         # rest of the document): docxtpl reads the template's body from the text kept for it.
         return self.body_xml if self.body_xml is not None else str(super().get_xml())
+
+    def fix_tables(self, xml: str) -> Any:
+        # docxtpl parses the rendered body with recover=True, which silently drops whatever
+        # does not parse (a tag placed so that it cuts the XML): parse strictly instead, and
+        # refuse such a document. Only tags that add or span cells ({%tc %}, {% hm %},
+        # {% vm %}, {% colspan %}) need docxtpl's fixing of the table grids; without them the
+        # rendered tables have the template's own cells.
+        try:
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)  # one per call: threads
+            tree = etree.fromstring(xml, parser=parser)
+        except etree.XMLSyntaxError as exc:
+            raise _BrokenXml(f"word/document.xml：{exc}") from exc
+        return super().fix_tables(xml) if self.table_tags else tree
 
     def patch_xml(self, src_xml: str) -> str:
         # Pure regex work on the template's own XML, the same for every render of it.
@@ -233,6 +252,7 @@ def render_docx_bytes(template: Path, context: Mapping[str, Any], *, qr_png: byt
         # A copy of the parts rendering changes; the others are shared (see _Prepared).
         tpl.docx = copy.deepcopy(prepared.document, dict(prepared.shared))
         tpl.body_xml = prepared.body_xml
+        tpl.table_tags = prepared.table_tags
         tpl.is_rendered = False
     except Exception as exc:
         raise TemplateError([Problem(str(template), f"不是有效的 Word（.docx）文件：{exc}")]) from exc
@@ -241,6 +261,8 @@ def render_docx_bytes(template: Path, context: Mapping[str, Any], *, qr_png: byt
         tpl.render(values, _environment(), autoescape=True)
     except _PartFailure as failure:
         raise TemplateError([_explain(failure.cause, name, failure.part, failure.source)]) from failure.cause
+    except _BrokenXml as exc:
+        raise TemplateError([Problem(f"{name}（正文）", f"{_NOT_XML}：{exc}")]) from exc
     except Exception as exc:  # core properties are rendered outside any XML part
         raise TemplateError([_explain(exc, name, "文档属性", "")]) from exc
     tpl.pre_processing()
@@ -250,8 +272,8 @@ def render_docx_bytes(template: Path, context: Mapping[str, Any], *, qr_png: byt
         data = normalise_docx(buffer.getvalue())
         _check_xml(_entries_of(data), name)
         return data
-    entries = _package_entries(tpl.docx, prepared.blobs)
-    _check_xml(entries, name)
+    entries, serialised = _package_entries(tpl.docx, prepared.blobs)
+    _check_xml([entry for entry in entries if entry[0] not in serialised], name)
     return _zip(entries)
 
 
@@ -270,6 +292,7 @@ class _Prepared:
         self.document = Document(path)
         body = self.document.element.body
         self.body_xml = str(etree.tostring(body, encoding="unicode", pretty_print=False))  # docxtpl's get_xml
+        self.table_tags = bool(_TABLE_TAGS.search(re.sub(r"<[^>]*>", "", self.body_xml)))
         for child in list(body):
             body.remove(child)
         parts = self.document.part.package.parts
@@ -289,6 +312,9 @@ class _Prepared:
             id(p): (p.blob, p.rels.xml if len(p.rels) else None) for p in self.shared.values()
         }
 
+
+# docxtpl's tags that add cells to a table row or span cells (their text, the XML tags removed).
+_TABLE_TAGS = re.compile(r"\{%-?\s*(?:tc|hm|vm|colspan)\b")
 
 # The parts docxtpl renders or changes: the body's part (whatever its type), these, and any part
 # pointing to one of them.
@@ -316,8 +342,11 @@ def _opened(path: str, _mtime_ns: int, _size: int, _inode: int) -> _Prepared:
     return _Prepared(path)
 
 
-def _package_entries(document: Any, blobs: Mapping[int, tuple[bytes, bytes | None]]) -> list[tuple[str, bytes]]:
-    """The zip entries python-docx would write for ``document``, in its order.
+def _package_entries(
+    document: Any, blobs: Mapping[int, tuple[bytes, bytes | None]]
+) -> tuple[list[tuple[str, bytes]], set[str]]:
+    """The zip entries python-docx would write for ``document``, in its order, and the names of
+    those it serialised from a parsed XML tree (well-formed by construction).
 
     What :meth:`docx.opc.package.OpcPackage.save` does, collecting the entries instead of
     zipping them, so that :func:`_zip` can reuse what it compressed for unchanged parts, and
@@ -325,6 +354,7 @@ def _package_entries(document: Any, blobs: Mapping[int, tuple[bytes, bytes | Non
     """
     package = document.part.package
     collected = _Collector()
+    serialised = {CONTENT_TYPES_URI.membername, PACKAGE_URI.rels_uri.membername}  # written by python-docx
     parts = package.parts
     for part in parts:
         part.before_marshal()
@@ -335,9 +365,12 @@ def _package_entries(document: Any, blobs: Mapping[int, tuple[bytes, bytes | Non
         known = blobs.get(id(part))
         blob, rels = known if known is not None else (part.blob, part.rels.xml if len(part.rels) else None)
         collected.entries.append((part.partname.membername, blob))
+        if known is None and isinstance(part, XmlPart):
+            serialised.add(part.partname.membername)
         if rels is not None:
             collected.entries.append((part.partname.rels_uri.membername, rels))
-    return collected.entries
+            serialised.add(part.partname.rels_uri.membername)  # python-docx writes them itself
+    return collected.entries, serialised
 
 
 @functools.lru_cache(maxsize=64)
@@ -536,6 +569,9 @@ def _undefined_name(message: str, snippet: str) -> str:
     return path.group(1) if path else attribute
 
 
+_NOT_XML = "渲染结果不是有效的 XML，模板标签可能放错了位置"
+
+
 def _check_xml(entries: list[tuple[str, bytes]], template: str) -> None:
     """Refuse output Word could not open: every XML part must parse.
 
@@ -550,7 +586,7 @@ def _check_xml(entries: list[tuple[str, bytes]], template: str) -> None:
         try:
             ElementTree.fromstring(blob)
         except ElementTree.ParseError as exc:
-            rule = f"渲染结果不是有效的 XML，模板标签可能放错了位置：{exc}"
+            rule = f"{_NOT_XML}：{exc}"
             raise TemplateError([Problem(f"{template}（{filename}）", rule)]) from exc
         _remember(_VALID_XML, key, True)
 
