@@ -18,7 +18,7 @@ from docx import Document
 
 from certdocs.errors import TemplateError
 from certdocs.qr import qr_png
-from certdocs.render import render_docx, render_docx_bytes
+from certdocs.render import prepare_context, render_docx, render_docx_bytes
 from tests.data.context_sample import sample_context
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -423,3 +423,20 @@ def test_a_column_loop_still_gets_its_table_grid_fixed(tmp_path: Path) -> None:
     with zipfile.ZipFile(io.BytesIO(render_docx_bytes(template, sample_context()))) as package:
         body = package.read("word/document.xml").decode()
     assert (body.count("<w:gridCol "), body.count("<w:tc>")) == (4, 4)
+
+
+def test_a_template_cannot_change_the_values_the_next_document_prints(tmp_path: Path) -> None:
+    template = _template(tmp_path, "{{ items.append('多出的一项') }}")
+    with pytest.raises(TemplateError, match="不得修改文档数据"):
+        render_docx_bytes(template, sample_context())
+
+
+def test_a_prepared_context_renders_as_the_context_and_ignores_later_changes(tmp_path: Path) -> None:
+    context = sample_context()
+    prepared = prepare_context(context)
+    before = _render("certificate.docx", context)
+    context["org"]["name"] = "改过的名称"
+    after = render_docx_bytes(
+        TEMPLATES / "certificate.docx", prepared, qr_png=qr_png(context["certificate"]["verify_url"])
+    )
+    assert after == before

@@ -35,7 +35,7 @@ from certdocs.convert import Converter
 from certdocs.errors import CertdocsError, Problem, os_error_text
 from certdocs.pdf import PdfMetadata, merge_issue_pack, normalize_pdf
 from certdocs.register import NewDocument, Register
-from certdocs.render import render_docx
+from certdocs.render import RenderContext, prepare_context, render_docx
 
 #: The inputs whose change makes a document out of date (``regenerate`` rebuilds it, ``certificate``
 #: refuses to rewrite it). The certdocs version is recorded with every document but does not
@@ -253,10 +253,14 @@ class _Job:
     def render(self, staging: Path) -> None:
         if self.errors:
             return
+        prepared: dict[int, RenderContext] = {}  # the documents of a set share their context: copy it once
         for doc in self.set.documents:
             out = staging / safe_name(f"{self.n:05d}-{doc.kind.replace('/', '-')}.docx")
             try:
-                render_docx(doc.template, doc.context, out=out, qr_png=doc.qr_png, durable=False)
+                context = prepared.get(id(doc.context))
+                if context is None:
+                    context = prepared[id(doc.context)] = prepare_context(doc.context)
+                render_docx(doc.template, context, out=out, qr_png=doc.qr_png, durable=False)
             except CertdocsError as exc:
                 self.fail(exc.problems)
                 continue

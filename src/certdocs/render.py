@@ -1,9 +1,9 @@
 """Word documents from the templates in ``templates/``: docxtpl in a sandboxed Jinja.
 
 Office staff edit the templates, so a template is treated as untrusted code: it is rendered
-in :class:`jinja2.sandbox.SandboxedEnvironment` (no files, no Python internals), every
-undefined name is an error (``StrictUndefined``), and every value is XML-escaped
-(autoescape), so ``A&B <测试>`` prints literally and the document stays valid. Any failure
+in :class:`jinja2.sandbox.ImmutableSandboxedEnvironment` (no files, no Python internals, no
+changing the values it is given), every undefined name is an error (``StrictUndefined``), and
+every value is XML-escaped (autoescape), so ``A&B <测试>`` prints literally and the document stays valid. Any failure
 becomes :class:`certdocs.errors.TemplateError` naming the template, the place in it and the
 variable, in Chinese. Output is byte-identical for identical inputs (fixed zip entry times).
 """
@@ -35,7 +35,7 @@ from docx.opc.part import XmlPart
 from docx.opc.pkgwriter import PackageWriter
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree  # type: ignore[import-untyped]
 
 from certdocs._fitdocx import apply_sizes
@@ -84,8 +84,12 @@ def _refuse_none(value: Any) -> Any:
     return value
 
 
-class _Environment(SandboxedEnvironment):
-    """The sandbox, reading ``x.items`` as the key "items" when ``x`` is a mapping."""
+class _Environment(ImmutableSandboxedEnvironment):
+    """The sandbox, reading ``x.items`` as the key "items" when ``x`` is a mapping.
+
+    Immutable: a template cannot change the values it prints (``list.append``, ``dict.update``
+    …), so the documents of one set can share one prepared context (:func:`prepare_context`).
+    """
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # The documented context uses keys such as ``items`` and ``values``; without this a
@@ -220,9 +224,29 @@ def _patched(src_xml: str, patch: Any) -> str:
     return found
 
 
+class RenderContext:
+    """A context prepared once for several documents: a private, XML-safe copy (see :func:`prepare_context`)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+
+def prepare_context(context: Mapping[str, Any]) -> RenderContext:
+    """``context`` copied once (plain dicts and lists, XML-safe strings) for every document rendered from it.
+
+    Later changes to ``context`` do not reach the copy; templates cannot change it.
+    """
+    values = _copy(context)
+    if not isinstance(values, dict):  # pragma: no cover - _copy keeps mappings as dicts
+        raise TypeError("context must be a mapping")
+    return RenderContext(values)
+
+
 def render_docx(
     template: Path,
-    context: Mapping[str, Any],
+    context: Mapping[str, Any] | RenderContext,
     *,
     out: Path,
     qr_png: bytes | None = None,
@@ -241,7 +265,9 @@ def render_docx(
     return out
 
 
-def render_docx_bytes(template: Path, context: Mapping[str, Any], *, qr_png: bytes | None = None) -> bytes:
+def render_docx_bytes(
+    template: Path, context: Mapping[str, Any] | RenderContext, *, qr_png: bytes | None = None
+) -> bytes:
     """The rendered document as bytes (see :func:`render_docx`)."""
     name = template.name
     if not template.is_file():
@@ -480,12 +506,13 @@ def normalise_docx(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def _prepare(context: Mapping[str, Any], tpl: Any, qr_png: bytes | None) -> dict[str, Any]:
-    """A private deep copy of the context: plain dicts and lists, XML-safe strings, QR image."""
-    values = _copy(context)
-    if not isinstance(values, dict):  # pragma: no cover - _copy keeps mappings as dicts
-        raise TypeError("context must be a mapping")
+def _prepare(context: Mapping[str, Any] | RenderContext, tpl: Any, qr_png: bytes | None) -> dict[str, Any]:
+    """The values to render: the prepared copy of the context, with the QR image for this template."""
+    prepared = context if isinstance(context, RenderContext) else prepare_context(context)
+    values = dict(prepared.values)  # the QR image below belongs to this render only
     certificate = values.get("certificate")
+    if isinstance(certificate, dict):
+        certificate = values["certificate"] = dict(certificate)
     if qr_png is not None:
         if not isinstance(certificate, dict):
             certificate = values["certificate"] = {}
@@ -525,7 +552,7 @@ def _explain(exc: BaseException, template: str, part: str, source: str) -> Probl
     where = f"{template}（{part}" + (f"，「{snippet}」处" if snippet else "") + "）"
     message = getattr(exc, "message", None) or str(exc)
     if isinstance(exc, jinja2.exceptions.SecurityError):
-        rule = f"出于安全原因，模板不得访问程序内部属性（{message}）"
+        rule = f"出于安全原因，模板不得访问程序内部属性，也不得修改文档数据（{message}）"
     elif isinstance(exc, jinja2.UndefinedError):
         variable = _undefined_name(message, snippet)
         rule = f"变量 {variable} 未定义：文档上下文中没有这个变量，请对照 docs/TEMPLATE_CONTEXT.md 检查拼写"
@@ -591,4 +618,4 @@ def _check_xml(entries: list[tuple[str, bytes]], template: str) -> None:
         _remember(_VALID_XML, key, True)
 
 
-__all__ = ["QR_WIDTH_MM", "normalise_docx", "render_docx", "render_docx_bytes"]
+__all__ = ["QR_WIDTH_MM", "RenderContext", "normalise_docx", "prepare_context", "render_docx", "render_docx_bytes"]
