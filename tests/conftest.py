@@ -13,6 +13,7 @@ import pytest
 
 from certdocs.scheme import get_scheme
 from tests.issued import issued_folders  # noqa: F401  (fixture)
+from tests.libreoffice import libreoffice_converter  # noqa: F401  (fixture)
 from tests.postgres_server import postgres_server, postgres_url, remove_template_folder  # noqa: F401  (fixtures)
 
 # Cache compiled and assertion-rewritten modules even where PYTHONDONTWRITEBYTECODE is set (as on

@@ -20,6 +20,7 @@ from certdocs.pdf import page_count, pdf_text
 from certdocs.pipeline import Issuer, IssueRequest, Outcome, Workspace
 from certdocs.profile import profile_for_scheme
 from certdocs.register import Register
+from tests.libreoffice import LentConverter
 
 pytestmark = [
     pytest.mark.libreoffice,
@@ -39,9 +40,7 @@ TRICKY = 'A&B <测试> "公司"'
 
 
 @pytest.fixture(scope="module")
-def issued(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
-    from certdocs.convert import LibreOfficeConverter
-
+def issued(tmp_path_factory: pytest.TempPathFactory, libreoffice_converter: LentConverter) -> dict[str, Outcome]:
     tmp = tmp_path_factory.mktemp("documents")
     tricky = json.loads((FIXTURES / "fw01-2021" / "exclusions.json").read_text(encoding="utf-8"))
     tricky["organization"]["name"] = TRICKY
@@ -49,8 +48,8 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     tricky_path.write_text(json.dumps(tricky, ensure_ascii=False), encoding="utf-8")
     paths = {sid: FIXTURES / sid / name for sid, name in PASSING.items()} | {"tricky": tricky_path}
     ws = Workspace(output=tmp / "out", register=tmp / "out" / "register.sqlite3", templates=ROOT / "templates")
-    with LibreOfficeConverter() as converter, Register.open(ws.register) as register:
-        outcomes = Issuer(ws, converter=converter, register=register, today=ISSUED).issue(
+    with Register.open(ws.register) as register:
+        outcomes = Issuer(ws, converter=libreoffice_converter, register=register, today=ISSUED).issue(
             [IssueRequest(p, "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED) for p in paths.values()]
         )
     result = dict(zip(paths, outcomes, strict=True))
@@ -144,17 +143,17 @@ def test_the_issue_pack_has_a_bookmark_per_document_and_metadata(issued: dict[st
     assert len(reader.pages) == parts
 
 
-def test_two_builds_from_the_same_inputs_are_byte_identical(issued: dict[str, Outcome], tmp_path: Path) -> None:
+def test_two_builds_from_the_same_inputs_are_byte_identical(
+    issued: dict[str, Outcome], tmp_path: Path, libreoffice_converter: LentConverter
+) -> None:
     """A fresh register and output folder, the same audits: every .docx and PDF comes out the same."""
-    from certdocs.convert import LibreOfficeConverter
-
     first = issued["bz-ts1008-2025"]
     ws = Workspace(
         output=tmp_path / "out", register=tmp_path / "out" / "register.sqlite3", templates=ROOT / "templates"
     )
-    with LibreOfficeConverter() as converter, Register.open(ws.register) as register:
+    with Register.open(ws.register) as register:
         # Converted after other documents this time, so LibreOffice's per-run font ids differ.
-        outcomes = Issuer(ws, converter=converter, register=register, today=ISSUED).issue(
+        outcomes = Issuer(ws, converter=libreoffice_converter, register=register, today=ISSUED).issue(
             [
                 IssueRequest(
                     FIXTURES / "fw01-2021" / "fail.json", "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED

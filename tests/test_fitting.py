@@ -35,6 +35,7 @@ from certdocs.pipeline import Issuer, IssueRequest, Outcome, Workspace
 from certdocs.profile import load_profiles, parse_profile, profile_for_scheme
 from certdocs.textreport import stars_text
 from tests.conftest import full_marks_audit
+from tests.libreoffice import LentConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMES = ("xbht-s04-2025", "fw01-2021", "bjkb-006-2026", "bz-ts1008-2025")
@@ -221,8 +222,9 @@ def test_the_fitted_size_is_put_on_the_certificate_runs(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def extremes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Outcome]:
-    from certdocs.convert import LibreOfficeConverter
+def extremes(
+    tmp_path_factory: pytest.TempPathFactory, libreoffice_converter: LentConverter
+) -> dict[tuple[str, str], Outcome]:
     from certdocs.register import Register
 
     tmp = tmp_path_factory.mktemp("fitting")
@@ -233,8 +235,8 @@ def extremes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
             path.write_text(json.dumps(_extreme_audit(scheme_id, case), ensure_ascii=False), encoding="utf-8")
             paths[scheme_id, case] = path
     ws = Workspace(output=tmp / "out", register=tmp / "r.sqlite3", templates=ROOT / "templates")
-    with LibreOfficeConverter() as converter, Register.open(ws.register) as register:
-        outcomes = Issuer(ws, converter=converter, register=register, today=date(2026, 11, 22)).issue(
+    with Register.open(ws.register) as register:
+        outcomes = Issuer(ws, converter=libreoffice_converter, register=register, today=date(2026, 11, 22)).issue(
             [IssueRequest(p, "会议", date(2026, 11, 20), date(2026, 11, 22)) for p in paths.values()]
         )
     return dict(zip(paths, outcomes, strict=True))

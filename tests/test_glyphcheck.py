@@ -20,6 +20,7 @@ from certdocs.pdf import pdf_text
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.render import render_docx
 from tests.conftest import full_marks_audit
+from tests.libreoffice import LentConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 FONTS_CONF = ROOT / "src/certdocs/fonts/fonts.conf"
@@ -95,14 +96,13 @@ def test_an_audit_with_a_character_no_font_has_exits_2_and_writes_nothing(tmp_pa
 @pytest.mark.libreoffice
 @libreoffice
 @hanazono
-def test_extension_b_characters_print_on_every_document(tmp_path: Path) -> None:
-    from certdocs.convert import LibreOfficeConverter
+def test_extension_b_characters_print_on_every_document(tmp_path: Path, libreoffice_converter: LentConverter) -> None:
     from certdocs.register import Register
 
     audit = write_audit(tmp_path, name=f"杭州{RARE}电器股份有限公司", audit_address=f"福建省{RARE}市某路1号")
     ws = Workspace(output=tmp_path / "out", register=tmp_path / "r.sqlite3", templates=ROOT / "templates")
-    with LibreOfficeConverter() as converter, Register.open(ws.register) as register:
-        (outcome,) = Issuer(ws, converter=converter, register=register, today=date(2026, 11, 22)).issue(
+    with Register.open(ws.register) as register:
+        (outcome,) = Issuer(ws, converter=libreoffice_converter, register=register, today=date(2026, 11, 22)).issue(
             [IssueRequest(audit, "会议", date(2026, 11, 20), date(2026, 11, 22))]
         )
     assert outcome.status == "issued", outcome.errors

@@ -22,6 +22,7 @@ from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register, Status
 from certdocs.testing import FakeConverter, docx_text
 from tests.issued import IssuedFolders
+from tests.libreoffice import LentConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT = ROOT / "fixtures" / "bz-ts1008-2025" / "pass.json"
@@ -338,10 +339,10 @@ def test_register_suspend_refuses_a_period_beyond_the_maximum_with_exit_2(ws: Wo
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_every_letter_prints_in_chinese_on_at_most_two_pages(ws: Workspace, register: Register) -> None:
-    from certdocs.convert import LibreOfficeConverter
-
-    with LibreOfficeConverter() as converter:
+def test_every_letter_prints_in_chinese_on_at_most_two_pages(
+    ws: Workspace, register: Register, libreoffice_converter: LentConverter
+) -> None:
+    with libreoffice_converter as converter:
         change(ws, register, "suspend", converter=converter)
         change(ws, register, "restore", on=date(2028, 1, 15), converter=converter)
         first = change(ws, register, "cancel", on=date(2028, 2, 1), converter=converter).pdf.read_bytes()

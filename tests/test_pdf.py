@@ -18,6 +18,7 @@ from certdocs import pdf
 from certdocs.convert import LibreOfficeConverter, text_pdf
 from certdocs.errors import ConversionError
 from certdocs.pdf import PdfMetadata, merge_issue_pack, normalize_pdf, page_count, pdf_text
+from tests.libreoffice import LentConverter
 
 HAS_SOFFICE = shutil.which("soffice") is not None or shutil.which("libreoffice") is not None
 
@@ -230,12 +231,13 @@ def test_two_separate_libreoffice_runs_normalize_to_identical_bytes(tmp_path: Pa
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) not installed")
-def test_a_libreoffice_pdf_is_edited_in_place_and_stays_pdf_a_2b(tmp_path: Path) -> None:
+def test_a_libreoffice_pdf_is_edited_in_place_and_stays_pdf_a_2b(
+    tmp_path: Path, libreoffice_converter: LentConverter
+) -> None:
     import pikepdf
 
     doc = chinese_docx(tmp_path / "证书.docx", "售后服务成熟度认证证书")
-    with LibreOfficeConverter(workers=1) as converter:
-        path = converter.convert([doc], outdir=tmp_path)[doc]
+    path = libreoffice_converter.convert([doc], outdir=tmp_path)[doc]
     assert pdf._patched(path.read_bytes(), METADATA) is not None  # the byte editor, not qpdf
 
     normalize_pdf(path, metadata=METADATA)

@@ -10,7 +10,8 @@ import pikepdf
 import pytest
 
 from certdocs._pdftext import first_page_shows_text
-from certdocs.convert import LibreOfficeConverter, pdf_problem
+from certdocs.convert import pdf_problem
+from tests.libreoffice import LentConverter
 from tests.test_pdf import chinese_docx
 
 HAS_SOFFICE = shutil.which("soffice") is not None or shutil.which("libreoffice") is not None
@@ -88,8 +89,7 @@ def test_a_converted_pdf_without_text_is_still_refused() -> None:
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) not installed")
-def test_a_libreoffice_pdf_of_chinese_text_shows_text(tmp_path: Path) -> None:
+def test_a_libreoffice_pdf_of_chinese_text_shows_text(tmp_path: Path, libreoffice_converter: LentConverter) -> None:
     doc = chinese_docx(tmp_path / "证书.docx", "售后服务成熟度认证证书")
-    with LibreOfficeConverter(workers=1) as converter:
-        pdf = converter.convert([doc], outdir=tmp_path)[doc]
+    pdf = libreoffice_converter.convert([doc], outdir=tmp_path)[doc]
     assert first_page_shows_text(pdf.read_bytes())

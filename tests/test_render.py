@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -20,12 +19,12 @@ from certdocs.errors import TemplateError
 from certdocs.qr import qr_png
 from certdocs.render import prepare_context, render_docx, render_docx_bytes
 from tests.data.context_sample import sample_context
+from tests.libreoffice import LentConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 NAMES = ["audit_plan.docx", "scoresheet.docx", "report.docx", "certificate.docx", "surveillance_notice.docx"]
 SCHEMES = ["xbht-s04-2025", "bz-ts1008-2025"]
-FONTS_CONF = ROOT / "src" / "certdocs" / "fonts" / "fonts.conf"
 
 
 def _render(name: str, context: dict[str, Any]) -> bytes:
@@ -353,18 +352,8 @@ def test_templates_carry_chinese_typography_and_neutral_properties(name: str) ->
     assert "2026-01-01T00:00:00Z" in core
 
 
-def _pdf_pages_and_png(docx: Path, tmp_path: Path) -> tuple[int, Path]:
-    env = dict(os.environ, HOME=str(tmp_path))
-    if FONTS_CONF.exists():
-        env["FONTCONFIG_FILE"] = str(FONTS_CONF)
-    subprocess.run(
-        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    pdf = docx.with_suffix(".pdf")
+def _pdf_pages_and_png(docx: Path, tmp_path: Path, converter: LentConverter) -> tuple[int, Path]:
+    pdf = converter.convert([docx], outdir=tmp_path)[docx]  # as certdocs prints it
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
     subprocess.run(
@@ -382,7 +371,7 @@ def _pdf_pages_and_png(docx: Path, tmp_path: Path) -> tuple[int, Path]:
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("long_names", [False, True])
 def test_the_certificate_prints_on_one_page_with_a_scannable_qr_code(
-    tmp_path: Path, scheme: str, long_names: bool
+    tmp_path: Path, scheme: str, long_names: bool, libreoffice_converter: LentConverter
 ) -> None:
     import zxingcpp
     from PIL import Image
@@ -394,7 +383,7 @@ def test_the_certificate_prints_on_one_page_with_a_scannable_qr_code(
         out=tmp_path / "certificate.docx",
         qr_png=qr_png(context["certificate"]["verify_url"]),
     )
-    pages, png = _pdf_pages_and_png(docx, tmp_path)
+    pages, png = _pdf_pages_and_png(docx, tmp_path, libreoffice_converter)
     assert pages == 1
     codes = zxingcpp.read_barcodes(Image.open(png))
     assert [c.text for c in codes] == [context["certificate"]["verify_url"]]

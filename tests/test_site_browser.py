@@ -30,6 +30,7 @@ from certdocs.profile import profile_for_scheme
 from certdocs.register import Register
 from certdocs.site import build_site
 from certdocs.site._pages import served_path
+from tests.libreoffice import LentConverter
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,13 +88,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from certdocs.convert import LibreOfficeConverter
-
+def site(tmp_path_factory: pytest.TempPathFactory, libreoffice_converter: LentConverter) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("site")
     ws = Workspace(output=tmp / "out", register=tmp / "out" / "register.sqlite3", templates=ROOT / "templates")
-    with LibreOfficeConverter() as converter, Register.open(ws.register) as register:
-        (outcome,) = Issuer(ws, converter=converter, register=register, today=ISSUED).issue(
+    with Register.open(ws.register) as register:
+        (outcome,) = Issuer(ws, converter=libreoffice_converter, register=register, today=ISSUED).issue(
             [IssueRequest(AUDIT, "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED)]
         )
         assert outcome.status == "issued", outcome.errors
