@@ -314,3 +314,25 @@ def test_every_placed_file_and_its_folder_are_synced_before_the_register_records
     assert all(any(name.endswith(f"-{file}") for name in synced_files) for file in staged if file != "issue_pack.pdf")
     assert ("folder", str(folder)) in before
     assert ("folder", str(folder.parent)) in before
+
+
+class _Warming(FakeConverter):
+    """The fake, counting the times the pipeline asks it to start ahead of the work."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warmed = 0
+
+    def warm_up(self) -> None:
+        self.warmed += 1
+
+
+def test_libreoffice_is_started_once_there_is_work_and_not_for_a_rerun_that_rewrites_nothing(
+    workspace: Workspace,
+) -> None:
+    a, b = FIXTURES / "xbht-s04-2025" / "pass.json", FIXTURES / "xbht-s04-2025" / "exclusions.json"
+    first, again = _Warming(), _Warming()
+    issue(workspace, a, b, converter=first)
+    outcomes = issue(workspace, a, b, converter=again)
+    assert [o.status for o in outcomes] == ["unchanged", "unchanged"]
+    assert (first.warmed, again.warmed) == (1, 0)

@@ -126,9 +126,9 @@ class Issuer:
 
     def issue(self, requests: Sequence[IssueRequest]) -> list[Outcome]:
         """Issue every request; one that fails is reported and does not stop the others."""
-        warm_up = getattr(self.converter, "warm_up", None)  # optional: LibreOffice starts while audits are read
-        if warm_up is not None:
-            warm_up()
+        # Optional: LibreOffice starts while the other audits are read, once there is something to
+        # convert (not for a register that refuses every number, nor a rerun that rewrites nothing).
+        warm_up = getattr(self.converter, "warm_up", None)
         outcomes: dict[int, Outcome] = {}
         jobs: dict[int, Job] = {}
         for n, request in enumerate(requests):
@@ -151,6 +151,9 @@ class Issuer:
                     outcomes[n] = _as_found(job)
                     continue
             jobs[n] = job
+            if warm_up is not None:
+                warm_up()
+                warm_up = None
         outcomes.update(self._write(jobs))
         return [outcomes[n] for n in range(len(requests))]
 
