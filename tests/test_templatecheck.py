@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -448,3 +449,90 @@ def test_a_template_a_profile_names_but_the_folder_lacks_is_reported(tmp_path: P
     assert problem.where == str(tmp_path / "surveillance_notice.docx")
     assert "模板文件不存在" in problem.rule
     assert "xbht（监督审核通知书）" in problem.rule
+
+
+# -- checking the same templates again ------------------------------------------------------------
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the templates really read (parsed) from now on."""
+    from certdocs.templatecheck._source import read_template as real
+
+    reads: list[str] = []
+
+    def counted(name: str, data: bytes, problems: list[Problem]) -> Any:
+        reads.append(name)
+        return real(name, data, problems)
+
+    monkeypatch.setattr("certdocs.templatecheck._check.read_template", counted)
+    return reads
+
+
+def test_an_unchanged_template_is_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _template(tmp_path, lambda doc: doc.add_paragraph("{{ org.nmae }}"), "memo-unchanged.docx")
+    reads = _counting_reads(monkeypatch)
+    first = check_template(path)
+    again = check_template(path)
+    assert again == first
+    assert reads == ["memo-unchanged.docx"]
+
+
+def _stored(path: Path) -> bytes:
+    """The template's bytes with every part stored uncompressed (equal texts, equal sizes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info), compress_type=zipfile.ZIP_STORED)
+    return out.getvalue()
+
+
+def test_a_template_changed_on_disk_is_checked_again(tmp_path: Path) -> None:
+    path = tmp_path / "memo-changed.docx"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    wrong = _stored(_template(tmp_path / "a", lambda doc: doc.add_paragraph("{{ org.nmae }}"), path.name))
+    right = _stored(_template(tmp_path / "b", lambda doc: doc.add_paragraph("{{ org.name }}"), path.name))
+    assert len(wrong) == len(right)
+    path.write_bytes(wrong)
+    stat = path.stat()
+    assert [p.where for p in check_template(path)] == ["memo-changed.docx 第1段「{{ org.nmae }}」"]
+    path.write_bytes(right)
+    # Neither the size nor the time stamp tells the change: the bytes do.
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert check_template(path) == []
+    path.write_bytes(b"not a zip")
+    assert [p.rule.startswith("不是有效的 Word（.docx）文件") for p in check_template(path)] == [True]
+
+
+def test_the_same_bytes_under_another_name_are_reported_under_that_name(tmp_path: Path) -> None:
+    first = _template(tmp_path, lambda doc: doc.add_paragraph("{{ org.nmae }}"), "memo-a.docx")
+    second = tmp_path / "memo-b.docx"
+    second.write_bytes(first.read_bytes())
+    assert check_template(first)[0].where.startswith("memo-a.docx ")
+    assert check_template(second)[0].where.startswith("memo-b.docx ")
+
+
+def test_changing_the_returned_list_does_not_change_the_next_answer(tmp_path: Path) -> None:
+    path = _template(tmp_path, lambda doc: doc.add_paragraph("{{ org.nmae }}"), "memo-list.docx")
+    problems = check_template(path)
+    problems.clear()
+    assert len(check_template(path)) == 1
+
+
+def test_a_check_that_broke_off_is_tried_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from certdocs.templatecheck._assets import check_fonts as real
+
+    path = _template(tmp_path, _clean, "memo-broke-off.docx")
+    calls: list[int] = []
+
+    def fails_once(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("fc-match 被终止")
+        real(*args)
+
+    monkeypatch.setattr("certdocs.templatecheck._check.check_fonts", fails_once)
+    [problem] = check_template(path)
+    assert problem.rule.startswith("模板检查未能完成（OSError: fc-match 被终止）")
+    assert check_template(path) == []
+    assert len(calls) == 2

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -10,32 +13,64 @@ from certdocs.templatecheck._assets import check_fonts, check_images, check_lang
 from certdocs.templatecheck._jinja import PartChecker
 from certdocs.templatecheck._source import read_template
 
+# Results of templates already checked in this process, by file name and SHA-256 of the bytes
+# checked: every issuing run checks the whole folder first, and the same unchanged templates
+# cost ~0.1 s each to parse and walk. The name is in the key because problems name the file.
+# What else a check reads is fixed for the process and cached where it is read (the context
+# shape of the bundled schemes, fontconfig's answers, certdocs' fonts.conf), so the bytes decide.
+_MEMO_SIZE = 64
+_memo: OrderedDict[tuple[str, str], tuple[Problem, ...]] = OrderedDict()
+_memo_lock = threading.Lock()
+_UNFINISHED = "模板检查未能完成"
+
 
 def check_template(path: Path) -> list[Problem]:
     """Every problem found in one Word template (empty when it is fit to render)."""
+    if not path.is_file():
+        return [Problem(str(path), "模板文件不存在")]
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return [Problem(path.name, f"不是有效的 Word（.docx）文件：{exc}")]
+    key = (path.name, hashlib.sha256(data).hexdigest())
+    with _memo_lock:
+        known = _memo.get(key)
+        if known is not None:
+            _memo.move_to_end(key)
+            return list(known)
+    problems = _check(path.name, data)
+    # A check that broke off is not kept: the next call tries again and says so again.
+    if not any(p.rule.startswith(_UNFINISHED) for p in problems):
+        with _memo_lock:
+            _memo[key] = tuple(problems)
+            while len(_memo) > _MEMO_SIZE:
+                _memo.popitem(last=False)
+    return problems
+
+
+def _check(name: str, data: bytes) -> list[Problem]:
+    """Every problem in the template file ``name`` whose bytes are ``data``."""
     problems: list[Problem] = []
 
     def report(problem: Problem) -> None:
         if problem not in problems:  # a text box is in the document twice (Word's fallback copy)
             problems.append(problem)
 
-    if not path.is_file():
-        return [Problem(str(path), "模板文件不存在")]
-    read = read_template(path, problems)
+    read = read_template(name, data, problems)
     if read is None:
         return problems
     parts, xml = read
-    stages: list[Callable[[], None]] = [PartChecker(path.name, part, report).run for part in parts]
+    stages: list[Callable[[], None]] = [PartChecker(name, part, report).run for part in parts]
     stages += [
-        lambda: check_images(path.name, parts, xml, report),
-        lambda: check_fonts(path.name, parts, xml, report),
-        lambda: check_languages(path.name, parts, xml, report),
+        lambda: check_images(name, parts, xml, report),
+        lambda: check_fonts(name, parts, xml, report),
+        lambda: check_languages(name, parts, xml, report),
     ]
     for stage in stages:
         try:
             stage()
         except Exception as exc:  # an odd template must not stop the check of the others
-            report(Problem(path.name, f"模板检查未能完成（{type(exc).__name__}: {exc}），请把该模板交给技术人员查看"))
+            report(Problem(name, f"{_UNFINISHED}（{type(exc).__name__}: {exc}），请把该模板交给技术人员查看"))
     return problems
 
 

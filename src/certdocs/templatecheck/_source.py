@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
@@ -168,11 +169,10 @@ def _inline_source(text: str) -> str:
     return re.sub(r"(?<=\{[{%])(.*?)(?=[}%]\})", lambda m: m.group(1).translate(_CURLY), text)
 
 
-def read_template(path: Path, problems: list[Problem]) -> tuple[list[Part], dict[str, Any]] | None:
-    """The template's Jinja-bearing parts and every parsed XML part by zip name."""
-    name = path.name
+def read_template(name: str, data: bytes, problems: list[Problem]) -> tuple[list[Part], dict[str, Any]] | None:
+    """The Jinja-bearing parts and every parsed XML part (by zip name) of template file ``name`` (``data``)."""
     try:
-        package = zipfile.ZipFile(path)
+        package = zipfile.ZipFile(io.BytesIO(data))
     except (OSError, zipfile.BadZipFile) as exc:
         problems.append(Problem(name, f"不是有效的 Word（.docx）文件：{exc}"))
         return None
