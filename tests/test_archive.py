@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import bagit
 import pytest
@@ -115,12 +116,24 @@ def sign(pdf: bytes, signer: Signer) -> bytes:
 
 # -- issued documents -----------------------------------------------------------------------------
 
-_TO_UNICODE = (
-    b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Identity-UCS def "
-    b"1 begincodespacerange <0000> <FFFF> endcodespacerange "
-    b"1 beginbfrange <0000> <FFFF> <0000> endbfrange "
-    b"endcmap CMapName currentdict /CMap defineresource pop end end"
-)
+
+def _to_unicode(lines: list[str]) -> bytes:
+    """A ToUnicode CMap mapping each character used to itself (CID = Unicode), as a subset font has.
+
+    Only the characters used, as LibreOffice writes it: a map of the whole 0000–FFFF range
+    costs pypdf a third of a second to parse, each time a page's text is read.
+    """
+    codes = sorted({ord(c) for line in lines for c in line})
+    blocks = [codes[at : at + 100] for at in range(0, len(codes), 100)]  # at most 100 a block
+    return (
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Identity-UCS def "
+        b"1 begincodespacerange <0000> <FFFF> endcodespacerange "
+        + b"".join(
+            b"%d beginbfchar " % len(block) + b"".join(b"<%04X> <%04X> " % (c, c) for c in block) + b"endbfchar "
+            for block in blocks
+        )
+        + b"endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
 
 
 def text_pdf(lines: list[str], *, title: str = "", number: str = "", certdocs: bool = True) -> bytes:
@@ -130,6 +143,7 @@ def text_pdf(lines: list[str], *, title: str = "", number: str = "", certdocs: b
         + b"".join(b"<" + line.encode("utf-16-be").hex().encode() + b"> Tj T* " for line in lines)
         + b"ET"
     )
+    to_unicode = _to_unicode(lines)
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -140,7 +154,7 @@ def text_pdf(lines: list[str], *, title: str = "", number: str = "", certdocs: b
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /STSong-Light"
         b" /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 8 0 R >>",
-        b"<< /Length %d >>\nstream\n" % len(_TO_UNICODE) + _TO_UNICODE + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(to_unicode) + to_unicode + b"\nendstream",
         b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 4 /FontBBox [0 0 1000 1000]"
         b" /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>",
     ]
@@ -359,6 +373,40 @@ def test_a_signed_report_is_identified_by_the_number_in_its_text(
     assert (result.number, result.kind) == (number, "report")
     assert result.bag is not None
     assert result.bag.name == "report-1"
+
+
+def test_a_pdf_whose_metadata_names_number_and_kind_is_identified_without_reading_its_pages(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pypdf import PageObject
+
+    read: list[int] = []
+    real = PageObject.extract_text
+
+    def counted(page: PageObject, *args: Any, **kwargs: Any) -> str:
+        read.append(1)
+        return real(page, *args, **kwargs)
+
+    monkeypatch.setattr(PageObject, "extract_text", counted)
+    (result,) = archive(
+        register, tmp_path / "archive", write(tmp_path / "c.pdf", sign(issued.pdf, signer)), signer=signer
+    )
+    assert result.status == "archived", result.problems
+    assert result.bag is not None
+    assert bagit.Bag(str(result.bag)).info["Certdocs-Identified-By"] == "metadata"
+    assert read == []
+
+
+def test_a_pdf_whose_metadata_names_only_the_number_takes_its_kind_from_its_text(
+    tmp_path: Path, register: Register, signer: Signer
+) -> None:
+    report = text_pdf(["售后服务认证审核报告", "审核结论：推荐发证"], number="BZ2026SC0001")
+    number = issue(register, "k1", {"certificate": certificate_pdf("BZ2026SC0001"), "report": report})
+    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "r.pdf", sign(report, signer)), signer=signer)
+    assert result.status == "archived", result.problems
+    assert (result.number, result.kind) == (number, "report")
+    assert result.bag is not None
+    assert bagit.Bag(str(result.bag)).info["Certdocs-Identified-By"] == "metadata"
 
 
 def test_a_signed_pdf_whose_original_is_not_the_issued_one_is_refused(

@@ -3,7 +3,8 @@
 In order: the PDF metadata certdocs writes (/Subject = number, /Title = "认证证书：…"), the
 text after "证书编号", the verification QR code of a scan, and last the file name. Every
 candidate number is confirmed by the register, so a stray match never files a document
-under a certificate that does not exist.
+under a certificate that does not exist. The pages' text is read only when the metadata
+does not tell both the number and the kind.
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ def identify(path: Path, reader: PdfReader, *, register: Register, today: date) 
         title, subject = metadata_text(reader, "/Title"), metadata_text(reader, "/Subject")
         body = metadata_text(reader, "/Author") if metadata_text(reader, "/Creator") == CREATOR else ""
         pages = len(reader.pages)
-        texts = [page.extract_text() or "" for page in reader.pages]
     except Exception as exc:  # pypdf raises many exception types on malformed files
         return [Problem(where, f"无法读取 PDF：{exc}")]
 
@@ -65,13 +65,21 @@ def identify(path: Path, reader: PdfReader, *, register: Register, today: date) 
             return register.get(number, today=today).state == State.ISSUED
         return False
 
-    kind = _kind_from_title(title) or _kind_from_text(texts)
+    kind = _kind_from_title(title)
     number, found_by = "", ""
     if subject.strip() and known(subject.strip()):
         number, found_by = subject.strip(), "metadata"
-    if not number:
-        number = _first(_text_candidates("\n".join(texts)), known)
-        found_by = "text" if number else ""
+    if not (kind and number):
+        # The pages' text only when the metadata leaves the kind or the number open: extracting
+        # it parses every font's ToUnicode map, by far the dearest step for a Chinese PDF.
+        try:
+            texts = [page.extract_text() or "" for page in reader.pages]
+        except Exception as exc:  # pypdf raises many exception types on malformed files
+            return [Problem(where, f"无法读取 PDF：{exc}")]
+        kind = kind or _kind_from_text(texts)
+        if not number:
+            number = _first(_text_candidates("\n".join(texts)), known)
+            found_by = "text" if number else ""
     problems: list[Problem] = []
     if not number:
         urls = qr_urls(path, pages=min(pages, QR_PAGES))
