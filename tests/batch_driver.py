@@ -6,7 +6,10 @@ REGISTER (an SQLite path or a ``postgresql://`` URL) defaults to OUTPUT/register
 
 The tests start it with :func:`start`: a process of its own, forked from a server process that
 has loaded certdocs once (multiprocessing's ``forkserver``), so that each run does not spend
-most of a second importing before it works. It shares nothing with the test's process.
+most of a second importing before it works. It shares nothing with the test's process but,
+when asked, the news that its run reached a moment it reports itself (a stage of the document
+stage's progress and how many sets were done), so that a test kills it there and not after a
+guessed number of seconds.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from certdocs.batch import run_batch
 from certdocs.decisions import load_meeting
@@ -52,11 +56,31 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload([__name__])
 
 
-class Run:
-    """A batch run in its own process: its ``pid``, and :meth:`wait` for its exit code."""
+Moment = tuple[str, int]  # a progress stage of certdocs.documents.write_documents, and the sets done
 
-    def __init__(self, process: multiprocessing.process.BaseProcess) -> None:
+
+class Run:
+    """A batch run in its own process: its ``pid``, :meth:`wait` for its exit code, the moment it reached."""
+
+    def __init__(self, process: multiprocessing.process.BaseProcess, reached: Any, go: Any) -> None:
         self._process = process
+        self._reached, self._go = reached, go
+
+    def reached(self, timeout: float = 120) -> bool:
+        """Wait until the run reports the moment it was started with; False if it never does (or ends first)."""
+        deadline = time.monotonic() + timeout
+        while not self._reached.wait(0.05):
+            if not self.running() or time.monotonic() > deadline:
+                return bool(self._reached.is_set())
+        return True
+
+    def running(self) -> bool:
+        """Whether the run has not ended yet."""
+        return self._process.is_alive()
+
+    def resume(self) -> None:
+        """Let a run held at its moment go on."""
+        self._go.set()
 
     @property
     def pid(self) -> int:
@@ -76,15 +100,30 @@ class Run:
         return self._process.exitcode
 
 
-def start(decisions: Path, output: Path, delay: float, *, log: Path, register: str | None = None) -> Run:
-    """Start ``main`` on these arguments in a new process, its standard error into ``log``."""
+def start(
+    decisions: Path,
+    output: Path,
+    delay: float,
+    *,
+    log: Path,
+    register: str | None = None,
+    moment: Moment | None = None,
+    hold: bool = False,
+) -> Run:
+    """Start ``main`` on these arguments in a new process, its standard error into ``log``.
+
+    With ``moment``, the run tells :meth:`Run.reached` when its progress reports that moment, and
+    goes on at once; with ``hold`` too, it waits there until :meth:`Run.resume`.
+    """
     argv = [str(decisions), str(output), str(delay), *([register] if register is not None else [])]
-    process = _CONTEXT.Process(target=_child, args=(argv, str(log), dict(os.environ)), daemon=True)
+    reached, go = _CONTEXT.Event(), _CONTEXT.Event()
+    watch = (moment, reached, go, hold) if moment is not None else None
+    process = _CONTEXT.Process(target=_child, args=(argv, str(log), dict(os.environ), watch), daemon=True)
     process.start()
-    return Run(process)
+    return Run(process, reached, go)
 
 
-def _child(argv: list[str], log: str, environ: dict[str, str]) -> None:
+def _child(argv: list[str], log: str, environ: dict[str, str], watch: tuple[Moment, Any, Any, bool] | None) -> None:
     # As a new process started now would be: the test's environment, the repository as its folder
     # (the fork server keeps those of the moment it started).
     os.environ.clear()
@@ -96,16 +135,28 @@ def _child(argv: list[str], log: str, environ: dict[str, str]) -> None:
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     os.close(null)
-    sys.exit(main(argv))
+    progress = None
+    if watch is not None:
+        moment, reached, go, hold = watch
+
+        def progress(stage: str, done: int, _total: int) -> None:
+            if (stage, done) == moment and not reached.is_set():
+                reached.set()
+                if hold:
+                    go.wait(300)
+
+    sys.exit(main(argv, progress=progress))
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], *, progress: Callable[[str, int, int], None] | None = None) -> int:
     decisions, output, delay = Path(argv[0]), Path(argv[1]), float(argv[2])
     target = register_location(argv[3]) if len(argv) > 3 else output / "register.sqlite3"
     ws = Workspace(output=output, register=target, templates=ROOT / "templates")
     meeting = load_meeting(decisions)
     with Register.open(ws.register) as register:
-        issuer = Issuer(ws, converter=SlowConverter(delay), register=register, today=date(2026, 11, 22))
+        issuer = Issuer(
+            ws, converter=SlowConverter(delay), register=register, today=date(2026, 11, 22), progress=progress
+        )
         summary = run_batch(meeting, issuer=issuer, register=register)
     for failure in summary.to_json()["failed"]:
         print(failure["audit"], *failure["errors"], file=sys.stderr)

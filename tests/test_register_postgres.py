@@ -167,10 +167,10 @@ def test_an_open_register_connects_again_after_the_server_restarts(
         assert register.reserve("k3", pattern=PATTERN, year=2026, facts=facts()).number == "BZ2026SC0003"
 
 
-def _driver(decisions: Path, output: Path, delay: float, register: str) -> batch_driver.Run:
+def _driver(decisions: Path, output: Path, delay: float, register: str, **moment: Any) -> batch_driver.Run:
     output.mkdir(parents=True, exist_ok=True)
     log = output.parent / f"{output.name}-{time.monotonic_ns()}.log"
-    return batch_driver.start(decisions, output, delay, log=log, register=register)
+    return batch_driver.start(decisions, output, delay, log=log, register=register, **moment)
 
 
 def _logs(folder: Path) -> str:
@@ -225,12 +225,16 @@ def test_a_batch_whose_server_is_killed_midway_finishes_on_the_next_run(
     postgres_server: PostgresServer, postgres_url: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "computer"
-    proc = _driver(MEETING, out, 0.1, postgres_url)
-    time.sleep(1.5)
-    postgres_server.stop("immediate")
+    # Held where its documents are converted and the first is about to be recorded: the server
+    # goes away between the numbers it reserved and the records it has still to write.
+    proc = _driver(MEETING, out, 0, postgres_url, moment=("合并发证资料包并登记", 0), hold=True)
     try:
+        assert proc.reached(), _logs(tmp_path)
+        postgres_server.stop("immediate")
+        proc.resume()
         assert proc.wait(timeout=120) != 0  # the run failed loudly, it did not hang or pretend
     finally:
+        proc.kill()
         postgres_server.start()
     assert "PostgreSQL 数据库" in _logs(tmp_path)  # each failed record said why
     assert _driver(MEETING, out, 0, postgres_url).wait(timeout=300) == 0, _logs(tmp_path)
