@@ -176,6 +176,21 @@ def test_bytes_appended_after_signing_are_not_covered(unsigned: Path, keys: Keys
     assert check.covers_whole_file is False
 
 
+def test_signing_decrypts_the_pkcs12_file_once(unsigned: Path, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each decryption runs the passphrase's key derivation and checks the RSA key: the dear part of signing.
+    real = pkcs12.load_key_and_certificates
+    calls: list[int] = []
+
+    def counted(data: bytes, password: bytes | None, *args: object) -> object:
+        calls.append(1)
+        return real(data, password, *args)
+
+    monkeypatch.setattr(pkcs12, "load_key_and_certificates", counted)
+    signed = _sign(unsigned, keys)
+    assert verify_pdf_signature(signed, trust_roots=[keys.ca]).valid is True
+    assert len(calls) == 1
+
+
 def test_an_unsigned_pdf_reports_not_signed(unsigned: Path) -> None:
     check = verify_pdf_signature(unsigned)
 

@@ -236,9 +236,13 @@ def _signature_count(reader: Any) -> int:
 
 def _load_signer(pkcs12: Path, passphrase: bytes | None) -> Any:
     """pyHanko's signer from a PKCS#12 file, with the usual mistakes told apart."""
-    from asn1crypto import pkcs12 as asn1_pkcs12  # type: ignore[import-untyped]
+    from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]
+    from asn1crypto import pkcs12 as asn1_pkcs12
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs12 as pyca_pkcs12
     from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     where = str(pkcs12)
     try:
@@ -251,7 +255,7 @@ def _load_signer(pkcs12: Path, passphrase: bytes | None) -> Any:
     except Exception as exc:  # asn1crypto raises many kinds on garbage
         raise SigningInputError([Problem(where, "不是 PKCS#12（.p12/.pfx）签名证书文件")]) from exc
     try:
-        key, cert, _ = pyca_pkcs12.load_key_and_certificates(raw, passphrase)
+        key, cert, others = pyca_pkcs12.load_key_and_certificates(raw, passphrase)
     except ValueError as exc:
         rule = (
             "签名证书文件的口令错误（口令取自环境变量，默认 CERTDOCS_P12_PASSPHRASE）"
@@ -265,9 +269,19 @@ def _load_signer(pkcs12: Path, passphrase: bytes | None) -> Any:
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
         period = f"{cert.not_valid_before_utc:%Y-%m-%d} 至 {cert.not_valid_after_utc:%Y-%m-%d}"
         raise SigningInputError([Problem(where, f"签名证书不在有效期内（{period}）")])
+    # The signer is made from what was just decrypted: pyHanko's own loader
+    # (SimpleSigner.load_pkcs12_data) would run the passphrase's key derivation a second time.
+    der = serialization.Encoding.DER
     try:
-        return signers.SimpleSigner.load_pkcs12_data(raw, other_certs=(), passphrase=passphrase)
-    except ValueError as exc:  # pragma: no cover - cryptography accepted the same bytes above
+        key_info = asn1_keys.PrivateKeyInfo.load(
+            key.private_bytes(der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        )
+        store = SimpleCertificateStore()  # type: ignore[no-untyped-call]
+        store.register_multiple({asn1_x509.Certificate.load(other.public_bytes(der)) for other in others})
+        return signers.SimpleSigner(
+            signing_key=key_info, signing_cert=asn1_x509.Certificate.load(cert.public_bytes(der)), cert_registry=store
+        )
+    except (ValueError, TypeError) as exc:  # pragma: no cover - cryptography accepted the same key above
         raise SigningError([Problem(where, f"无法加载签名证书：{exc}")]) from exc
 
 
