@@ -20,7 +20,7 @@ from certdocs.cli import main
 from certdocs.errors import RegisterError
 from certdocs.register import MIGRATIONS, CertificateRecord, Register
 from certdocs.register._backend import open_backend
-from certdocs.register._migrations import migrate
+from certdocs.register._migrations import Migration, migrate
 from tests.test_register import document, facts
 
 TODAY = date(2027, 1, 1)
@@ -207,6 +207,35 @@ def test_a_register_at_a_newer_migration_than_the_code_is_refused_and_left_alone
     with pytest.raises(RegisterError, match="高于本程序支持的"):
         Register.open(path)
     assert sha256_file(path) == digest
+
+
+def test_a_failing_migration_leaves_the_register_at_its_old_version(target: Path | str) -> None:
+    _build_old_register(target)
+    before = _rows(target)
+    broken = Migration(len(MIGRATIONS) + 1, "broken", ("CREATE TABLE certificates (id INTEGER)",))
+    backend = open_backend(target)
+    try:
+        with pytest.raises(backend.errors):
+            migrate(backend, migrations=(*MIGRATIONS, broken))
+    finally:
+        backend.close()
+    # Migration 5 ran before the broken one, in the same transaction: it is undone with it.
+    assert _rows(target) == before
+    with Register.open(target) as register:
+        assert register.schema_version == len(MIGRATIONS)
+
+
+def test_an_up_to_date_register_opens_without_migrating(target: Path | str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Register.open(target) as register:
+        number = register.reserve("k1", pattern="BZ{year}SC{serial:04d}", year=2026, facts=facts()).number
+
+    def refuse(*_args: object, **_kwargs: object) -> tuple[int, ...]:
+        raise AssertionError("an up-to-date register was migrated")
+
+    monkeypatch.setattr("certdocs.register._connection.migrate", refuse)
+    with Register.open(target) as register:
+        assert register.schema_version == len(MIGRATIONS)
+        assert [held.number for held in register.pending_reservations()] == [number]
 
 
 # -- the record as issued ----------------------------------------------------------------------

@@ -41,9 +41,10 @@ class Connection:
         """
         backend = open_backend(target)
         try:
+            # An up-to-date register (every open but the first of a version) costs one read.
             if pending(backend, migrations=MIGRATIONS):
                 backend.quick_check()  # never migrate a damaged register
-            migrate(backend)
+                migrate(backend)
         except BaseException as exc:
             backend.rollback()
             backend.close()

@@ -1,4 +1,4 @@
-"""Ordered, named schema migrations of the register, each applied in its own transaction.
+"""Ordered, named schema migrations of the register, the pending ones applied in one transaction.
 
 Applied versions are recorded in ``schema_migrations(version, name, applied_at)``. A migration
 is never edited once released: a schema change is a new entry at the end of ``MIGRATIONS``.
@@ -227,10 +227,12 @@ MIGRATIONS: tuple[Migration, ...] = (
 def migrate(backend: Backend, *, migrations: Sequence[Migration] = MIGRATIONS) -> tuple[int, ...]:
     """Apply the pending ``migrations`` in order; return the versions applied by this call.
 
-    Each migration runs in its own write transaction, holding the backend's schema lock, and
-    re-reads what is recorded first, so two processes (or two computers) opening a new
-    database at once apply each migration exactly once. On PostgreSQL the statements are
-    translated from SQLite's dialect (:func:`certdocs.register._dialect.postgres_ddl`).
+    The pending migrations run together in one write transaction, holding the backend's schema
+    lock, after re-reading what is recorded: a register is left at its old version or the new
+    one, never between (a new one is made with one commit, not one per migration), and two
+    processes (or two computers) opening a new database at once apply each migration exactly
+    once. On PostgreSQL the statements are translated from SQLite's dialect
+    (:func:`certdocs.register._dialect.postgres_ddl`).
     """
     where = backend.where
     versions = [m.version for m in migrations]
@@ -244,24 +246,25 @@ def migrate(backend: Backend, *, migrations: Sequence[Migration] = MIGRATIONS) -
         if set(recorded) == set(versions):
             return ()  # up to date: opening the register needs no write lock
     applied: list[int] = []
-    for migration in migrations:
-        db = backend.begin(write=True)
-        try:
-            backend.lock_schema(db)
-            recorded = _recorded(backend, db)
-            _refuse_unknown(recorded, migrations, where=where)
-            if migration.version not in recorded:
-                for statement in migration.statements:
-                    db.execute(backend.ddl(statement))
-                db.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
-                    (migration.version, migration.name),
-                )
-                applied.append(migration.version)
-        except BaseException:
-            backend.rollback()
-            raise
-        backend.commit()
+    db = backend.begin(write=True)
+    try:
+        backend.lock_schema(db)
+        recorded = _recorded(backend, db)
+        _refuse_unknown(recorded, migrations, where=where)
+        for migration in migrations:
+            if migration.version in recorded:
+                continue
+            for statement in migration.statements:
+                db.execute(backend.ddl(statement))
+            db.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                (migration.version, migration.name),
+            )
+            applied.append(migration.version)
+    except BaseException:
+        backend.rollback()
+        raise
+    backend.commit()
     return tuple(applied)
 
 
