@@ -23,6 +23,7 @@ from certdocs.pipeline import Issuer, Workspace
 from certdocs.register import Register
 from certdocs.testing import FakeConverter
 from tests import batch_driver
+from tests.issued import IssuedFolders
 
 ROOT = Path(__file__).resolve().parent.parent
 MEETING = ROOT / "fixtures" / "decisions" / "2026-47.json"
@@ -42,8 +43,22 @@ def numbers_in(output: Path) -> list[str]:
         return sorted(r.number for r in register.list(today=TODAY))
 
 
-def test_the_meeting_issues_approved_and_records_the_rest(tmp_path: Path) -> None:
-    summary = run(MEETING, tmp_path / "out")
+_MEETING_RUN: dict[str, Any] = {}  # the summary of the shared run of MEETING, once per test process
+
+
+def _issue_meeting(folder: Path) -> None:
+    _MEETING_RUN.update(run(MEETING, folder / "out"))
+
+
+@pytest.fixture
+def issued_meeting(issued_folders: IssuedFolders, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    """A copy of the output folder of one run of MEETING (own to the test), and that run's summary."""
+    issued_folders.copy("batch-meeting-47", tmp_path, _issue_meeting)
+    return tmp_path / "out", _MEETING_RUN
+
+
+def test_the_meeting_issues_approved_and_records_the_rest(issued_meeting: tuple[Path, dict[str, Any]]) -> None:
+    out, summary = issued_meeting
     assert len(summary["issued"]) == 6
     assert not summary["failed"]
     skipped = summary["skipped"]
@@ -52,7 +67,7 @@ def test_the_meeting_issues_approved_and_records_the_rest(tmp_path: Path) -> Non
     first = summary["issued"][0]
     assert set(first) == {"audit", "certificate_no", "grade", "documents", "issue_pack"}
     assert set(first["documents"]) == {"audit_plan", "scoresheet", "report", "certificate"}
-    with Register.open(tmp_path / "out" / "register.sqlite3") as register:
+    with Register.open(out / "register.sqlite3") as register:
         decisions = register.decisions_of("2026年第47次认证决定会议")
     assert len(decisions) == 8
     assert {d.decision for d in decisions} == {"approve", "reject", "defer"}
@@ -83,8 +98,8 @@ def _as_xlsx(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_csv_and_xlsx_give_the_same_result_as_json(tmp_path: Path) -> None:
-    expected = run(MEETING, tmp_path / "json")
+def test_csv_and_xlsx_give_the_same_result_as_json(tmp_path: Path, issued_meeting: tuple[Path, dict[str, Any]]) -> None:
+    _, expected = issued_meeting
     as_of = {"meeting": "2026年第47次认证决定会议", "meeting_date": date(2026, 11, 20)}
     from_csv = run(_as_csv(tmp_path), tmp_path / "csv", **as_of)
     xlsx = _as_xlsx(tmp_path)
@@ -100,9 +115,10 @@ def test_csv_and_xlsx_give_the_same_result_as_json(tmp_path: Path) -> None:
     assert expected["skipped"] == from_csv["skipped"] == from_xlsx["skipped"]
 
 
-def test_running_the_same_meeting_again_issues_and_rewrites_nothing(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    run(MEETING, out)
+def test_running_the_same_meeting_again_issues_and_rewrites_nothing(
+    issued_meeting: tuple[Path, dict[str, Any]],
+) -> None:
+    out, _ = issued_meeting
     files = {p: (p.stat().st_mtime_ns, sha256_file(p)) for p in out.rglob("*.pdf")}
     again = run(MEETING, out)
     assert again["issued"] == []
