@@ -23,7 +23,6 @@ from certdocs.workbook.layout import (
 )
 
 _RESULT_INPUTS = ("form", "score", "ratio", "sampled", "nonconforming", "population", "covers_all_sites")
-_GREY = PatternFill("solid", fgColor="EDEDED")
 _MAX_TEXT = 32767  # Excel's limit for one cell
 
 
@@ -81,13 +80,11 @@ def items_sheet(ws: Worksheet, layout: Layout) -> None:
                     "not_applicable",
                 ):
                     if layout.has(key):
-                        ws[f"{layout.col(key)}{row}"].fill = _GREY
-                        ws[f"{layout.col(key)}{row}"].border = st.BORDER
+                        st.greyed(ws[f"{layout.col(key)}{row}"])
             else:
                 inputs = [k for k in (*_RESULT_INPUTS, "not_applicable", "evidence", "finding") if layout.has(k)]
                 if layout.has("compliant"):
-                    ws[f"{layout.col('compliant')}{row}"].fill = _GREY
-                    ws[f"{layout.col('compliant')}{row}"].border = st.BORDER
+                    st.greyed(ws[f"{layout.col('compliant')}{row}"])
         for key in inputs:
             st.input_cell(ws[f"{layout.col(key)}{row}"], number_format="@" if key in ("evidence", "finding") else None)
     _item_validations(ws, layout)

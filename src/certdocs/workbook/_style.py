@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import math
+import weakref
+from collections.abc import Callable, Hashable
+from copy import copy
 
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -19,19 +24,47 @@ BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 UNLOCKED = Protection(locked=False)
+GREY_FILL = PatternFill("solid", fgColor="EDEDED")
 
 #: Excel's serial numbers of 2000-01-01 and 2100-12-31: the dates an audit can have.
 DATE_MIN, DATE_MAX = 36526, 73415
 
 
+#: For each workbook being built: (styling, a cell's style before it) -> the cell's style after it.
+_DONE: weakref.WeakKeyDictionary[Workbook, dict[Hashable, StyleArray]] = weakref.WeakKeyDictionary()
+
+
+def _styled(cell: Cell, key: Hashable, apply: Callable[[Cell], None]) -> None:
+    """Give ``cell`` the style ``apply`` gives it, applying it only once per workbook and starting style.
+
+    Assigning a Font, Fill, Border, ... makes openpyxl hash the object to find its index in the
+    workbook's list (most of a workbook's build time, tens of thousands of cells). A cell's style is
+    only that row of indices (its ``StyleArray``), so the first cell is styled the ordinary way, in
+    the same order as always (the indices, and so the file's bytes, do not change), and every later
+    cell that starts from the same style copies the resulting row.
+    """
+    done = _DONE.setdefault(cell.parent.parent, {})
+    before = (key, None if cell._style is None else tuple(cell._style))
+    after = done.get(before)
+    if after is None:
+        apply(cell)
+        done[before] = copy(cell._style)
+    else:
+        cell._style = copy(after)
+
+
 def label(cell: Cell, text: str, *, header: bool = False, bold: bool = False) -> None:
     """A fixed text cell (locked)."""
     put(cell, text)
-    cell.font = Font(name=FONT, bold=bold or header, size=10)
-    cell.alignment = CENTER if header else WRAP
-    cell.border = BORDER
-    if header:
-        cell.fill = HEADER_FILL
+
+    def apply(cell: Cell) -> None:
+        cell.font = Font(name=FONT, bold=bold or header, size=10)
+        cell.alignment = CENTER if header else WRAP
+        cell.border = BORDER
+        if header:
+            cell.fill = HEADER_FILL
+
+    _styled(cell, ("label", header, bold), apply)
 
 
 def title(ws: Worksheet, cell: str, text: str, *, merge_to: str | None = None) -> None:
@@ -44,25 +77,43 @@ def title(ws: Worksheet, cell: str, text: str, *, merge_to: str | None = None) -
 
 def input_cell(cell: Cell, *, number_format: str | None = None) -> None:
     """An input cell: unlocked, tinted, bordered, wrapping."""
-    cell.protection = UNLOCKED
-    cell.fill = INPUT_FILL
-    cell.border = BORDER
-    cell.font = Font(name=FONT, size=10)
-    cell.alignment = WRAP
-    if number_format:
-        cell.number_format = number_format
+
+    def apply(cell: Cell) -> None:
+        cell.protection = UNLOCKED
+        cell.fill = INPUT_FILL
+        cell.border = BORDER
+        cell.font = Font(name=FONT, size=10)
+        cell.alignment = WRAP
+        if number_format:
+            cell.number_format = number_format
+
+    _styled(cell, ("input", number_format), apply)
 
 
 def formula_cell(cell: Cell, formula: str, *, number_format: str | None = None, result: bool = False) -> None:
     """A computed cell (locked)."""
     cell.value = formula
-    cell.border = BORDER
-    cell.font = Font(name=FONT, size=10, bold=result)
-    cell.alignment = WRAP
-    if result:
-        cell.fill = RESULT_FILL
-    if number_format:
-        cell.number_format = number_format
+
+    def apply(cell: Cell) -> None:
+        cell.border = BORDER
+        cell.font = Font(name=FONT, size=10, bold=result)
+        cell.alignment = WRAP
+        if result:
+            cell.fill = RESULT_FILL
+        if number_format:
+            cell.number_format = number_format
+
+    _styled(cell, ("formula", number_format, result), apply)
+
+
+def greyed(cell: Cell) -> None:
+    """A result cell that does not apply to this row (locked, grey)."""
+
+    def apply(cell: Cell) -> None:
+        cell.fill = GREY_FILL
+        cell.border = BORDER
+
+    _styled(cell, "greyed", apply)
 
 
 def put(cell: Cell, value: object) -> None:
@@ -146,19 +197,25 @@ def fit_rows(ws: Worksheet, *, skip: tuple[int, ...] = (1,)) -> None:
     LibreOffice and Excel keep the stored height of a row; without this, long requirements and
     evidence print cut to one line. Rows keep at least the default height.
     """
-    merged = {r.min_row * 100_000 + r.min_col: r for r in ws.merged_cells.ranges}
+    merged = {(r.min_row, r.min_col): r for r in ws.merged_cells.ranges}
+    # A cell's alignment by its index, read once: the proxy openpyxl builds per cell costs more.
+    wraps = [bool(a.wrap_text) for a in ws.parent._alignments]
+    widths: dict[str, float] = {}
     lines_by_row: dict[int, int] = {}
     for row in ws.iter_rows():
         for cell in row:
             if not isinstance(cell.value, str) or (cell.value.startswith("=") and cell.data_type == "f"):
                 continue
-            if cell.row in skip or not (cell.alignment and cell.alignment.wrap_text):
+            if cell.row in skip or not wraps[cell._style.alignmentId if cell._style is not None else 0]:
                 continue
-            span = merged.get(cell.row * 100_000 + cell.column)
+            span = merged.get((cell.row, cell.column))
             letters = (
                 [get_column_letter(c) for c in range(span.min_col, span.max_col + 1)] if span else [cell.column_letter]
             )
-            width = sum((ws.column_dimensions[x].width or 8.43) for x in letters)
+            for x in letters:
+                if x not in widths:
+                    widths[x] = ws.column_dimensions[x].width or 8.43
+            width = sum(widths[x] for x in letters)
             usable = max(width * 0.95 - 1, 1)
             lines = sum(max(1, math.ceil(_display_width(part) / usable)) for part in cell.value.split("\n"))
             lines_by_row[cell.row] = max(lines_by_row.get(cell.row, 1), lines)

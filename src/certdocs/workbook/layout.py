@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from openpyxl.utils import get_column_letter
@@ -128,15 +129,20 @@ class Layout:
     def last_item_row(self) -> int:
         return ITEM_HEADER_ROW + len(self.scheme.items)
 
+    @cached_property
+    def _letters(self) -> dict[str, str]:
+        """Each items-sheet column's letter by key (the first, should a key repeat)."""
+        letters: dict[str, str] = {}
+        for c in self.columns:
+            letters.setdefault(c.key, c.letter)
+        return letters
+
     def col(self, key: str) -> str:
         """The letter of the items-sheet column ``key``."""
-        for c in self.columns:
-            if c.key == key:
-                return c.letter
-        raise KeyError(key)
+        return self._letters[key]
 
     def has(self, key: str) -> bool:
-        return any(c.key == key for c in self.columns)
+        return key in self._letters
 
     def item_range(self, key: str, *, absolute: bool = True) -> str:
         """``'打分表'!$U$4:$U$76``: a column over all item rows."""

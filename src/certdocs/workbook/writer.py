@@ -18,7 +18,6 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from certdocs import __version__
@@ -47,7 +46,6 @@ from certdocs.workbook.layout import (
     json_path,
 )
 
-_GREY = PatternFill("solid", fgColor="EDEDED")
 _MAX_DIGITS = 15  # what a spreadsheet's double holds exactly
 _MAX_TEXT = 32767  # Excel's limit for one cell
 
