@@ -10,26 +10,25 @@ path is mapped back to the cell it came from (``打分表!H23``).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.workbook.workbook import Workbook
 
 from certdocs.audit import AuditResult, parse_audit
 from certdocs.errors import InvalidAuditResult, Problem, SchemeError, os_error_text
 from certdocs.scheme import Scheme, get_scheme
 from certdocs.workbook._cells import clock, day, number, ordered, plain, set_path
+from certdocs.workbook._values import Values, read_values
 from certdocs.workbook.layout import (
     BOOL_LABELS,
     CHOICES,
@@ -99,8 +98,8 @@ def read_workbook(path: Path, *, schemes_dir: Path | None = None, scheme_id: str
         with warnings.catch_warnings():
             # openpyxl warns about spreadsheet features it does not model (extensions, styles).
             warnings.simplefilter("ignore")
-            wb = load_workbook(io.BytesIO(raw), data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+            wb = read_values(raw)
+    except _DAMAGED as exc:
         raise InvalidAuditResult([Problem(source, "不是有效的 .xlsx 工作簿（文件损坏或格式不对）")]) from exc
     layout = _check_structure(wb, source, schemes_dir=schemes_dir, scheme_id=scheme_id)
     reading = _Reading(wb, layout)
@@ -114,6 +113,22 @@ def read_workbook(path: Path, *, schemes_dir: Path | None = None, scheme_id: str
         hashlib.sha256(raw).hexdigest(),
         frozenset(reading.reported),
     )
+
+
+#: What openpyxl's parsers raise for a damaged file: a broken zip or deflate stream, XML that does
+#: not parse (ParseError and lxml's errors are SyntaxErrors), missing parts, impossible values.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    InvalidFileException,
+    SyntaxError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    OSError,
+)
 
 
 def load_workbook_audit(path: Path, *, schemes_dir: Path | None = None) -> tuple[AuditResult, Scheme]:
@@ -199,11 +214,15 @@ def _refuse(source: str, rule: str) -> InvalidAuditResult:
 
 
 def _check_structure(  # noqa: C901  (every way a workbook can be damaged, each refused in its own words)
-    wb: Workbook, source: str, *, schemes_dir: Path | None, scheme_id: str | None
+    wb: Values, source: str, *, schemes_dir: Path | None, scheme_id: str | None
 ) -> Layout:
     if META not in wb.sheetnames:
         raise _refuse(source, "不是 certdocs 生成的审核工作簿（缺少隐藏的元数据表），请用 certdocs workbook 生成工作簿")
-    meta = {str(r[0].value): str(r[1].value or "") for r in wb[META].iter_rows(min_col=1, max_col=2) if r[0].value}
+    meta = {
+        str(wb.value(META, f"A{r}")): str(wb.value(META, f"B{r}") or "")
+        for r in wb.rows(META)
+        if wb.value(META, f"A{r}")
+    }
     if meta.get("format") != "certdocs-workbook":
         raise _refuse(source, "不是 certdocs 生成的审核工作簿（元数据缺失），请用 certdocs workbook 生成工作簿")
     if meta.get("layout_version") != str(LAYOUT_VERSION):
@@ -239,7 +258,7 @@ def _check_structure(  # noqa: C901  (every way a workbook can be damaged, each 
                 problems.append(Problem(source, f"缺少工作表“{sheet}”"))
             mismatches.setdefault(sheet, []).append(cell)
             continue
-        found = _text(wb[sheet][cell].value)
+        found = _text(wb.value(sheet, cell))
         if found != expected:
             if sheet not in mismatches:
                 problems.append(
@@ -254,7 +273,7 @@ def _check_structure(  # noqa: C901  (every way a workbook can be damaged, each 
             continue
         ref = f"{layout.col('points')}{layout.item_rows[it.id]}"
         if ITEMS in wb.sheetnames and ITEMS not in mismatches:
-            value = wb[ITEMS][ref].value
+            value = wb.value(ITEMS, ref)
             if not isinstance(value, int | float) or Decimal(repr(value)) != it.points:
                 problems.append(Problem(f"{ITEMS}!{ref}", f"条目 {it.id} 的分值应为 {it.points}，实为 {value!r}"))
     for block in layout.lists:
@@ -262,7 +281,7 @@ def _check_structure(  # noqa: C901  (every way a workbook can be damaged, each 
         below = block.first_row + block.capacity
         if block.sheet in wb.sheetnames and block.sheet not in mismatches:
             for c in block.columns:
-                if _text(wb[block.sheet][f"{c.column}{below}"].value):
+                if _text(wb.value(block.sheet, f"{c.column}{below}")):
                     problems.append(
                         Problem(
                             f"{block.sheet}!{c.column}{below}", f"“{block.title}”的行数多于工作簿所留的行：有行被插入"
@@ -296,7 +315,7 @@ _EMPTY = object()
 class _Reading:
     """One pass over the input cells, building the JSON document and the path → cell map."""
 
-    def __init__(self, wb: Workbook, layout: Layout) -> None:
+    def __init__(self, wb: Values, layout: Layout) -> None:
         self.wb = wb
         self.layout = layout
         self.cells: dict[str, str] = {}
@@ -308,7 +327,7 @@ class _Reading:
 
     def value(self, sheet: str, ref: str, kind: Kind, choices: str = "") -> Any:
         """A cell converted to its JSON value; ``_EMPTY`` for an empty cell."""
-        raw = self.wb[sheet][ref].value
+        raw = self.wb.value(sheet, ref)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return _EMPTY
         where = self.loc(sheet, ref)
@@ -377,7 +396,7 @@ class _Reading:
                     v = self.value(block.sheet, ref, c.kind, c.choices)
                     if v is not _EMPTY:
                         entry[c.key] = v
-                if any(self.wb[block.sheet][r].value not in (None, "") for r in refs.values()):
+                if any(self.wb.value(block.sheet, r) not in (None, "") for r in refs.values()):
                     n = len(entries)
                     self.cells[json_path((*block.path, n))] = self.loc(block.sheet, refs[block.columns[0].key])
                     for key, ref in refs.items():
@@ -428,7 +447,7 @@ class _Reading:
     def _points_result(self, item_id: str, row: int) -> dict[str, Any]:
         layout = self.layout
         ref = f"{layout.col('form')}{row}"
-        raw = self.wb[ITEMS][ref].value
+        raw = self.wb.value(ITEMS, ref)
         label = _text(raw)
         form = _FORM_CODES.get(label, label if label in _USES else "")
         if label and not form:
@@ -470,7 +489,7 @@ class _Reading:
             if key in allowed or not self.layout.has(key):
                 continue
             ref = f"{self.layout.col(key)}{row}"
-            if self.wb[ITEMS][ref].value not in (None, ""):
+            if self.wb.value(ITEMS, ref) not in (None, ""):
                 found = True
                 if label:
                     self.problems.append(

@@ -1,0 +1,169 @@
+"""The workbook reader's values are the ones openpyxl's ``load_workbook(data_only=True)`` gives."""
+
+from __future__ import annotations
+
+import io
+import warnings
+import zipfile
+from datetime import date, datetime, time
+from typing import Any
+from xml.sax.saxutils import escape
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl.cell.cell import MergedCell
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from certdocs.workbook._values import read_values
+from tests.conftest import FIXTURES
+
+_VALUE = st.one_of(
+    st.none(),
+    st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=8),
+    st.sampled_from(["", " ", "=1+1", "#N/A", "是", "0012", "1e5"]),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.dates(min_value=date(1900, 3, 1), max_value=date(9999, 12, 31)),
+    st.datetimes(min_value=datetime(1900, 3, 1)),
+    st.times(),
+)
+_FORMAT = st.sampled_from(["General", "@", "0.00", "yyyy-mm-dd", "hh:mm", "[h]:mm:ss", "0%"])
+_CELL = st.tuples(st.integers(1, 6), st.integers(1, 5))
+
+
+def _loaded(raw: bytes) -> dict[str, dict[tuple[int, int], Any]]:
+    """Every cell openpyxl has after loading, by sheet and (row, column), that holds a value."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
+    return {
+        ws.title: {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None}
+        for ws in wb.worksheets
+    }
+
+
+def _read(raw: bytes) -> dict[str, dict[tuple[int, int], Any]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # as the reader does: a date out of range reads as #VALUE!
+        values = read_values(raw)
+    out: dict[str, dict[tuple[int, int], Any]] = {}
+    for name, sheet in values.sheets.items():
+        rows = max([r for r, _ in sheet.cells] + [b[3] for b, _ in sheet.links] + [0])
+        cols = max([c for _, c in sheet.cells] + [b[2] for b, _ in sheet.links] + [0])
+        out[name] = {
+            (r, c): sheet.value(r, c)
+            for r in range(1, rows + 1)
+            for c in range(1, cols + 1)
+            if sheet.value(r, c) is not None
+        }
+    return out
+
+
+@pytest.mark.parametrize("book", sorted((FIXTURES / "workbooks").glob("*.xlsx")), ids=lambda p: p.stem)
+def test_a_blank_workbook_reads_as_openpyxl_reads_it(book: Any) -> None:
+    raw = book.read_bytes()
+    assert _read(raw) == _loaded(raw)
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_values_merges_and_hyperlinks_read_as_openpyxl_reads_them(data: st.DataObject) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for title in data.draw(st.lists(st.sampled_from(["打分表", "Sheet", "sheet", "报告"]), max_size=2)):
+        wb.create_sheet(title)  # openpyxl numbers a repeated title
+    for sheet in wb.worksheets:
+        for (row, col), value in data.draw(st.dictionaries(_CELL, _VALUE, max_size=12)).items():
+            cell = sheet.cell(row, col)
+            cell.value = value
+            cell.number_format = data.draw(_FORMAT)
+    merged: set[tuple[int, int]] = set()
+    for row, col in data.draw(st.lists(_CELL, max_size=3)):
+        cells = {(r, c) for r in range(row, row + 2) for c in range(col, col + 2)}
+        if not cells & merged:
+            merged |= cells
+            ws.merge_cells(start_row=row, start_column=col, end_row=row + 1, end_column=col + 1)
+    for (row, col), url, emptied in data.draw(st.lists(st.tuples(_CELL, _LINK, st.booleans()), max_size=3)):
+        cell = ws.cell(row, col)
+        if isinstance(cell, MergedCell):
+            continue  # openpyxl links only a merge's first cell; the XML below links the others
+        cell.hyperlink = Hyperlink(ref="", location=url[1:]) if url.startswith("#") else url
+        if emptied:  # a link left on a cleared cell, as Excel leaves it
+            cell.value = None
+            cell.number_format = "@"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    raw = _with_links(buffer.getvalue(), data.draw(st.lists(st.tuples(_CELL, st.booleans(), _LINK), max_size=3)))
+    assert _read(raw) == _loaded(raw)
+
+
+_LINK = st.sampled_from(["https://例子.cn/a?b=1&c=2", "#'报告'!A1", "#A1"])
+
+
+def _with_links(raw: bytes, links: list[tuple[tuple[int, int], bool, str]]) -> bytes:
+    """The first sheet with more hyperlinks written into its XML: on cells or ranges, any cells."""
+    if not links:
+        return raw
+    body = "".join(
+        f'<hyperlink ref="{get_column_letter(c)}{r}{f":{get_column_letter(c + 1)}{r + 2}" if wide else ""}"'
+        f' location="{escape(url.lstrip("#"), {chr(34): "&quot;"})}"/>'
+        for (r, c), wide, url in links
+    ).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            part = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                if b"</hyperlinks>" in part:
+                    part = part.replace(b"</hyperlinks>", body + b"</hyperlinks>")
+                else:
+                    at = part.index(b"</sheetData>") + len(b"</sheetData>") if b"</sheetData>" in part else -1
+                    part = part[:at] + b"<hyperlinks>" + body + b"</hyperlinks>" + part[at:]
+            dst.writestr(info, part)
+    return out.getvalue()
+
+
+def test_a_date_time_and_number_read_as_openpyxl_reads_them() -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["A3"], ws["A4"] = date(2026, 11, 10), time(8, 30), 0.1 + 0.2, 10**15 + 1
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    assert _read(buffer.getvalue()) == _loaded(buffer.getvalue())
+
+
+def _damaged(raw: bytes, part: str, change: Any) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = change(src.read(info.filename)) if info.filename == part else src.read(info.filename)
+            if body is not None:
+                dst.writestr(info, body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("part", "change"),
+    [
+        ("xl/styles.xml", lambda b: b"<styleSheet"),
+        ("xl/worksheets/sheet2.xml", lambda b: b[: len(b) // 2]),
+        ("xl/worksheets/sheet1.xml", lambda b: b.replace(b"<sheetData>", b'<sheetData><row r="x">')),
+        ("xl/worksheets/sheet1.xml", lambda b: b.replace(b'<mergeCell ref="A1:C1"/>', b'<mergeCell ref="ZZZ"/>')),
+        ("xl/worksheets/sheet2.xml", lambda b: b.replace(b"<v>", b"<v>x", 1)),
+        ("xl/workbook.xml", lambda b: b.replace("审核信息".encode(), b"a/b")),
+        ("xl/workbook.xml", lambda _: None),
+    ],
+    ids=["styles", "cut-sheet", "row-number", "merge", "number", "sheet-title", "no-workbook-part"],
+)
+def test_a_damaged_part_is_refused_as_an_invalid_workbook_not_a_crash(part: str, change: Any, tmp_path: Any) -> None:
+    from certdocs.errors import InvalidAuditResult
+    from certdocs.workbook import read_workbook
+
+    book = tmp_path / "damaged.xlsx"
+    book.write_bytes(_damaged((FIXTURES / "workbooks" / "fw01-2021.xlsx").read_bytes(), part, change))
+    with pytest.raises(InvalidAuditResult, match=r"不是有效的 \.xlsx 工作簿"):
+        read_workbook(book)
