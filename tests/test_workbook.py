@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import atexit
+import functools
 import json
 import shutil
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -74,11 +75,17 @@ def workbook_from(tmp_path: Path, doc: dict[str, Any]) -> Path:
 
 def edit(path: Path, sheet: str, cells: dict[str, Any]) -> None:
     """Type into a workbook's cells as an auditor would (through openpyxl)."""
+    edit_sheets(path, {sheet: cells})
+
+
+def edit_sheets(path: Path, sheets: dict[str, dict[str, Any]]) -> None:
+    """Type into cells of several sheets, opening and saving the workbook once."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         wb = openpyxl.load_workbook(path)
-    for ref, value in cells.items():
-        wb[sheet][ref] = value
+    for sheet, cells in sheets.items():
+        for ref, value in cells.items():
+            wb[sheet][ref] = value
     wb.save(path)
 
 
@@ -88,6 +95,29 @@ def problems_of(path: Path, tmp_path: Path) -> list[str]:
         import_workbook(path, output=out)
     assert not out.exists()
     return [str(p) for p in caught.value.problems]
+
+
+_BLANK: dict[str, bytes] = {}
+
+
+def blank_workbook(scheme: str, book: Path) -> Path:
+    """The blank workbook of ``scheme`` at ``book``, made by make_workbook once per test process."""
+    if scheme not in _BLANK:
+        make_workbook(scheme, output=book)
+        _BLANK[scheme] = book.read_bytes()
+    else:
+        book.write_bytes(_BLANK[scheme])
+    return book
+
+
+@functools.cache
+def opened_blank(scheme: str) -> openpyxl.Workbook:
+    """The blank workbook of ``scheme`` as openpyxl loads it, loaded once: only to look at, never to change."""
+    folder = Path(tempfile.mkdtemp(prefix="certdocs-wb-blank-"))
+    try:
+        return openpyxl.load_workbook(blank_workbook(scheme, folder / f"{scheme}.xlsx"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def fixture_workbook(audit: Path, book: Path) -> Path:
@@ -131,9 +161,7 @@ def test_score_on_the_workbook_equals_score_on_the_json(audit: Path, tmp_path: P
 
 
 def test_the_score_command_reads_a_workbook(tmp_path: Path) -> None:
-    audit = FIXTURES / "xbht-s04-2025" / "pass.json"
-    book = tmp_path / "audit.xlsx"
-    make_workbook("xbht-s04-2025", output=book, source=audit)
+    book = fixture_workbook(FIXTURES / "xbht-s04-2025" / "pass.json", tmp_path / "audit.xlsx")
     result = CliRunner().invoke(main, ["score", str(book), "--format", "json"])
     assert json.loads(result.output)["score"] == 88.1
 
@@ -145,15 +173,13 @@ def test_the_workbook_command_writes_a_blank_workbook(tmp_path: Path) -> None:
 
 
 def test_the_import_command_writes_json_and_names_the_grade(tmp_path: Path) -> None:
-    book = tmp_path / "a.xlsx"
-    make_workbook("bjkb-006-2026", output=book, source=FIXTURES / "bjkb-006-2026" / "veto.json")
+    book = fixture_workbook(FIXTURES / "bjkb-006-2026" / "veto.json", tmp_path / "a.xlsx")
     result = CliRunner().invoke(main, ["import", str(book), "--output", str(tmp_path / "a.json")])
     assert "一票否决" in result.output
 
 
 def test_a_blank_workbook_is_refused_with_every_missing_cell_and_nothing_written(tmp_path: Path) -> None:
-    book = tmp_path / "blank.xlsx"
-    make_workbook("xbht-s04-2025", output=book)
+    book = blank_workbook("xbht-s04-2025", tmp_path / "blank.xlsx")
     result = CliRunner().invoke(main, ["import", str(book), "--output", str(tmp_path / "a.json")])
     assert result.exit_code == 2
     assert "打分表!F76（评价方式）：缺少该条目的评价结果" in result.output
@@ -184,9 +210,10 @@ def test_a_value_left_in_another_forms_column_is_refused(tmp_path: Path) -> None
 
 def test_problems_on_several_sheets_are_reported_together(tmp_path: Path) -> None:
     book = workbook_from(tmp_path, full_marks_audit("bz-ts1008-2025"))
-    edit(book, "审核信息", {"B4": "91330106MA2CFXY800", "B15": "年度审核"})
-    edit(book, "打分表", {"E4": 7})
-    edit(book, "前提条件", {"B4": "也许"})
+    edit_sheets(
+        book,
+        {"审核信息": {"B4": "91330106MA2CFXY800", "B15": "年度审核"}, "打分表": {"E4": 7}, "前提条件": {"B4": "也许"}},
+    )
     found = problems_of(book, tmp_path)
     assert [p.split("（")[0] for p in found] == ["审核信息!B4", "审核信息!B15", "打分表!E4", "前提条件!B4"]
 
@@ -326,9 +353,7 @@ def test_import_does_not_overwrite_the_workbook_itself(tmp_path: Path) -> None:
 
 
 def test_a_workbook_can_be_made_again_from_a_workbook(tmp_path: Path) -> None:
-    audit = FIXTURES / "xbht-s04-2025" / "recertification.json"
-    first = tmp_path / "first.xlsx"
-    make_workbook("xbht-s04-2025", output=first, source=audit)
+    first = fixture_workbook(FIXTURES / "xbht-s04-2025" / "recertification.json", tmp_path / "first.xlsx")
     again = tmp_path / "again.xlsx"
     make_workbook("xbht-s04-2025", output=again, source=first)
     assert again.read_bytes() == first.read_bytes()
@@ -347,17 +372,14 @@ def test_a_long_timetable_gets_enough_rows(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("scheme", scheme_ids())
 def test_the_blank_workbooks_in_fixtures_are_up_to_date(scheme: str, tmp_path: Path) -> None:
-    fresh = tmp_path / f"{scheme}.xlsx"
-    make_workbook(scheme, output=fresh)
+    fresh = blank_workbook(scheme, tmp_path / f"{scheme}.xlsx")
     assert fresh.read_bytes() == (FIXTURES / "workbooks" / f"{scheme}.xlsx").read_bytes(), (
         "fixtures/workbooks/ is stale: run `make workbooks`"
     )
 
 
-def test_only_input_cells_are_unlocked_and_every_sheet_is_protected_without_a_password(tmp_path: Path) -> None:
-    book = tmp_path / "b.xlsx"
-    make_workbook("bjkb-006-2026", output=book)
-    wb = openpyxl.load_workbook(book)
+def test_only_input_cells_are_unlocked_and_every_sheet_is_protected_without_a_password() -> None:
+    wb = opened_blank("bjkb-006-2026")
     assert all(ws.protection.sheet and not ws.protection.password for ws in wb.worksheets)
     items = wb["打分表"]
     assert (items["A4"].protection.locked, items["F4"].protection.locked, items["G5"].protection.locked) == (
@@ -367,27 +389,21 @@ def test_only_input_cells_are_unlocked_and_every_sheet_is_protected_without_a_pa
     )
 
 
-def test_the_items_sheet_prints_on_a4_landscape_with_its_header_row_repeated(tmp_path: Path) -> None:
-    book = tmp_path / "b.xlsx"
-    make_workbook("fw01-2021", output=book)
-    ws = openpyxl.load_workbook(book)["打分表"]
+def test_the_items_sheet_prints_on_a4_landscape_with_its_header_row_repeated() -> None:
+    ws = opened_blank("fw01-2021")["打分表"]
     assert (ws.page_setup.orientation, ws.page_setup.paperSize, ws.print_title_rows) == ("landscape", 9, "$3:$3")
 
 
-def test_every_input_on_the_items_sheet_has_a_chinese_input_message(tmp_path: Path) -> None:
-    book = tmp_path / "b.xlsx"
-    make_workbook("xbht-s04-2025", output=book)
-    ws = openpyxl.load_workbook(book)["打分表"]
+def test_every_input_on_the_items_sheet_has_a_chinese_input_message() -> None:
+    ws = opened_blank("xbht-s04-2025")["打分表"]
     prompted = {str(r) for dv in ws.data_validations.dataValidation if dv.prompt for r in dv.sqref.ranges}
     inputs = {c.coordinate for row in ws.iter_rows(min_row=4, max_row=76) for c in row if not c.protection.locked}
     covered = {c for c in inputs if any(c in openpyxl.worksheet.cell_range.CellRange(r) for r in prompted)}
     assert covered == inputs
 
 
-def test_the_result_form_is_a_drop_down_of_the_forms_the_scheme_allows(tmp_path: Path) -> None:
-    book = tmp_path / "b.xlsx"
-    make_workbook("bjkb-006-2026", output=book)
-    ws = openpyxl.load_workbook(book)["打分表"]
+def test_the_result_form_is_a_drop_down_of_the_forms_the_scheme_allows() -> None:
+    ws = opened_blank("bjkb-006-2026")["打分表"]
     lists = [dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"]
     assert '"得分,比例,抽样"' in lists
 
@@ -401,7 +417,7 @@ def test_a_decision_meeting_may_name_a_workbook_instead_of_a_json_file(tmp_path:
     from certdocs.register import Register
     from certdocs.testing import FakeConverter
 
-    make_workbook("xbht-s04-2025", output=tmp_path / "澜禾.xlsx", source=FIXTURES / "xbht-s04-2025" / "pass.json")
+    fixture_workbook(FIXTURES / "xbht-s04-2025" / "pass.json", tmp_path / "澜禾.xlsx")
     meeting_file = write_json(
         tmp_path,
         {
@@ -420,10 +436,8 @@ def test_a_decision_meeting_may_name_a_workbook_instead_of_a_json_file(tmp_path:
 
 
 @pytest.mark.parametrize("scheme", ["xbht-s04-2025", "bjkb-006-2026"])
-def test_the_score_limit_of_each_row_is_that_rows_points(scheme: str, tmp_path: Path) -> None:
-    book = tmp_path / "b.xlsx"
-    make_workbook(scheme, output=book)
-    ws = openpyxl.load_workbook(book)["打分表"]
+def test_the_score_limit_of_each_row_is_that_rows_points(scheme: str) -> None:
+    ws = opened_blank(scheme)["打分表"]
     (dv,) = [dv for dv in ws.data_validations.dataValidation if dv.promptTitle == "得分"]
     first = min(r.min_row for r in dv.sqref.ranges)
     assert dv.formula2 == f"E{first}"
@@ -435,15 +449,13 @@ def test_a_bidi_override_typed_into_a_cell_is_refused_at_that_cell(tmp_path: Pat
     assert problems_of(book, tmp_path)[0].startswith("审核信息!B3（受审核组织名称）：")
 
 
-def test_the_formulas_use_only_functions_excel_wps_and_libreoffice_share(tmp_path: Path) -> None:
+def test_the_formulas_use_only_functions_excel_wps_and_libreoffice_share() -> None:
     import re
 
     shared = {"ROUND", "INT", "IF", "AND", "OR", "N", "SUMIF", "SUM", "COUNT", "COUNTIF", "MIN", "CHOOSE"}
     used: set[str] = set()
     for scheme in scheme_ids():
-        book = tmp_path / f"{scheme}.xlsx"
-        make_workbook(scheme, output=book)
-        for ws in openpyxl.load_workbook(book).worksheets:
+        for ws in opened_blank(scheme).worksheets:
             for row in ws.iter_rows():
                 for cell in row:
                     if cell.data_type == "f":
@@ -468,7 +480,6 @@ _GARBAGE = st.one_of(
 @given(data=st.data())
 def test_whatever_is_typed_into_input_cells_import_reports_or_reads_never_crashes(data: st.DataObject) -> None:
     import io
-    import tempfile
 
     wb, inputs = _filled_for_fuzzing()
     typed = data.draw(
@@ -496,26 +507,20 @@ def test_whatever_is_typed_into_input_cells_import_reports_or_reads_never_crashe
             assert all("!" in p.where for p in exc.problems), [str(p) for p in exc.problems]
 
 
-def _filled_workbook() -> Path:
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="certdocs-wb-fuzz-"))
-    atexit.register(shutil.rmtree, folder, True)  # made at import, so no pytest tmp_path to hold it
-    book = folder / "filled.xlsx"
-    make_workbook("bjkb-006-2026", output=book, source=FIXTURES / "bjkb-006-2026" / "pass.json")
-    return book
-
-
-_FILLED = _filled_workbook()
 _LOADED: list[tuple[openpyxl.Workbook, list[Any]]] = []
 
 
 def _filled_for_fuzzing() -> tuple[openpyxl.Workbook, list[Any]]:
     """The filled workbook loaded once (each example puts back what it typed), and its input cells."""
     if not _LOADED:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(_FILLED)
+        folder = Path(tempfile.mkdtemp(prefix="certdocs-wb-fuzz-"))
+        try:
+            book = fixture_workbook(FIXTURES / "bjkb-006-2026" / "pass.json", folder / "filled.xlsx")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                wb = openpyxl.load_workbook(book)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         inputs = [c for ws in wb.worksheets[:-1] for row in ws.iter_rows() for c in row if not c.protection.locked]
         _LOADED.append((wb, inputs))
     return _LOADED[0]
