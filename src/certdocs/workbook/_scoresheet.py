@@ -34,7 +34,7 @@ def items_sheet(ws: Worksheet, layout: Layout) -> None:
     ws.row_dimensions[1].height = 24
     _score_banner(ws, layout)
     for c in layout.columns:
-        st.label(ws[f"{c.letter}{ITEM_HEADER_ROW}"], c.label, header=True)
+        st.label(st.at(ws, f"{c.letter}{ITEM_HEADER_ROW}"), c.label, header=True)
         ws.column_dimensions[c.letter].width = c.width
         ws.column_dimensions[c.letter].hidden = c.hidden
     ws.freeze_panes = f"B{ITEM_HEADER_ROW + 1}"
@@ -51,12 +51,12 @@ def items_sheet(ws: Worksheet, layout: Layout) -> None:
         }
         for key, value in fixed.items():
             if layout.has(key):
-                st.label(ws[f"{layout.col(key)}{row}"], "" if value is None else value)  # type: ignore[arg-type]
+                st.label(st.at(ws, f"{layout.col(key)}{row}"), "" if value is None else value)  # type: ignore[arg-type]
                 if value is None:
-                    ws[f"{layout.col(key)}{row}"].value = None
+                    st.at(ws, f"{layout.col(key)}{row}").value = None
         if scheme.method == "levels":
             st.formula_cell(
-                ws[f"{layout.col('level_name')}{row}"],
+                st.at(ws, f"{layout.col('level_name')}{row}"),
                 fx.level_name_formula(scheme, f"{layout.col('level')}{row}"),
                 result=True,
             )
@@ -65,10 +65,10 @@ def items_sheet(ws: Worksheet, layout: Layout) -> None:
             for key, formula in fx.item_formulas(layout, row, veto=is_veto).items():
                 number_format = "0.00" if key == "earned" else None
                 st.formula_cell(
-                    ws[f"{layout.col(key)}{row}"], formula, number_format=number_format, result=key == "earned"
+                    st.at(ws, f"{layout.col(key)}{row}"), formula, number_format=number_format, result=key == "earned"
                 )
             if is_veto:
-                st.label(ws[f"{layout.col('form')}{row}"], VETO_FORM_LABEL)
+                st.label(st.at(ws, f"{layout.col('form')}{row}"), VETO_FORM_LABEL)
                 inputs = ["compliant", "evidence", "finding"]
                 for key in (
                     "score",
@@ -80,13 +80,14 @@ def items_sheet(ws: Worksheet, layout: Layout) -> None:
                     "not_applicable",
                 ):
                     if layout.has(key):
-                        st.greyed(ws[f"{layout.col(key)}{row}"])
+                        st.greyed(st.at(ws, f"{layout.col(key)}{row}"))
             else:
                 inputs = [k for k in (*_RESULT_INPUTS, "not_applicable", "evidence", "finding") if layout.has(k)]
                 if layout.has("compliant"):
-                    st.greyed(ws[f"{layout.col('compliant')}{row}"])
+                    st.greyed(st.at(ws, f"{layout.col('compliant')}{row}"))
         for key in inputs:
-            st.input_cell(ws[f"{layout.col(key)}{row}"], number_format="@" if key in ("evidence", "finding") else None)
+            number_format = "@" if key in ("evidence", "finding") else None
+            st.input_cell(st.at(ws, f"{layout.col(key)}{row}"), number_format=number_format)
     _item_validations(ws, layout)
     if scheme.method == "points":
         note = layout.col("note")
@@ -101,7 +102,7 @@ def items_sheet(ws: Worksheet, layout: Layout) -> None:
         )
     sign = layout.last_item_row + 2
     ws[f"A{sign}"] = "审核组长（签字）：　　　　　　　　　审核员（签字）：　　　　　　　　　日期：　　　年　　月　　日"
-    ws[f"A{sign}"].font = Font(name=st.FONT, size=11)
+    st.at(ws, f"A{sign}").font = Font(name=st.FONT, size=11)
     st.print_setup(ws, landscape=True, title_rows=f"{ITEM_HEADER_ROW}:{ITEM_HEADER_ROW}")
 
 
@@ -113,9 +114,9 @@ def _score_banner(ws: Worksheet, layout: Layout) -> None:
         cells = [("A2", "得分"), ("B2", "=SCORE"), ("C2", "等级"), ("D2", "=GRADE"), ("E2", "=STATUS")]
     for ref, value in cells:
         if value.startswith("="):
-            st.formula_cell(ws[ref], value, number_format="0.0" if value == "=SCORE" else None, result=True)
+            st.formula_cell(st.at(ws, ref), value, number_format="0.0" if value == "=SCORE" else None, result=True)
         else:
-            st.label(ws[ref], value, bold=True)
+            st.label(st.at(ws, ref), value, bold=True)
     ws.merge_cells("E2:F2") if layout.scheme.method == "levels" else ws.merge_cells("E2:G2")
 
 
@@ -343,8 +344,8 @@ def summary_sheet(wb: Workbook, ws: Worksheet, layout: Layout) -> None:
         tenths = f"$E${row}"
         veto = f"$F${row}"
         pending = f"SUM({layout.item_range('pending')})"
-        st.formula_cell(ws[tenths.replace("$", "")], fx.score_tenths_formula(f"F{total}", f"E{total}"))
-        st.formula_cell(ws[veto.replace("$", "")], f"=SUM({layout.item_range('veto_fail')})")
+        st.formula_cell(st.at(ws, tenths.replace("$", "")), fx.score_tenths_formula(f"F{total}", f"E{total}"))
+        st.formula_cell(st.at(ws, veto.replace("$", "")), f"=SUM({layout.item_range('veto_fail')})")
         rows = {
             "SCORE": ("得分（实得分 ÷ 涉及分值 × 100，保留一位小数）", f'=IF({tenths}="","",{tenths}/10)'),
             "GRADE": ("等级", fx.grade_formula(scheme, tenths, veto)),

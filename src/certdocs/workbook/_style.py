@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 from collections.abc import Callable, Hashable
-from copy import copy
 
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -34,6 +35,16 @@ DATE_MIN, DATE_MAX = 36526, 73415
 _DONE: weakref.WeakKeyDictionary[Workbook, dict[Hashable, StyleArray]] = weakref.WeakKeyDictionary()
 
 
+@functools.lru_cache(maxsize=8192)
+def _coordinates(ref: str) -> tuple[int, int]:
+    return coordinate_to_tuple(ref)  # type: ignore[no-any-return]
+
+
+def at(ws: Worksheet, ref: str) -> Cell:
+    """The cell ``ws[ref]`` of a one-cell reference such as ``B12``, the reference parsed once per process."""
+    return ws.cell(*_coordinates(ref))
+
+
 def _styled(cell: Cell, key: Hashable, apply: Callable[[Cell], None]) -> None:
     """Give ``cell`` the style ``apply`` gives it, applying it only once per workbook and starting style.
 
@@ -48,9 +59,9 @@ def _styled(cell: Cell, key: Hashable, apply: Callable[[Cell], None]) -> None:
     after = done.get(before)
     if after is None:
         apply(cell)
-        done[before] = copy(cell._style)
+        done[before] = StyleArray(cell._style)
     else:
-        cell._style = copy(after)
+        cell._style = StyleArray(after)
 
 
 def label(cell: Cell, text: str, *, header: bool = False, bold: bool = False) -> None:

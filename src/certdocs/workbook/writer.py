@@ -112,7 +112,7 @@ def _info_sheet(ws: Worksheet, layout: Layout) -> None:
     st.title(ws, "A1", f"审核信息　{layout.scheme.standard_full}", merge_to="C1")
     for (sheet, cell), text in layout.labels.items():
         if sheet == INFO:
-            st.label(ws[cell], text, header=cell.endswith("2") and len(cell) == 2, bold=cell[0] == "A")
+            st.label(st.at(ws, cell), text, header=cell.endswith("2") and len(cell) == 2, bold=cell[0] == "A")
     ws.column_dimensions["A"].width = 20
     ws.column_dimensions["B"].width = 60
     ws.column_dimensions["C"].width = 40
@@ -126,9 +126,9 @@ def _prerequisites_sheet(ws: Worksheet, layout: Layout) -> None:
         st.label(ws.cell(2, n + 1), text, header=True)
     for p in layout.scheme.prerequisites:
         row = layout.prerequisite_rows[p.field]
-        st.label(ws[f"A{row}"], p.text)
-        st.formula_cell(ws[f"C{row}"], fx.prerequisite_formula(p.kind, p.value, f"B{row}"), result=True)
-        st.label(ws[f"D{row}"], p.basis)
+        st.label(st.at(ws, f"A{row}"), p.text)
+        st.formula_cell(st.at(ws, f"C{row}"), fx.prerequisite_formula(p.kind, p.value, f"B{row}"), result=True)
+        st.label(st.at(ws, f"D{row}"), p.basis)
     ws.column_dimensions["A"].width = 50
     ws.column_dimensions["B"].width = 12
     ws.column_dimensions["C"].width = 10
@@ -170,23 +170,23 @@ def _meta_sheet(ws: Worksheet, layout: Layout) -> None:
 
 
 def _field(ws: Worksheet, f: Field) -> None:
-    cell = ws[f.cell]
+    cell = st.at(ws, f.cell)
     st.input_cell(cell, number_format=_FORMATS.get(f.kind))
     if f.sheet == INFO:
-        st.label(ws["C" + f.cell[1:]], f.hint)
+        st.label(st.at(ws, "C" + f.cell[1:]), f.hint)
     elif f.sheet in (REPORT, PREREQUISITES):
-        st.label(ws["A" + f.cell[1:]], f.label, bold=f.sheet == REPORT)
+        st.label(st.at(ws, "A" + f.cell[1:]), f.label, bold=f.sheet == REPORT)
     dv = _validation(f.kind, f.label, f.hint, f.choices, f.minimum)
     dv.add(f.cell)
     ws.add_data_validation(dv)
 
 
 def _list_block(ws: Worksheet, block: ListBlock) -> None:
-    st.list_title(ws[block.title_cell], block.title)
+    st.list_title(st.at(ws, block.title_cell), block.title)
     for c in block.columns:
-        st.label(ws[f"{c.column}{block.header_row}"], c.label, header=True)
+        st.label(st.at(ws, f"{c.column}{block.header_row}"), c.label, header=True)
         for row in block.rows:
-            st.input_cell(ws[f"{c.column}{row}"], number_format=_FORMATS.get(c.kind))
+            st.input_cell(st.at(ws, f"{c.column}{row}"), number_format=_FORMATS.get(c.kind))
         dv = _validation(c.kind, c.label, c.hint, c.choices, None)
         dv.add(f"{c.column}{block.first_row}:{c.column}{block.first_row + block.capacity - 1}")
         ws.add_data_validation(dv)
@@ -250,7 +250,7 @@ def _fill(sheets: Mapping[str, Worksheet], layout: Layout, data: Mapping[str, An
                 Problem(json_path(path), f"数值 {converted} 超过 {_MAX_DIGITS} 位有效数字，电子表格无法精确保存")
             )
             return
-        st.put(ws[ref], float(converted) if isinstance(converted, Decimal) else converted)
+        st.put(st.at(ws, ref), float(converted) if isinstance(converted, Decimal) else converted)
 
     for f in layout.fields:
         value = _get(data, f.path)
