@@ -12,13 +12,15 @@ import io
 import re
 import zipfile
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from certdocs import __version__
 from certdocs.errors import Problem
@@ -45,6 +47,9 @@ from certdocs.workbook.layout import (
     ListBlock,
     json_path,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import SizedBuffer, StrPath
 
 _MAX_DIGITS = 15  # what a spreadsheet's double holds exactly
 _MAX_TEXT = 32767  # Excel's limit for one cell
@@ -79,9 +84,7 @@ def build_workbook(layout: Layout, data: Mapping[str, Any] | None = None) -> tup
             st.fit_rows(ws, skip=(1, 2) if name == ITEMS else (1,))
     wb.properties.creator = f"certdocs {__version__}"
     wb.properties.title = f"{scheme.standard_code} 审核工作簿"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return _reproducible(buffer.getvalue()), problems
+    return _reproducible(wb), problems
 
 
 def _sheet_names(scheme: Scheme) -> list[str]:
@@ -91,18 +94,42 @@ def _sheet_names(scheme: Scheme) -> list[str]:
     return [*names, TIMETABLE, REPORT, META]
 
 
-def _reproducible(data: bytes) -> bytes:
-    """The same workbook always has the same bytes: fixed zip times and document dates."""
+def _reproducible(wb: Workbook) -> bytes:
+    """The workbook's bytes, the same for the same workbook: fixed zip times and document dates."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z", body)
-            entry = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(entry, body)
+    # What openpyxl's save_workbook does, into a zip that fixes each entry as it is written
+    # (rather than compressing everything twice to rewrite the entries afterwards).
+    wb.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)
+    ExcelWriter(wb, _FixedZip(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
     return out.getvalue()
+
+
+class _FixedZip(zipfile.ZipFile):
+    """A zip whose entries all carry 2026-01-01 00:00, as does docProps/core.xml's created and modified."""
+
+    def writestr(
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: SizedBuffer | str,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) else zinfo_or_arcname
+        body = data.encode() if isinstance(data, str) else bytes(data)
+        if name == "docProps/core.xml":
+            body = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z", body)
+        entry = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        super().writestr(entry, body)
+
+    def write(
+        self,
+        filename: StrPath,
+        arcname: StrPath | None = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        self.writestr(str(arcname if arcname is not None else filename), Path(filename).read_bytes())
 
 
 # -- sheets -----------------------------------------------------------------------------------
