@@ -167,3 +167,37 @@ def test_a_damaged_part_is_refused_as_an_invalid_workbook_not_a_crash(part: str,
     book.write_bytes(_damaged((FIXTURES / "workbooks" / "fw01-2021.xlsx").read_bytes(), part, change))
     with pytest.raises(InvalidAuditResult, match=r"不是有效的 \.xlsx 工作簿"):
         read_workbook(book)
+
+
+_CELLS_AS_OTHER_PROGRAMS_WRITE_THEM = [
+    '<c r="A1" t="inlineStr"><is><r><t>粗</t></r><r><rPr><b/></rPr><t>体</t></r></is></c>',
+    '<c r="A1" t="inlineStr"><is><t>漢字</t><rPh sb="0" eb="2"><t>かんじ</t></rPh></is></c>',
+    '<c r="A1" t="inlineStr"><is/></c>',
+    '<c r="A1" t="inlineStr"><is><t/></is></c>',
+    '<c r="A1" t="inlineStr"><is><t xml:space="preserve"> 前后空格 </t></is></c>',
+    '<c r="A1" t="inlineStr"><is><t>一</t><t>二</t></is></c>',
+    '<c t="inlineStr"><is><t>无坐标</t></is></c><c t="inlineStr"><is><t>第二格</t></is></c>',
+    '<c r="A1" t="str"><v>公式结果</v></c>',
+    '<c r="A1" t="b"><v>1</v></c>',
+    '<c r="A1" t="e"><v>#DIV/0!</v></c>',
+    '<c r="A1" t="d"><v>2026-11-10T08:30:00</v></c>',
+    '<c r="A1"><f>1+1</f><v>2</v></c>',
+    '<c r="A1" s="0"><v>1.5E3</v></c>',
+]
+
+
+@pytest.mark.parametrize("cells", _CELLS_AS_OTHER_PROGRAMS_WRITE_THEM)
+def test_a_cell_as_another_program_writes_it_reads_as_openpyxl_reads_it(cells: str) -> None:
+    wb = openpyxl.Workbook()
+    wb.active["Z9"] = "占位"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            part = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                part = part.replace(b"<sheetData>", b'<sheetData><row r="1">' + cells.encode() + b"</row>", 1)
+            dst.writestr(info, part)
+    raw = out.getvalue()
+    assert _read(raw) == _loaded(raw)
