@@ -69,7 +69,7 @@ def test_a_blank_workbook_reads_as_openpyxl_reads_it(book: Any) -> None:
     assert _read(raw) == _loaded(raw)
 
 
-@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_values_merges_and_hyperlinks_read_as_openpyxl_reads_them(data: st.DataObject) -> None:
     wb = openpyxl.Workbook()
@@ -186,9 +186,12 @@ _CELLS_AS_OTHER_PROGRAMS_WRITE_THEM = [
 ]
 
 
-@pytest.mark.parametrize("cells", _CELLS_AS_OTHER_PROGRAMS_WRITE_THEM)
-def test_a_cell_as_another_program_writes_it_reads_as_openpyxl_reads_it(cells: str) -> None:
+def _written(rows: str, after_rows: str = "", *, sheets: tuple[str, ...] = ("Sheet",)) -> bytes:
+    """A workbook whose first sheet has ``rows`` and, after its cells, ``after_rows`` as raw XML."""
     wb = openpyxl.Workbook()
+    wb.active.title = "第一"
+    for n, _ in enumerate(sheets):
+        wb.create_sheet(f"S{n}")
     wb.active["Z9"] = "占位"
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -197,7 +200,60 @@ def test_a_cell_as_another_program_writes_it_reads_as_openpyxl_reads_it(cells: s
         for info in src.infolist():
             part = src.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
-                part = part.replace(b"<sheetData>", b'<sheetData><row r="1">' + cells.encode() + b"</row>", 1)
+                part = part.replace(b"<sheetData>", b"<sheetData>" + rows.encode(), 1)
+                part = part.replace(b"</sheetData>", b"</sheetData>" + after_rows.encode(), 1)
+            if info.filename == "xl/workbook.xml":
+                for n, name in enumerate(sheets):
+                    part = part.replace(f'name="S{n}"'.encode(), f'name="{name}"'.encode())
             dst.writestr(info, part)
-    raw = out.getvalue()
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("cells", _CELLS_AS_OTHER_PROGRAMS_WRITE_THEM)
+def test_a_cell_as_another_program_writes_it_reads_as_openpyxl_reads_it(cells: str) -> None:
+    raw = _written(f'<row r="1">{cells}</row>')
     assert _read(raw) == _loaded(raw)
+
+
+def _text(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+_MERGED = '<mergeCells count="1"><mergeCell ref="A1:B2"/></mergeCells>'
+_MERGES_AND_LINKS = {
+    "hidden-values": (
+        f'<row r="1">{_text("A1", "左上")}{_text("B1", "被合并")}</row><row r="2">{_text("A2", "下")}</row>',
+        _MERGED,
+    ),
+    "link-on-hidden-cell": (
+        f'<row r="3">{_text("C3", "旁")}</row>',
+        _MERGED + '<hyperlinks><hyperlink ref="B2" location="\'报告\'!A1"/></hyperlinks>',
+    ),
+    "link-range-over-merge": (
+        f'<row r="1">{_text("A1", "左上")}</row><row r="3">{_text("C3", "有值")}</row>',
+        _MERGED + '<hyperlinks><hyperlink ref="A1:C3" location="X1"/></hyperlinks>',
+    ),
+    "two-links-one-cell": (
+        "",
+        '<hyperlinks><hyperlink ref="D4" display="无目标"/><hyperlink ref="D4" location="第二"/>'
+        '<hyperlink ref="D4" location="第三"/></hyperlinks>',
+    ),
+    "overlapping-merges": (
+        f'<row r="2">{_text("B2", "乙")}{_text("C2", "丙")}</row>',
+        '<mergeCells count="2"><mergeCell ref="A1:B2"/><mergeCell ref="B2:C3"/></mergeCells>',
+    ),
+}
+
+
+@pytest.mark.parametrize("rows, after_rows", _MERGES_AND_LINKS.values(), ids=_MERGES_AND_LINKS)
+def test_merges_and_hyperlinks_as_other_programs_write_them_read_as_openpyxl_reads_them(
+    rows: str, after_rows: str
+) -> None:
+    raw = _written(rows, after_rows)
+    assert _read(raw) == _loaded(raw)
+
+
+@pytest.mark.parametrize("names", [("第一",), ("第一", "第一"), ("SHEET", "Sheet1", "sheet"), ("S1", "S", "s")])
+def test_repeated_sheet_names_are_numbered_as_openpyxl_numbers_them(names: tuple[str, ...]) -> None:
+    raw = _written(_text("A1", "值"), sheets=names)
+    assert list(_read(raw)) == list(_loaded(raw))
