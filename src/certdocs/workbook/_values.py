@@ -26,7 +26,7 @@ from openpyxl.workbook.child import INVALID_TITLE_REGEX, avoid_duplicate_name
 from openpyxl.worksheet._reader import HYPERLINK_TAG, INLINE_STRING, MERGE_TAG, ROW_TAG, WorkSheetParser
 from openpyxl.worksheet.hyperlink import HyperlinkList
 from openpyxl.worksheet.merge import MergeCells
-from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.constants import ARC_STYLE, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
 _TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
@@ -88,8 +88,8 @@ def read_values(raw: bytes) -> Values:
         reader.read_manifest()
         reader.read_strings()
         reader.read_workbook()
-        apply_stylesheet(reader.archive, reader.wb)  # which style ids are dates, and the date epoch
         wb = reader.wb
+        date_formats, timedelta_formats = _date_styles(reader)
         sheets: dict[str, Sheet] = {}
         for sheet, rel in reader.parser.find_sheets():
             if rel.target not in reader.valid_files:
@@ -104,8 +104,8 @@ def read_values(raw: bytes) -> Values:
                     reader.shared_strings,
                     data_only=True,
                     epoch=wb.epoch,
-                    date_formats=wb._date_formats,
-                    timedelta_formats=wb._timedelta_formats,
+                    date_formats=date_formats,
+                    timedelta_formats=timedelta_formats,
                 )
                 cells: Cells = {}
                 for _, row in parser.parse():
@@ -117,6 +117,25 @@ def read_values(raw: bytes) -> Values:
     finally:
         reader.archive.close()
     return Values(sheets)
+
+
+#: styles.xml (None when missing) -> the style ids that format dates and durations; certdocs's own
+#: workbooks of one scheme all have the same stylesheet, and parsing it was a sixth of a read.
+_DATE_STYLES: dict[bytes | None, tuple[frozenset[int], frozenset[int]]] = {}
+
+
+def _date_styles(reader: ExcelReader) -> tuple[frozenset[int], frozenset[int]]:
+    """The cell style ids openpyxl reads as dates and as durations (``apply_stylesheet``), once per stylesheet."""
+    styles = reader.archive.read(ARC_STYLE) if ARC_STYLE in reader.valid_files else None
+    found = _DATE_STYLES.get(styles)
+    if found is None:
+        apply_stylesheet(reader.archive, reader.wb)
+        found = (frozenset(reader.wb._date_formats), frozenset(reader.wb._timedelta_formats))
+        if len(_DATE_STYLES) >= 16:
+            _DATE_STYLES.clear()
+        if styles is None or len(styles) < 1_000_000:  # no huge stylesheet kept past its workbook
+            _DATE_STYLES[styles] = found
+    return found
 
 
 def _title(name: str | None, taken: list[str]) -> str:
