@@ -8,6 +8,7 @@ import json
 import os
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -125,3 +126,19 @@ def instrumented(clock: StageClock) -> contextlib.ExitStack:
         if hasattr(_fs, attribute):
             patch(_fs, attribute, "fsync")
     return stack
+
+
+def yardstick() -> float:
+    """CPU seconds of a fixed piece of Python and zlib work: how fast this machine is right now.
+
+    A shared host's speed moves by a third between runs; CPU per document is comparable between
+    runs only next to this figure.
+    """
+    data = bytes(range(256)) * 4096
+    start = time.process_time()
+    total = 0
+    for n in range(3_000_000):
+        total += n & 7
+    for _ in range(20):
+        zlib.compress(data, 6)
+    return time.process_time() - start

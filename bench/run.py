@@ -33,7 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, STAGES, TODAY, StageClock, instrumented, synthetic_meeting
+from _common import ROOT, STAGES, TODAY, StageClock, instrumented, synthetic_meeting, yardstick
 
 from certdocs._fs import sha256_file
 from certdocs.batch import run_batch
@@ -295,12 +295,14 @@ def main() -> None:
     parser.add_argument("--register", default=None, help="postgresql://… to measure with a PostgreSQL register")
     args = parser.parse_args()
     print(f"登记簿：{'PostgreSQL' if args.register else 'SQLite'}")
+    print(f"本机速度基准（固定的 Python 与 zlib 计算，CPU 秒，越小越快）：{yardstick():.3f}")
     for audits in args.audits:
         with tempfile.TemporaryDirectory(prefix="certdocs-bench-") as name:
             report(audits, args, Path(name))
     with tempfile.TemporaryDirectory(prefix="certdocs-bench-") as name:
         check = bench_regeneration_check(Path(name), args.register_size, ROOT / "templates", args.register)
     print(f"重新生成检查（{args.register_size} 张证书，无改动）：{check:.3f} 秒")
+    print(f"本机速度基准（结束时）：{yardstick():.3f}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, STAGES, TODAY, StageClock, instrumented, synthetic_meeting
+from _common import ROOT, STAGES, TODAY, StageClock, instrumented, synthetic_meeting, yardstick
 
 from certdocs import convert
 from certdocs._fs import atomic_write_bytes
@@ -133,6 +133,7 @@ def measure(folder: Path, runs: int) -> dict[str, float]:
     figures = {s: statistics.median(r[s] for r in per_run) for s in STAGES}
     figures["all stages"] = sum(figures[s] for s in STAGES)
     figures["whole batch"] = statistics.median(totals)
+    print(f"machine yardstick (fixed Python and zlib work, CPU s, lower is faster): {yardstick():.3f}")
     print(f"certdocs CPU per document, median of {runs} runs, {documents} documents each (ms):")
     for name, value in figures.items():
         print(f"  {name:<12}{value:8.1f}")
