@@ -263,6 +263,15 @@ def test_it_refuses_an_issue_date_before_the_decision(register: Register) -> Non
         register.reserve("k1", pattern=PATTERN, year=2026, facts=facts(issue_date=date(2026, 11, 19)))
 
 
+@pytest.mark.parametrize("audit_type", ["surveillance", "初次认证审核", ""])
+def test_it_refuses_a_certificate_issued_on_anything_but_an_initial_or_recertification_audit(
+    register: Register, audit_type: str
+) -> None:
+    with pytest.raises(RegisterError, match="发证的审核应为 initial / recertification 之一") as caught:
+        register.reserve("k1", pattern=PATTERN, year=2026, facts=facts(audit_type=audit_type))
+    assert [p.where for p in caught.value.problems] == ["audit_type"]
+
+
 # -- issuing and reading back ----------------------------------------------------------------
 
 

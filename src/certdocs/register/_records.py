@@ -37,6 +37,7 @@ class State(StrEnum):
 
 
 AUDIT_TYPES = ("initial", "surveillance", "recertification")
+ISSUING_AUDIT_TYPES = ("initial", "recertification")  # the audits a certificate is issued on
 DECISIONS = ("approve", "reject", "defer")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -211,8 +212,10 @@ def facts_problems(facts: CertificateFacts) -> list[Problem]:
     if facts.score is not None:
         problems += decimal_problems(facts.score, where="score")
     problems += decimal_problems(facts.initial_person_days, where="initial_person_days")
-    if facts.audit_type not in AUDIT_TYPES:
-        problems.append(Problem("audit_type", f"应为 {' / '.join(AUDIT_TYPES)} 之一"))
+    if facts.audit_type not in ISSUING_AUDIT_TYPES:  # a surveillance audit keeps the certificate it checks
+        problems.append(
+            Problem("audit_type", f"发证的审核应为 {' / '.join(ISSUING_AUDIT_TYPES)} 之一（监督审核不换发证书）")
+        )
     date_names = ("first_issue_date", "issue_date", "valid_until", "decision_date")
     for name in (*date_names, "audit_end_date"):
         problems += date_problems(getattr(facts, name), where=name)
