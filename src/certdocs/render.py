@@ -3,9 +3,10 @@
 Office staff edit the templates, so a template is treated as untrusted code: it is rendered
 in :class:`jinja2.sandbox.ImmutableSandboxedEnvironment` (no files, no Python internals, no
 changing the values it is given), every undefined name is an error (``StrictUndefined``), and
-every value is XML-escaped (autoescape), so ``A&B <测试>`` prints literally and the document stays valid. Any failure
-becomes :class:`certdocs.errors.TemplateError` naming the template, the place in it and the
-variable, in Chinese. Output is byte-identical for identical inputs (fixed zip entry times).
+every value is XML-escaped (autoescape), so ``A&B <测试>`` prints literally and the document
+stays valid; a rendered body that is not well-formed XML is refused, never repaired. Any
+failure becomes :class:`certdocs.errors.TemplateError` naming the template, the place in it
+and the variable, in Chinese. Output is byte-identical for identical inputs (fixed zip entry times).
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ class _Template(DocxTemplate):  # type: ignore[misc]
             tree = etree.fromstring(xml, parser=parser)
         except etree.XMLSyntaxError as exc:
             raise _BrokenXml(f"word/document.xml：{exc}") from exc
-        return super().fix_tables(xml) if self.table_tags else tree
+        return super().fix_tables(xml) if self.table_tags else tree  # docxtpl parses it again: rare
 
     def patch_xml(self, src_xml: str) -> str:
         # Pure regex work on the template's own XML, the same for every render of it.
