@@ -53,7 +53,13 @@ PDF_EXPORT_OPTIONS: Mapping[str, bool | int] = {
 
 
 class Converter(Protocol):
-    """Turns Word documents into PDFs."""
+    """Turns Word documents into PDFs.
+
+    Only :meth:`convert` is required. Two optional members are used where present (looked up
+    with ``getattr``, so a converter written for an older certdocs still works): ``group_size``,
+    how many documents the document stage hands over at a time (default 40), and ``warm_up()``,
+    called once the first audit needs documents written, to start ahead of the work.
+    """
 
     def convert(
         self, sources: Sequence[Path], *, outdir: Path, labels: Mapping[Path, str] | None = None
