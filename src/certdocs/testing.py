@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+from lxml import etree
+
 from certdocs._fs import atomic_write_bytes
 from certdocs.convert import _check_sources, _label
 from certdocs.errors import ConversionError, Problem
@@ -76,14 +78,44 @@ def docx_text(path: Path) -> list[str]:
         body = docx.Document(str(path))._body
     else:
         body = _Body(parse_xml(main).body, cast(Any, None))  # no package part: text is all that is read
-    lines = [p.text for p in body.paragraphs]
+    # python-docx's Paragraph.text, less its XPath per paragraph and per run (most of the time).
+    lines = [_paragraph_text(p) for p in body._element.iterchildren(_W + "p")]
     for table in body.tables:
         for row in table.rows:
-            lines.extend(cell.text for cell in row.cells)
+            lines.extend(_row_texts(row))
     return lines
 
 
+def _row_texts(row: Any) -> list[str]:
+    """The text of each of python-docx's ``row.cells``: a cell spanning n grid columns n times."""
+    texts: list[str] = []
+    for tc in row._tr.iterchildren(_W + "tc"):
+        spans = _SPANS(tc)
+        if spans and (len(spans) > 1 or not str(spans[0]).isdigit()):
+            # A vertical merge reads the cell above: python-docx's own logic, for this row only.
+            return [_cell_text(cell._tc) for cell in row.cells]
+        texts.extend([_cell_text(tc)] * (int(spans[0]) if spans else 1))
+    return texts
+
+
+def _cell_text(tc: Any) -> str:
+    return "\n".join(_paragraph_text(p) for p in tc.iterchildren(_W + "p"))
+
+
 _MAIN = "word/document.xml"
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_SPANS = etree.XPath("./w:tcPr/w:gridSpan/@w:val | ./w:tcPr/w:vMerge", namespaces={"w": _W[1:-1]}, smart_strings=False)
+_RUN_TEXT = frozenset(_W + tag for tag in ("br", "cr", "noBreakHyphen", "ptab", "t", "tab"))
+
+
+def _paragraph_text(p: Any) -> str:
+    """``Paragraph.text`` of python-docx: its runs', and its hyperlinks' runs', inner content as text."""
+    parts: list[str] = []
+    for child in p.iterchildren(_W + "r", _W + "hyperlink"):
+        runs = (child,) if child.tag == _W + "r" else child.iterchildren(_W + "r")
+        for run in runs:
+            parts.extend(str(e) for e in run.iterchildren() if e.tag in _RUN_TEXT)
+    return "".join(parts)
 
 
 def text_pdf(lines: Sequence[str]) -> bytes:
