@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 from certdocs._fs import atomic_write_bytes
 from certdocs.convert import _check_sources, _label
