@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 from pypdf import PdfReader
 from pypdf.generic import StreamObject
@@ -142,6 +144,13 @@ def test_the_fakes_text_is_python_docx_s_own_paragraph_and_cell_text(tmp_path: P
             expected.extend(cell.text for cell in row.cells)
 
     assert docx_text(path) == expected
+
+
+@given(st.text(max_size=40))
+def test_the_fakes_pdf_shows_each_character_in_ucs2_and_the_rest_as_the_replacement_character(line: str) -> None:
+    shown = "".join(f"{min(ord(c), 0xFFFD):04X}" for c in line)  # UCS-2: U+FFFD for what it cannot hold
+
+    assert f"<{shown}> Tj".encode("ascii") in text_pdf([line])
 
 
 def test_the_fake_refuses_a_file_that_is_not_a_word_document(tmp_path: Path) -> None:

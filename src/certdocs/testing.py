@@ -8,6 +8,7 @@ PDFs are for checking what was written, not for printing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -126,7 +127,7 @@ def text_pdf(lines: Sequence[str]) -> bytes:
     """
     wrapped = [line[i : i + 40] for line in lines for i in range(0, max(len(line), 1), 40)]
     size = max(2.0, min(12.0, 760 / (1.25 * max(len(wrapped), 1))))
-    shown = " T*\n".join("<" + "".join(f"{min(ord(c), 0xFFFD):04X}" for c in line) + "> Tj" for line in wrapped)
+    shown = " T*\n".join("<" + _ucs2_hex(line) + "> Tj" for line in wrapped)
     content = (f"BT /F1 {size:.2f} Tf {size * 1.25:.2f} TL 56 800 Td\n{shown}\nET\n").encode("ascii")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -155,6 +156,14 @@ def text_pdf(lines: Sequence[str]) -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def _ucs2_hex(line: str) -> str:
+    """Each character as four hex digits, those past U+FFFC (outside UCS-2) as U+FFFD."""
+    return _PAST_UCS2.sub("\ufffd", line).encode("utf-16-be", "surrogatepass").hex().upper()
+
+
+_PAST_UCS2 = re.compile("[\ufffd-\U0010ffff]")
 
 
 __all__ = ["FakeConverter", "docx_text", "text_pdf"]
