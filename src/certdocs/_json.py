@@ -10,6 +10,7 @@ and lone surrogates or control characters in keys. Numbers with a fraction come 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from decimal import Decimal
@@ -142,22 +143,42 @@ def _too_deep(text: str) -> Problem:
 def _walk(data: Any) -> list[Problem]:
     """Duplicate keys and unreadable keys anywhere, by JSON path; a problem with no path: too deep."""
     problems: list[Problem] = []
-    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    # Only containers are visited, and a node's path is built only for a problem: a data file
+    # has thousands of values and, nearly always, no problem at all.
+    stack: list[tuple[Any, _Link, int]] = [(data, None, 0)] if isinstance(data, (dict, list)) else []
     while stack:
-        value, path, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        value, link, depth = stack.pop()
+        if depth > MAX_DEPTH or (value and depth == MAX_DEPTH):  # it, or a child of it, too deep
             return [Problem(_TOO_DEEP, "")]
         if isinstance(value, dict):
             for key in getattr(value, "duplicates", ()):
-                problems.append(Problem(path_of(path, key), "字段在同一对象中出现了不止一次（只能出现一次）"))
+                problems.append(Problem(_path((link, key)), "字段在同一对象中出现了不止一次（只能出现一次）"))
             for key, child in value.items():
                 rule = key_problem(key)
                 if rule:
-                    problems.append(Problem(path_of(path, key), rule))
-                stack.append((child, path_of(path, key), depth + 1))
-        elif isinstance(value, list):
-            stack.extend((child, f"{path}[{n}]", depth + 1) for n, child in enumerate(value))
+                    problems.append(Problem(_path((link, key)), rule))
+                if isinstance(child, (dict, list)):
+                    stack.append((child, (link, key), depth + 1))
+        else:
+            stack.extend(
+                (child, (link, n), depth + 1) for n, child in enumerate(value) if isinstance(child, (dict, list))
+            )
     return sorted(problems, key=lambda p: p.where)
+
+
+_Link = tuple[Any, "str | int"] | None  # (the parent's link, this key or index); None: the top
+
+
+def _path(link: _Link) -> str:
+    """The JSON path of ``link``, as :func:`path_of` and ``[n]`` build it key by key."""
+    steps: list[str | int] = []
+    while link is not None:
+        link, step = link
+        steps.append(step)
+    path = ""
+    for step in reversed(steps):
+        path = f"{path}[{step}]" if isinstance(step, int) else path_of(path, step)
+    return path
 
 
 def path_of(parent: str, key: str) -> str:
@@ -165,6 +186,7 @@ def path_of(parent: str, key: str) -> str:
     return jp(parent, printable(key))
 
 
+@functools.lru_cache(maxsize=4096)  # the same few keys, thousands of times
 def key_problem(key: str) -> str:
     """Why a JSON key cannot be accepted, or ``""``."""
     return text_problem(key, multiline=False)
