@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import os
 import re
 import subprocess
@@ -72,6 +73,13 @@ def _covered(char: str, coverage: tuple[tuple[int, ...], tuple[int, ...]]) -> bo
     return at >= 0 and ord(char) <= ends[at]
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _drawable(char: str) -> bool:
+    """Whether ``char`` prints: an installed font has it, or it is not drawn at all."""
+    coverage = _coverage()
+    return coverage is None or not _printed(char) or _covered(char, coverage)
+
+
 def _printed(char: str) -> bool:
     """Whether a character is drawn at all (spaces, controls and format characters are not)."""
     return not char.isspace() and unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp")
@@ -84,10 +92,11 @@ def input_texts(audit: AuditResult) -> list[tuple[str, str]]:
     def walk(value: Any, path: str) -> None:
         if isinstance(value, str):
             out.append((path, value))
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            for f in dataclasses.fields(value):
-                if f.name not in ("digest", "item_id", "form", "scheme_id"):
-                    walk(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+            return
+        fields = _text_fields(value.__class__)
+        if fields is not None:
+            for name in fields:
+                walk(getattr(value, name), f"{path}.{name}" if path else name)
         elif isinstance(value, Mapping):
             for key, item in value.items():
                 walk(item, f'{path}["{key}"]')
@@ -97,6 +106,14 @@ def input_texts(audit: AuditResult) -> list[tuple[str, str]]:
 
     walk(audit, "")
     return out
+
+
+@cache
+def _text_fields(kind: Any) -> tuple[str, ...] | None:
+    """The fields of a dataclass that may hold what the audit's author typed; None: not a dataclass."""
+    if not dataclasses.is_dataclass(kind):
+        return None
+    return tuple(f.name for f in dataclasses.fields(kind) if f.name not in ("digest", "item_id", "form", "scheme_id"))
 
 
 def _describe(char: str) -> str:
@@ -109,9 +126,9 @@ def uncovered_characters(texts: Iterable[tuple[str, str]]) -> list[Problem]:
     if coverage is None:
         return [Problem("fontconfig", "无法检查字符能否显示：服务器未安装 fontconfig（fc-list）")]
     texts = list(texts)
-    # Each distinct character of all the texts is looked up once.
-    distinct: set[str] = set().union(*(set(text) for _, text in texts))
-    bad = {c for c in distinct if _printed(c) and not _covered(c, coverage)}
+    # Each distinct character of all the texts is looked up once (and remembered: the same few
+    # thousand characters come back in every audit).
+    bad = {c for c in set("".join(text for _, text in texts)) if not _drawable(c)}
     problems = []
     for path, text in texts:
         # The characters in the order the text has them.
