@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -237,11 +238,25 @@ def _inherited(node: Any, key: str) -> Any:
 
 
 def _to_unicode(font: Any) -> dict[int, str]:
-    cmap = font.ToUnicode.read_bytes().decode("latin-1")
+    return _to_unicode_map(bytes(font.ToUnicode.read_bytes()))
+
+
+def _to_unicode_map(data: bytes) -> dict[int, str]:
+    """The codes a ToUnicode CMap maps, and their text."""
+    cmap = data.decode("latin-1")
     out: dict[int, str] = {}
     for block in _BFCHAR.findall(cmap):
-        for code, text in _BFCHAR_ENTRY.findall(block):
-            out[int(code, 16)] = _utf16(text)
+        pairs = _BFCHAR_ENTRY.findall(block)
+        codes = map(int, [code for code, _ in pairs], repeat(16))
+        texts = [text for _, text in pairs]
+        joined = "".join(texts)
+        if len(joined) == 4 * len(texts):  # one UTF-16 unit each, nearly every map: decoded at once
+            shown = bytes.fromhex(joined).decode("utf-16-be", "surrogatepass")
+            # A lone surrogate decodes as U+FFFD, and two neighbours as one character: entry by entry.
+            if len(shown) == len(texts) and not _SURROGATE.search(shown):
+                out.update(zip(codes, shown))
+                continue
+        out.update(zip(codes, map(_utf16, texts)))
     for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
         for first, last, text in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
             base = bytes.fromhex(text).decode("utf-16-be", "replace")
@@ -251,6 +266,7 @@ def _to_unicode(font: Any) -> dict[int, str]:
 
 
 _BFCHAR = re.compile(r"beginbfchar(.*?)endbfchar", re.S)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BFCHAR_ENTRY = re.compile(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
 
 
