@@ -147,7 +147,8 @@ def _patched(data: bytes, metadata: PdfMetadata) -> bytes | None:  # noqa: C901 
     root = pdf.dictionary(pdf.reference(b"Root") or -1)
     if root is None:
         return None
-    for number in pdf.holding(rb"/N\s+\d"):
+    profiles, type1_fonts = pdf.holding_each(rb"/N\s+\d", rb"/Length2\s")
+    for number in profiles:
         found = pdf.stream(number)
         if found is None:
             return None
@@ -156,7 +157,7 @@ def _patched(data: bytes, metadata: PdfMetadata) -> bytes | None:  # noqa: C901 
             fixed = _icc_with_date(profile, metadata.created)
             if fixed != profile:
                 pdf.replace_stream(number, info, _compressed_profile(fixed))
-    for number in pdf.holding(rb"/Length2\s"):
+    for number in type1_fonts:
         found = pdf.stream(number)
         if found is None:
             return None
