@@ -254,9 +254,9 @@ def _to_unicode_map(data: bytes) -> dict[int, str]:
             shown = bytes.fromhex(joined).decode("utf-16-be", "surrogatepass")
             # A lone surrogate decodes as U+FFFD, and two neighbours as one character: entry by entry.
             if len(shown) == len(texts) and not _SURROGATE.search(shown):
-                out.update(zip(codes, shown))
+                out.update(zip(codes, shown, strict=True))
                 continue
-        out.update(zip(codes, map(_utf16, texts)))
+        out.update(zip(codes, map(_utf16, texts), strict=True))
     for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
         for first, last, text in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
             base = bytes.fromhex(text).decode("utf-16-be", "replace")
