@@ -7,8 +7,11 @@ in a fraction of that. Used as a fast "yes": a "no" is confirmed the slow way by
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import re
+from collections.abc import Iterator
 
 import pikepdf
 
@@ -24,7 +27,7 @@ _SHOWN_LINE = re.compile(rb"(?:Tj|TJ)[ \t]*\r?\n")
 
 def first_page_shows_text(data: bytes) -> bool:
     """Whether page 1 (with the forms it draws) shows non-empty strings in fonts that map to Unicode."""
-    with pikepdf.open(io.BytesIO(data), inherit_page_attributes=False) as document:
+    with _opened(data) as document:
         if not document.pages:
             return False
         page = document.pages[0]
@@ -32,6 +35,34 @@ def first_page_shows_text(data: bytes) -> bool:
         if _prefix_shows_text(page.obj, resources):
             return True
         return _shows_text(page.obj, resources, depth=0)
+
+
+@contextlib.contextmanager
+def _opened(data: bytes) -> Iterator[pikepdf.Pdf]:
+    """``data`` opened by qpdf, from an anonymous file in memory where the system has them.
+
+    qpdf reads a file by itself; a ``BytesIO`` it reads through Python, at three times the CPU
+    (0.3 against 1 ms for a converted document). Elsewhere, or if the file cannot be made, the
+    ``BytesIO`` it is.
+    """
+    fd = None
+    if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+        try:
+            fd = os.memfd_create("certdocs-pdf", os.MFD_CLOEXEC)
+            with memoryview(data) as rest:
+                while rest:
+                    rest = rest[os.write(fd, rest) :]
+        except OSError:
+            if fd is not None:
+                os.close(fd)
+            fd = None
+    try:
+        source = io.BytesIO(data) if fd is None else f"/proc/self/fd/{fd}"
+        with pikepdf.open(source, inherit_page_attributes=False) as document:
+            yield document
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def _prefix_shows_text(page: pikepdf.Object, resources: pikepdf.Object | None) -> bool:
