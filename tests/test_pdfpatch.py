@@ -127,6 +127,23 @@ def test_the_streams_a_pattern_names_are_found_and_only_streams() -> None:
     assert (profiles, fonts) == ([numbers[0]], [numbers[1]])
 
 
+def test_one_scan_for_several_patterns_finds_what_a_scan_for_each_finds() -> None:
+    document = pikepdf.new()
+    document.add_blank_page()
+    both = document.make_indirect(pikepdf.Stream(document, b"x", N=3, Length1=1, Length2=2, Length3=0))
+    profile = document.make_indirect(pikepdf.Stream(document, b"icc /Length2 1", N=3))
+    font = document.make_indirect(pikepdf.Stream(document, b"%!font /N 3", Length1=1, Length2=2, Length3=0))
+    document.Root.Extra = pikepdf.Array([both, profile, font, pikepdf.Dictionary(N=5, Length2=1)])
+    buffer = io.BytesIO()
+    document.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable, compress_streams=False)
+    pdf = PatchedPdf.parse(buffer.getvalue())
+    assert pdf is not None
+    patterns = (rb"/N\s+\d", rb"/Length2\s")
+    numbers = [pdf.holding(pattern) for pattern in patterns]  # one scan each
+    assert pdf.holding_each(*patterns) == numbers
+    assert [len(n) for n in numbers] == [2, 2]  # the stream with both keys in each, a key in data in neither
+
+
 def test_a_table_claiming_more_objects_than_the_file_has_bytes_is_left_to_qpdf() -> None:
     data = _qpdf_file(pages=1)
     size = data.index(b"/Size ")

@@ -96,9 +96,10 @@ class PatchedPdf:
         # Every entry must point at its own "n g obj", and objects may not overlap (nor share a start).
         if int(starts[-1]) >= xref or not (np.diff(starts) > 0).all() or len(np.unique(numbers)) != len(numbers):
             return None
-        if not _heads_match(data, numbers, generations, starts):
-            return None
         starts_list: list[int] = starts.tolist()
+        heads = [b"%d %d obj" % pair for pair in zip(numbers.tolist(), generations.tolist(), strict=True)]
+        if not all(map(data.startswith, heads, starts_list)):
+            return None
         size_ = max(int(size.group(1)), int(numbers.max()) + 1)
         return cls(data, (numbers, generations, starts), [*starts_list[1:], xref], trailer, size_)
 
@@ -132,16 +133,30 @@ class PatchedPdf:
 
     def holding(self, pattern: bytes) -> list[int]:
         """Numbers of the stream objects whose dictionary matches ``pattern`` (a regex)."""
-        return self.holding_each(pattern)[0]
+        found = set()
+        for hit in re.finditer(pattern, self.data):
+            i = bisect.bisect_right(self._starts, hit.start()) - 1
+            if i < 0:
+                continue
+            head = _OBJ.match(self.data, self._starts[i])
+            assert head is not None
+            stream = _STREAM_HEAD.match(self.data, head.end(), self._ends[i])
+            if stream is not None and stream.start(1) <= hit.start() < stream.end(1):
+                found.add(self._numbers[i])
+        return sorted(found)
 
     def holding_each(self, *patterns: bytes) -> list[list[int]]:
         """:meth:`holding` for each pattern, in one pass over the file.
 
-        The patterns have no groups and no match of one holds the start of a match of another
-        (each begins with ``/`` and holds no other), so one scan finds what each would alone.
+        Each pattern begins with ``/`` and matches no other ``/`` after it, so no match of one
+        holds the start of a match of another: one scan for any of them finds what each would
+        alone. (One scan, with the ``/`` outside the alternatives: the regex engine searches for
+        it quickly; a group around each alternative makes the scan forty times slower.)
         """
+        compiled = [re.compile(pattern) for pattern in patterns]
+        assert all(pattern.startswith(b"/") for pattern in patterns)
+        either = re.compile(b"/(?:" + b"|".join(pattern[1:] for pattern in patterns) + b")")
         found: list[set[int]] = [set() for _ in patterns]
-        either = re.compile(b"|".join(b"(" + pattern + b")" for pattern in patterns))
         for hit in either.finditer(self.data):
             i = bisect.bisect_right(self._starts, hit.start()) - 1
             if i < 0:
@@ -151,8 +166,8 @@ class PatchedPdf:
             stream = _STREAM_HEAD.match(self.data, head.end(), self._ends[i])
             if stream is None or not stream.start(1) <= hit.start() < stream.end(1):
                 continue
-            for n, group in enumerate(hit.groups()):
-                if group is not None:
+            for n, pattern in enumerate(compiled):
+                if pattern.match(self.data, hit.start()):
                     found[n].add(self._numbers[i])
         return [sorted(numbers) for numbers in found]
 
@@ -306,33 +321,6 @@ def _fixed_width_entries(table: bytes) -> _Columns | None:
         return None
     keep = np.concatenate(used)
     return np.concatenate(numbers)[keep], np.concatenate(generations)[keep], np.concatenate(offsets)[keep]
-
-
-_OBJ_WORD = np.frombuffer(b" obj", dtype=np.uint8)
-
-
-def _heads_match(data: bytes, numbers: np.ndarray, generations: np.ndarray, starts: np.ndarray) -> bool:
-    """Whether each object starts with ``b"%d %d obj" % (number, generation)``, all checked at once."""
-    buffer = np.frombuffer(data, dtype=np.uint8)
-    at = starts.copy()
-    for values in (numbers, generations):
-        digits = np.ones(len(values), dtype=np.int64)  # decimal digits of each value (0 has one)
-        for power in range(1, 19):
-            digits += values >= 10**power
-        if int((at + digits).max()) + 4 > len(buffer):  # the value, then at least " obj"
-            return False
-        for place in range(int(digits.max())):
-            # The digit ``place`` positions from the left, where the value has that many digits.
-            has = place < digits
-            expected = values // 10 ** np.maximum(digits - 1 - place, 0) % 10 + 48
-            if not (buffer[at[has] + place] == expected[has]).all():
-                return False
-        at = at + digits
-        if not (buffer[at] == 32).all():
-            return False
-        at = at + 1
-    at = at - 1  # the space before "obj" was checked above
-    return bool(all((buffer[at + k] == _OBJ_WORD[k]).all() for k in range(4)))
 
 
 def _xref_entries(table: bytes) -> _Columns | None:
