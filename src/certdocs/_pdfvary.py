@@ -14,6 +14,8 @@ import re
 
 import numpy as np
 
+from certdocs._pdfpatch import deflate_mixed
+
 
 def _icc_with_date(profile: bytes, created: dt.date | dt.datetime) -> bytes:
     moment = created if isinstance(created, dt.datetime) else dt.datetime(*created.timetuple()[:3])
@@ -116,9 +118,35 @@ def _type1_with_stable_id(program: bytes, length1: int, length2: int) -> tuple[b
     )
     if not _UNIQUE_ID.search(clear) or not clear.rstrip().endswith(b"eexec"):
         return None
-    private = _eexec(encrypted, decrypt=True)
     placeholder = b"/UniqueID 0 def"
-    digest = hashlib.sha256(_UNIQUE_ID.sub(placeholder, clear) + _UNIQUE_ID.sub(placeholder, private)).digest()
+    private = _UNIQUE_ID.sub(placeholder, _eexec(encrypted, decrypt=True))
+    return _stable_parts(_UNIQUE_ID.sub(placeholder, clear), private, rest)
+
+
+def _type1_encoded(program: bytes, length1: int, length2: int) -> tuple[int, int, bytes] | None:
+    """:func:`_type1_with_stable_id`, deflated (:func:`certdocs._pdfpatch.deflate_mixed`): the
+    lengths of the clear and eexec parts, and the stream data."""
+    clear, encrypted = program[:length1], program[length1 : length1 + length2]
+    if not _UNIQUE_ID.search(clear) or not clear.rstrip().endswith(b"eexec"):
+        return None
+    placeholder = b"/UniqueID 0 def"
+    private = _UNIQUE_ID.sub(placeholder, _eexec(encrypted, decrypt=True))
+    return _encoded(_UNIQUE_ID.sub(placeholder, clear), private, program[length1 + length2 :])
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded(clear: bytes, private: bytes, rest: bytes) -> tuple[int, int, bytes]:
+    """The fixed subset deflated, kept for the next document: a batch repeats a third of its
+    subsets (the same template text in the same face), which then cost no encryption nor deflate.
+    The key is the whole program with its /UniqueID blanked, what the stable one derives from."""
+    parts = _stable_parts(clear, private, rest)
+    return len(parts[0]), len(parts[1]), deflate_mixed(*parts)
+
+
+def _stable_parts(clear: bytes, private: bytes, rest: bytes) -> tuple[bytes, bytes, bytes]:
+    """Clear part, eexec part and rest with /UniqueID derived from the program (placeholders in
+    ``clear`` and the decrypted ``private``)."""
+    digest = hashlib.sha256(clear + private).digest()
     # 4000000-4999999 is the range Type 1 sets aside for private use.
     stable = b"/UniqueID %d def" % (4_000_000 + int.from_bytes(digest[:4], "big") % 1_000_000)
     return (

@@ -23,8 +23,8 @@ import pikepdf
 from pypdf import PdfReader
 
 from certdocs._fs import atomic_write_bytes
-from certdocs._pdfpatch import PatchedPdf, deflate_mixed, read_text_string, text_string
-from certdocs._pdfvary import _icc_with_date, _type1_with_stable_id
+from certdocs._pdfpatch import PatchedPdf, read_text_string, text_string
+from certdocs._pdfvary import _icc_with_date, _type1_encoded, _type1_with_stable_id
 from certdocs.errors import ConversionError, Problem
 
 CREATOR = "certdocs"
@@ -169,14 +169,14 @@ def _patched(data: bytes, metadata: PdfMetadata) -> bytes | None:  # noqa: C901 
         length1, length2 = pdf.integer(info, b"Length1"), pdf.integer(info, b"Length2")
         if length1 is None or length2 is None or not program.startswith(b"%!"):
             continue
-        parts = _type1_with_stable_id(program, length1, length2)
-        if parts is None:
+        encoded = _type1_encoded(program, length1, length2)
+        if encoded is None:
             continue
-        info = pdf.set_integer(info, b"Length1", len(parts[0]))
-        info = pdf.set_integer(info, b"Length2", len(parts[1]))
+        info = pdf.set_integer(info, b"Length1", encoded[0])
+        info = pdf.set_integer(info, b"Length2", encoded[1])
         info = re.sub(rb"/Filter\s*(?:\[\s*/FlateDecode\s*\]|/FlateDecode)", b"", info)
         info = info[:-2] + b"/Filter/FlateDecode>>"
-        pdf.replace_stream(number, info, deflate_mixed(*parts))
+        pdf.replace_stream(number, info, encoded[2])
     old_info = pdf.reference(b"Info")
     old_info_dict = pdf.dictionary(old_info) if old_info is not None else None
     producer = (read_text_string(old_info_dict, b"Producer") or "").strip() if old_info_dict else ""
