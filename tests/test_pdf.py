@@ -166,9 +166,9 @@ def eexec(data: bytes) -> bytes:
     return vary._eexec(data, decrypt=False)
 
 
-def type1_program(unique_id: int) -> tuple[bytes, int, int]:
+def type1_program(unique_id: int, *, subrs: int = 5) -> tuple[bytes, int, int]:
     clear = b"%%!FontType1-1.0: Test 001.003\n/UniqueID %d def\ncurrentfile eexec\n" % unique_id
-    private = b"HDU dup\n/Private 9 dict dup begin\n/UniqueID %d def\n/Subrs 5 array\n" % unique_id
+    private = b"HDU dup\n/Private 9 dict dup begin\n/UniqueID %d def\n/Subrs %d array\n" % (unique_id, subrs)
     encrypted = eexec(private)
     return clear + encrypted + b"0" * 64 + b"\ncleartomark\n", len(clear), len(encrypted)
 
@@ -186,6 +186,27 @@ def test_type1_unique_ids_that_count_soffice_runs_become_content_derived() -> No
     assert 4_000_000 <= int(stable) < 5_000_000
     assert b"/UniqueID " + stable + b" def" in vary._eexec(encrypted, decrypt=True)
     assert rest.endswith(b"cleartomark\n")
+
+
+def test_a_type1_subset_seen_before_is_encoded_as_it_was_the_first_time() -> None:
+    from certdocs._pdfpatch import deflate_mixed
+
+    vary._encoded.cache_clear()
+    program, length1, length2 = type1_program(4100001)
+    parts = vary._type1_with_stable_id(program, length1, length2)
+    assert parts is not None
+    first = vary._type1_encoded(program, length1, length2)
+    again = vary._type1_encoded(*type1_program(4100007))  # the same subset, made later by soffice
+    assert first == again == (len(parts[0]), len(parts[1]), deflate_mixed(*parts))
+    assert vary._encoded.cache_info().hits == 1
+
+
+def test_a_type1_subset_with_other_glyphs_is_not_taken_for_one_seen_before() -> None:
+    first = vary._type1_encoded(*type1_program(4100001))
+    other = vary._type1_encoded(*type1_program(4100001, subrs=6))  # differs only inside the eexec part
+    assert first is not None
+    assert other is not None
+    assert first[2] != other[2]
 
 
 def icc_header(*, year: int, with_id: bool) -> bytes:
