@@ -20,7 +20,7 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from itertools import repeat
 from pathlib import Path
@@ -237,12 +237,16 @@ def _inherited(node: Any, key: str) -> Any:
     return None
 
 
-def _to_unicode(font: Any) -> dict[int, str]:
+def _to_unicode(font: Any) -> Mapping[int, str]:
     return _to_unicode_map(bytes(font.ToUnicode.read_bytes()))
 
 
-def _to_unicode_map(data: bytes) -> dict[int, str]:
-    """The codes a ToUnicode CMap maps, and their text."""
+@lru_cache(maxsize=256)
+def _to_unicode_map(data: bytes) -> Mapping[int, str]:
+    """The codes a ToUnicode CMap maps, and their text (shared: not to be changed).
+
+    Kept for the documents after: a batch repeats a third of its fonts' maps (the same template
+    text in the same face), read once."""
     cmap = data.decode("latin-1")
     out: dict[int, str] = {}
     for block in _BFCHAR.findall(cmap):
