@@ -359,3 +359,12 @@ def test_the_native_and_python_eexec_agree() -> None:
     assert vary._eexec_encrypt_python(data) == vary._eexec(data, decrypt=False)
     assert vary._eexec(vary._eexec(data, decrypt=False), decrypt=True) == data
     assert vary._eexec_decrypt_numpy(vary._eexec(data, decrypt=False)) == data
+
+
+@pytest.mark.skipif(vary._eexec_decrypt is vary._eexec_decrypt_numpy, reason="the C extension is not built here")
+def test_native_decryption_four_bytes_a_step_agrees_at_every_length() -> None:
+    import os
+
+    for length in range(13):  # the four-byte steps, and every remainder after them
+        data = os.urandom(length)
+        assert vary._eexec(data, decrypt=True) == vary._eexec_decrypt_numpy(data)
