@@ -82,6 +82,17 @@ def test_a_string_cut_by_the_prefix_does_not_count_as_text() -> None:
     assert not first_page_shows_text(_long_page(content))
 
 
+def test_text_a_few_lines_after_blanks_at_the_start_of_a_long_page_is_seen() -> None:
+    # The first line showing a string shows blanks: the longer prefix decides.
+    assert first_page_shows_text(_long_page([b"(   ) Tj\n", b"(Hello) Tj\n"] + [b"0 0 m 100 100 l S\n"] * 600))
+
+
+def test_a_string_cut_at_its_first_line_does_not_count_as_text() -> None:
+    # The first line ending in "Tj" is inside a string drawn in a font the page does not have.
+    content = [b"/F9 12 Tf (x Tj\n", b"y) Tj\n"] + [b"0 0 m 100 100 l S\n"] * 600
+    assert not first_page_shows_text(_long_page(content))
+
+
 def test_a_converted_pdf_without_text_is_still_refused() -> None:
     assert pdf_problem(helvetica_pdf(b"0 0 m 100 100 l S")) is not None
     assert pdf_problem(helvetica_pdf(b"BT /F1 12 Tf 10 10 Td (Hello) Tj ET")) is None
