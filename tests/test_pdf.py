@@ -120,6 +120,20 @@ def test_a_part_that_is_not_a_pdf_is_named_and_nothing_is_written(tmp_path: Path
     assert not (tmp_path / "p.pdf").exists()
 
 
+def test_a_refused_part_leaves_no_part_open(tmp_path: Path) -> None:
+    import os
+
+    good = write_pdf(tmp_path / "certificate.pdf", "证书")
+    (tmp_path / "报告.pdf").write_bytes(b"%PDF-1.4 broken")
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(10):
+        with pytest.raises(ConversionError, match="无法读取 PDF"):
+            merge_issue_pack(
+                [("证书", good), ("报告", tmp_path / "报告.pdf")], out=tmp_path / "p.pdf", metadata=METADATA
+            )
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
 def test_an_issue_pack_needs_at_least_one_part(tmp_path: Path) -> None:
     with pytest.raises(ConversionError, match="至少需要一份"):
         merge_issue_pack([], out=tmp_path / "p.pdf", metadata=METADATA)

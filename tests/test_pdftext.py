@@ -93,6 +93,25 @@ def test_a_string_cut_at_its_first_line_does_not_count_as_text() -> None:
     assert not first_page_shows_text(_long_page(content))
 
 
+def test_without_anonymous_files_in_memory_the_look_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.delattr(os, "memfd_create", raising=False)
+    assert first_page_shows_text(helvetica_pdf(b"BT /F1 12 Tf 10 10 Td (Hello) Tj ET"))
+    assert not first_page_shows_text(helvetica_pdf(b"0 0 m 100 100 l S"))
+
+
+def test_the_look_leaves_no_file_open() -> None:
+    import os
+
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+    for _ in range(20):
+        first_page_shows_text(helvetica_pdf(b"BT /F1 12 Tf 10 10 Td (Hello) Tj ET"))
+        with pytest.raises(Exception):  # noqa: B017  (qpdf's own kind)
+            first_page_shows_text(b"%PDF-1.7\nnot a pdf")
+    assert (len(os.listdir("/proc/self/fd")) if before else 0) == before
+
+
 def test_a_converted_pdf_without_text_is_still_refused() -> None:
     assert pdf_problem(helvetica_pdf(b"0 0 m 100 100 l S")) is not None
     assert pdf_problem(helvetica_pdf(b"BT /F1 12 Tf 10 10 Td (Hello) Tj ET")) is None
