@@ -51,7 +51,10 @@ def _opened(data: bytes) -> Iterator[pikepdf.Pdf]:
             fd = os.memfd_create("certdocs-pdf", os.MFD_CLOEXEC)
             with memoryview(data) as rest:
                 while rest:
-                    rest = rest[os.write(fd, rest) :]
+                    written = os.write(fd, rest)
+                    if not written:
+                        raise OSError("nothing written")
+                    rest = rest[written:]
         except OSError:
             if fd is not None:
                 os.close(fd)
