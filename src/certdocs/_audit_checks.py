@@ -25,11 +25,14 @@ from certdocs._audit_model import (
     TimetableEntry,
 )
 from certdocs._paths import jp
+from certdocs._scheme_model import Item
 from certdocs._validate import Checker, printable
 from certdocs.scheme import Scheme
 
 _FORMS: tuple[ResultForm, ...] = ("score", "ratio", "sampled", "not_applicable", "compliant", "level")
 _ITEM_EXTRA = {"evidence", "finding", "nonconforming", "population", "covers_all_sites"}
+_ITEM_KEYS = frozenset(_FORMS) | _ITEM_EXTRA
+_CENT = Decimal("0.01")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 # GB 32100-2015: registration authority (1 digit or A/N/Y), organisation kind, six-digit region,
 # nine-character organisation code, check character; the letters I, O, S, V and Z never occur.
@@ -195,15 +198,15 @@ def audit_info(c: Checker, data: Mapping[str, Any]) -> AuditInfo:
     )
 
 
-def item_result(c: Checker, scheme: Scheme, item_id: str, raw: Any) -> ItemResult | None:  # noqa: C901  (one branch per result form and rule, read top to bottom like the standard)
+def item_result(c: Checker, scheme: Scheme, item: Item, raw: Any) -> ItemResult | None:  # noqa: C901  (one branch per result form and rule, read top to bottom like the standard)
     """One item's result in the one form the scheme allows it; ``None`` when it cannot be read."""
+    item_id = item.id
     where = jp("items", item_id)
     if not isinstance(raw, dict):
         c.bad(where, '应为 JSON 对象，如 {"score": 1}')
         return None
-    c.unknown(raw, set(_FORMS) | _ITEM_EXTRA, where)
+    c.unknown(raw, _ITEM_KEYS, where)
     forms = [f for f in _FORMS if f in raw]
-    item = scheme.item(item_id)
     is_veto = scheme.veto is not None and scheme.veto.item == item_id
     if len(forms) > 1:
         c.bad(where, f"只能有一种评价结果形式，却同时给出了 {'、'.join(forms)}")
@@ -255,7 +258,7 @@ def item_result(c: Checker, scheme: Scheme, item_id: str, raw: Any) -> ItemResul
         score = c.number(raw, "score", here)
         if score is not None and not 0 <= score <= points:
             c.bad(here, f"得分 {score} 超出 0—{points}（该条目分值 {points}）")
-        elif score is not None and score != score.quantize(Decimal("0.01")):
+        elif score is not None and score != score.quantize(_CENT):
             c.bad(here, f"得分 {score} 最多保留两位小数")
         return ItemResult(item_id, "score", score=score, evidence=ev, finding=fd)
     if form == "ratio":

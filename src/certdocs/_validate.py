@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,9 @@ _INVISIBLE = {  # characters that change how text prints without showing themsel
 }
 _LARGEST = 10**12  # no count, point or person-day in a data file comes near; beyond, arithmetic and pages break
 _BAD_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
+# The same set less the newline, for multi-line fields: one regex search over the whole text (in C)
+# instead of a Python loop over its characters; text is checked hundreds of times per audit.
+_BAD_IN_MULTILINE = re.compile(_BAD_CHAR.pattern.replace("\x00-\x1f", "\x00-\x09\x0b-\x1f"))
 
 
 def _describe(ch: str) -> str:
@@ -46,10 +50,10 @@ def text_problem(value: str, *, multiline: bool) -> str:
     stored in the register), line and paragraph separators, and lone surrogates. A newline is
     allowed in multi-line fields only.
     """
-    for n, ch in enumerate(value, 1):
-        if _BAD_CHAR.match(ch) and not (multiline and ch == "\n"):
-            return f"第 {n} 个字符是 {_describe(ch)}，打印出来与看到的不同；请删除该字符"
-    return ""
+    found = (_BAD_IN_MULTILINE if multiline else _BAD_CHAR).search(value)
+    if found is None:
+        return ""
+    return f"第 {found.start() + 1} 个字符是 {_describe(found[0])}，打印出来与看到的不同；请删除该字符"
 
 
 def printable(text: str) -> str:
@@ -198,7 +202,7 @@ class Checker:
             self.bad(where, f"日期 {value} 不存在")
             return None
 
-    def unknown(self, obj: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    def unknown(self, obj: Mapping[str, Any], allowed: AbstractSet[str], where: str) -> None:
         """Report every key of ``obj`` not in ``allowed`` (keys starting with ``_`` are comments)."""
         for key in obj:
             if key not in allowed and not key.startswith("_"):

@@ -60,7 +60,7 @@ def parse_audit(data: Any, *, scheme: Scheme, source: str = "", digest: str = ""
             if raw_items or "items" in data:
                 c.bad(jp("items", it.id), f"缺少该条目的评价结果（{it.clause} {it.requirement[:20]}）")
             continue
-        result = checks.item_result(c, scheme, it.id, raw_items[it.id])
+        result = checks.item_result(c, scheme, it, raw_items[it.id])
         if result is not None:
             items[it.id] = result
     if (
