@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from certdocs.errors import Problem
@@ -82,12 +83,23 @@ _FIELD_NAMES = {
 
 def char_width(char: str) -> Decimal:
     """The width of one character in ems, erring wide."""
+    return Decimal(_twentieths(char)) / 20
+
+
+def _twentieths(char: str) -> int:
+    # Widths are counted in whole twentieths of an em: every width above is one, so the line
+    # arithmetic is exact in integers (Decimal here cost a millisecond per text measured).
     code = ord(char)
     if 0x20 <= code <= 0x7E:
-        return Decimal(_ASCII_TWENTIETHS[code - 0x20]) / 20
+        return _ASCII_TWENTIETHS[code - 0x20]
     if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
-        return Decimal(0)
-    return Decimal(1)  # Chinese, full-width forms, and anything else: a full em at most
+        return 0
+    return 20  # Chinese, full-width forms, and anything else: a full em at most
+
+
+#: One unbreakable piece: its width in twentieths of an em, whether it is a space, and the widths
+#: of its characters (for a piece longer than a whole line, broken anywhere).
+_Piece = tuple[int, bool, tuple[int, ...]]
 
 
 def _tokens(text: str) -> list[tuple[str, Decimal, bool]]:
@@ -95,7 +107,7 @@ def _tokens(text: str) -> list[tuple[str, Decimal, bool]]:
     pieces: list[list[Any]] = []
     glue_next = False
     for char in text:
-        width = char_width(char)
+        width = _twentieths(char)
         space = char.isspace()
         latin = char.isascii() and (char.isalnum() or char in "-_/@&'.")
         previous = pieces[-1] if pieces else None
@@ -114,31 +126,78 @@ def _tokens(text: str) -> list[tuple[str, Decimal, bool]]:
         else:
             pieces.append([char, width, space, latin])
         glue_next = char in _OPENING
-    return [(p[0], p[1], p[2]) for p in pieces]
+    return [(p[0], Decimal(p[1]) / 20, p[2]) for p in pieces]
 
 
-def line_count(text: str, *, width_em: Decimal) -> int:
-    """How many lines ``text`` takes in a box ``width_em`` ems wide (greedy, as a word processor)."""
+_CACHED_LENGTH = 2000
+
+
+@lru_cache(maxsize=256)
+def _pieces(paragraph: str) -> tuple[_Piece, ...]:
+    # A text is measured at every half-point size of its box (and a refused one many times over
+    # while its longest fitting length is sought): its pieces do not depend on the size.
+    return tuple(
+        (sum(widths), text.isspace(), widths)
+        for text, _, _ in _tokens(paragraph)
+        for widths in [tuple(_twentieths(c) for c in text)]
+    )
+
+
+def _paragraphs(text: str) -> tuple[tuple[_Piece, ...], ...]:
+    # Only paragraphs of a sensible length are kept: a huge one must not stay in memory.
+    return tuple(
+        _pieces(paragraph) if len(paragraph) <= _CACHED_LENGTH else _pieces.__wrapped__(paragraph)
+        for paragraph in text.split("\n")
+    )
+
+
+def _lines(paragraphs: tuple[tuple[_Piece, ...], ...], room: int) -> int:
+    """Lines taken by ``paragraphs`` in a box ``room`` twentieths of an em wide (greedy, as a word processor)."""
     lines = 0
-    for paragraph in text.split("\n"):
+    for pieces in paragraphs:
         lines += 1
-        used = Decimal(0)
-        for piece, width, space in _tokens(paragraph):
+        used = 0
+        for width, space, widths in pieces:
             if space:
                 used += width  # a space at the end of a line hangs in the margin
                 continue
             # A piece longer than a whole line is broken anywhere, character by character.
-            parts = [(c, char_width(c)) for c in piece] if width > width_em else [(piece, width)]
-            for _, part_width in parts:
-                if used + part_width > width_em and used > 0:
+            for part_width in widths if width > room else (width,):
+                if used + part_width > room and used > 0:
                     lines += 1
-                    used = Decimal(0)
+                    used = 0
                 used += part_width
     return lines
 
 
+def _room(width_em: Decimal) -> int:
+    """The most whole twentieths of an em that fit in ``width_em`` (exact, no rounding)."""
+    room = int(width_em * 20)
+    while Decimal(room + 1) / 20 <= width_em:
+        room += 1
+    while Decimal(room) / 20 > width_em:
+        room -= 1
+    return room
+
+
+def line_count(text: str, *, width_em: Decimal) -> int:
+    """How many lines ``text`` takes in a box ``width_em`` ems wide (greedy, as a word processor)."""
+    return _lines(_paragraphs(text), _room(width_em))
+
+
 def _width_em(limit: FieldLimit, size: Decimal) -> Decimal:
     return limit.width_mm * _PT_PER_MM * _SAFETY / size
+
+
+@lru_cache(maxsize=256)
+def _rooms(limit: FieldLimit) -> tuple[tuple[Decimal, int], ...]:
+    """Each size the box may print at, largest first, with its width in twentieths of an em."""
+    sizes = []
+    size = limit.size
+    while size >= limit.min_size:
+        sizes.append((size, _room(_width_em(limit, size))))
+        size -= _HALF
+    return tuple(sizes)
 
 
 def line_capacity(limit: FieldLimit, size: Decimal) -> int:
@@ -148,14 +207,14 @@ def line_capacity(limit: FieldLimit, size: Decimal) -> int:
 
 def fitted_size(text: str, limit: FieldLimit) -> Decimal | None:
     """The largest size (half-point steps, ``min_size``…``size``) at which ``text`` fits; None if none does."""
-    size = limit.size
-    while size >= limit.min_size:
-        if line_count(text, width_em=_width_em(limit, size)) <= limit.max_lines:
+    paragraphs = _paragraphs(text)
+    for size, room in _rooms(limit):
+        if _lines(paragraphs, room) <= limit.max_lines:
             return size
-        size -= _HALF
     return None
 
 
+@lru_cache(maxsize=256)
 def longest_fitting(limit: FieldLimit, *, around: tuple[str, str] = ("", "")) -> int:
     """How many Chinese characters fit in the box at its smallest size (between ``around``'s fixed texts)."""
     low, high = -1, 4096
