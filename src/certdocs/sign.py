@@ -241,8 +241,9 @@ def _load_signer(pkcs12: Path, passphrase: bytes | None) -> Any:
     from asn1crypto import x509 as asn1_x509
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs12 as pyca_pkcs12
-    from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    from certdocs._pyhanko_parts import KeptKeySigner
 
     where = str(pkcs12)
     try:
@@ -278,8 +279,11 @@ def _load_signer(pkcs12: Path, passphrase: bytes | None) -> Any:
         )
         store = SimpleCertificateStore()  # type: ignore[no-untyped-call]
         store.register_multiple({asn1_x509.Certificate.load(other.public_bytes(der)) for other in others})
-        return signers.SimpleSigner(
-            signing_key=key_info, signing_cert=asn1_x509.Certificate.load(cert.public_bytes(der)), cert_registry=store
+        return KeptKeySigner(
+            key=key,
+            signing_key=key_info,
+            signing_cert=asn1_x509.Certificate.load(cert.public_bytes(der)),
+            cert_registry=store,
         )
     except (ValueError, TypeError) as exc:  # pragma: no cover - cryptography accepted the same key above
         raise SigningError([Problem(where, f"无法加载签名证书：{exc}")]) from exc
@@ -343,8 +347,10 @@ def _stamp_style(visible: VisibleBox, text: str) -> Any:
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.stamp import TextStampStyle
 
+    from certdocs._pyhanko_parts import layout_free_accumulator
+
     try:
-        from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+        accumulator = layout_free_accumulator()
     except ImportError as exc:
         raise SigningError("可见签名需要安装 pyhanko[opentype]（fonttools、uharfbuzz）") from exc
     font = cjk_font_bytes()
@@ -353,7 +359,7 @@ def _stamp_style(visible: VisibleBox, text: str) -> Any:
     class _Font(FontEngineFactory):
         # GlyphAccumulatorFactory only opens a file name; the face comes out of a .ttc here.
         def create_font_engine(self, writer: Any, obj_stream: Any = None) -> Any:
-            return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(font), font_size=size, obj_stream=obj_stream)
+            return accumulator(writer=writer, font_handle=io.BytesIO(font), font_size=size, obj_stream=obj_stream)
 
     return TextStampStyle(
         stamp_text=text.replace("%(ts)s", "%(beijing_ts)s"),
