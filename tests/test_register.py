@@ -24,6 +24,7 @@ from certdocs.register import (
 )
 from certdocs.register._backend import SqliteBackend
 from certdocs.register._migrations import migrate
+from tests.postgres_server import postgres_register_url
 
 PATTERN = "BZ{year}SC{serial:04d}"
 TODAY = date(2027, 1, 1)
@@ -72,8 +73,8 @@ def issue(register: Register, key: str, **changes: Any) -> str:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def register(request: pytest.FixtureRequest) -> Iterator[Register]:
-    """An empty register on each backend: an in-memory SQLite one, a new PostgreSQL database."""
-    target = ":memory:" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    """An empty register on each backend: in-memory SQLite, a new PostgreSQL database (migrated once per server)."""
+    target = ":memory:" if request.param == "sqlite" else postgres_register_url(request)
     with Register.open(target) as reg:
         yield reg
 

@@ -9,6 +9,7 @@ import pytest
 
 from certdocs.errors import RegisterError
 from certdocs.register import Register, Status, StatusChange
+from tests.postgres_server import postgres_register_url
 from tests.test_register import PATTERN, document, facts, issue
 
 TODAY = date(2027, 1, 1)
@@ -19,7 +20,7 @@ Change = Callable[..., StatusChange]
 @pytest.fixture(params=["sqlite", "postgresql"])
 def register(request: pytest.FixtureRequest) -> Iterator[Register]:
     """An empty register on each backend."""
-    target = ":memory:" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    target = ":memory:" if request.param == "sqlite" else postgres_register_url(request)
     with Register.open(target) as reg:
         yield reg
 
