@@ -92,6 +92,11 @@ def next_serial(conn: Db, series: str) -> int:
     A counter per series rather than ``max(serial) + 1`` so that a number, once taken, is never
     handed out again whatever later happens to its certificate row.
     """
-    serial = lock_series(conn, series) + 1
+    return take_serial(conn, series, last=lock_series(conn, series))
+
+
+def take_serial(conn: Db, series: str, *, last: int) -> int:
+    """Take the serial after ``last``, which :func:`lock_series` read in this same transaction."""
+    serial = last + 1
     conn.execute("UPDATE number_series SET last_serial = ? WHERE series = ?", (serial, series))
     return serial

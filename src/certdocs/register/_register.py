@@ -26,7 +26,7 @@ from certdocs.register._lifecycle import (
     shown_status,
 )
 from certdocs.register._location import DocumentPaths
-from certdocs.register._numbers import NumberPattern, lock_series, next_serial
+from certdocs.register._numbers import NumberPattern, lock_series, take_serial
 from certdocs.register._records import (
     AUDIT_TYPES,
     CertificateFacts,
@@ -80,7 +80,7 @@ class Register(Unissued):
             found = _held(conn, key)
             if found is None:
                 # Another computer may have reserved this key while we waited for the series.
-                lock_series(conn, series)
+                last = lock_series(conn, series)
                 found = _held(conn, key)
             if found is not None:
                 if found["state"] == State.RESERVED:
@@ -90,7 +90,8 @@ class Register(Unissued):
                         {**row, "key": key},
                     )
                 return _reservation(key, found, created=False)
-            serial = next_serial(conn, series)
+            # Here the series is locked already (the key was not held at first): no second round trip.
+            serial = take_serial(conn, series, last=last)
             number = parsed.format(year=year, serial=serial)
             if conn.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone():
                 raise self._error(f"编号规则 {pattern!r}", f"生成的证书编号 {number} 已被另一编号系列占用")
