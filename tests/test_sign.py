@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import shutil
+import struct
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -348,3 +350,33 @@ def test_the_visible_box_of_another_pdf_shows_the_signing_certificate_organisati
     shown = _page_text(unsigned.with_name("certificate-signed.pdf"), 2)
     assert BODY in shown
     assert "签发：" in shown
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_the_face_taken_out_of_the_font_collection_has_every_table_of_that_face_unchanged() -> None:
+    from fontTools import ttLib
+
+    from certdocs.sign import _face_of_collection, find_cjk_font
+
+    file, index = find_cjk_font()
+    if file.suffix.lower() not in (".ttc", ".otc"):
+        pytest.skip("the CJK font here is not a collection")
+    face = ttLib.TTFont(io.BytesIO(_face_of_collection(file.read_bytes(), index)))
+    expected = ttLib.TTFont(str(file), fontNumber=index)
+
+    assert sorted(face.reader.tables) == sorted(expected.reader.tables)
+    assert all(face.reader[tag] == expected.reader[tag] for tag in expected.reader.tables)
+
+
+def test_a_broken_font_collection_is_refused_not_read_past_its_end() -> None:
+    from certdocs.sign import _face_of_collection
+
+    header = b"ttcf" + struct.pack(">HHI", 1, 0, 1) + struct.pack(">I", 16)
+    face = b"OTTO" + struct.pack(">HHHH", 1, 16, 0, 0) + struct.pack(">4sIII", b"CFF ", 0, 10_000, 64)
+
+    with pytest.raises(ValueError, match="超出文件末尾"):
+        _face_of_collection(header + face, 0)
+    with pytest.raises(ValueError, match="没有第 3 个字体"):
+        _face_of_collection(header + face, 3)
+    with pytest.raises(struct.error):
+        _face_of_collection(header[:10], 0)

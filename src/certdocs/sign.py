@@ -5,13 +5,14 @@ update, so the bytes before it are exactly the document that was issued, and
 :func:`verify_pdf_signature` gives their SHA-256 (``original_sha256``) for comparison with the
 register. A visible signature box prints Chinese text in a subset of Noto Sans CJK SC embedded
 in the PDF; Debian ships that font only as a ``.ttc`` collection, which pyHanko's
-``GlyphAccumulatorFactory`` cannot open, so the one face is extracted with fontTools first.
+``GlyphAccumulatorFactory`` cannot open, so the one face is taken out of it first.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -389,19 +390,37 @@ def find_cjk_font(family: str = CJK_FONT_FAMILY) -> tuple[Path, int]:
 @cache
 def cjk_font_bytes(family: str = CJK_FONT_FAMILY) -> bytes:
     """The OpenType font program of ``family``, taken out of its collection file if need be."""
-    from fontTools import ttLib
-
     file, index = find_cjk_font(family)
     try:
-        if file.suffix.lower() not in (".ttc", ".otc"):
-            return file.read_bytes()
-        face = ttLib.TTFont(str(file), fontNumber=index)
-        buffer = io.BytesIO()
-        face.save(buffer)
-        face.close()
-        return buffer.getvalue()
-    except Exception as exc:  # OSError or fontTools' own errors
+        data = file.read_bytes()
+        return _face_of_collection(data, index) if data[:4] == b"ttcf" else data
+    except (OSError, ValueError, struct.error) as exc:
         raise SigningError(f"无法读取中文字体文件 {file}：{exc}") from exc
+
+
+def _face_of_collection(data: bytes, index: int) -> bytes:
+    """Face ``index`` of an OpenType collection (``.ttc``) as a font file of its own.
+
+    The face's tables are copied as they are, behind a new table directory: fontTools' load
+    and save did the same in eight times the time (half a second for Noto CJK). The subset
+    pyHanko embeds is made and checksummed by fontTools from this file, as before.
+    """
+    (count,) = struct.unpack_from(">I", data, 8)
+    if not 0 <= index < count:
+        raise ValueError(f"字体集合中没有第 {index} 个字体（共 {count} 个）")
+    (start,) = struct.unpack_from(">I", data, 12 + 4 * index)
+    (tables,) = struct.unpack_from(">H", data, start + 4)
+    directory = bytearray(data[start : start + 12])
+    body = bytearray()
+    first = 12 + 16 * tables  # where the table data begins in the new file
+    for n in range(tables):
+        tag, checksum, offset, length = struct.unpack_from(">4sIII", data, start + 12 + 16 * n)
+        if offset + length > len(data):
+            raise ValueError(f"字体表 {tag!r} 超出文件末尾")
+        directory += struct.pack(">4sIII", tag, checksum, first + len(body), length)
+        body += data[offset : offset + length]
+        body += bytes(-len(body) % 4)  # tables start on four-byte boundaries
+    return bytes(directory + body)
 
 
 # ---------------------------------------------------------------- reading a signature
