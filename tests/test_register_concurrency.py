@@ -1,7 +1,7 @@
 """Certificate numbers under concurrent processes and after a process is killed (SIGKILL).
 
 Workers run in spawned processes (a fresh interpreter each), as two batch runs started
-together would; they live at module level so the children can import them.
+together would; they live in tests/register_workers.py, which the children import without pytest.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ import signal
 import time
 from collections.abc import Sequence
 from multiprocessing.queues import Queue
-from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
 
 import pytest
 
 from certdocs.register import MIGRATIONS, NewDocument, Register, State
-from certdocs.register._numbers import NumberPattern, next_serial
-from tests.test_register import PATTERN, document, facts
+from tests.register_data import PATTERN, document, facts
+from tests.register_workers import allocate_then_hang, reserve_many, reserve_the_same_keys, reserve_then_hang
 
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -32,33 +31,6 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return str(tmp_path / "register.sqlite")
     url: str = request.getfixturevalue("postgres_url")
     return url
-
-
-def _reserve_many(path: str, worker: int, count: int, start: Barrier, out: Queue[list[str]]) -> None:
-    start.wait(timeout=60)
-    numbers: list[str] = []
-    with Register.open(path) as register:
-        for n in range(count):
-            numbers.append(register.reserve(f"w{worker}-{n}", pattern=PATTERN, year=2026, facts=facts()).number)
-            time.sleep(0.002)  # let the others in between, as real runs rendering documents would
-    out.put(numbers)
-
-
-def _reserve_then_hang(path: str, key: str, reserved: Event) -> None:
-    with Register.open(path) as register:
-        register.reserve(key, pattern=PATTERN, year=2026, facts=facts())
-        reserved.set()
-        time.sleep(120)  # killed long before this ends
-
-
-def _allocate_then_hang(path: str, allocated: Event) -> None:
-    register = Register.open(path)
-    pattern = NumberPattern.parse(PATTERN)
-    assert isinstance(pattern, NumberPattern)
-    with register._write() as conn:
-        next_serial(conn, pattern.series(year=2026))
-        allocated.set()
-        time.sleep(120)  # killed inside the transaction, holding the write lock
 
 
 def _collect(out: Queue[list[str]], processes: Sequence[multiprocessing.process.BaseProcess]) -> list[list[str]]:
@@ -87,7 +59,7 @@ def test_concurrent_processes_never_share_or_skip_a_number(target: str) -> None:
     workers, count = 4, 50
     start = SPAWN.Barrier(workers)
     out: Queue[list[str]] = SPAWN.Queue()
-    processes = [SPAWN.Process(target=_reserve_many, args=(path, w, count, start, out)) for w in range(workers)]
+    processes = [SPAWN.Process(target=reserve_many, args=(path, w, count, start, out)) for w in range(workers)]
     for process in processes:
         process.start()
     results = _collect(out, processes)
@@ -110,7 +82,7 @@ def test_a_run_killed_between_reserve_and_complete_is_completed_with_the_same_nu
         first = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
         register.complete(first.number, documents=[document()])
     reserved = SPAWN.Event()
-    child = SPAWN.Process(target=_reserve_then_hang, args=(path, "k2", reserved))
+    child = SPAWN.Process(target=reserve_then_hang, args=(path, "k2", reserved))
     child.start()
     assert reserved.wait(timeout=60)
     _kill(child)
@@ -132,7 +104,7 @@ def test_a_run_killed_inside_the_allocation_leaves_no_gap_and_no_lock(target: st
     path = target
     Register.open(path).close()
     allocated = SPAWN.Event()
-    child = SPAWN.Process(target=_allocate_then_hang, args=(path, allocated))
+    child = SPAWN.Process(target=allocate_then_hang, args=(path, allocated))
     child.start()
     assert allocated.wait(timeout=60)
     _kill(child)
@@ -144,19 +116,13 @@ def test_a_run_killed_inside_the_allocation_leaves_no_gap_and_no_lock(target: st
     assert time.monotonic() - started < 10  # the dead process's lock went with it
 
 
-def _reserve_the_same_keys(path: str, count: int, start: Barrier, out: Queue[list[str]]) -> None:
-    start.wait(timeout=60)
-    with Register.open(path) as register:
-        out.put([register.reserve(f"k{n}", pattern=PATTERN, year=2026, facts=facts()).number for n in range(count)])
-
-
 @pytest.mark.slow
 def test_processes_reserving_the_same_audits_at_once_get_one_number_per_audit(target: str) -> None:
     # Two computers running the same decision meeting at the same moment.
     workers, count = 3, 20
     start = SPAWN.Barrier(workers)
     out: Queue[list[str]] = SPAWN.Queue()
-    processes = [SPAWN.Process(target=_reserve_the_same_keys, args=(target, count, start, out)) for _ in range(workers)]
+    processes = [SPAWN.Process(target=reserve_the_same_keys, args=(target, count, start, out)) for _ in range(workers)]
     for process in processes:
         process.start()
     results = _collect(out, processes)
