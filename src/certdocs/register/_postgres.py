@@ -186,8 +186,11 @@ def _open(url: str) -> psycopg.Connection[Any]:
         raise postgres_error(exc, url=url, connecting=True) from exc
     try:
         conn.execute(f"SET lock_timeout = '{BUSY_TIMEOUT_SECONDS}s'")
-        row = conn.execute("SHOW server_encoding").fetchone()
-        encoding = str(row[0]) if row else ""
+        # The server reports its encoding when the connection starts: no round trip to ask.
+        encoding = conn.info.parameter_status("server_encoding")
+        if encoding is None:  # a server or pooler that did not report it
+            row = conn.execute("SHOW server_encoding").fetchone()
+            encoding = str(row[0]) if row else ""
     except psycopg.Error as exc:
         conn.close()
         raise postgres_error(exc, url=url) from exc
