@@ -97,13 +97,16 @@ def _twentieths(char: str) -> int:
     return 20  # Chinese, full-width forms, and anything else: a full em at most
 
 
-#: One unbreakable piece: its width in twentieths of an em, whether it is a space, and the widths
-#: of its characters (for a piece longer than a whole line, broken anywhere).
-_Piece = tuple[int, bool, tuple[int, ...]]
+#: One unbreakable piece: its width in twentieths of an em, whether it is a space, its text.
+_Piece = tuple[int, bool, str]
 
 
 def _tokens(text: str) -> list[tuple[str, Decimal, bool]]:
     """Unbreakable pieces of one paragraph: (text, width in ems, is a space)."""
+    return [(piece, Decimal(width) / 20, space) for width, space, piece in _pieces_of(text)]
+
+
+def _pieces_of(text: str) -> list[_Piece]:
     pieces: list[list[Any]] = []
     glue_next = False
     for char in text:
@@ -126,7 +129,7 @@ def _tokens(text: str) -> list[tuple[str, Decimal, bool]]:
         else:
             pieces.append([char, width, space, latin])
         glue_next = char in _OPENING
-    return [(p[0], Decimal(p[1]) / 20, p[2]) for p in pieces]
+    return [(p[1], p[2], p[0]) for p in pieces]
 
 
 _CACHED_LENGTH = 2000
@@ -136,11 +139,7 @@ _CACHED_LENGTH = 2000
 def _pieces(paragraph: str) -> tuple[_Piece, ...]:
     # A text is measured at every half-point size of its box (and a refused one many times over
     # while its longest fitting length is sought): its pieces do not depend on the size.
-    return tuple(
-        (sum(widths), text.isspace(), widths)
-        for text, _, _ in _tokens(paragraph)
-        for widths in [tuple(_twentieths(c) for c in text)]
-    )
+    return tuple(_pieces_of(paragraph))
 
 
 def _paragraphs(text: str) -> tuple[tuple[_Piece, ...], ...]:
@@ -151,22 +150,28 @@ def _paragraphs(text: str) -> tuple[tuple[_Piece, ...], ...]:
     )
 
 
-def _lines(paragraphs: tuple[tuple[_Piece, ...], ...], room: int) -> int:
-    """Lines taken by ``paragraphs`` in a box ``room`` twentieths of an em wide (greedy, as a word processor)."""
+def _lines(paragraphs: tuple[tuple[_Piece, ...], ...], room: int, *, most: int | None = None) -> int:
+    """Lines taken by ``paragraphs`` in a box ``room`` twentieths of an em wide (greedy, as a word processor).
+
+    With ``most``, counting stops as soon as there are more lines than that (a refused text
+    of a million characters is not laid out to its end at every size).
+    """
     lines = 0
     for pieces in paragraphs:
         lines += 1
         used = 0
-        for width, space, widths in pieces:
+        for width, space, text in pieces:
             if space:
                 used += width  # a space at the end of a line hangs in the margin
                 continue
             # A piece longer than a whole line is broken anywhere, character by character.
-            for part_width in widths if width > room else (width,):
+            for part_width in map(_twentieths, text) if width > room else (width,):
                 if used + part_width > room and used > 0:
                     lines += 1
                     used = 0
                 used += part_width
+            if most is not None and lines > most:
+                return lines
     return lines
 
 
@@ -209,7 +214,7 @@ def fitted_size(text: str, limit: FieldLimit) -> Decimal | None:
     """The largest size (half-point steps, ``min_size``…``size``) at which ``text`` fits; None if none does."""
     paragraphs = _paragraphs(text)
     for size, room in _rooms(limit):
-        if _lines(paragraphs, room) <= limit.max_lines:
+        if _lines(paragraphs, room, most=limit.max_lines) <= limit.max_lines:
             return size
     return None
 
