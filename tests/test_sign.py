@@ -77,6 +77,18 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
     folder = tmp_path_factory.mktemp("keys")
     ca_key, ca = _ca("测试认证根证书")
     signer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    p12 = _p12(folder / "body.p12", signer_key, ca_key, ca)
+    _, other = _ca("另一个根证书")
+    return Keys(ca=_pem(folder / "ca.pem", ca), p12=p12, other_ca=_pem(folder / "other.pem", other))
+
+
+def _p12(
+    path: Path,
+    signer_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca: x509.Certificate,
+) -> Path:
+    """A PKCS#12 file (passphrase :data:`PASSPHRASE`) of ``signer_key`` with a certificate ``ca`` issued."""
     now = datetime.now(UTC)
     usage = x509.KeyUsage(
         digital_signature=True,
@@ -100,14 +112,12 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
         .add_extension(usage, critical=True)
         .sign(ca_key, hashes.SHA256())
     )
-    p12 = folder / "body.p12"
-    p12.write_bytes(
+    path.write_bytes(
         pkcs12.serialize_key_and_certificates(
             b"body", signer_key, cert, [ca], serialization.BestAvailableEncryption(PASSPHRASE)
         )
     )
-    _, other = _ca("另一个根证书")
-    return Keys(ca=_pem(folder / "ca.pem", ca), p12=p12, other_ca=_pem(folder / "other.pem", other))
+    return path
 
 
 @pytest.fixture
@@ -135,6 +145,16 @@ def test_a_signed_pdf_is_intact_valid_and_covers_the_whole_file(unsigned: Path, 
     assert check.signed_at is not None
     assert abs(datetime.now(UTC) - check.signed_at) < timedelta(minutes=5)
     assert check.signatures == 1
+
+
+def test_an_elliptic_curve_key_signs_a_valid_signature_too(unsigned: Path, tmp_path: Path) -> None:
+    ca_key, ca = _ca("椭圆曲线测试根证书")
+    p12 = _p12(tmp_path / "ec.p12", ec.generate_private_key(ec.SECP256R1()), ca_key, ca)
+
+    signed = sign_pdf(unsigned, out=tmp_path / "ec-signed.pdf", pkcs12=p12, passphrase=PASSPHRASE)
+
+    check = verify_pdf_signature(signed, trust_roots=[_pem(tmp_path / "ec-ca.pem", ca)])
+    assert (check.intact, check.valid, check.covers_whole_file) == (True, True, True)
 
 
 def test_original_sha256_is_the_hash_of_the_unsigned_input(unsigned: Path, keys: Keys) -> None:
