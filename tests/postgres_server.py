@@ -66,14 +66,69 @@ def scratch_folder() -> Path:
     return Path(tempfile.gettempdir())
 
 
+def _run_pid() -> int:
+    """The pytest process that started this test run (the xdist controller, for a worker)."""
+    return os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+
+
 def template_folder() -> Path:
     """Where this test run keeps one ``initdb`` result that each server copies (initdb costs seconds).
 
     Named after the pytest process that started the run (the xdist controller, which removes it
     when the run ends: see tests/conftest.py), so the workers of one run share it.
     """
-    run = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
-    return scratch_folder() / f"certdocs-pg-initdb-{run}"
+    return scratch_folder() / f"certdocs-pg-initdb-{_run_pid()}"
+
+
+_OWNER = "owner"  # in a server's folder: the pid of the test run it belongs to
+
+
+def remove_stale_folders(pg_bin: Path | None, *, as_postgres: bool) -> list[Path]:
+    """Stop the servers and remove the folders of test runs that were killed (their process is gone).
+
+    A run killed with kill -9 never reaches its clean-up: its server keeps running and its
+    folders stay, in memory when they are in /dev/shm. Folders of runs still alive (another
+    pytest at the same time) and folders without an owner are left alone. Returns what it removed.
+    """
+    removed: list[Path] = []
+    for where in dict.fromkeys((scratch_folder(), Path(tempfile.gettempdir()))):
+        for entry in sorted(where.glob("certdocs-pg-*")):
+            owner = _owner_of(entry)
+            if owner is None or _alive(owner):
+                continue
+            if pg_bin is not None and (entry / "data" / "postmaster.pid").is_file():
+                command = [str(pg_bin / "pg_ctl"), "stop", "-w", "-D", str(entry / "data"), "-m", "immediate"]
+                if as_postgres:
+                    command = ["runuser", "-u", "postgres", "--", *command]
+                subprocess.run(command, capture_output=True, check=False, timeout=60)
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def _owner_of(entry: Path) -> int | None:
+    name = entry.name.removesuffix(".lock").removesuffix(".building")
+    if name.startswith("certdocs-pg-initdb-"):
+        tail = name.removeprefix("certdocs-pg-initdb-")
+        return int(tail) if tail.isdigit() else None
+    try:
+        text = (entry / _OWNER).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def remove_template_folder() -> None:
@@ -225,7 +280,9 @@ def postgres_server() -> Iterator[PostgresServer]:
             pwd.getpwnam("postgres")
         except KeyError:
             pytest.skip("以 root 运行测试时需要系统用户 postgres 来运行 PostgreSQL")
+    remove_stale_folders(pg_bin, as_postgres=as_postgres)
     folder = Path(tempfile.mkdtemp(prefix="certdocs-pg-", dir=scratch_folder()))
+    (folder / _OWNER).write_text(str(_run_pid()), encoding="ascii")
     server = PostgresServer(pg_bin, folder, _free_port(), as_postgres)
     try:
         server.init()

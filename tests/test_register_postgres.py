@@ -527,3 +527,51 @@ def test_backup_and_set_output_say_what_to_do_with_a_shared_register(postgres_ur
     code, text = _cli("register", "set-output", str(tmp_path / "elsewhere"), env=env)
     assert code == 2, text
     assert "CERTDOCS_OUTPUT" in text, text
+
+
+def test_a_killed_test_runs_server_and_folders_are_removed_by_the_next_run(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    # A run killed with kill -9 leaves its server running and its data folder (in /dev/shm:
+    # memory). The next run stops and removes what belongs to a run whose process is gone.
+    import subprocess
+    import tempfile
+
+    from tests.postgres_server import remove_stale_folders, scratch_folder
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    folder = Path(tempfile.mkdtemp(prefix="certdocs-pg-", dir=scratch_folder()))
+    (folder / "owner").write_text(str(gone.pid), encoding="ascii")
+    stale = PostgresServer(postgres_server.bin, folder, 0, postgres_server.as_postgres)
+    stale.port = postgres_server.port + 1 if postgres_server.port < 65000 else postgres_server.port - 1
+    stale.init()
+    stale.start()
+    server_pid = int((folder / "data" / "postmaster.pid").read_text().split()[0])
+    lock = scratch_folder() / f"certdocs-pg-initdb-{gone.pid}.lock"
+    lock.touch()
+    alive = Path(tempfile.mkdtemp(prefix="certdocs-pg-", dir=scratch_folder()))
+    (alive / "owner").write_text(str(os.getpid()), encoding="ascii")
+    try:
+        removed = remove_stale_folders(postgres_server.bin, as_postgres=postgres_server.as_postgres)
+
+        assert folder in removed
+        assert lock in removed
+        assert not folder.exists()
+        assert not lock.exists()
+        assert not _running(server_pid)
+        assert alive.is_dir()  # a run still going keeps its folder
+        assert postgres_server.data.is_dir()  # and this run's own server is untouched
+    finally:
+        stale.stop("immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(alive, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting for its parent is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
