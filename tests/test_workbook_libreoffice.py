@@ -2,6 +2,8 @@
 
 LibreOffice (headless, recalculating on load) stands in for the auditor's office suite. Each
 group of workbooks goes through one soffice call, so the whole file costs a handful of starts.
+Where a test reads only the result, Calc exports CSV (``recalculated_results``, half the cost of
+saving .xlsx again); the fixtures' workbooks are saved as .xlsx, since tests import those again.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import json
 import math
 import shutil
 import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -25,8 +29,8 @@ from certdocs.scheme import Scheme, get_scheme, scheme_ids
 from certdocs.scoring import item_earned, score_audit
 from certdocs.workbook import import_workbook, make_workbook
 from certdocs.workbook.layout import build_layout
-from certdocs.workbook.recalc import PDF_FILTER, convert, result_values
-from certdocs.workbook.typist import Read, Type, type_into
+from certdocs.workbook.recalc import PDF_FILTER, convert, recalculated_results, result_values
+from certdocs.workbook.typist import Read, Type, Typist
 from tests.conftest import full_marks_audit
 from tests.test_workbook import AUDITS, comparable
 
@@ -45,8 +49,9 @@ def expected(audit: Path) -> dict[str, Any]:
     return out
 
 
-def shown(book: Path) -> dict[str, Any]:
-    values = result_values(book)
+def shown(book: Path | dict[str, Any]) -> dict[str, Any]:
+    """SCORE, GRADE (and LEVEL) of a workbook LibreOffice saved, or of its recalculated results."""
+    values = result_values(book) if isinstance(book, Path) else book
     return {k: values.get(k) for k in ("SCORE", "GRADE", "LEVEL") if k != "LEVEL" or "LEVEL" in values}
 
 
@@ -116,16 +121,37 @@ def boundary_targets(scheme: Scheme) -> list[Decimal]:
     return out
 
 
+EDITED = "xbht-s04-2025_pass_edited"  # the fixture's workbook LibreOffice saved, then changed by openpyxl
+
+
+@dataclass(frozen=True)
+class Recalculated:
+    """Workbooks recalculated by LibreOffice, made once for the module.
+
+    ``saved``: every fixture audit's workbook as LibreOffice saved it again (.xlsx); ``results``:
+    the result names of every boundary audit's workbook, and of :data:`EDITED`, after Calc
+    recalculated them. Each value pairs the audit (``None`` for EDITED) with its book or results.
+    """
+
+    saved: dict[str, tuple[Path, Path]]
+    results: dict[str, tuple[Path | None, dict[str, Any]]]
+
+
 @pytest.fixture(scope="module")
-def recalculated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
-    """Every fixture and boundary audit as a workbook, recalculated by LibreOffice in one call."""
+def recalculated(tmp_path_factory: pytest.TempPathFactory) -> Recalculated:
+    """Every fixture audit's workbook saved again by LibreOffice (one call), then every boundary
+    audit's workbook and the edited one recalculated into CSV (a second call)."""
     folder = tmp_path_factory.mktemp("books")
-    books: dict[str, tuple[Path, Path]] = {}
+    made: dict[str, tuple[Path, Path]] = {}
     for audit in AUDITS:
         name = f"{audit.parent.name}_{audit.stem}"
         scheme = json.loads(audit.read_text(encoding="utf-8"))["scheme"]
         make_workbook(scheme, output=folder / f"{name}.xlsx", source=audit)
-        books[name] = (audit, folder / f"{name}.xlsx")
+        made[name] = (audit, folder / f"{name}.xlsx")
+    outs = convert([book for _, book in made.values()], outdir=folder / "calc")
+    saved = {name: (audit, out) for (name, (audit, _)), out in zip(made.items(), outs, strict=True)}
+
+    boundary: dict[str, tuple[Path | None, Path]] = {}
     for sid in scheme_ids():
         scheme = get_scheme(sid)
         if scheme.method != "points":
@@ -135,56 +161,79 @@ def recalculated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Pa
             audit = folder / f"{name}.json"
             audit.write_text(json.dumps(boundary_audit(scheme, target), ensure_ascii=False), encoding="utf-8")
             make_workbook(sid, output=folder / f"{name}.xlsx", source=audit)
-            books[name] = (audit, folder / f"{name}.xlsx")
-    outs = convert([book for _, book in books.values()], outdir=folder / "calc")
-    return {name: (audit, out) for (name, (audit, _)), out in zip(books.items(), outs, strict=True)}
+            boundary[name] = (audit, folder / f"{name}.xlsx")
+    # Another program (openpyxl) changes the workbook LibreOffice saved: 5.1.3.1 scored 0.
+    lay = build_layout(get_scheme("xbht-s04-2025"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(saved["xbht-s04-2025_pass"][1])
+    wb["打分表"][f"{lay.col('score')}{lay.item_rows['5.1.3.1']}"] = 0
+    wb.save(folder / f"{EDITED}.xlsx")
+    boundary[EDITED] = (None, folder / f"{EDITED}.xlsx")
+    results = recalculated_results([book for _, book in boundary.values()], outdir=folder / "csv")
+    return Recalculated(
+        saved=saved,
+        results={name: (audit, values) for (name, (audit, _)), values in zip(boundary.items(), results, strict=True)},
+    )
 
 
-def test_the_boundary_audits_do_sit_on_the_half_tenths(recalculated: dict[str, tuple[Path, Path]]) -> None:
-    scores = {score_audit(*load_audit(a)).score for n, (a, _) in recalculated.items() if "boundary" in n}
+@pytest.fixture(scope="module")
+def typist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Typist]:
+    """LibreOffice with the typing routine installed once for the module's typing tests."""
+    yield Typist(tmp_path_factory.mktemp("typist"))
+
+
+def test_the_boundary_audits_do_sit_on_the_half_tenths(recalculated: Recalculated) -> None:
+    scores = {score_audit(*load_audit(a)).score for n, (a, _) in recalculated.results.items() if a is not None}
     assert {s % 1 for s in scores if s is not None} >= {Decimal("0.0"), Decimal("0.9")}
 
 
 @pytest.mark.parametrize("name", [f"{a.parent.name}_{a.stem}" for a in AUDITS])
 def test_libreoffice_shows_the_score_and_grade_certdocs_gives_for_every_fixture(
-    name: str, recalculated: dict[str, tuple[Path, Path]]
+    name: str, recalculated: Recalculated
 ) -> None:
-    audit, book = recalculated[name]
+    audit, book = recalculated.saved[name]
     assert shown(book) == expected(audit)
 
 
 def test_libreoffice_shows_the_score_and_grade_certdocs_gives_at_every_grade_line(
-    recalculated: dict[str, tuple[Path, Path]],
+    recalculated: Recalculated,
 ) -> None:
+    boundary = {name: (audit, values) for name, (audit, values) in recalculated.results.items() if audit is not None}
     wrong = {
-        name: (shown(book), expected(audit))
-        for name, (audit, book) in recalculated.items()
-        if "boundary" in name and shown(book) != expected(audit)
+        name: (shown(values), expected(audit))
+        for name, (audit, values) in boundary.items()
+        if shown(values) != expected(audit)
     }
     assert wrong == {}
 
 
 @pytest.mark.parametrize("name", [f"{a.parent.name}_{a.stem}" for a in AUDITS])
 def test_a_workbook_saved_again_by_libreoffice_still_imports_to_the_same_json(
-    name: str, recalculated: dict[str, tuple[Path, Path]], tmp_path: Path
+    name: str, recalculated: Recalculated, tmp_path: Path
 ) -> None:
-    audit, book = recalculated[name]
+    audit, book = recalculated.saved[name]
     import_workbook(book, output=tmp_path / "back.json")
     assert comparable(tmp_path / "back.json") == comparable(audit)
+
+
+def test_a_workbook_changed_by_another_program_recalculates_in_libreoffice(recalculated: Recalculated) -> None:
+    _, values = recalculated.results[EDITED]
+    assert shown(values) == {"SCORE": 85.0, "GRADE": "四星级"}
 
 
 # -- typing into the workbook -------------------------------------------------------------------
 
 
 def test_typing_into_the_workbook_in_libreoffice_updates_the_live_score(
-    recalculated: dict[str, tuple[Path, Path]], tmp_path: Path
+    recalculated: Recalculated, typist: Typist, tmp_path: Path
 ) -> None:
-    _, book = recalculated["xbht-s04-2025_pass"]
+    _, book = recalculated.saved["xbht-s04-2025_pass"]
     lay = build_layout(get_scheme("xbht-s04-2025"))
     c, r = lay.col, lay.item_rows
     note = f"打分表!{c('note')}{r['5.1.1.1']}"
     typed = tmp_path / "typed.xlsx"
-    seen = type_into(
+    seen = typist.type_into(
         book,
         output=typed,
         steps=[
@@ -226,17 +275,17 @@ def test_typing_into_the_workbook_in_libreoffice_updates_the_live_score(
 
 
 def test_a_failed_veto_item_and_a_lower_aspect_show_at_once_in_libreoffice(
-    recalculated: dict[str, tuple[Path, Path]], tmp_path: Path
+    recalculated: Recalculated, typist: Typist, tmp_path: Path
 ) -> None:
-    _, bjkb = recalculated["bjkb-006-2026_pass"]
-    _, bz = recalculated["bz-ts1008-2025_pass"]
+    _, bjkb = recalculated.saved["bjkb-006-2026_pass"]
+    _, bz = recalculated.saved["bz-ts1008-2025_pass"]
     lb, lz = build_layout(get_scheme("bjkb-006-2026")), build_layout(get_scheme("bz-ts1008-2025"))
-    veto = type_into(
+    veto = typist.type_into(
         bjkb,
         output=tmp_path / "veto.xlsx",
         steps=[Type("打分表", f"{lb.col('compliant')}{lb.item_rows['4.1.1']}", "否"), Read("SCORE"), Read("GRADE")],
     )
-    level = type_into(
+    level = typist.type_into(
         bz,
         output=tmp_path / "level.xlsx",
         steps=[Type("打分表", f"{lz.col('level')}{lz.item_rows['normative']}", 2), Read("LEVEL"), Read("GRADE")],
@@ -244,26 +293,12 @@ def test_a_failed_veto_item_and_a_lower_aspect_show_at_once_in_libreoffice(
     assert (veto, level) == (["90.0", "一票否决"], ["2", "可重复级"])
 
 
-def test_a_workbook_changed_by_another_program_recalculates_in_libreoffice(
-    recalculated: dict[str, tuple[Path, Path]], tmp_path: Path
-) -> None:
-    _, book = recalculated["xbht-s04-2025_pass"]
-    lay = build_layout(get_scheme("xbht-s04-2025"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        wb = openpyxl.load_workbook(book)
-    wb["打分表"][f"{lay.col('score')}{lay.item_rows['5.1.3.1']}"] = 0
-    wb.save(tmp_path / "edited.xlsx")
-    (out,) = convert([tmp_path / "edited.xlsx"], outdir=tmp_path / "calc")
-    assert shown(out) == {"SCORE": 85.0, "GRADE": "四星级"}
-
-
 def test_the_workbook_prints_to_pdf_with_the_items_sheet_on_landscape_pages(
-    recalculated: dict[str, tuple[Path, Path]], tmp_path: Path
+    recalculated: Recalculated, tmp_path: Path
 ) -> None:
     from pypdf import PdfReader
 
-    _, book = recalculated["xbht-s04-2025_pass"]
+    _, book = recalculated.saved["xbht-s04-2025_pass"]
     (pdf,) = convert([book], outdir=tmp_path, target=PDF_FILTER)
     pages = PdfReader(pdf).pages
     landscape = [p for p in pages if p.mediabox.width > p.mediabox.height]
@@ -333,10 +368,10 @@ def test_generated_audits_come_back_the_same_and_libreoffice_scores_them_as_cert
         generated.append((audit, book))
 
     round_trip()
-    outs = convert([book for _, book in generated], outdir=tmp_path / "calc")
+    results = recalculated_results([book for _, book in generated], outdir=tmp_path / "calc")
     wrong = {
-        str(audit): (shown(out), expected(audit))
-        for (audit, _), out in zip(generated, outs, strict=True)
-        if shown(out) != expected(audit)
+        str(audit): (shown(values), expected(audit))
+        for (audit, _), values in zip(generated, results, strict=True)
+        if shown(values) != expected(audit)
     }
     assert (len(generated) >= 10, wrong) == (True, {})

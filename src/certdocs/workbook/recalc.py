@@ -4,20 +4,28 @@ A workbook written by certdocs carries formulas but no computed values. LibreOff
 an .xlsx on load only when its profile says so (``OOXMLRecalcMode`` 0, "always"), so every call
 runs with a private profile that sets it; several workbooks go through one ``soffice`` call,
 since starting LibreOffice is what costs (about two seconds with a fresh profile).
+
+Where only the result is wanted, :func:`recalculated_results` has Calc export the sheets as CSV
+instead of saving the workbook again: Calc still loads and recalculates every formula, but
+writing CSV costs about half of what writing .xlsx does (0.19 s against 0.37 s of CPU a workbook).
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import os
+import re
 import signal
 import subprocess
 import tempfile
 import warnings
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from openpyxl import load_workbook
 
@@ -39,6 +47,12 @@ _PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 
 XLSX_FILTER = "xlsx:Calc MS Excel 2007 XML"
 PDF_FILTER = "pdf:calc_pdf_Export"
+#: Every sheet to ``<stem>-<sheet>.csv``: UTF-8, comma, double quotes, values as computed (not as
+#: formatted: a SCORE of 94 is ``94``, not ``94.0``), no formulas.
+CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_CELL = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]+)$")
 
 
 def convert(sources: Sequence[Path], *, outdir: Path, target: str = XLSX_FILTER, timeout: float = 300.0) -> list[Path]:
@@ -125,3 +139,74 @@ def result_values(path: Path) -> dict[str, Any]:
             value = wb[sheet][ref.replace("$", "")].value
             out[name] = None if value == "" else value
     return out
+
+
+def recalculated_results(sources: Sequence[Path], *, outdir: Path, timeout: float = 300.0) -> list[dict[str, Any]]:
+    """For each workbook, the values its result names show once LibreOffice Calc has recalculated it.
+
+    The same values as :func:`result_values` of the workbook :func:`convert` saves, read from a
+    CSV export of the names' sheets (one soffice call for all sources): a number as a number
+    (``int`` if whole), a text as text, an empty result as ``None``.
+    """
+    places = [_result_places(source) for source in sources]
+    stems = [s.stem for s in sources]
+    if len(set(stems)) != len(stems):
+        raise ConversionError([Problem(str(outdir), "同一批次中有同名工作簿，输出会互相覆盖")])
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="certdocs-calc-") as tmp:
+        err = run_soffice(
+            ["--convert-to", CSV_FILTER, "--outdir", str(outdir), *(str(s.resolve()) for s in sources)],
+            profile=make_profile(Path(tmp)),
+            timeout=timeout,
+        )
+    results: list[dict[str, Any]] = []
+    missing: list[Problem] = []
+    for source, wanted in zip(sources, places, strict=True):
+        sheets: dict[str, list[list[str]]] = {}
+        for sheet in {sheet for sheet, _, _ in wanted.values()}:
+            exported = outdir / f"{source.stem}-{sheet}.csv"
+            if not exported.is_file():
+                missing.append(Problem(str(source), f"LibreOffice 未生成输出：{err.decode('utf-8', 'replace')[-200:]}"))
+                break
+            sheets[sheet] = list(csv.reader(io.StringIO(exported.read_text(encoding="utf-8"))))
+        else:
+            results.append({name: _cell_value(sheets[sheet], row, col) for name, (sheet, row, col) in wanted.items()})
+    if missing:
+        raise ConversionError(missing)
+    return results
+
+
+def _result_places(book: Path) -> dict[str, tuple[str, int, int]]:
+    """Where each result name of ``book`` points: its sheet, row and column (counted from 0)."""
+    try:
+        with zipfile.ZipFile(book) as archive:
+            root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError) as exc:
+        raise ConversionError([Problem(str(book), f"不是可读的工作簿：{exc}")]) from exc
+    places: dict[str, tuple[str, int, int]] = {}
+    for defined in root.iter(f"{_MAIN}definedName"):
+        name, target = defined.get("name"), (defined.text or "")
+        if name not in RESULT_NAMES or "!" not in target:
+            continue
+        sheet, ref = target.rsplit("!", 1)
+        cell = _CELL.match(ref)
+        if cell is None:
+            raise ConversionError([Problem(f"{book}!{name}", f"结果名称须指向单个单元格：{target}")])
+        letters, row = cell.groups()
+        col = 0
+        for letter in letters:
+            col = col * 26 + ord(letter) - ord("A") + 1
+        places[name] = (sheet.strip("'").replace("''", "'"), int(row) - 1, col - 1)
+    return places
+
+
+def _cell_value(rows: list[list[str]], row: int, col: int) -> Any:
+    text = rows[row][col] if row < len(rows) and col < len(rows[row]) else ""
+    if text == "":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text

@@ -112,19 +112,18 @@ def _line(step: Type | Read) -> str:
     return f"s\t{step.sheet}\t{step.cell}\t{step.value}"
 
 
-def type_into(workbook: Path, *, output: Path, steps: Sequence[Type | Read], timeout: float = 120.0) -> list[str]:
-    """Type ``steps`` into ``workbook`` in LibreOffice Calc, save it as ``output``; the texts read.
+class Typist:
+    """A private LibreOffice profile under ``folder`` with the typing routine installed, for several runs.
 
-    Values must not contain tabs or line breaks (this is a test instrument, not an input path).
+    Installing the routine costs a start of LibreOffice of its own (about two seconds); each
+    :meth:`type_into` is one more start, one after another (never two at once on one profile).
     """
-    for step in steps:
-        if isinstance(step, Type) and any(ch in str(step.value) for ch in "\t\r\n"):
-            raise ValueError(step)
-    with tempfile.TemporaryDirectory(prefix="certdocs-typist-") as tmp:
-        folder = Path(tmp)
-        profile = make_profile(folder)
+
+    def __init__(self, folder: Path, *, timeout: float = 120.0) -> None:
+        self.folder, self.timeout = folder, timeout
+        self.profile = make_profile(folder)
         # A first start writes the default Basic library over whatever is there: start once, then add ours.
-        run_soffice(["--terminate_after_init"], profile=profile, timeout=timeout)
+        run_soffice(["--terminate_after_init"], profile=self.profile, timeout=timeout)
         library = {
             "script.xlc": _LIBRARIES,
             "dialog.xlc": _LIBRARIES,
@@ -133,13 +132,34 @@ def type_into(workbook: Path, *, output: Path, steps: Sequence[Type | Read], tim
             "Standard/Typist.xba": _MODULE.format(escape(_BASIC)),
         }
         for name, text in library.items():
-            (profile / "user" / "basic" / name).write_text(text, encoding="utf-8")
-        steps_file = folder / "steps.txt"
-        steps_file.write_text("\n".join(_line(s) for s in steps) + "\n", encoding="utf-8")
-        report = folder / "report.txt"
-        args = ",".join(f'"{p}"' for p in (workbook.resolve(), output.resolve(), steps_file, report))
-        err = run_soffice([f"macro:///Standard.Typist.TypeInto({args})"], profile=profile, timeout=timeout)
-        if not output.is_file() or not report.is_file():
-            tail = err.decode("utf-8", "replace")[-200:]
-            raise ConversionError([Problem(str(workbook), f"LibreOffice 未能完成输入：{tail}")])
-        return report.read_text(encoding="utf-8").splitlines()
+            (self.profile / "user" / "basic" / name).write_text(text, encoding="utf-8")
+
+    def type_into(self, workbook: Path, *, output: Path, steps: Sequence[Type | Read]) -> list[str]:
+        """Type ``steps`` into ``workbook`` in LibreOffice Calc, save it as ``output``; the texts read.
+
+        Values must not contain tabs or line breaks (this is a test instrument, not an input path).
+        """
+        for step in steps:
+            if isinstance(step, Type) and any(ch in str(step.value) for ch in "\t\r\n"):
+                raise ValueError(step)
+        with tempfile.TemporaryDirectory(prefix="certdocs-typist-", dir=self.folder) as tmp:
+            steps_file = Path(tmp) / "steps.txt"
+            steps_file.write_text("\n".join(_line(s) for s in steps) + "\n", encoding="utf-8")
+            report = Path(tmp) / "report.txt"
+            args = ",".join(f'"{p}"' for p in (workbook.resolve(), output.resolve(), steps_file, report))
+            err = run_soffice(
+                [f"macro:///Standard.Typist.TypeInto({args})"], profile=self.profile, timeout=self.timeout
+            )
+            if not output.is_file() or not report.is_file():
+                tail = err.decode("utf-8", "replace")[-200:]
+                raise ConversionError([Problem(str(workbook), f"LibreOffice 未能完成输入：{tail}")])
+            return report.read_text(encoding="utf-8").splitlines()
+
+
+def type_into(workbook: Path, *, output: Path, steps: Sequence[Type | Read], timeout: float = 120.0) -> list[str]:
+    """Type ``steps`` into ``workbook`` in LibreOffice Calc, save it as ``output``; the texts read.
+
+    A :class:`Typist` of its own (two starts of LibreOffice); several workbooks share one Typist.
+    """
+    with tempfile.TemporaryDirectory(prefix="certdocs-typist-") as tmp:
+        return Typist(Path(tmp), timeout=timeout).type_into(workbook, output=output, steps=steps)
