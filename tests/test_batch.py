@@ -100,12 +100,12 @@ def _as_xlsx(tmp_path: Path) -> Path:
 def test_csv_and_xlsx_give_the_same_meeting_as_json(tmp_path: Path) -> None:
     # The batch reads nothing of a meeting but its name, date and decisions: the same three
     # give the same batch (the JSON meeting's run is checked above, the xlsx one's below).
-    as_of = {"meeting": "2026年第47次认证决定会议", "meeting_date": date(2026, 11, 20)}
+    name, day = "2026年第47次认证决定会议", date(2026, 11, 20)
     expected = load_meeting(MEETING)
-    from_csv = load_meeting(_as_csv(tmp_path), **as_of)
+    from_csv = load_meeting(_as_csv(tmp_path), meeting=name, meeting_date=day)
     xlsx = _as_xlsx(tmp_path)
     try:
-        from_xlsx = load_meeting(xlsx, **as_of)
+        from_xlsx = load_meeting(xlsx, meeting=name, meeting_date=day)
     finally:
         xlsx.unlink()
     assert (from_csv.name, from_csv.date, from_csv.decisions) == (expected.name, expected.date, expected.decisions)
