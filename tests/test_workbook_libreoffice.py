@@ -280,15 +280,19 @@ def test_a_failed_veto_item_and_a_lower_aspect_show_at_once_in_libreoffice(
     _, bjkb = recalculated.saved["bjkb-006-2026_pass"]
     _, bz = recalculated.saved["bz-ts1008-2025_pass"]
     lb, lz = build_layout(get_scheme("bjkb-006-2026")), build_layout(get_scheme("bz-ts1008-2025"))
-    veto = typist.type_into(
-        bjkb,
-        output=tmp_path / "veto.xlsx",
-        steps=[Type("打分表", f"{lb.col('compliant')}{lb.item_rows['4.1.1']}", "否"), Read("SCORE"), Read("GRADE")],
-    )
-    level = typist.type_into(
-        bz,
-        output=tmp_path / "level.xlsx",
-        steps=[Type("打分表", f"{lz.col('level')}{lz.item_rows['normative']}", 2), Read("LEVEL"), Read("GRADE")],
+    veto, level = typist.type_into_each(
+        [
+            (
+                bjkb,
+                tmp_path / "veto.xlsx",
+                [Type("打分表", f"{lb.col('compliant')}{lb.item_rows['4.1.1']}", "否"), Read("SCORE"), Read("GRADE")],
+            ),
+            (
+                bz,
+                tmp_path / "level.xlsx",
+                [Type("打分表", f"{lz.col('level')}{lz.item_rows['normative']}", 2), Read("LEVEL"), Read("GRADE")],
+            ),
+        ]
     )
     assert (veto, level) == (["90.0", "一票否决"], ["2", "可重复级"])
 

@@ -35,7 +35,18 @@ class Read:
     name: str
 
 
-_BASIC = """Sub TypeInto(sIn As String, sOut As String, sSteps As String, sReport As String)
+_BASIC = """Sub TypeInto(sJobs As String)
+    iJobs = FreeFile
+    Open sJobs For Input As #iJobs
+    Do While Not EOF(iJobs)
+        Line Input #iJobs, sJob
+        aJob = Split(sJob, Chr(9))
+        TypeOne(aJob(0), aJob(1), aJob(2), aJob(3))
+    Loop
+    Close #iJobs
+End Sub
+
+Sub TypeOne(sIn As String, sOut As String, sSteps As String, sReport As String)
     Dim aLoad(0) As New com.sun.star.beans.PropertyValue
     aLoad(0).Name = "Hidden"
     aLoad(0).Value = True
@@ -139,21 +150,35 @@ class Typist:
 
         Values must not contain tabs or line breaks (this is a test instrument, not an input path).
         """
-        for step in steps:
-            if isinstance(step, Type) and any(ch in str(step.value) for ch in "\t\r\n"):
-                raise ValueError(step)
+        return self.type_into_each([(workbook, output, steps)])[0]
+
+    def type_into_each(self, jobs: Sequence[tuple[Path, Path, Sequence[Type | Read]]]) -> list[list[str]]:
+        """:meth:`type_into` for each (workbook, output, steps), one workbook after another in one start."""
+        for workbook, output, steps in jobs:
+            for step in steps:
+                if isinstance(step, Type) and any(ch in str(step.value) for ch in "\t\r\n"):
+                    raise ValueError(step)
+            if any(ch in str(p.resolve()) for p in (workbook, output) for ch in '\t\r\n"'):
+                raise ValueError(f"{workbook} → {output}")
         with tempfile.TemporaryDirectory(prefix="certdocs-typist-", dir=self.folder) as tmp:
-            steps_file = Path(tmp) / "steps.txt"
-            steps_file.write_text("\n".join(_line(s) for s in steps) + "\n", encoding="utf-8")
-            report = Path(tmp) / "report.txt"
-            args = ",".join(f'"{p}"' for p in (workbook.resolve(), output.resolve(), steps_file, report))
-            err = run_soffice(
-                [f"macro:///Standard.Typist.TypeInto({args})"], profile=self.profile, timeout=self.timeout
-            )
-            if not output.is_file() or not report.is_file():
-                tail = err.decode("utf-8", "replace")[-200:]
-                raise ConversionError([Problem(str(workbook), f"LibreOffice 未能完成输入：{tail}")])
-            return report.read_text(encoding="utf-8").splitlines()
+            lines, reports = [], []
+            for n, (workbook, output, steps) in enumerate(jobs):
+                steps_file, report = Path(tmp) / f"steps{n}.txt", Path(tmp) / f"report{n}.txt"
+                steps_file.write_text("\n".join(_line(s) for s in steps) + "\n", encoding="utf-8")
+                lines.append("\t".join(str(p) for p in (workbook.resolve(), output.resolve(), steps_file, report)))
+                reports.append(report)
+            jobs_file = Path(tmp) / "jobs.txt"
+            jobs_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            macro = f'macro:///Standard.Typist.TypeInto("{jobs_file}")'
+            err = run_soffice([macro], profile=self.profile, timeout=self.timeout)
+            unfinished = [
+                Problem(str(workbook), f"LibreOffice 未能完成输入：{err.decode('utf-8', 'replace')[-200:]}")
+                for (workbook, output, _), report in zip(jobs, reports, strict=True)
+                if not output.is_file() or not report.is_file()
+            ]
+            if unfinished:
+                raise ConversionError(unfinished)
+            return [report.read_text(encoding="utf-8").splitlines() for report in reports]
 
 
 def type_into(workbook: Path, *, output: Path, steps: Sequence[Type | Read], timeout: float = 120.0) -> list[str]:
