@@ -148,11 +148,19 @@ def recalculated_results(sources: Sequence[Path], *, outdir: Path, timeout: floa
     CSV export of the names' sheets (one soffice call for all sources): a number as a number
     (``int`` if whole), a text as text, an empty result as ``None``.
     """
-    places = [_result_places(source) for source in sources]
+    if not sources:
+        return []
+    problems: list[Problem] = []
+    places = [_result_places(source, problems) for source in sources]
     stems = [s.stem for s in sources]
     if len(set(stems)) != len(stems):
-        raise ConversionError([Problem(str(outdir), "同一批次中有同名工作簿，输出会互相覆盖")])
+        problems.append(Problem(str(outdir), "同一批次中有同名工作簿，输出会互相覆盖"))
+    if problems:
+        raise ConversionError(problems)
     outdir.mkdir(parents=True, exist_ok=True)
+    for source, wanted in zip(sources, places, strict=True):
+        for sheet in {sheet for sheet, _, _ in wanted.values()}:  # never read an earlier run's export
+            (outdir / f"{source.stem}-{sheet}.csv").unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="certdocs-calc-") as tmp:
         err = run_soffice(
             ["--convert-to", CSV_FILTER, "--outdir", str(outdir), *(str(s.resolve()) for s in sources)],
@@ -176,22 +184,27 @@ def recalculated_results(sources: Sequence[Path], *, outdir: Path, timeout: floa
     return results
 
 
-def _result_places(book: Path) -> dict[str, tuple[str, int, int]]:
-    """Where each result name of ``book`` points: its sheet, row and column (counted from 0)."""
+def _result_places(book: Path, problems: list[Problem]) -> dict[str, tuple[str, int, int]]:
+    """Where each result name of ``book`` points: its sheet, row and column (counted from 0).
+
+    What is wrong (not a workbook, a name for more than one cell) goes to ``problems``.
+    """
     try:
         with zipfile.ZipFile(book) as archive:
             root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError) as exc:
-        raise ConversionError([Problem(str(book), f"不是可读的工作簿：{exc}")]) from exc
+        problems.append(Problem(str(book), f"不是可读的工作簿：{exc}"))
+        return {}
     places: dict[str, tuple[str, int, int]] = {}
     for defined in root.iter(f"{_MAIN}definedName"):
         name, target = defined.get("name"), (defined.text or "")
-        if name not in RESULT_NAMES or "!" not in target:
+        if name not in RESULT_NAMES or "!" not in target or defined.get("localSheetId") is not None:
             continue
         sheet, ref = target.rsplit("!", 1)
         cell = _CELL.match(ref)
         if cell is None:
-            raise ConversionError([Problem(f"{book}!{name}", f"结果名称须指向单个单元格：{target}")])
+            problems.append(Problem(f"{book}!{name}", f"结果名称须指向单个单元格：{target}"))
+            continue
         letters, row = cell.groups()
         col = 0
         for letter in letters:

@@ -154,6 +154,8 @@ class Typist:
 
     def type_into_each(self, jobs: Sequence[tuple[Path, Path, Sequence[Type | Read]]]) -> list[list[str]]:
         """:meth:`type_into` for each (workbook, output, steps), one workbook after another in one start."""
+        if not jobs:
+            return []
         for workbook, output, steps in jobs:
             for step in steps:
                 if isinstance(step, Type) and any(ch in str(step.value) for ch in "\t\r\n"):
