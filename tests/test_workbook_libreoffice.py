@@ -152,7 +152,7 @@ def recalculated(tmp_path_factory: pytest.TempPathFactory) -> Recalculated:
     outs = convert([book for _, book in made.values()], outdir=folder / "calc")
     saved = {name: (audit, out) for (name, (audit, _)), out in zip(made.items(), outs, strict=True)}
 
-    boundary: dict[str, tuple[Path | None, Path]] = dict(made)
+    to_csv: dict[str, tuple[Path | None, Path]] = dict(made)
     for sid in scheme_ids():
         scheme = get_scheme(sid)
         if scheme.method != "points":
@@ -162,7 +162,7 @@ def recalculated(tmp_path_factory: pytest.TempPathFactory) -> Recalculated:
             audit = folder / f"{name}.json"
             audit.write_text(json.dumps(boundary_audit(scheme, target), ensure_ascii=False), encoding="utf-8")
             make_workbook(sid, output=folder / f"{name}.xlsx", source=audit)
-            boundary[name] = (audit, folder / f"{name}.xlsx")
+            to_csv[name] = (audit, folder / f"{name}.xlsx")
     # Another program (openpyxl) changes the workbook LibreOffice saved: 5.1.3.1 scored 0.
     lay = build_layout(get_scheme("xbht-s04-2025"))
     with warnings.catch_warnings():
@@ -170,11 +170,11 @@ def recalculated(tmp_path_factory: pytest.TempPathFactory) -> Recalculated:
         wb = openpyxl.load_workbook(saved["xbht-s04-2025_pass"][1])
     wb["打分表"][f"{lay.col('score')}{lay.item_rows['5.1.3.1']}"] = 0
     wb.save(folder / f"{EDITED}.xlsx")
-    boundary[EDITED] = (None, folder / f"{EDITED}.xlsx")
-    results = recalculated_results([book for _, book in boundary.values()], outdir=folder / "csv")
+    to_csv[EDITED] = (None, folder / f"{EDITED}.xlsx")
+    results = recalculated_results([book for _, book in to_csv.values()], outdir=folder / "csv")
     return Recalculated(
         saved=saved,
-        results={name: (audit, values) for (name, (audit, _)), values in zip(boundary.items(), results, strict=True)},
+        results={name: (audit, values) for (name, (audit, _)), values in zip(to_csv.items(), results, strict=True)},
     )
 
 
