@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import time
 from datetime import date
@@ -91,10 +90,24 @@ def _as_xlsx(tmp_path: Path) -> Path:
     sheet.append(["audit", "decision", "issue_date", "reason"])
     for d in doc["decisions"]:
         sheet.append([d["audit"], d["decision"], d.get("issue_date"), d.get("reason")])
-    # Paths are relative to the decision file, so the sheet lives beside the JSON.
-    path = MEETING.parent / f"_test_{os.getpid()}.xlsx"
+    path = _decisions_folder(tmp_path) / "2026-47.xlsx"
     book.save(path)
     return path
+
+
+def _decisions_folder(tmp_path: Path) -> Path:
+    """A folder standing for fixtures/decisions: a test's meeting file written there reads its
+    audit paths (relative to the file's folder) as written, and finds the fixture audits.
+
+    Never beside the fixture itself: a killed run would leave its file in the source tree.
+    """
+    view = tmp_path / "fixtures"
+    folder = view / MEETING.parent.name
+    folder.mkdir(parents=True, exist_ok=True)
+    for sibling in MEETING.parent.parent.iterdir():
+        if sibling.is_dir() and sibling != MEETING.parent and not (view / sibling.name).exists():
+            (view / sibling.name).symlink_to(sibling, target_is_directory=True)
+    return folder
 
 
 def test_csv_and_xlsx_give_the_same_meeting_as_json(tmp_path: Path) -> None:
@@ -103,11 +116,7 @@ def test_csv_and_xlsx_give_the_same_meeting_as_json(tmp_path: Path) -> None:
     name, day = "2026年第47次认证决定会议", date(2026, 11, 20)
     expected = load_meeting(MEETING)
     from_csv = load_meeting(_as_csv(tmp_path), meeting=name, meeting_date=day)
-    xlsx = _as_xlsx(tmp_path)
-    try:
-        from_xlsx = load_meeting(xlsx, meeting=name, meeting_date=day)
-    finally:
-        xlsx.unlink()
+    from_xlsx = load_meeting(_as_xlsx(tmp_path), meeting=name, meeting_date=day)
     assert (from_csv.name, from_csv.date, from_csv.decisions) == (expected.name, expected.date, expected.decisions)
     assert (from_xlsx.name, from_xlsx.date, from_xlsx.decisions) == (expected.name, expected.date, expected.decisions)
 
@@ -117,11 +126,7 @@ def test_a_meeting_given_as_xlsx_issues_as_the_same_meeting_as_json(
 ) -> None:
     _, expected = issued_meeting
     as_of = {"meeting": "2026年第47次认证决定会议", "meeting_date": date(2026, 11, 20)}
-    xlsx = _as_xlsx(tmp_path)
-    try:
-        from_xlsx = run(xlsx, tmp_path / "xlsx", **as_of)
-    finally:
-        xlsx.unlink()
+    from_xlsx = run(_as_xlsx(tmp_path), tmp_path / "xlsx", **as_of)
 
     def essence(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
         return [(i["audit"], i["certificate_no"], i["grade"]) for i in summary["issued"]]
@@ -286,15 +291,11 @@ def test_two_batches_at_once_never_share_or_skip_a_number(tmp_path: Path) -> Non
     halves = []
     doc = json.loads(MEETING.read_text(encoding="utf-8"))
     for n, part in enumerate((doc["decisions"][:4], doc["decisions"][4:])):
-        path = MEETING.parent / f"_half{n}_{os.getpid()}.json"
+        path = _decisions_folder(tmp_path) / f"half{n}.json"
         path.write_text(json.dumps({**doc, "decisions": part}, ensure_ascii=False), encoding="utf-8")
         halves.append(path)
-    try:
-        procs = [_driver(h, out, 0.05) for h in halves]
-        assert [p.wait() for p in procs] == [0, 0], _logs(out)
-    finally:
-        for h in halves:
-            h.unlink()
+    procs = [_driver(h, out, 0.05) for h in halves]
+    assert [p.wait() for p in procs] == [0, 0], _logs(out)
     _check_consistent(out)
     assert len(numbers_in(out)) == 6
 

@@ -12,7 +12,6 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from certdocs.register._numbers import NumberPattern, next_serial
 from certdocs.register._postgres import redact
 from tests import batch_driver
 from tests.postgres_server import PASSWORD, PASSWORD_USER, PostgresServer
+from tests.test_batch import _decisions_folder
 from tests.test_register import PATTERN, document, facts, issue
 from tests.test_sign import PASSPHRASE, keys  # noqa: F401  (the throwaway CA and PKCS#12 fixture)
 
@@ -195,17 +195,15 @@ def _check_gapless(url: str) -> list[str]:
 
 
 @pytest.fixture
-def halves(tmp_path: Path) -> Iterator[list[Path]]:
-    """The meeting of fixtures/decisions split in two, beside it (its audit paths are relative)."""
+def halves(tmp_path: Path) -> list[Path]:
+    """The meeting of fixtures/decisions split in two, in the test's folder (never beside the fixture)."""
     doc = json.loads(MEETING.read_text(encoding="utf-8"))
     paths = []
     for n, part in enumerate((doc["decisions"][::2], doc["decisions"][1::2])):
-        path = MEETING.parent / f"_pg_half{n}_{os.getpid()}.json"
+        path = _decisions_folder(tmp_path) / f"half{n}.json"
         path.write_text(json.dumps({**doc, "decisions": part}, ensure_ascii=False), encoding="utf-8")
         paths.append(path)
-    yield paths
-    for path in paths:
-        path.unlink()
+    return paths
 
 
 @pytest.mark.slow
