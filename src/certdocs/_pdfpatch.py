@@ -133,17 +133,20 @@ class PatchedPdf:
 
     def holding(self, pattern: bytes) -> list[int]:
         """Numbers of the stream objects whose dictionary matches ``pattern`` (a regex)."""
-        found = set()
-        for hit in re.finditer(pattern, self.data):
-            i = bisect.bisect_right(self._starts, hit.start()) - 1
-            if i < 0:
-                continue
-            head = _OBJ.match(self.data, self._starts[i])
-            assert head is not None
-            stream = _STREAM_HEAD.match(self.data, head.end(), self._ends[i])
-            if stream is not None and stream.start(1) <= hit.start() < stream.end(1):
-                found.add(self._numbers[i])
-        return sorted(found)
+        found = {self._dictionary_at(hit.start()) for hit in re.finditer(pattern, self.data)}
+        return sorted(n for n in found if n is not None)
+
+    def _dictionary_at(self, offset: int) -> int | None:
+        """The number of the stream object whose dictionary holds ``offset``, or ``None``."""
+        i = bisect.bisect_right(self._starts, offset) - 1
+        if i < 0:
+            return None
+        head = _OBJ.match(self.data, self._starts[i])
+        assert head is not None
+        stream = _STREAM_HEAD.match(self.data, head.end(), self._ends[i])
+        if stream is None or not stream.start(1) <= offset < stream.end(1):
+            return None
+        return self._numbers[i]
 
     def holding_each(self, *patterns: bytes) -> list[list[int]]:
         """:meth:`holding` for each pattern, in one pass over the file.
@@ -158,17 +161,12 @@ class PatchedPdf:
         either = re.compile(b"/(?:" + b"|".join(pattern[1:] for pattern in patterns) + b")")
         found: list[set[int]] = [set() for _ in patterns]
         for hit in either.finditer(self.data):
-            i = bisect.bisect_right(self._starts, hit.start()) - 1
-            if i < 0:
-                continue
-            head = _OBJ.match(self.data, self._starts[i])
-            assert head is not None
-            stream = _STREAM_HEAD.match(self.data, head.end(), self._ends[i])
-            if stream is None or not stream.start(1) <= hit.start() < stream.end(1):
+            number = self._dictionary_at(hit.start())
+            if number is None:
                 continue
             for n, pattern in enumerate(compiled):
                 if pattern.match(self.data, hit.start()):
-                    found[n].add(self._numbers[i])
+                    found[n].add(number)
         return [sorted(numbers) for numbers in found]
 
     def stream(self, number: int) -> tuple[bytes, bytes] | None:
