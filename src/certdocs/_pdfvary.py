@@ -111,27 +111,26 @@ _UNIQUE_ID = re.compile(rb"/UniqueID \d+ def")
 
 def _type1_with_stable_id(program: bytes, length1: int, length2: int) -> tuple[bytes, bytes, bytes] | None:
     """Clear part, eexec part and rest of ``program``, /UniqueID derived from its content."""
-    clear, encrypted, rest = (
-        program[:length1],
-        program[length1 : length1 + length2],
-        program[length1 + length2 :],
-    )
-    if not _UNIQUE_ID.search(clear) or not clear.rstrip().endswith(b"eexec"):
-        return None
-    placeholder = b"/UniqueID 0 def"
-    private = _UNIQUE_ID.sub(placeholder, _eexec(encrypted, decrypt=True))
-    return _stable_parts(_UNIQUE_ID.sub(placeholder, clear), private, rest)
+    blanked = _blanked(program, length1, length2)
+    return None if blanked is None else _stable_parts(*blanked)
 
 
 def _type1_encoded(program: bytes, length1: int, length2: int) -> tuple[int, int, bytes] | None:
     """:func:`_type1_with_stable_id`, deflated (:func:`certdocs._pdfpatch.deflate_mixed`): the
     lengths of the clear and eexec parts, and the stream data."""
+    blanked = _blanked(program, length1, length2)
+    return None if blanked is None else _encoded(*blanked)
+
+
+def _blanked(program: bytes, length1: int, length2: int) -> tuple[bytes, bytes, bytes] | None:
+    """Clear part, decrypted eexec part and rest of ``program``, each /UniqueID a placeholder;
+    ``None`` for a program without a /UniqueID in a clear part ending in ``eexec``."""
     clear, encrypted = program[:length1], program[length1 : length1 + length2]
     if not _UNIQUE_ID.search(clear) or not clear.rstrip().endswith(b"eexec"):
         return None
     placeholder = b"/UniqueID 0 def"
     private = _UNIQUE_ID.sub(placeholder, _eexec(encrypted, decrypt=True))
-    return _encoded(_UNIQUE_ID.sub(placeholder, clear), private, program[length1 + length2 :])
+    return _UNIQUE_ID.sub(placeholder, clear), private, program[length1 + length2 :]
 
 
 @functools.lru_cache(maxsize=64)
