@@ -39,7 +39,7 @@ def test_a_usage_error_is_told_in_chinese_with_exit_2(mistake: str) -> None:
 def test_a_usage_error_shows_the_command_usage_in_chinese() -> None:
     _, text = run("register", "list", "--statuss", "有效")
     assert text.splitlines()[:2] == [
-        "用法：certdocs register list [OPTIONS]",
+        "用法：certdocs register list [选项]",
         "查看帮助：certdocs register list --help",
     ]
 

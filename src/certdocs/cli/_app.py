@@ -45,7 +45,7 @@ def reports_errors(func: F) -> F:
 
 
 @click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="certdocs")
+@click.version_option(__version__, prog_name="certdocs", message="%(prog)s %(version)s", help="显示版本号并退出。")
 def main() -> None:
     """售后服务成熟度认证文件流水线：评分、出具文件、批量发证、监督、归档。"""
 

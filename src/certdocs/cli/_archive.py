@@ -17,6 +17,7 @@ from certdocs.cli._app import (
     main,
     reports_errors,
 )
+from certdocs.cli._usage import ChineseGroup
 from certdocs.errors import ArchiveError
 from certdocs.register import Register
 
@@ -100,7 +101,7 @@ def sign(
 # -- archive -------------------------------------------------------------------------------
 
 
-class _ArchiveGroup(click.Group):
+class _ArchiveGroup(ChineseGroup):
     """``certdocs archive FILES…`` archives; ``certdocs archive verify`` checks the archive."""
 
     def resolve_command(

@@ -1,14 +1,18 @@
-"""Command-line usage errors in Chinese: click's own messages, said again for office staff.
+"""The command line in Chinese: click's usage errors and help pages, said again for office staff.
 
 click raises :class:`click.UsageError` and its kinds (a missing argument, an unknown option, a
 value its type refuses) with English text. :class:`ChineseGroup` catches them where the whole
 command line is parsed and raises the same error again with Chinese text; click then prints it
-and exits 2 as usual.
+and exits 2 as usual. Its help pages (``-h``/``--help``) have Chinese headings, usage line and
+option notes (default, environment variable, required) through :class:`ChineseHelpFormatter`.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 import click
@@ -98,8 +102,189 @@ def _translate(message: str, table: tuple[tuple[re.Pattern[str], str], ...]) -> 
     return message
 
 
+_HEADINGS = {"Options": "选项", "Commands": "命令", "Positional arguments": "参数"}
+_OWN_HELP = {"Show this message and exit.": "显示本帮助并退出。", "Show the version and exit.": "显示版本号并退出。"}
+# What click appends to an option's help: "  [env var: X; default: Y; required]".
+_NOTES = re.compile(r"(?P<space>\s*)\[(?P<items>[^\[\]]*)\]$")
+_NOTE_NAMES = (("env var: ", "环境变量："), ("default: ", "默认："))
+# The kind of value an option takes, as click names it after the option ("--output DIRECTORY").
+_VALUE_KINDS = {
+    "TEXT": "文字",
+    "DIRECTORY": "文件夹",
+    "FILE": "文件",
+    "PATH": "路径",
+    "INTEGER": "整数",
+    "[%Y-%m-%d]": "YYYY-MM-DD",
+    "INTEGER RANGE": "整数",
+}
+_KIND = re.compile(r" (?P<kind>INTEGER RANGE|TEXT|DIRECTORY|FILE|PATH|INTEGER|\[%Y-%m-%d\])$")
+
+
+def chinese_help(text: str) -> str:
+    """An option's or command's help text with click's own English (its notes, its help options) in Chinese."""
+    text = _OWN_HELP.get(text, text)
+    found = _NOTES.search(text)
+    if found is None:
+        return text
+    items = [_note(item) for item in found["items"].split("; ")]
+    return f"{text[: found.start()]}{found['space']}[{'；'.join(items)}]"
+
+
+def _term(term: str) -> str:
+    """An option as listed (``--output DIRECTORY``), the kind of its value in Chinese."""
+    found = _KIND.search(term)
+    if found is None or not term.startswith("-"):
+        return term
+    return f"{term[: found.start()]} {_VALUE_KINDS[found['kind']]}"
+
+
+def _note(item: str) -> str:
+    if item == "required":
+        return "必填"
+    for english, chinese_name in _NOTE_NAMES:
+        if item.startswith(english):
+            return chinese_name + item[len(english) :]
+    return item
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: two for a wide (Chinese) character, one for the others."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+# A wide character is a piece of its own; other characters go in runs up to a space, but for
+# closing punctuation starting a run (">/register.sqlite3"), which may not start a line.
+_PIECES = re.compile(r"\s+|[)\]>,.;:!?](?=[^\s\u1100-\uffff])|[^\s\u1100-\uffff]+|.", re.DOTALL)
+_NO_LINE_START = frozenset("，。、；：！？）》」』】”’,.;:!?)]>")
+_NO_LINE_END = frozenset("（《「『【“‘([<")
+
+
+def wrap_by_width(text: str, width: int) -> list[str]:
+    """``text`` (one paragraph) in lines of at most ``width`` columns.
+
+    Lines break between Chinese characters or at spaces. Closing punctuation never starts a
+    line (one such character may hang past the end; more take the character before them onto
+    the next line), and opening punctuation never ends one.
+    """
+    lines: list[list[str]] = [[]]
+    for piece in _PIECES.findall(" ".join(text.split())):
+        line = lines[-1]
+        if piece.isspace():
+            if line:
+                line.append(" ")
+            continue
+        used = display_width("".join(line))
+        if not line or used + display_width(piece) <= width or (piece in _NO_LINE_START and used <= width):
+            line.append(piece)
+            continue
+        following = [piece]
+        while len(line) > 1 and (
+            line[-1].isspace() or line[-1][-1] in _NO_LINE_END or following[0][0] in _NO_LINE_START
+        ):
+            moved = line.pop()
+            if not moved.isspace():
+                following.insert(0, moved)
+        lines.append(following)
+    return ["".join(line).strip() for line in lines]
+
+
+class ChineseHelpFormatter(click.HelpFormatter):
+    """click's help page layout with Chinese usage line, headings and option notes."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        """The usage line, headed 用法：."""
+        super().write_usage(prog, args, prefix="用法：" if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        """A section heading (选项, 命令), with a full-width colon."""
+        self.write(f"{'':>{self.current_indent}}{_HEADINGS.get(heading, heading)}：\n")
+
+    @contextmanager
+    def section(self, name: str) -> Iterator[None]:
+        """A section under a Chinese heading."""
+        with super().section(_HEADINGS.get(name, name)):
+            yield
+
+    def write_text(self, text: str) -> None:
+        """A paragraph of help (a command's description), wrapped by display width."""
+        indent = " " * self.current_indent
+        width = max(self.width - self.current_indent, 20)
+        for number, paragraph in enumerate(p for p in re.split(r"\n\s*\n", text) if p.strip()):
+            if number:
+                self.write("\n")
+            if paragraph.lstrip().startswith("\b"):  # click's mark: keep these lines as written
+                lines = [line.strip() for line in paragraph.lstrip()[1:].splitlines() if line.strip()]
+            else:
+                lines = wrap_by_width(paragraph, width)
+            self.write("".join(f"{indent}{line}\n" for line in lines))
+
+    def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        """Options or commands and their help in two columns, click's own notes in Chinese.
+
+        click measures text in characters; a Chinese character takes two columns of a terminal,
+        so the columns are laid out and the help wrapped by display width here.
+        """
+        rows = [(_term(term), chinese_help(text)) for term, text in rows]
+        first = min(max((display_width(term) for term, _ in rows), default=0), col_max) + col_spacing
+        indent = " " * self.current_indent
+        for term, text in rows:
+            self.write(f"{indent}{term}")
+            if not text:
+                self.write("\n")
+                continue
+            gap = first - display_width(term)
+            self.write(" " * gap if gap >= col_spacing else "\n" + indent + " " * first)
+            lines = wrap_by_width(text, max(self.width - self.current_indent - first, 20))
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{indent}{' ' * first}{line}\n")
+
+
+class ChineseContext(click.Context):
+    """A context whose help pages are written by :class:`ChineseHelpFormatter`."""
+
+    formatter_class = ChineseHelpFormatter
+
+
+class ChineseCommand(click.Command):
+    """A command with a Chinese help page and usage line."""
+
+    context_class = ChineseContext
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
+
 class ChineseGroup(click.Group):
-    """A command group whose usage errors, at any depth below it, are told in Chinese."""
+    """A command group whose usage errors, at any depth below it, are told in Chinese.
+
+    Its commands and groups (``@group.command()``, ``@group.group()``) have Chinese help pages.
+    """
+
+    context_class = ChineseContext
+    command_class = ChineseCommand
+    group_class = type  # subgroups are of the class of their parent
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands and their first paragraph of help, wrapped, not cut.
+
+        click cuts a command's help at a width it counts in characters and at the first word
+        ending in "."; a Chinese sentence is one such "word", often cut down to "...".
+        """
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1 << 16)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
