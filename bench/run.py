@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -243,7 +244,32 @@ def _regeneration_check(ws: Workspace, tmp: Path, size: int, template_folder: Pa
     return seconds
 
 
-def report(audits: int, args: argparse.Namespace, tmp: Path) -> None:
+@dataclass(frozen=True)
+class Goals:
+    """One batch's figures against issue 13's goals."""
+
+    audits: int
+    ratio: float  # the batch's time over the raw two-call conversion of the same files
+    stages_ms: float  # certdocs' CPU a document, the stages
+    all_ms: float  # certdocs' CPU a document, everything (threads, reading, bridges)
+    peak_mib: float  # summed RSS of certdocs and its LibreOffice processes
+
+    def line(self) -> str:
+        """The goals, each with this batch's figure and whether it is met."""
+
+        def mark(met: bool) -> str:
+            return "达到" if met else "未达到"
+
+        return (
+            f"  {self.audits} 份审核结果：批量为原始并行转换的 {self.ratio:.3f} 倍"
+            f"（目标 ≤ 1.1，{mark(self.ratio <= 1.1)}）；"
+            f"certdocs CPU 各阶段 {self.stages_ms:.1f} 毫秒/份（目标 ≤ 30，{mark(self.stages_ms <= 30)}），"
+            f"全部 {self.all_ms:.1f}（{mark(self.all_ms <= 30)}）；内存峰值 {self.peak_mib:.0f} MiB"
+            f"（目标 < 1024，{mark(self.peak_mib < 1024)}）"
+        )
+
+
+def report(audits: int, args: argparse.Namespace, tmp: Path) -> Goals:
     """Issue ``audits`` synthetic audits, convert the same .docx raw and one call each; print the figures."""
     batch = bench_batch(tmp, audits, args.register)
     docx = sorted((tmp / "out").glob("*/*.docx"))
@@ -285,6 +311,13 @@ def report(audits: int, args: argparse.Namespace, tmp: Path) -> None:
         f"  certdocs 全部 CPU（毫秒/份：进程内所有线程，含读取与评分，另加 UNO 桥接进程 {batch['bridge_ms']:.1f}）："
         f"{batch['all_ms']:.1f}"
     )
+    return Goals(
+        audits=audits,
+        ratio=batch["seconds"] / raw,
+        stages_ms=sum(stages.values()),
+        all_ms=batch["all_ms"],
+        peak_mib=batch["peak_bytes"] / 2**20,
+    )
 
 
 def main() -> None:
@@ -296,13 +329,17 @@ def main() -> None:
     args = parser.parse_args()
     print(f"登记簿：{'PostgreSQL' if args.register else 'SQLite'}")
     print(f"本机速度基准（固定的 Python 与 zlib 计算，CPU 秒，越小越快）：{yardstick():.3f}")
+    goals = []
     for audits in args.audits:
         with tempfile.TemporaryDirectory(prefix="certdocs-bench-") as name:
-            report(audits, args, Path(name))
+            goals.append(report(audits, args, Path(name)))
     with tempfile.TemporaryDirectory(prefix="certdocs-bench-") as name:
         check = bench_regeneration_check(Path(name), args.register_size, ROOT / "templates", args.register)
     print(f"重新生成检查（{args.register_size} 张证书，无改动）：{check:.3f} 秒")
     print(f"本机速度基准（结束时）：{yardstick():.3f}")
+    print("issue 13 的目标：")
+    for batch in goals:
+        print(batch.line())
 
 
 if __name__ == "__main__":
