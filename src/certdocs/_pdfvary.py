@@ -11,10 +11,12 @@ import datetime as dt
 import functools
 import hashlib
 import re
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from certdocs._pdfpatch import deflate_mixed
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _icc_with_date(profile: bytes, created: dt.date | dt.datetime) -> bytes:
@@ -69,6 +71,8 @@ def _eexec_decrypt_numpy(data: bytes) -> bytes:
     r[i+1] = C1·r[i] + (C1·c[i] + C2) (mod 2^16), so r[n] = C1^n · (r[0] + Σ_{j<n} C1^-(j+1)·d[j])
     with d[j] = C1·c[j] + C2; C1 is odd, hence invertible modulo 2^16.
     """
+    import numpy as np  # here: only where the C extension is not built, and numpy takes 0.2 s to import
+
     if not data:
         return b""
     c = np.frombuffer(data, dtype=np.uint8).astype(np.uint64)
@@ -92,12 +96,16 @@ else:
 
 def _powers(base: int, count: int) -> np.ndarray:
     """base^0 … base^(count-1) modulo 2^16 (periodic: the period divides 2^14)."""
+    import numpy as np
+
     table = _power_table(base)
     return np.tile(table, -(-count // len(table)))[:count]
 
 
 @functools.cache
 def _power_table(base: int) -> np.ndarray:
+    import numpy as np
+
     table = np.empty(1 << 14, dtype=np.uint64)
     value = 1
     for i in range(len(table)):
