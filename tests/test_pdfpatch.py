@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
-import numpy as np
 import pikepdf
 import pytest
 
 from certdocs._pdfpatch import PatchedPdf, _fixed_width_entries, _xref_entries, _xref_lines
 
 
-def _columns(found: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> list[list[int]]:
+def _columns(found: tuple[Sequence[int], ...] | None) -> list[list[int]]:
     assert found is not None
-    return [column.tolist() for column in found]
+    return [list(column) for column in found]
 
 
 def _entry(offset: int, generation: int, kind: bytes, end: bytes = b" \n") -> bytes:
@@ -63,11 +63,11 @@ def test_an_entry_of_another_kind_is_refused_by_both() -> None:
 
 
 def test_the_lines_written_all_at_once_are_those_formatted_one_by_one() -> None:
-    offsets = np.array([-1, 0, 9, 10, 123456789, 9999999999, -1, 42], dtype=np.int64)
-    generations = np.array([0, 0, 1, 65535, 7, 0, 3, 99999], dtype=np.int64)
+    offsets = [-1, 0, 9, 10, 123456789, 9999999999, -1, 42]
+    generations = [0, 0, 1, 65535, 7, 0, 3, 99999]
     one_by_one = b"".join(
         b"0000000000 65535 f \n" if offset < 0 else b"%010d %05d n \n" % (offset, generation)
-        for offset, generation in zip(offsets.tolist(), generations.tolist(), strict=True)
+        for offset, generation in zip(offsets, generations, strict=True)
     )
     assert _xref_lines(offsets, generations) == one_by_one
 
