@@ -22,8 +22,9 @@ LibreOffice.
 
 __version__ = "0.1.0"  # first: the modules below record it in every document they write
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from certdocs._lazy import lazy_names
 
 if TYPE_CHECKING:
     from certdocs.audit import AuditResult, load_audit, parse_audit
@@ -144,14 +145,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The public name ``name``, imported from its module on first use."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

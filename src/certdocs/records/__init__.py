@@ -12,8 +12,10 @@ keeps them in ``output/`` gets them moved the first time (:func:`move_from_outpu
 :func:`backup` copies them consistently while batches run, and :func:`check` checks them all.
 """
 
+from typing import TYPE_CHECKING
+
+from certdocs._lazy import lazy_names
 from certdocs.errors import OutputMismatch, RecordsError
-from certdocs.records._care import Backup, Findings, backup, check
 from certdocs.records._folder import (
     DEFAULT_FOLDER,
     DEFAULT_OUTPUT,
@@ -26,6 +28,13 @@ from certdocs.records._folder import (
     remember_output,
     stored_output,
 )
+
+if TYPE_CHECKING:
+    from certdocs.records._care import Backup, Findings, backup, check
+
+# The backup and the full check read the archive (bagit, pypdf, Pillow): imported when first
+# used, so that every command that only locates the records starts without them.
+__getattr__ = lazy_names(__name__, dict.fromkeys(["Backup", "Findings", "backup", "check"], "certdocs.records._care"))
 
 __all__ = [
     "DEFAULT_FOLDER",
