@@ -29,10 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pypdf import PdfReader
-
 from certdocs._fs import atomic_write_bytes
-from certdocs._pdftext import first_page_shows_text
 from certdocs._soffice_uno import UnoPool, find_uno_python
 from certdocs.errors import ConversionError, Problem
 
@@ -358,11 +355,17 @@ def _missing_reason(call: _Call) -> str:
 
 def pdf_problem(data: bytes) -> str | None:
     """Why ``data`` is not a usable converted PDF, in Chinese; ``None`` when it is."""
+    # Imported here, not at the top: qpdf and pypdf cost 0.3 s of CPU to import, which a command
+    # that converts nothing should not pay, and pypdf only for a "no" from the quick look.
+    from certdocs._pdftext import first_page_shows_text
+
     if not data:
         return "生成的 PDF 是空文件"
     with contextlib.suppress(Exception):  # qpdf's quick look says yes: done (≈2 ms instead of ≈30)
         if first_page_shows_text(data):
             return None
+    from pypdf import PdfReader
+
     try:
         reader = PdfReader(io.BytesIO(data))
         text = reader.pages[0].extract_text() if reader.pages else ""
