@@ -21,6 +21,7 @@ from certdocs._validate import Checker, text_problem
 from certdocs.errors import DecisionError, Problem, os_error_text
 
 DECISIONS = {"approve": "批准发证", "reject": "不予批准", "defer": "暂缓决定"}
+SINGLE_DECISION = "单项认证决定"  # the decision recorded for a certificate issued on its own
 COLUMNS = ("audit", "decision", "issue_date", "reason")
 
 

@@ -39,6 +39,7 @@ from certdocs._issue_job import (
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import PrintedCertificate
 from certdocs.convert import Converter
+from certdocs.decisions import SINGLE_DECISION
 from certdocs.documents import DocumentSet, Written, write_documents
 from certdocs.errors import CertdocsError, DateError, Problem, RegisterError, os_error_text
 from certdocs.glyphcheck import check_printable
@@ -47,8 +48,6 @@ from certdocs.profile import profile_for_scheme
 from certdocs.register import CertificateFacts, CertificateRecord, Register, State
 from certdocs.scheme import Scheme
 from certdocs.scoring import score_audit
-
-SINGLE_DECISION = "单项认证决定"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -21,11 +21,13 @@ from certdocs import __version__
 from certdocs.cli._usage import ChineseGroup
 from certdocs.convert import LibreOfficeConverter
 from certdocs.errors import CertdocsError, TemplateError
-from certdocs.pipeline import Outcome, Workspace
 from certdocs.profile import DOCUMENT_TITLES
 from certdocs.records import Records, exposed, locate, move_from_output, output_for
 from certdocs.register import Register, register_location
 from certdocs.textreport import pad
+
+if TYPE_CHECKING:
+    from certdocs.pipeline import Outcome, Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -158,6 +160,8 @@ def workspace(
     that does not exist yet is not created here (invalid input writes nothing): the output
     folder is remembered when the command ends, if the register then exists.
     """
+    from certdocs.pipeline import Workspace  # the issuing libraries: only for a command that issues
+
     records = prepare_records(output, register_path)
     given = given_output(output)
     if records.url is not None:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from certdocs import issuing
 from certdocs.audit import load_audit
 from certdocs.cli import _app as app
 from certdocs.cli._app import (
@@ -21,8 +20,7 @@ from certdocs.cli._app import (
     workspace_options,
 )
 from certdocs.dates import chinese_date
-from certdocs.decisions import load_meeting
-from certdocs.pipeline import SINGLE_DECISION
+from certdocs.decisions import SINGLE_DECISION, load_meeting
 from certdocs.scoring import score_audit
 from certdocs.textreport import pad, score_table
 
@@ -84,6 +82,8 @@ def certificate(
     schemes: Path | None,
 ) -> None:
     """评分并出具一份审核结果的全部文件：证书、审核报告、打分表、审核计划及发证资料包。"""
+    from certdocs import issuing  # Word, PDF and LibreOffice libraries: only for the commands that issue
+
     outcome = issuing.issue_certificate(
         file,
         workspace=workspace(output, register_path, templates, profiles, schemes),
@@ -130,6 +130,8 @@ def batch(
     schemes: Path | None,
 ) -> None:
     """按认证决定会议的决定批量发证：批准的发证，不批准和暂缓的只登记。"""
+    from certdocs import issuing
+
     plan = load_meeting(decisions, meeting=meeting, meeting_date=meeting_date.date() if meeting_date else None)
     summary = issuing.issue_batch(
         plan,
@@ -177,6 +179,8 @@ def regenerate(
     schemes: Path | None,
 ) -> None:
     """重新生成模板、认证机构配置、评价方案或审核结果有改动的已发证文件（证书编号和日期不变）。"""
+    from certdocs import issuing
+
     result = issuing.regenerate_documents(
         workspace=workspace(output, register_path, templates, profiles, schemes),
         today=app.today(),

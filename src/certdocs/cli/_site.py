@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import functools
-import http.server
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from certdocs.cli import _app as app
 from certdocs.cli._app import main, reports_errors
-from certdocs.site import SiteReport, build_site
+
+if TYPE_CHECKING:
+    from certdocs.site import SiteReport
 
 DEFAULT_SITE = Path("output") / "site"
 
@@ -59,6 +61,8 @@ def _output_root() -> Path:
 @reports_errors
 def site_build(site: Path | None, register_path: str | None, profiles: Path | None, schemes: Path | None) -> None:
     """生成证书查验网站：每张证书一页 cert/<证书编号>.html、可检索的 index.html 和 certificates.json。"""
+    from certdocs.site import build_site  # Jinja: only for the command that builds
+
     root = _output_root()
     folder = site or root / "site"
     with app.open_register(root, register_path) as register:
@@ -90,6 +94,8 @@ def print_site_report(report: SiteReport) -> None:
 @reports_errors
 def site_serve(site: Path | None, port: int) -> None:
     """在本机（127.0.0.1）预览证书查验网站，Ctrl+C 结束。"""
+    import http.server
+
     folder = site or _output_root() / "site"
     if not (folder / "index.html").is_file():
         raise click.UsageError(f"{folder} 中没有 index.html，请先运行 certdocs site build")
