@@ -17,15 +17,18 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 import pikepdf
-from pypdf import PdfReader
 
 from certdocs._fs import atomic_write_bytes
 from certdocs._pdfpatch import PatchedPdf, read_text_string, text_string
 from certdocs._pdfvary import _icc_with_date, _type1_encoded, _type1_with_stable_id
 from certdocs.errors import ConversionError, Problem
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 CREATOR = "certdocs"
 
@@ -231,6 +234,8 @@ def _info_entries(metadata: PdfMetadata, producer: str) -> list[tuple[str, str]]
 
 
 def _read(path: Path) -> PdfReader:
+    from pypdf import PdfReader  # 0.17 s to import: only where text or pages are read, never while issuing
+
     try:
         return PdfReader(io.BytesIO(path.read_bytes()))
     except FileNotFoundError as exc:
