@@ -74,6 +74,7 @@ def _commands(register: Path) -> list[list[str]]:
         *helps,
         ["--version"],
         ["register", "list", "--register", str(register)],
+        ["surveillance", "due", "--register", str(register)],
         ["score", SCORE],
         ["score", "--format", "json", SCORE],
     ]
@@ -104,7 +105,7 @@ def test_every_light_command_ran_and_succeeded(loaded: dict[str, dict[str, objec
     assert {line: entry["exit"] for line, entry in loaded.items() if entry["exit"] not in (0, None)} == {}
 
 
-def test_help_version_register_list_and_score_load_no_pdf_word_or_template_library(
+def test_help_version_register_list_surveillance_due_and_score_load_no_pdf_word_or_template_library(
     loaded: dict[str, dict[str, object]],
 ) -> None:
     last_light = f"score --format json {SCORE}"

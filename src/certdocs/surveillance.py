@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from certdocs._fs import safe_name
 from certdocs.audit import AuditResult, load_audit
@@ -26,14 +26,18 @@ from certdocs.dates import (
     surveillance_person_days,
     surveillance_window,
 )
-from certdocs.documents import Document, DocumentSet, built_from, write_documents
 from certdocs.errors import CertdocsError, DocumentError, InvalidAuditResult, Problem, RegisterError, os_error_text
-from certdocs.pdf import PdfMetadata
-from certdocs.pipeline import Workspace
 from certdocs.profile import DOCUMENT_TITLES, Profile, profile_for_scheme
 from certdocs.register import CertificateRecord, Register
 from certdocs.scheme import Scheme, get_scheme
 from certdocs.scoring import score_audit
+
+if TYPE_CHECKING:
+    from certdocs.documents import Document
+    from certdocs.pipeline import Workspace
+
+# The document stage (Word, PDF and LibreOffice libraries) is imported by the functions that
+# write: listing what is due (certdocs surveillance due) reads only the register.
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,9 @@ def _document(
     today: date,
 ) -> Document:
     """One document about a registered certificate, built from its audit, scheme and profile."""
+    from certdocs.documents import Document, built_from
+    from certdocs.pdf import PdfMetadata
+
     built = built_from(template, audit=audit.digest, scheme=scheme.digest, profile=profile.digest)
     return Document(
         kind,
@@ -153,6 +160,8 @@ def write_notices(
 
     The notice is built from the certificate's own audit result (its path is in the register).
     """
+    from certdocs.documents import DocumentSet, write_documents
+
     failed: dict[str, tuple[str, ...]] = {}
     sets: list[DocumentSet] = []
     for item in items:
@@ -219,6 +228,8 @@ def record_surveillance(
     documents and left to the office's suspension decision (5.6.6), never suspended here.
     Raises :class:`DocumentError` when the documents cannot be written (nothing is recorded then).
     """
+    from certdocs.documents import DocumentSet, write_documents
+
     audit, scheme = load_audit(path, schemes_dir=workspace.schemes)
     if audit.audit.type != "surveillance":
         rule = "监督审核记录须为 surveillance 类型的审核结果"

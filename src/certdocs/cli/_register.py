@@ -20,9 +20,10 @@ from certdocs.cli._app import (
 )
 from certdocs.dates import chinese_date, format_days
 from certdocs.errors import RecordsError
-from certdocs.letters import LETTERS
+from certdocs.letters import LETTERS, change_status, ended_suspensions, rewrite_letter
 from certdocs.profile import DOCUMENT_TITLES
 from certdocs.register import CertificateRecord, Register, State, Status
+from certdocs.surveillance import due_list, record_surveillance, write_notices
 from certdocs.textreport import pad
 
 
@@ -231,8 +232,6 @@ def _transition(action: str, label: str) -> None:
         schemes: Path | None,
         until: datetime | None = None,
     ) -> None:
-        from certdocs.letters import change_status  # the Word, PDF and site libraries: only here
-
         ws = workspace(output, register_path, templates, profiles, schemes)
         with Register.open(ws.register, documents_root=ws.output) as register, app.converter() as converter:
             outcome = change_status(
@@ -281,8 +280,6 @@ def register_letter(
     number: str, output: Path, register_path: str | None, templates: Path, profiles: Path | None, schemes: Path | None
 ) -> None:
     """重新出具证书最近一次状态变更的通知书（上次生成失败或模板修改后）。"""
-    from certdocs.letters import rewrite_letter
-
     ws = workspace(output, register_path, templates, profiles, schemes)
     with Register.open(ws.register, documents_root=ws.output) as register, app.converter() as converter:
         outcome = rewrite_letter(number, workspace=ws, register=register, converter=converter, today=app.today())
@@ -312,9 +309,6 @@ def surveillance_due(
     schemes: Path | None,
 ) -> None:
     """按到期日列出应进行监督审核（或再认证申请）的证书；逾期的标出，提请暂停决定。"""
-    from certdocs.letters import ended_suspensions
-    from certdocs.surveillance import due_list
-
     today = app.today()
     with app.open_register(output, register_path) as register:
         items = due_list(register, today=today, within=within, schemes_dir=schemes)
@@ -349,8 +343,6 @@ def surveillance_notices(
     within: int, output: Path, register_path: str | None, templates: Path, profiles: Path | None, schemes: Path | None
 ) -> None:
     """为即将到期的监督审核出具监督审核通知书（Word 与 PDF）。"""
-    from certdocs.surveillance import due_list, write_notices
-
     ws = workspace(output, register_path, templates, profiles, schemes)
     today = app.today()
     app.check_templates_or_fail(templates)
@@ -377,8 +369,6 @@ def surveillance_record(
     file: Path, output: Path, register_path: str | None, templates: Path, profiles: Path | None, schemes: Path | None
 ) -> None:
     """登记一次监督审核：评分，出具监督审核打分表和报告；通过则顺延下次监督期限，未通过则提请暂停决定。"""
-    from certdocs.surveillance import record_surveillance
-
     ws = workspace(output, register_path, templates, profiles, schemes)
     app.check_templates_or_fail(templates)
     with Register.open(ws.register, documents_root=ws.output) as register, app.converter() as converter:

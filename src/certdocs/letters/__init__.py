@@ -5,34 +5,16 @@ rebuilds the verification site when there is one, and writes the matching letter
 into the certificate's folder; ``ended_suspensions`` lists suspensions whose period is over.
 """
 
-from typing import TYPE_CHECKING
-
-from certdocs._lazy import lazy_names
 from certdocs.letters._context import LETTERS, LetterKind, letter_context, longest_suspension, sample_letter_context
-
-if TYPE_CHECKING:
-    from certdocs.letters._status import (
-        StatusOutcome,
-        change_status,
-        ended_suspensions,
-        letter_template,
-        rewrite_letter,
-        site_folder,
-        suspension_end,
-    )
-
-# Writing a letter renders, converts and rebuilds the site (Word, PDF and Jinja libraries):
-# imported when first used, so that the letters' titles cost a command's --help nothing.
-_WRITING = [
-    "StatusOutcome",
-    "change_status",
-    "ended_suspensions",
-    "letter_template",
-    "rewrite_letter",
-    "site_folder",
-    "suspension_end",
-]
-__getattr__ = lazy_names(__name__, dict.fromkeys(_WRITING, "certdocs.letters._status"))
+from certdocs.letters._status import (
+    StatusOutcome,
+    change_status,
+    ended_suspensions,
+    letter_template,
+    rewrite_letter,
+    site_folder,
+    suspension_end,
+)
 
 __all__ = [
     "LETTERS",

@@ -14,21 +14,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import PrintedCertificate, build_context
 from certdocs.convert import Converter
-from certdocs.documents import Document, DocumentSet, Written, built_from, write_documents
 from certdocs.errors import CertdocsError, DocumentError, Problem, RegisterError, TemplateError, os_error_text
 from certdocs.letters._context import LETTERS, LetterKind, letter_context, longest_suspension
-from certdocs.pdf import PdfMetadata
-from certdocs.pipeline import Workspace
 from certdocs.profile import Profile, profile_for_scheme
 from certdocs.register import CertificateRecord, Register, Status, StatusChange
 from certdocs.scheme import Scheme
 from certdocs.scoring import score_audit
-from certdocs.site import SiteReport, build_site
+
+if TYPE_CHECKING:
+    from certdocs.documents import Document, Written
+    from certdocs.pipeline import Workspace
+    from certdocs.site import SiteReport
+
+# The document stage and the site (Word, PDF, LibreOffice and Jinja libraries) are imported by
+# the functions that write: ended_suspensions (certdocs surveillance due) reads only the register.
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,9 @@ def _basis(record: CertificateRecord, kind: LetterKind, workspace: Workspace) ->
 
 
 def _document(basis: _Basis, kind: LetterKind, *, sequence: int, change: StatusChange) -> Document:
+    from certdocs.documents import Document, built_from
+    from certdocs.pdf import PdfMetadata
+
     rec, profile = basis.record, basis.profile
     suspended = next((h for h in reversed(rec.history[:sequence]) if h.status == Status.SUSPENDED), None)
     context: dict[str, Any] = build_context(
@@ -121,6 +128,8 @@ def _document(basis: _Basis, kind: LetterKind, *, sequence: int, change: StatusC
 def _write(
     basis: _Basis, document: Document, *, workspace: Workspace, register: Register, converter: Converter
 ) -> Written:
+    from certdocs.documents import DocumentSet, write_documents
+
     (written,) = write_documents(
         [DocumentSet(workspace.output / basis.record.number, (document,), number=basis.record.number)],
         converter=converter,
@@ -181,6 +190,8 @@ def change_status(
     site_errors: tuple[str, ...] = ()
     if site_folder(workspace).is_dir():
         # A site that cannot be rebuilt must not keep the letter from being written: reported after it.
+        from certdocs.site import build_site
+
         try:
             site = build_site(
                 register,
