@@ -5,15 +5,12 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from certdocs.cli import _app as app
 from certdocs.cli._app import main, reports_errors
-
-if TYPE_CHECKING:
-    from certdocs.site import SiteReport
+from certdocs.site import SiteReport, build_site
 
 DEFAULT_SITE = Path("output") / "site"
 
@@ -61,8 +58,6 @@ def _output_root() -> Path:
 @reports_errors
 def site_build(site: Path | None, register_path: str | None, profiles: Path | None, schemes: Path | None) -> None:
     """生成证书查验网站：每张证书一页 cert/<证书编号>.html、可检索的 index.html 和 certificates.json。"""
-    from certdocs.site import build_site  # Jinja: only for the command that builds
-
     root = _output_root()
     folder = site or root / "site"
     with app.open_register(root, register_path) as register:

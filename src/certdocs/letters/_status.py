@@ -25,14 +25,14 @@ from certdocs.profile import Profile, profile_for_scheme
 from certdocs.register import CertificateRecord, Register, Status, StatusChange
 from certdocs.scheme import Scheme
 from certdocs.scoring import score_audit
+from certdocs.site import SiteReport, build_site
 
 if TYPE_CHECKING:
     from certdocs.documents import Document, Written
     from certdocs.pipeline import Workspace
-    from certdocs.site import SiteReport
 
-# The document stage and the site (Word, PDF, LibreOffice and Jinja libraries) are imported by
-# the functions that write: ended_suspensions (certdocs surveillance due) reads only the register.
+# The document stage (Word, PDF and LibreOffice libraries) is imported by the functions that
+# write: ended_suspensions (certdocs surveillance due) reads only the register.
 
 
 @dataclass(frozen=True)
@@ -190,8 +190,6 @@ def change_status(
     site_errors: tuple[str, ...] = ()
     if site_folder(workspace).is_dir():
         # A site that cannot be rebuilt must not keep the letter from being written: reported after it.
-        from certdocs.site import build_site
-
         try:
             site = build_site(
                 register,

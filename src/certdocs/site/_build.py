@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from certdocs._fs import atomic_write_bytes, read_json_object
@@ -37,6 +37,9 @@ from certdocs.site._pages import (
     script_json,
     served_path,
 )
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ class SiteReport:
 
 @cache
 def _environment() -> Environment:
+    # Jinja imported here: a command that only names the site (or changes a status without one) skips it.
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
     env = Environment(
         loader=PackageLoader("certdocs.site", "templates"),
         autoescape=True,
