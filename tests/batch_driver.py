@@ -5,11 +5,10 @@ slowed down by DELAY seconds a document, so that a SIGKILL lands in the middle o
 REGISTER (an SQLite path or a ``postgresql://`` URL) defaults to OUTPUT/register.sqlite3.
 
 The tests start it with :func:`start`: a process of its own, forked from a server process that
-has loaded certdocs once (multiprocessing's ``forkserver``), so that each run does not spend
-most of a second importing before it works. It shares nothing with the test's process but,
-when asked, the news that its run reached a moment it reports itself (a stage of the document
-stage's progress and how many sets were done), so that a test kills it there and not after a
-guessed number of seconds.
+has loaded certdocs once (tests/forkserver.py), so that each run does not spend most of a second
+importing before it works. It shares nothing with the test's process but, when asked, the news
+that its run reached a moment it reports itself (a stage of the document stage's progress and how
+many sets were done), so that a test kills it there and not after a guessed number of seconds.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from certdocs.decisions import load_meeting
 from certdocs.pipeline import Issuer, Workspace
 from certdocs.register import Register, register_location
 from certdocs.testing import FakeConverter
+from tests.forkserver import CONTEXT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,10 +50,6 @@ class SlowConverter(FakeConverter):
             time.sleep(self.delay)
             out.update(super().convert([source], outdir=outdir, labels=labels))
         return out
-
-
-_CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload([__name__])
 
 
 Moment = tuple[str, int]  # a progress stage of certdocs.documents.write_documents, and the sets done
@@ -116,9 +112,9 @@ def start(
     goes on at once; with ``hold`` too, it waits there until :meth:`Run.resume`.
     """
     argv = [str(decisions), str(output), str(delay), *([register] if register is not None else [])]
-    reached, go = _CONTEXT.Event(), _CONTEXT.Event()
+    reached, go = CONTEXT.Event(), CONTEXT.Event()
     watch = (moment, reached, go, hold) if moment is not None else None
-    process = _CONTEXT.Process(target=_child, args=(argv, str(log), dict(os.environ), watch), daemon=True)
+    process = CONTEXT.Process(target=_child, args=(argv, str(log), dict(os.environ), watch), daemon=True)
     process.start()
     return Run(process, reached, go)
 

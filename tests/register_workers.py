@@ -1,7 +1,8 @@
-"""What the processes tests/test_register_concurrency.py spawns run: reserving numbers at once.
+"""What the processes tests/test_register_concurrency.py and test_register_postgres.py start run.
 
-A spawned process imports the module of its target afresh; this one imports no pytest
-(tests/register_data.py says why).
+Reserving numbers at once, and holding a number or the write lock until killed. The processes
+are forked from the tests' fork server (tests/forkserver.py), which imports this module once; it
+imports no pytest (tests/register_data.py says why).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Certificate numbers under concurrent processes and after a process is killed (SIGKILL).
 
-Workers run in spawned processes (a fresh interpreter each), as two batch runs started
-together would; they live in tests/register_workers.py, which the children import without pytest.
+Workers run in processes of their own, as two batch runs started together would: forked from
+the tests' fork server (tests/forkserver.py), which has loaded tests/register_workers.py once.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from pathlib import Path
 import pytest
 
 from certdocs.register import MIGRATIONS, NewDocument, Register, State
+from tests.forkserver import CONTEXT
 from tests.register_data import PATTERN, document, facts
 from tests.register_workers import allocate_then_hang, reserve_many, reserve_the_same_keys, reserve_then_hang
-
-SPAWN = multiprocessing.get_context("spawn")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -57,9 +56,9 @@ def _kill(process: multiprocessing.process.BaseProcess) -> None:
 def test_concurrent_processes_never_share_or_skip_a_number(target: str) -> None:
     path = target
     workers, count = 4, 50
-    start = SPAWN.Barrier(workers)
-    out: Queue[list[str]] = SPAWN.Queue()
-    processes = [SPAWN.Process(target=reserve_many, args=(path, w, count, start, out)) for w in range(workers)]
+    start = CONTEXT.Barrier(workers)
+    out: Queue[list[str]] = CONTEXT.Queue()
+    processes = [CONTEXT.Process(target=reserve_many, args=(path, w, count, start, out)) for w in range(workers)]
     for process in processes:
         process.start()
     results = _collect(out, processes)
@@ -81,8 +80,8 @@ def test_a_run_killed_between_reserve_and_complete_is_completed_with_the_same_nu
     with Register.open(path) as register:
         first = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
         register.complete(first.number, documents=[document()])
-    reserved = SPAWN.Event()
-    child = SPAWN.Process(target=reserve_then_hang, args=(path, "k2", reserved))
+    reserved = CONTEXT.Event()
+    child = CONTEXT.Process(target=reserve_then_hang, args=(path, "k2", reserved))
     child.start()
     assert reserved.wait(timeout=60)
     _kill(child)
@@ -103,8 +102,8 @@ def test_a_run_killed_between_reserve_and_complete_is_completed_with_the_same_nu
 def test_a_run_killed_inside_the_allocation_leaves_no_gap_and_no_lock(target: str) -> None:
     path = target
     Register.open(path).close()
-    allocated = SPAWN.Event()
-    child = SPAWN.Process(target=allocate_then_hang, args=(path, allocated))
+    allocated = CONTEXT.Event()
+    child = CONTEXT.Process(target=allocate_then_hang, args=(path, allocated))
     child.start()
     assert allocated.wait(timeout=60)
     _kill(child)
@@ -120,9 +119,11 @@ def test_a_run_killed_inside_the_allocation_leaves_no_gap_and_no_lock(target: st
 def test_processes_reserving_the_same_audits_at_once_get_one_number_per_audit(target: str) -> None:
     # Two computers running the same decision meeting at the same moment.
     workers, count = 3, 20
-    start = SPAWN.Barrier(workers)
-    out: Queue[list[str]] = SPAWN.Queue()
-    processes = [SPAWN.Process(target=reserve_the_same_keys, args=(target, count, start, out)) for _ in range(workers)]
+    start = CONTEXT.Barrier(workers)
+    out: Queue[list[str]] = CONTEXT.Queue()
+    processes = [
+        CONTEXT.Process(target=reserve_the_same_keys, args=(target, count, start, out)) for _ in range(workers)
+    ]
     for process in processes:
         process.start()
     results = _collect(out, processes)

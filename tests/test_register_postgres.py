@@ -7,7 +7,6 @@ operations themselves are tested on both backends by ``test_register*.py``.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import shutil
 import sqlite3
@@ -25,10 +24,11 @@ from certdocs.cli import main
 from certdocs.errors import RegisterError
 from certdocs.register import Register, State, Status
 from certdocs.register._dialect import NotPortable, postgres_ddl, postgres_sql
-from certdocs.register._numbers import NumberPattern, next_serial
 from certdocs.register._postgres import redact
 from tests import batch_driver
+from tests.forkserver import CONTEXT
 from tests.postgres_server import PASSWORD, PASSWORD_USER, PostgresServer
+from tests.register_workers import allocate_then_hang
 from tests.test_batch import _decisions_folder
 from tests.test_register import PATTERN, document, facts, issue
 from tests.test_sign import PASSPHRASE, keys  # noqa: F401  (the throwaway CA and PKCS#12 fixture)
@@ -36,7 +36,6 @@ from tests.test_sign import PASSPHRASE, keys  # noqa: F401  (the throwaway CA an
 ROOT = Path(__file__).resolve().parent.parent
 MEETING = ROOT / "fixtures" / "decisions" / "2026-47.json"
 TODAY = date(2026, 11, 22)
-SPAWN = multiprocessing.get_context("spawn")
 
 
 # -- the SQL both backends run --------------------------------------------------------------
@@ -120,23 +119,13 @@ def test_a_database_not_in_utf8_is_refused(postgres_server: PostgresServer) -> N
 # -- the server lost in the middle -------------------------------------------------------------
 
 
-def _allocate_then_hang(url: str, allocated: Any) -> None:
-    register = Register.open(url)
-    pattern = NumberPattern.parse(PATTERN)
-    assert isinstance(pattern, NumberPattern)
-    with register._write() as conn:
-        next_serial(conn, pattern.series(year=2026))
-        allocated.set()
-        time.sleep(120)  # the server is killed long before this ends
-
-
 def test_a_server_killed_while_a_number_is_taken_leaves_no_gap(
     postgres_server: PostgresServer, postgres_url: str
 ) -> None:
     with Register.open(postgres_url) as register:
         first = issue(register, "k1")
-    allocated = SPAWN.Event()
-    child = SPAWN.Process(target=_allocate_then_hang, args=(postgres_url, allocated))
+    allocated = CONTEXT.Event()
+    child = CONTEXT.Process(target=allocate_then_hang, args=(postgres_url, allocated))
     child.start()
     try:
         assert allocated.wait(timeout=60)
