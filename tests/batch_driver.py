@@ -5,10 +5,11 @@ slowed down by DELAY seconds a document, so that a SIGKILL lands in the middle o
 REGISTER (an SQLite path or a ``postgresql://`` URL) defaults to OUTPUT/register.sqlite3.
 
 The tests start it with :func:`start`: a process of its own, forked from a server process that
-has loaded certdocs once (tests/forkserver.py), so that each run does not spend most of a second
-importing before it works. It shares nothing with the test's process but, when asked, the news
-that its run reached a moment it reports itself (a stage of the document stage's progress and how
-many sets were done), so that a test kills it there and not after a guessed number of seconds.
+has loaded certdocs once and issued one batch elsewhere (tests/forkserver.py), so that each run
+does not spend most of a second importing and filling caches before it works. It shares nothing
+with the test's process but, when asked, the news that its run reached a moment it reports
+itself (a stage of the document stage's progress and how many sets were done), so that a test
+kills it there and not after a guessed number of seconds.
 """
 
 from __future__ import annotations
