@@ -317,11 +317,25 @@ def test_an_empty_pdf_is_refused(
 
 
 def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    """Whether a process of group ``pgid`` still runs; a killed one only waiting to be reaped (a zombie) does not.
+
+    A grandchild whose parent has exited is reaped by init, which here takes a second or more
+    after the kill: asking ``killpg(pgid, 0)`` waited for that, not for the kill.
+    """
+    if not Path("/proc/self/stat").is_file():  # no /proc: a zombie counts as running
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _parent, group = status.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        if int(group) == pgid and state != "Z":
+            return True
+    return False
 
 
 def wait_until_gone(pgid: int, *, seconds: float = 5.0) -> bool:
