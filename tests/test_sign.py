@@ -120,19 +120,45 @@ def _p12(
     return path
 
 
-@pytest.fixture
-def unsigned(tmp_path: Path) -> Path:
+def _blank_pdf(path: Path) -> Path:
     writer = PdfWriter()
     writer.add_blank_page(width=595.28, height=841.89)  # A4
     writer.add_blank_page(width=595.28, height=841.89)
-    path = tmp_path / "certificate.pdf"
     with path.open("wb") as fh:
         writer.write(fh)
     return path
 
 
+@pytest.fixture
+def unsigned(tmp_path: Path) -> Path:
+    return _blank_pdf(tmp_path / "certificate.pdf")
+
+
 def _sign(src: Path, keys: Keys, **options: object) -> Path:
     return sign_pdf(src, out=src.with_name("signed.pdf"), pkcs12=keys.p12, passphrase=PASSPHRASE, **options)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A blank PDF's bytes and the bytes :func:`_sign` made of it."""
+
+    unsigned: bytes
+    signed: bytes
+
+
+@pytest.fixture(scope="module")
+def signed_once(keys: Keys, tmp_path_factory: pytest.TempPathFactory) -> Signed:
+    """One blank PDF signed once per module, for the tests that only read a signed PDF or damage their copy."""
+    unsigned = _blank_pdf(tmp_path_factory.mktemp("signed") / "certificate.pdf")
+    return Signed(unsigned.read_bytes(), _sign(unsigned, keys).read_bytes())
+
+
+@pytest.fixture
+def signed(signed_once: Signed, tmp_path: Path) -> Path:
+    """A copy of that signed PDF, the test's own."""
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(signed_once.signed)
+    return path
 
 
 def test_a_signed_pdf_is_intact_valid_and_covers_the_whole_file(unsigned: Path, keys: Keys) -> None:
@@ -157,25 +183,20 @@ def test_an_elliptic_curve_key_signs_a_valid_signature_too(unsigned: Path, tmp_p
     assert (check.intact, check.valid, check.covers_whole_file) == (True, True, True)
 
 
-def test_original_sha256_is_the_hash_of_the_unsigned_input(unsigned: Path, keys: Keys) -> None:
-    signed = _sign(unsigned, keys)
-
+def test_original_sha256_is_the_hash_of_the_unsigned_input(signed: Path, signed_once: Signed) -> None:
     check = verify_pdf_signature(signed)
 
-    assert check.original_sha256 == hashlib.sha256(unsigned.read_bytes()).hexdigest()
+    assert check.original_sha256 == hashlib.sha256(signed_once.unsigned).hexdigest()
     assert check.signed_revision_sha256 not in ("", check.original_sha256)
 
 
-def test_a_signature_is_not_valid_without_a_matching_trust_root(unsigned: Path, keys: Keys) -> None:
-    signed = _sign(unsigned, keys)
-
+def test_a_signature_is_not_valid_without_a_matching_trust_root(signed: Path, keys: Keys) -> None:
     assert verify_pdf_signature(signed).valid is False
     other = verify_pdf_signature(signed, trust_roots=[keys.other_ca])
     assert (other.intact, other.valid) == (True, False)
 
 
-def test_a_one_byte_change_after_signing_breaks_integrity(unsigned: Path, keys: Keys) -> None:
-    signed = _sign(unsigned, keys)
+def test_a_one_byte_change_after_signing_breaks_integrity(signed: Path, keys: Keys) -> None:
     data = bytearray(signed.read_bytes())
     # A byte of the issued document itself (the page size), inside the signed byte range.
     at = data.index(b"841.89") + 1
@@ -188,8 +209,7 @@ def test_a_one_byte_change_after_signing_breaks_integrity(unsigned: Path, keys: 
     assert (check.intact, check.valid) == (False, False)
 
 
-def test_bytes_appended_after_signing_are_not_covered(unsigned: Path, keys: Keys) -> None:
-    signed = _sign(unsigned, keys)
+def test_bytes_appended_after_signing_are_not_covered(signed: Path, keys: Keys) -> None:
     signed.write_bytes(signed.read_bytes() + b"\n% appended later\n")
 
     check = verify_pdf_signature(signed, trust_roots=[keys.ca])
