@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -112,15 +113,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
+@pytest.fixture(scope="session")
+def _untouched_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Folders of their own for the tests without a ``tmp_path``, made only when something writes there."""
+    root = tmp_path_factory.mktemp("untouched")
+    return (root / str(n) for n in itertools.count())
+
+
 @pytest.fixture(autouse=True)
-def _records_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _records_in_tmp(
+    request: pytest.FixtureRequest, _untouched_folders: Iterator[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each test keeps its records (register, archive) and output in its own folder.
 
     Never ./records, and never ./output either: a register an older certdocs left there would
-    otherwise be moved into the test's records folder.
+    otherwise be moved into the test's records folder. The folder is the test's ``tmp_path``
+    when it has one; the other tests (about half) get a path of their own that no one makes
+    unless they write there: pytest makes each ``tmp_path`` after listing its siblings, a
+    millisecond or more a test by the end of a run.
     """
-    monkeypatch.setenv("CERTDOCS_RECORDS", str(tmp_path / "records"))
-    monkeypatch.setenv("CERTDOCS_OUTPUT", str(tmp_path / "output"))
+    if "tmp_path" in request.fixturenames:
+        folder: Path = request.getfixturevalue("tmp_path")
+    else:
+        folder = next(_untouched_folders)
+    monkeypatch.setenv("CERTDOCS_RECORDS", str(folder / "records"))
+    monkeypatch.setenv("CERTDOCS_OUTPUT", str(folder / "output"))
 
 
 @pytest.fixture
