@@ -3,7 +3,7 @@
 The modules those processes run (tests/batch_driver.py, tests/register_workers.py, psycopg for
 the PostgreSQL cases), and one batch issued into a temporary folder, so that the caches certdocs
 keys by content alone (the installed fonts' coverage, compiled template parts) are full: a first
-batch in a process took 0.85 s of CPU, a second 0.30 s. Nothing else of that batch is left: its
+batch in a process takes 0.5-0.7 s of CPU, the next 0.3-0.4 s. Nothing else of that batch is left: its
 folder and register are removed, its threads have ended and its connections are closed, so a
 forked process shares no file, lock or connection with the server or with another. A real run
 starts cold, but no test that forks is about a cold start (kills, two runs at once, recovery);
