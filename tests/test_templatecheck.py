@@ -292,6 +292,24 @@ def test_it_reports_an_image_linked_to_an_outside_file(tmp_path: Path) -> None:
     assert "外部文件 file:///C:/logo.png" in problem.rule
 
 
+def test_it_reports_an_old_word_vml_image_whose_relationship_is_missing(tmp_path: Path) -> None:
+    # Word 2003 documents (and some converters) keep pictures as VML <v:imagedata>, not <a:blip>.
+    def build(doc: Any) -> None:
+        doc.add_paragraph("标题")
+        run = doc.add_paragraph().add_run()._element
+        run.append(
+            parse_xml(
+                f'<w:pict {nsdecls("w", "r")} xmlns:v="urn:schemas-microsoft-com:vml">'
+                '<v:shape style="width:40pt;height:40pt"><v:imagedata r:id="rId999"/></v:shape></w:pict>'
+            )
+        )
+
+    [problem] = check_template(_template(tmp_path, build))
+
+    assert problem.where == "t.docx 第2段"
+    assert "图片引用的 rId999 不存在" in problem.rule
+
+
 def test_it_reports_a_chinese_font_the_server_does_not_have(tmp_path: Path) -> None:
     def build(doc: Any) -> None:
         doc.add_paragraph("正文")

@@ -65,10 +65,12 @@ def check_images(file: str, parts: list[Part], xml: dict[str, Any], report: Call
                     )
                 )
         root = xml[part]
-        for el in root.iter():
+        # Only the image elements, in any namespace (DrawingML's blip, VML's imagedata): lxml
+        # finds them in C instead of every element of the part coming through Python.
+        for el in root.iter("{*}blip", "{*}imagedata"):
             for attr in (f"{{{R_NS}}}embed", f"{{{R_NS}}}link", f"{{{R_NS}}}id"):
                 rid = el.get(attr)
-                if rid is None or etree.QName(el).localname not in ("blip", "imagedata"):
+                if rid is None:
                     continue
                 p = next(el.iterancestors(w_tag("p")), None)
                 where = f"{file} " + (where_of.get(p) or labels.get(part, f"（{part}）").strip())
