@@ -116,3 +116,12 @@ def test_closing_punctuation_does_not_start_a_line_and_opening_does_not_end_one(
         lines = wrap_by_width(text, width)
         assert all(line[0] not in "）。，" for line in lines[1:]), (width, lines)
         assert all(line[-1] != "（" for line in lines[:-1]), (width, lines)
+
+
+@pytest.mark.parametrize("path", [(), ("register",), ("surveillance",)], ids=" ".join)
+def test_a_group_given_no_command_shows_its_help_page_not_a_mistake(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli.main, list(path), prog_name="certdocs", terminal_width=78)
+    assert result.exit_code == 2  # click's status for a group called without its command
+    assert result.output.startswith(f"用法：{' '.join(('certdocs', *path))} [选项] 命令 [参数]...\n")
+    assert "命令行有误" not in result.output
+    assert "命令：" in result.output

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 _TYPE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
@@ -291,7 +292,7 @@ class ChineseGroup(click.Group):
     ) -> click.Context:
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
-        except ChineseUsageError:
+        except (ChineseUsageError, NoArgsIsHelpError):  # the latter shows the (Chinese) help page
             raise
         except click.UsageError as exc:
             raise chinese(exc) from exc
@@ -299,7 +300,7 @@ class ChineseGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ChineseUsageError:
+        except (ChineseUsageError, NoArgsIsHelpError):  # the latter shows the (Chinese) help page
             raise
         except click.UsageError as exc:
             raise chinese(exc) from exc
