@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from certdocs._soffice_uno import PROFILE_SETTINGS, find_uno_python
+from certdocs._soffice_uno import PROFILE_SETTINGS, build_id, find_uno_python, seed_profile
 from certdocs.convert import UNO_HINT, LibreOfficeConverter, find_soffice
 from certdocs.errors import ConversionError
 from tests.test_convert import TITLE, certificate_docx, wait_until_gone
@@ -52,18 +52,46 @@ def test_the_auto_driver_is_uno_where_libreoffices_python_is_installed() -> None
 
 def test_libreoffice_starts_once_per_worker_however_many_calls_with_the_worker_profile(tmp_path: Path) -> None:
     with LibreOfficeConverter(workers=1) as converter:
+        seed_profile(converter._root / "profile-0", converter.soffice)
+        marker = converter._root / "profile-0" / "user" / "extensions" / "buildid"
+        seeded = marker.stat().st_mtime_ns
         for n in range(3):
             result = converter.convert(documents(tmp_path / f"in{n}", 2, start=2 * n), outdir=tmp_path / "out")
             assert len(result) == 2
         assert converter._pool is not None
         assert converter._pool.starts == 1
         settings = (converter._root / "profile-0" / "user" / "registrymodifications.xcu").read_text(encoding="utf-8")
+        # soffice rewrites the build id (and starts itself again) when it finds a wrong one.
+        rewritten = marker.stat().st_mtime_ns != seeded
+        synchronized = (converter._root / "profile-0" / "user" / "extensions" / "bundled" / "lastsynchronized").exists()
     for n in range(6):
         text = PdfReader(tmp_path / "out" / f"证书{n}.pdf").pages[0].extract_text()
         assert f"{TITLE} {n}" in text
     # LibreOffice rewrites its profile with what it read: the caps survive its own save.
     assert "TextRunsCacheSize" in settings
     assert "GraphicMemoryLimit" in settings
+    assert not rewritten
+    assert synchronized  # the bundled extensions are registered all the same
+
+
+def test_a_new_profile_gets_the_installations_build_id_and_a_used_one_is_left_alone(tmp_path: Path) -> None:
+    soffice = find_soffice()
+    seed_profile(tmp_path / "new", soffice)
+    used = tmp_path / "used" / "user" / "extensions"
+    used.mkdir(parents=True)
+    seed_profile(tmp_path / "used", soffice)
+    assert (tmp_path / "new" / "user" / "extensions" / "buildid").read_text(encoding="utf-8") == build_id(soffice)
+    assert list(used.iterdir()) == []
+
+
+def test_an_installation_without_a_readable_build_id_leaves_the_profile_to_soffice(tmp_path: Path) -> None:
+    fake = tmp_path / "program" / "soffice"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    (tmp_path / "program" / "versionrc").write_text("[Version]\nbuildid=\n")
+    seed_profile(tmp_path / "profile", fake)
+    assert build_id(fake) is None
+    assert not (tmp_path / "profile").exists()
 
 
 def test_calls_from_several_threads_share_the_workers_and_close_leaves_none_running(tmp_path: Path) -> None:

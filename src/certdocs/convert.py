@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from certdocs._fs import atomic_write_bytes
-from certdocs._soffice_uno import UnoPool, find_uno_python
+from certdocs._soffice_uno import UnoPool, find_uno_python, seed_profile
 from certdocs.errors import ConversionError, Problem
 
 INSTALL_HINT = "apt-get install -y libreoffice-writer-nogui fonts-noto-cjk"
@@ -246,6 +246,7 @@ class LibreOfficeConverter:
         # The profile is ours alone; a lock left by a killed run would only get in the way.
         with contextlib.suppress(FileNotFoundError):
             (profile / ".lock").unlink()
+        seed_profile(profile, self.soffice)
         command = [
             str(self.soffice),
             f"-env:UserInstallation={profile.as_uri()}",
