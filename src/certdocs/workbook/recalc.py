@@ -17,6 +17,7 @@ import csv
 import io
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -29,6 +30,7 @@ from xml.etree import ElementTree
 
 from openpyxl import load_workbook
 
+from certdocs._soffice_uno import seed_profile
 from certdocs.convert import FONTS_CONF
 from certdocs.errors import ConversionError, Problem
 
@@ -88,6 +90,9 @@ def make_profile(folder: Path) -> Path:
     """A private LibreOffice profile under ``folder`` that recalculates every workbook on load."""
     profile = folder / "profile"
     (profile / "user").mkdir(parents=True)
+    found = shutil.which("soffice")
+    if found is not None:  # soffice then starts once, not twice (see seed_profile)
+        seed_profile(profile, Path(found))
     (profile / "user" / "registrymodifications.xcu").write_text(_PROFILE, encoding="utf-8")
     return profile
 
