@@ -13,7 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from certdocs import cli
+from certdocs._soffice_uno import seed_profile
 from certdocs.audit import load_audit
+from certdocs.convert import find_soffice
 from certdocs.errors import CertdocsError
 from certdocs.glyphcheck import check_pdfs, input_texts, notdef_characters, uncovered_characters
 from certdocs.pdf import pdf_text
@@ -110,39 +112,56 @@ def test_extension_b_characters_print_on_every_document(tmp_path: Path, libreoff
     assert all(notdef_characters(pdf) == set() for pdf in outcome.documents.values())
 
 
-def _convert_without_hanazono(docx: Path, tmp_path: Path) -> Path:
-    """Converts as a server without fonts-hanazono would."""
-    conf = tmp_path / "no-hanazono.conf"
+def _convert_without_hanazono(docxs: list[Path], folder: Path) -> None:
+    """Converts as a server without fonts-hanazono would: every document in one soffice call."""
+    conf = folder / "no-hanazono.conf"
     conf.write_text(
         f'<?xml version="1.0"?><fontconfig><include ignore_missing="no">{FONTS_CONF}</include>'
         "<selectfont><rejectfont><glob>*hanazono*</glob><glob>*japanese-mincho*</glob></rejectfont>"
         "</selectfont></fontconfig>",
         encoding="utf-8",
     )
-    env = dict(os.environ, HOME=str(tmp_path), FONTCONFIG_FILE=str(conf))
+    env = dict(os.environ, HOME=str(folder), FONTCONFIG_FILE=str(conf))
+    profile = folder / "profile"
+    seed_profile(profile, find_soffice())  # one start, not two
+    options = [f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf"]
     subprocess.run(
-        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(docx.parent), str(docx)],
+        ["soffice", *options, "--outdir", str(docxs[0].parent), *(str(docx) for docx in docxs)],
         env=env,
         check=True,
         capture_output=True,
         timeout=180,
     )
-    return docx.with_suffix(".pdf")
+
+
+REFUSED = {"box": (f"杭州{RARE}电器股份有限公司", "𠀀"), "left-out": (f"杭州{NO_FONT}电器有限公司", NO_FONT)}
+
+
+@pytest.fixture(scope="module")
+def without_hanazono(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    """Each refused name's audit and certificate, converted (one LibreOffice start) without fonts-hanazono."""
+    from tests.data.context_sample import sample_context
+
+    docs = tmp_path_factory.mktemp("docs")
+    made: dict[str, tuple[Path, Path]] = {}
+    for key, (name, _char) in REFUSED.items():
+        context = sample_context()
+        context["org"]["name"] = name
+        docx = render_docx(ROOT / "templates/certificate.docx", context, out=docs / f"{key}-certificate.docx")
+        made[key] = (write_audit(tmp_path_factory.mktemp(key), name=name), docx)
+    _convert_without_hanazono([docx for _, docx in made.values()], tmp_path_factory.mktemp("no-hanazono"))
+    return made
 
 
 @pytest.mark.libreoffice
 @libreoffice
-@pytest.mark.parametrize(
-    ("name", "char"), [(f"杭州{RARE}电器股份有限公司", "𠀀"), (f"杭州{NO_FONT}电器有限公司", NO_FONT)]
-)
-def test_a_character_drawn_as_an_empty_box_or_left_out_stops_the_document(tmp_path: Path, name: str, char: str) -> None:
-    from tests.data.context_sample import sample_context
-
-    audit, _ = load_audit(write_audit(tmp_path, name=name))
-    context = sample_context()
-    context["org"]["name"] = name
-    docx = render_docx(ROOT / "templates/certificate.docx", context, out=tmp_path / "00000-certificate.docx")
-    _convert_without_hanazono(docx, tmp_path)
+@pytest.mark.parametrize("key", list(REFUSED))
+def test_a_character_drawn_as_an_empty_box_or_left_out_stops_the_document(
+    without_hanazono: dict[str, tuple[Path, Path]], key: str
+) -> None:
+    audit_path, docx = without_hanazono[key]
+    audit, _ = load_audit(audit_path)
+    char = REFUSED[key][1]
     with pytest.raises(CertdocsError) as refused:
         check_pdfs({"certificate": docx}, audit=audit)
     assert any("organization.name" in p.where and f"U+{ord(char):04X}" in p.rule for p in refused.value.problems)
