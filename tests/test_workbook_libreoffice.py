@@ -12,7 +12,6 @@ import json
 import math
 import shutil
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -178,10 +177,70 @@ def recalculated(tmp_path_factory: pytest.TempPathFactory) -> Recalculated:
     )
 
 
+@dataclass(frozen=True)
+class Typed:
+    """What the typing tests typed, all in one start of LibreOffice: each job's texts read, and its workbook."""
+
+    read: dict[str, list[str]]
+    books: dict[str, Path]
+
+
+def _typing_jobs(saved: dict[str, tuple[Path, Path]], folder: Path) -> dict[str, tuple[Path, Path, list[Type | Read]]]:
+    x = build_layout(get_scheme("xbht-s04-2025"))
+    c, r = x.col, x.item_rows
+    note = f"打分表!{c('note')}{r['5.1.1.1']}"
+    lb, lz = build_layout(get_scheme("bjkb-006-2026")), build_layout(get_scheme("bz-ts1008-2025"))
+    return {
+        "live": (
+            saved["xbht-s04-2025_pass"][1],
+            folder / "typed.xlsx",
+            [
+                Read("SCORE"),
+                # 5.1.3.1 (3.5 points) scored 0 instead of 3: earned 84.17 of 99
+                Type("打分表", f"{c('score')}{r['5.1.3.1']}", 0),
+                Read("SCORE"),
+                Read("GRADE"),
+                # … then excluded: 84.17 of 95.5 (the exclusion renormalises)
+                Type("打分表", f"{c('form')}{r['5.1.3.1']}", "不适用"),
+                Type("打分表", f"{c('score')}{r['5.1.3.1']}", None),
+                Type("打分表", f"{c('not_applicable')}{r['5.1.3.1']}", "本企业不涉及"),
+                Read("SCORE"),
+                # a sample of 10 of 30 with one nonconforming: too small unless it covers all sites
+                Type("打分表", f"{c('form')}{r['5.1.1.1']}", "抽样"),
+                Type("打分表", f"{c('score')}{r['5.1.1.1']}", None),
+                Type("打分表", f"{c('sampled')}{r['5.1.1.1']}", 10),
+                Type("打分表", f"{c('nonconforming')}{r['5.1.1.1']}", 1),
+                Type("打分表", f"{c('population')}{r['5.1.1.1']}", 30),
+                Read(note),
+                Type("打分表", f"{c('covers_all_sites')}{r['5.1.1.1']}", "是"),
+                Read(note),
+                Read("SCORE"),
+                Read("GRADE"),
+            ],
+        ),
+        "veto": (
+            saved["bjkb-006-2026_pass"][1],
+            folder / "veto.xlsx",
+            [Type("打分表", f"{lb.col('compliant')}{lb.item_rows['4.1.1']}", "否"), Read("SCORE"), Read("GRADE")],
+        ),
+        "level": (
+            saved["bz-ts1008-2025_pass"][1],
+            folder / "level.xlsx",
+            [Type("打分表", f"{lz.col('level')}{lz.item_rows['normative']}", 2), Read("LEVEL"), Read("GRADE")],
+        ),
+    }
+
+
 @pytest.fixture(scope="module")
-def typist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Typist]:
-    """LibreOffice with the typing routine installed once for the module's typing tests."""
-    yield Typist(tmp_path_factory.mktemp("typist"))
+def typed(recalculated: Recalculated, tmp_path_factory: pytest.TempPathFactory) -> Typed:
+    """Every typing test's job typed in LibreOffice in one start (the routine installed once, as before).
+
+    Each job types into a workbook of its own, so one job cannot change what another reads.
+    """
+    folder = tmp_path_factory.mktemp("typist")
+    jobs = _typing_jobs(recalculated.saved, folder)
+    read = Typist(folder).type_into_each(list(jobs.values()))
+    return Typed(read=dict(zip(jobs, read, strict=True)), books={name: job[1] for name, job in jobs.items()})
 
 
 def test_the_boundary_audits_do_sit_on_the_half_tenths(recalculated: Recalculated) -> None:
@@ -232,44 +291,10 @@ def test_a_workbook_changed_by_another_program_recalculates_in_libreoffice(recal
 # -- typing into the workbook -------------------------------------------------------------------
 
 
-def test_typing_into_the_workbook_in_libreoffice_updates_the_live_score(
-    recalculated: Recalculated, typist: Typist, tmp_path: Path
-) -> None:
-    _, book = recalculated.saved["xbht-s04-2025_pass"]
-    lay = build_layout(get_scheme("xbht-s04-2025"))
-    c, r = lay.col, lay.item_rows
-    note = f"打分表!{c('note')}{r['5.1.1.1']}"
-    typed = tmp_path / "typed.xlsx"
-    seen = typist.type_into(
-        book,
-        output=typed,
-        steps=[
-            Read("SCORE"),
-            # 5.1.3.1 (3.5 points) scored 0 instead of 3: earned 84.17 of 99
-            Type("打分表", f"{c('score')}{r['5.1.3.1']}", 0),
-            Read("SCORE"),
-            Read("GRADE"),
-            # … then excluded: 84.17 of 95.5 (the exclusion renormalises)
-            Type("打分表", f"{c('form')}{r['5.1.3.1']}", "不适用"),
-            Type("打分表", f"{c('score')}{r['5.1.3.1']}", None),
-            Type("打分表", f"{c('not_applicable')}{r['5.1.3.1']}", "本企业不涉及"),
-            Read("SCORE"),
-            # a sample of 10 of 30 with one nonconforming: too small unless it covers all sites
-            Type("打分表", f"{c('form')}{r['5.1.1.1']}", "抽样"),
-            Type("打分表", f"{c('score')}{r['5.1.1.1']}", None),
-            Type("打分表", f"{c('sampled')}{r['5.1.1.1']}", 10),
-            Type("打分表", f"{c('nonconforming')}{r['5.1.1.1']}", 1),
-            Type("打分表", f"{c('population')}{r['5.1.1.1']}", 30),
-            Read(note),
-            Type("打分表", f"{c('covers_all_sites')}{r['5.1.1.1']}", "是"),
-            Read(note),
-            Read("SCORE"),
-            Read("GRADE"),
-        ],
-    )
-    import_workbook(typed, output=tmp_path / "typed.json")
+def test_typing_into_the_workbook_in_libreoffice_updates_the_live_score(typed: Typed, tmp_path: Path) -> None:
+    import_workbook(typed.books["live"], output=tmp_path / "typed.json")
     final = score_audit(*load_audit(tmp_path / "typed.json"))
-    assert seen == [
+    assert typed.read["live"] == [
         "88.1",
         "85.0",
         "四星级",
@@ -281,27 +306,8 @@ def test_typing_into_the_workbook_in_libreoffice_updates_the_live_score(
     ]
 
 
-def test_a_failed_veto_item_and_a_lower_aspect_show_at_once_in_libreoffice(
-    recalculated: Recalculated, typist: Typist, tmp_path: Path
-) -> None:
-    _, bjkb = recalculated.saved["bjkb-006-2026_pass"]
-    _, bz = recalculated.saved["bz-ts1008-2025_pass"]
-    lb, lz = build_layout(get_scheme("bjkb-006-2026")), build_layout(get_scheme("bz-ts1008-2025"))
-    veto, level = typist.type_into_each(
-        [
-            (
-                bjkb,
-                tmp_path / "veto.xlsx",
-                [Type("打分表", f"{lb.col('compliant')}{lb.item_rows['4.1.1']}", "否"), Read("SCORE"), Read("GRADE")],
-            ),
-            (
-                bz,
-                tmp_path / "level.xlsx",
-                [Type("打分表", f"{lz.col('level')}{lz.item_rows['normative']}", 2), Read("LEVEL"), Read("GRADE")],
-            ),
-        ]
-    )
-    assert (veto, level) == (["90.0", "一票否决"], ["2", "可重复级"])
+def test_a_failed_veto_item_and_a_lower_aspect_show_at_once_in_libreoffice(typed: Typed) -> None:
+    assert (typed.read["veto"], typed.read["level"]) == (["90.0", "一票否决"], ["2", "可重复级"])
 
 
 def test_the_workbook_prints_to_pdf_with_the_items_sheet_on_landscape_pages(
