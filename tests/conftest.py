@@ -83,6 +83,7 @@ WHOLE_MODULES = frozenset(
         "tests/test_convert.py",
         "tests/test_documents.py",
         "tests/test_fitting.py",
+        "tests/test_glyphcheck.py",
         "tests/test_site_browser.py",
         "tests/test_workbook_libreoffice.py",
     }
