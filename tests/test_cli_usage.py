@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -56,3 +57,23 @@ def test_help_still_works() -> None:
     code, text = run("register", "void", "--help")
     assert code == 0
     assert "作废" in text
+
+
+@pytest.mark.parametrize("interruption", [KeyboardInterrupt, EOFError])
+def test_ctrl_c_is_told_in_chinese_with_exit_1(interruption: type[BaseException]) -> None:
+    from certdocs.cli._usage import ChineseGroup
+
+    @click.group(cls=ChineseGroup)
+    def group() -> None:
+        """A group."""
+
+    @group.command()
+    def work() -> None:
+        """A command the office interrupts."""
+        raise interruption
+
+    result = CliRunner().invoke(group, ["work"], prog_name="certdocs")
+    assert result.exit_code == 1
+    assert "已中止（Ctrl+C）" in result.output
+    assert "Aborted" not in result.output
+    assert "Error" not in result.output

@@ -257,6 +257,17 @@ class ChineseCommand(click.Command):
         super().__init__(*args, **kwargs)
 
 
+class Interrupted(click.ClickException):
+    """Ctrl+C (or end of input where a command asked for some), told in Chinese; exit status 1 as click's own."""
+
+    def __init__(self) -> None:
+        super().__init__("已中止（Ctrl+C）。写到一半的文件不会留下。")
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the message alone on stderr (click would put "Aborted!" or "Error:" in front)."""
+        click.echo(f"\n{self.message}", file=file, err=file is None)
+
+
 class ChineseGroup(click.Group):
     """A command group whose usage errors, at any depth below it, are told in Chinese.
 
@@ -304,3 +315,5 @@ class ChineseGroup(click.Group):
             raise
         except click.UsageError as exc:
             raise chinese(exc) from exc
+        except (KeyboardInterrupt, EOFError, click.exceptions.Abort) as exc:
+            raise Interrupted() from exc
