@@ -1,4 +1,4 @@
-"""Command-line mistakes are told in Chinese, with exit status 2, whatever click found wrong."""
+"""Command-line mistakes are told in Chinese, with exit status 2, whatever click found wrong; Ctrl+C too (exit 1)."""
 
 from __future__ import annotations
 
