@@ -472,6 +472,23 @@ def test_migrate_with_a_password_in_the_url_never_prints_it(postgres_server: Pos
     assert PASSWORD not in again.output
 
 
+def test_check_and_backup_name_a_shared_register_without_its_password(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    target = postgres_server.tcp_url(postgres_server.new_database(), password=PASSWORD)
+    with Register.open(target):
+        pass  # the register's tables made
+    options = ["--register", target, "--records", str(tmp_path / "records"), "--output", str(tmp_path / "out")]
+    checked = CliRunner().invoke(main, ["register", "check", *options])
+    assert checked.exit_code == 0, checked.output
+    assert f"检查通过：postgresql://{PASSWORD_USER}@127.0.0.1" in checked.output
+    assert PASSWORD not in checked.output
+    backed = CliRunner().invoke(main, ["register", "backup", str(tmp_path / "backup"), *options])
+    assert backed.exit_code != 0, backed.output
+    assert "pg_dump" in backed.output
+    assert PASSWORD not in backed.output
+
+
 # -- the records folder with a shared register -----------------------------------------------
 
 

@@ -191,7 +191,7 @@ def register_check(
     if found.problems:
         raise RecordsError(found.problems, source=str(records.folder))
     present = found.documents - len(found.missing)
-    click.echo(f"检查通过：{records.register} 完整，{present} 份登记的文件与全部归档包均未改动。")
+    click.echo(f"检查通过：{records.shown} 完整，{present} 份登记的文件与全部归档包均未改动。")
 
 
 @register_group.command("set-output")

@@ -45,7 +45,7 @@ def backup(records: Records, dest: Path) -> Backup:
     copied and reported in ``problems``.
     """
     if records.url is not None:
-        raise RegisterError([Problem(records.url, "PostgreSQL 登记簿请用 pg_dump 备份（见 docs/postgresql.md）")])
+        raise RegisterError([Problem(records.shown, "PostgreSQL 登记簿请用 pg_dump 备份（见 docs/postgresql.md）")])
     if not records.register.is_file():
         raise RegisterError([Problem(str(records.register), "登记簿文件不存在，无可备份")])
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from certdocs.errors import OutputMismatch, Problem, RecordsError, os_error_text
 from certdocs.register import Register
+from certdocs.register._postgres import redact
 from certdocs.register._sqlite_file import backup_to, count_rows, remove_database
 
 DEFAULT_FOLDER = Path("records")
@@ -58,6 +59,11 @@ class Records:
     def location(self) -> Path | str:
         """The register to open: the PostgreSQL URL, else the SQLite file."""
         return self.url if self.url is not None else self.register
+
+    @property
+    def shown(self) -> str:
+        """The register as messages name it: the SQLite file, or the PostgreSQL URL without its password."""
+        return redact(self.url) if self.url is not None else str(self.register)
 
 
 def locate(*, folder: Path | None = None, register: Path | str | None = None, archive: Path | None = None) -> Records:
