@@ -118,7 +118,8 @@ _VALUE_KINDS = {
     "[%Y-%m-%d]": "YYYY-MM-DD",
     "INTEGER RANGE": "整数",
 }
-_KIND = re.compile(r" (?P<kind>INTEGER RANGE|TEXT|DIRECTORY|FILE|PATH|INTEGER|\[%Y-%m-%d\])$")
+# Made from _VALUE_KINDS, the longest first ("INTEGER RANGE" before "INTEGER").
+_KIND = re.compile(f" (?P<kind>{'|'.join(map(re.escape, sorted(_VALUE_KINDS, key=len, reverse=True)))})$")
 
 
 def chinese_help(text: str) -> str:
