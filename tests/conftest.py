@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +27,29 @@ sys.dont_write_bytecode = False
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
+
+
+def _memory_backed_temp() -> None:
+    """Put the run's temporary folders in /dev/shm (memory) unless TMPDIR already names a place.
+
+    The tests write thousands of small files and registers, each made durable with fsync, and
+    start PostgreSQL servers; on a disk those waits were 2–5 s of a no-LibreOffice run. What the
+    tests check (whole files after a kill -9, no gap in a number series) does not depend on the
+    disk: fsync's calls are made either way. Left on disk where /dev/shm is small (a container's
+    64 MB) or absent. Set here, at the first import of this file, so that pytest's base folder,
+    the test workers and every child process (LibreOffice, PostgreSQL, batch runs) inherit it.
+    """
+    shm = Path("/dev/shm")
+    if "TMPDIR" in os.environ or not shm.is_dir() or not os.access(shm, os.W_OK | os.X_OK):
+        return
+    stats = os.statvfs(shm)
+    if stats.f_bavail * stats.f_frsize < 2 << 30:
+        return
+    os.environ["TMPDIR"] = str(shm)
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+
+
+_memory_backed_temp()
 
 
 def _valid_uscc() -> str:
