@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
 import shutil
 import tempfile
 import time
 import warnings
+import zipfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from certdocs.scoring import score_audit
 from certdocs.workbook import import_workbook, make_workbook
 from certdocs.workbook.layout import build_layout
 from tests.conftest import FIXTURES, full_marks_audit
+from tests.spreadsheets import opened, save
 
 AUDITS = sorted(p for p in FIXTURES.glob("*/*.json") if p.parent.name != "decisions")
 
@@ -80,13 +84,11 @@ def edit(path: Path, sheet: str, cells: dict[str, Any]) -> None:
 
 def edit_sheets(path: Path, sheets: dict[str, dict[str, Any]]) -> None:
     """Type into cells of several sheets, opening and saving the workbook once."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        wb = openpyxl.load_workbook(path)
+    wb = opened(path)
     for sheet, cells in sheets.items():
         for ref, value in cells.items():
             wb[sheet][ref] = value
-    wb.save(path)
+    save(wb, path)
 
 
 def problems_of(path: Path, tmp_path: Path) -> list[str]:
@@ -145,6 +147,45 @@ def test_the_same_audit_makes_the_same_workbook_bytes_in_another_folder_and_seco
         make_workbook("fw01-2021", output=folder / "filled.xlsx", source=write_json(folder, doc))
         books.append((folder / "filled.xlsx").read_bytes())
     assert books[0] == books[1]
+
+
+def _typed_and_cut(wb: openpyxl.Workbook) -> openpyxl.Workbook:
+    """``wb`` after what the tests do to workbooks: a date, a text and a number typed, a row deleted."""
+    wb["审核信息"]["B16"] = date(2026, 12, 1)
+    wb["日程"]["D4"] = "改过的活动"
+    wb["打分表"]["G4"] = 0.5
+    wb["打分表"].delete_rows(6)
+    return wb
+
+
+def _parts(wb: openpyxl.Workbook, how: Any) -> dict[str, bytes]:
+    """The parts of ``wb`` saved by ``how(wb, buffer)``, without core.xml (it holds the time of saving)."""
+    buffer = io.BytesIO()
+    how(wb, buffer)
+    with zipfile.ZipFile(buffer) as saved:
+        return {name: saved.read(name) for name in saved.namelist() if name != "docProps/core.xml"}
+
+
+def test_a_copy_of_an_opened_workbook_saves_what_openpyxl_saves_for_the_workbook_loaded_afresh(
+    tmp_path: Path,
+) -> None:
+    # tests.spreadsheets.opened relies on it to load each workbook once per test process. fw01's
+    # filled workbook has the date styles whose ids openpyxl's load leaves to a save to add again.
+    book = fixture_workbook(FIXTURES / "fw01-2021" / "pass.json", tmp_path / "a.xlsx")
+    opened(book)  # loaded, so that the copy below is a copy
+    fresh = _parts(_typed_and_cut(openpyxl.load_workbook(book)), openpyxl.Workbook.save)
+    assert _parts(_typed_and_cut(opened(book)), openpyxl.Workbook.save) == fresh
+
+
+def test_saving_again_only_the_sheets_that_changed_saves_what_openpyxl_saves(tmp_path: Path) -> None:
+    # The fuzz test relies on it to write only the sheets it typed into.
+    wb = opened(fixture_workbook(FIXTURES / "fw01-2021" / "pass.json", tmp_path / "a.xlsx"))
+    written: dict[str, bytes | None] = {}
+    for _ in range(2):  # the second save keeps each sheet's XML
+        save(wb, io.BytesIO(), written=written)
+    _typed_and_cut(wb)
+    again = _parts(wb, lambda wb, buffer: save(wb, buffer, written=written, changed={"审核信息", "日程", "打分表"}))
+    assert again == _parts(wb, openpyxl.Workbook.save)
 
 
 @pytest.mark.parametrize("audit", AUDITS, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -228,9 +269,9 @@ def test_an_unchosen_role_and_two_leaders_are_named_in_chinese(tmp_path: Path) -
 
 def test_a_deleted_item_row_is_refused_instead_of_misread(tmp_path: Path) -> None:
     book = workbook_from(tmp_path, full_marks_audit("xbht-s04-2025"))
-    wb = openpyxl.load_workbook(book)
+    wb = opened(book)
     wb["打分表"].delete_rows(10)
-    wb.save(book)
+    save(wb, book)
     found = problems_of(book, tmp_path)
     assert found[0].startswith("打分表!A10：应为“5.1.2.2”，实为“5.1.2.3”")
 
@@ -243,17 +284,17 @@ def test_changed_points_are_refused(tmp_path: Path) -> None:
 
 def test_a_renamed_sheet_is_refused(tmp_path: Path) -> None:
     book = workbook_from(tmp_path, full_marks_audit("xbht-s04-2025"))
-    wb = openpyxl.load_workbook(book)
+    wb = opened(book)
     wb["日程"].title = "审核日程"
-    wb.save(book)
+    save(wb, book)
     assert f"{book}：缺少工作表“日程”" in problems_of(book, tmp_path)
 
 
 def test_a_moved_column_is_refused_instead_of_misread(tmp_path: Path) -> None:
     book = workbook_from(tmp_path, full_marks_audit("fw01-2021"))
-    wb = openpyxl.load_workbook(book)
+    wb = opened(book)
     wb["打分表"].insert_cols(5)
-    wb.save(book)
+    save(wb, book)
     assert "行或列被插入、删除或移动" in problems_of(book, tmp_path)[0]
 
 
@@ -265,9 +306,9 @@ def test_a_workbook_of_another_scheme_is_refused_when_a_scheme_is_required(tmp_p
 
 def test_a_workbook_whose_items_sheet_came_from_another_scheme_is_refused(tmp_path: Path) -> None:
     book = workbook_from(tmp_path, full_marks_audit("fw01-2021"))
-    wb = openpyxl.load_workbook(book)
+    wb = opened(book)
     wb["_certdocs"]["B3"] = "xbht-s04-2025"
-    wb.save(book)
+    save(wb, book)
     assert "工作簿结构与评价方案 xbht-s04-2025 的当前版本不符" in problems_of(book, tmp_path)[0]
 
 
@@ -411,8 +452,6 @@ def test_the_result_form_is_a_drop_down_of_the_forms_the_scheme_allows() -> None
 
 
 def test_a_decision_meeting_may_name_a_workbook_instead_of_a_json_file(tmp_path: Path) -> None:
-    from datetime import date
-
     from certdocs.batch import run_batch
     from certdocs.decisions import load_meeting
     from certdocs.pipeline import Issuer, Workspace
@@ -481,9 +520,7 @@ _GARBAGE = st.one_of(
 @settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_whatever_is_typed_into_input_cells_import_reports_or_reads_never_crashes(data: st.DataObject) -> None:
-    import io
-
-    wb, inputs = _filled_for_fuzzing()
+    wb, inputs, written = _filled_for_fuzzing()
     typed = data.draw(
         st.lists(st.sampled_from(inputs), min_size=1, max_size=8, unique_by=lambda c: c.coordinate + c.parent.title)
     )
@@ -493,7 +530,8 @@ def test_whatever_is_typed_into_input_cells_import_reports_or_reads_never_crashe
     try:
         for cell in typed:
             cell.value = data.draw(_GARBAGE)
-        wb.save(buffer)
+        # Only the sheets typed into are written again; the others are the XML openpyxl wrote for them.
+        save(wb, buffer, written=written, changed={cell.parent.title for cell in typed})
     finally:  # the next example types into the filled workbook as it was made
         for cell, (value, number_format) in zip(typed, before, strict=True):
             cell.value = value
@@ -509,11 +547,11 @@ def test_whatever_is_typed_into_input_cells_import_reports_or_reads_never_crashe
             assert all("!" in p.where for p in exc.problems), [str(p) for p in exc.problems]
 
 
-_LOADED: list[tuple[openpyxl.Workbook, list[Any]]] = []
+_LOADED: list[tuple[openpyxl.Workbook, list[Any], dict[str, bytes | None]]] = []
 
 
-def _filled_for_fuzzing() -> tuple[openpyxl.Workbook, list[Any]]:
-    """The filled workbook loaded once (each example puts back what it typed), and its input cells."""
+def _filled_for_fuzzing() -> tuple[openpyxl.Workbook, list[Any], dict[str, bytes | None]]:
+    """The filled workbook loaded once (each example puts back what it typed), its input cells, its sheets' XML."""
     if not _LOADED:
         folder = Path(tempfile.mkdtemp(prefix="certdocs-wb-fuzz-"))
         try:
@@ -524,7 +562,7 @@ def _filled_for_fuzzing() -> tuple[openpyxl.Workbook, list[Any]]:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         inputs = [c for ws in wb.worksheets[:-1] for row in ws.iter_rows() for c in row if not c.protection.locked]
-        _LOADED.append((wb, inputs))
+        _LOADED.append((wb, inputs, {}))
     return _LOADED[0]
 
 
@@ -534,9 +572,9 @@ def test_a_row_or_column_deleted_on_any_sheet_is_refused(tmp_path: Path) -> None
     for sheet in ("审核信息", "打分表", "前提条件", "日程", "报告"):
         for op in ("delete_rows", "delete_cols"):
             book = tmp_path / f"{sheet}-{op}.xlsx"
-            wb = openpyxl.load_workbook(source)
+            wb = opened(source)
             getattr(wb[sheet], op)(2)
-            wb.save(book)
+            save(wb, book)
             try:
                 import_workbook(book, output=tmp_path / "out.json")
                 accepted.append(f"{sheet} {op}")
@@ -551,7 +589,7 @@ def test_a_row_inserted_into_the_timetable_is_refused_instead_of_losing_its_last
         {"date": "2026-11-10", "start": "08:00", "end": "08:30", "activity": f"活动 {n}"} for n in range(30)
     ]
     book = workbook_from(tmp_path, doc)
-    wb = openpyxl.load_workbook(book)
+    wb = opened(book)
     wb["日程"].insert_rows(10)
-    wb.save(book)
+    save(wb, book)
     assert problems_of(book, tmp_path)[0].startswith("日程!A34：“审核日程（空白则按方案类别自动安排）”的行数多于")

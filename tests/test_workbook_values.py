@@ -19,6 +19,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from certdocs.workbook._values import read_values
 from tests.conftest import FIXTURES
+from tests.spreadsheets import save
 
 _VALUE = st.one_of(
     st.none(),
@@ -96,7 +97,7 @@ def test_values_merges_and_hyperlinks_read_as_openpyxl_reads_them(data: st.DataO
             cell.value = None
             cell.number_format = "@"
     buffer = io.BytesIO()
-    wb.save(buffer)
+    save(wb, buffer)
     raw = _with_links(buffer.getvalue(), data.draw(st.lists(st.tuples(_CELL, st.booleans(), _LINK), max_size=3)))
     assert _read(raw) == _loaded(raw)
 
@@ -132,7 +133,7 @@ def test_a_date_time_and_number_read_as_openpyxl_reads_them() -> None:
     ws = wb.active
     ws["A1"], ws["A2"], ws["A3"], ws["A4"] = date(2026, 11, 10), time(8, 30), 0.1 + 0.2, 10**15 + 1
     buffer = io.BytesIO()
-    wb.save(buffer)
+    save(wb, buffer)
     assert _read(buffer.getvalue()) == _loaded(buffer.getvalue())
 
 
@@ -177,6 +178,7 @@ _CELLS_AS_OTHER_PROGRAMS_WRITE_THEM = [
     '<c r="A1" t="inlineStr"><is><t xml:space="preserve"> 前后空格 </t></is></c>',
     '<c r="A1" t="inlineStr"><is><t>一</t><t>二</t></is></c>',
     '<c t="inlineStr"><is><t>无坐标</t></is></c><c t="inlineStr"><is><t>第二格</t></is></c>',
+    '<c r="B1" t="s"/><c t="inlineStr"/><c t="inlineStr"><is><t>空格之后</t></is></c><c t="b" s="0"/>',
     '<c r="A1" t="str"><v>公式结果</v></c>',
     '<c r="A1" t="b"><v>1</v></c>',
     '<c r="A1" t="e"><v>#DIV/0!</v></c>',
@@ -194,7 +196,7 @@ def _written(rows: str, after_rows: str = "", *, sheets: tuple[str, ...] = ("She
         wb.create_sheet(f"S{n}")
     wb.active["Z9"] = "占位"
     buffer = io.BytesIO()
-    wb.save(buffer)
+    save(wb, buffer)
     out = io.BytesIO()
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():

@@ -12,6 +12,7 @@ first, and a hyperlink gives an empty cell its target as text.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +35,12 @@ _MAX_TEXT = 32767  # openpyxl cuts a cell's text there
 
 Cells = dict[tuple[int, int], Any]
 Bounds = tuple[int, int, int, int]  # min_col, min_row, max_col, max_row
+
+
+@functools.lru_cache(maxsize=16384)
+def _coordinates(ref: str) -> tuple[int, int]:
+    """``coordinate_to_tuple(ref)``, parsed once per process: a workbook's references repeat in every read."""
+    return coordinate_to_tuple(ref)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ class Values:
 
     def value(self, sheet: str, ref: str) -> Any:
         """The value of ``sheet!ref`` (``None`` when empty); ``sheet`` must exist."""
-        return self.sheets[sheet].value(*coordinate_to_tuple(ref))
+        return self.sheets[sheet].value(*_coordinates(ref))
 
     def rows(self, sheet: str) -> list[int]:
         """The rows of ``sheet`` that have a cell (stored, or made by a hyperlink), in order."""
@@ -152,29 +159,36 @@ class _ValuesParser(WorkSheetParser):  # type: ignore[misc]
     """openpyxl's sheet parser, keeping only the rows, the merged cells and the hyperlinks."""
 
     def parse_cell(self, element: Any) -> dict[str, Any]:
-        """openpyxl's ``parse_cell``, with a short way for the plain inline text openpyxl itself writes.
+        """openpyxl's ``parse_cell``, with a short way for the two kinds of cell openpyxl itself writes most.
 
         ``<c t="inlineStr"><is><t>…</t></is></c>`` is what openpyxl makes of every text, and parsing
-        it into a ``Text`` object was a third of a sheet's time; anything else (rich text, phonetic
-        runs, attributes) still goes through openpyxl's own parsing.
+        it into a ``Text`` object was a third of a sheet's time; a cell with no content (a styled,
+        empty input cell: ``<c r="G5" s="12"/>``) has no value whatever its type, as openpyxl reads
+        it without formulas. Anything else (numbers, rich text, phonetic runs, attributes) still goes
+        through openpyxl's own parsing.
         """
-        if element.get("t") != "inlineStr" or not self.data_only:
+        if not self.data_only:
             return super().parse_cell(element)  # type: ignore[no-any-return]
-        child = element.find(INLINE_STRING)
-        if child is None or child.attrib or len(child) != 1 or child[0].tag != _TEXT_TAG:
-            return super().parse_cell(element)  # type: ignore[no-any-return]
+        if len(element) == 0:
+            value, data_type = None, element.get("t", "n")
+        else:
+            if element.get("t") != "inlineStr":
+                return super().parse_cell(element)  # type: ignore[no-any-return]
+            child = element.find(INLINE_STRING)
+            if child is None or child.attrib or len(child) != 1 or child[0].tag != _TEXT_TAG:
+                return super().parse_cell(element)  # type: ignore[no-any-return]
+            value, data_type = "" if child[0].text is None else child[0].text, "s"
         coordinate = element.get("r")
         style_id = element.get("s", 0)
         if style_id:
             style_id = int(style_id)
         if coordinate:
-            row, column = coordinate_to_tuple(coordinate)
+            row, column = _coordinates(coordinate)
             self.col_counter = column
         else:
             self.col_counter += 1
             row, column = self.row_counter, self.col_counter
-        text = "" if child[0].text is None else child[0].text
-        return {"row": row, "column": column, "value": text, "data_type": "s", "style_id": style_id}
+        return {"row": row, "column": column, "value": value, "data_type": data_type, "style_id": style_id}
 
     def parse(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
         for _, element in iterparse(self.source):

@@ -1,0 +1,123 @@
+"""The auditor's spreadsheet program, as the workbook tests play it: openpyxl opening and saving a workbook.
+
+Opening a filled workbook with ``openpyxl.load_workbook`` costs about four times what making a
+copy of one already opened does, and the tests open the same few workbooks again and again; so
+each workbook's bytes are opened once per test process and every caller gets its own copy
+(:func:`opened`), which saves to the same parts as a fresh load (``test_workbook`` checks it).
+:func:`save` is openpyxl's ``Workbook.save`` without its temporary files.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import io
+import pickle
+import warnings
+import zipfile
+from collections.abc import Collection
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.packaging.relationship import RelationshipList
+from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+_OPENED: dict[bytes, bytes] = {}  # a workbook's bytes -> openpyxl's workbook of them, pickled
+
+
+def opened(path: Path) -> openpyxl.Workbook:
+    """``openpyxl.load_workbook(path)``: a copy of the workbook loaded once per process for the same bytes."""
+    raw = path.read_bytes()
+    if raw not in _OPENED:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about features it does not model
+            _OPENED[raw] = _pickled(openpyxl.load_workbook(io.BytesIO(raw)))
+    copy: openpyxl.Workbook = pickle.loads(_OPENED[raw])
+    return copy
+
+
+def _pickled(wb: openpyxl.Workbook) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = copyreg.dispatch_table.copy()
+    pickler.dispatch_table[IndexedList] = _reduce_indexed_list
+    pickler.dump(wb)
+    return buffer.getvalue()
+
+
+def _reduce_indexed_list(items: IndexedList) -> tuple[Any, ...]:
+    """How to copy one of openpyxl's style lists exactly, including what its index no longer finds.
+
+    Pickle would re-add each entry through ``IndexedList.append`` (dropping repeated styles) and
+    rehash its index. openpyxl changes some styles' number formats after indexing them when it
+    loads a workbook, so its index no longer finds those, and a save adds them again as new styles:
+    the copy's index must miss them too, or the copy would save other style ids than a fresh load.
+    """
+    index = {key if items._dict.get(key) is not None else ("no longer found", n): n for key, n in items._dict.items()}
+    return _indexed_list, (list(items), {**items.__dict__, "_dict": index})
+
+
+def _indexed_list(entries: list[Any], state: dict[str, Any]) -> IndexedList:
+    out = IndexedList()
+    list.extend(out, entries)
+    out.__dict__.update(state)
+    return out
+
+
+def save(
+    wb: openpyxl.Workbook,
+    target: Path | io.BytesIO,
+    *,
+    written: dict[str, bytes | None] | None = None,
+    changed: Collection[str] = (),
+) -> None:
+    """``wb.save(target)``: the same parts, each sheet's XML made in memory rather than in a temporary file.
+
+    With ``written`` (kept by the caller for one workbook object), a sheet whose title is not in
+    ``changed`` is the XML an earlier save wrote for it: for a sheet that is as it was then,
+    openpyxl writes the same XML again (text is written inline, and the style ids of cells that
+    did not change stay the same). openpyxl's first save of a sheet also changes it (it sets the
+    sheet's column outline level), so a sheet's XML is kept from its second save on.
+    """
+    wb.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)
+    archive = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    _Writer(wb, archive, written=written, changed=changed).save()
+
+
+class _Writer(ExcelWriter):  # type: ignore[misc]
+    def __init__(
+        self,
+        wb: openpyxl.Workbook,
+        archive: zipfile.ZipFile,
+        *,
+        written: dict[str, bytes | None] | None,
+        changed: Collection[str],
+    ) -> None:
+        super().__init__(wb, archive)
+        self._written = written
+        self._changed = changed
+
+    def write_worksheet(self, ws: Worksheet) -> None:
+        # ExcelWriter.write_worksheet (openpyxl 3.1) but for where the sheet's XML comes from.
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        kept = None if self._written is None or ws.title in self._changed else self._written.get(ws.title)
+        if kept is not None:
+            xml = kept
+            ws._rels = RelationshipList()
+        else:
+            writer = WorksheetWriter(ws, out=io.BytesIO())
+            writer.write()
+            xml = writer.read()
+            ws._rels = writer._rels
+            # A sheet with links or drawings has parts of its own, written with it: never kept.
+            if self._written is not None and ws.title not in self._changed and not writer._rels:
+                self._written[ws.title] = xml if ws.title in self._written else None
+        self._archive.writestr(ws.path[1:], xml)
+        self.manifest.append(ws)
