@@ -197,8 +197,12 @@ def choice_validation(options: list[str], *, title: str, prompt: str) -> DataVal
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def _display_width(text: str) -> float:
-    """Column-width units a line of 10-point text takes (a CJK character about 1.7, measured in Calc)."""
+    """Column-width units a line of 10-point text takes (a CJK character about 1.7, measured in Calc).
+
+    Remembered per text: a scheme's requirements and labels are measured again in every workbook.
+    """
     return sum(1.7 if ord(ch) > 0x2E7F else 0.9 for ch in text)
 
 
