@@ -147,6 +147,19 @@ def _damaged(raw: bytes, part: str, change: Any) -> bytes:
     return out.getvalue()
 
 
+def test_a_workbook_on_the_1904_calendar_reads_its_dates_as_openpyxl_reads_them() -> None:
+    # The reader keeps what a workbook's package parts say by their bytes; the calendar is in them.
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = date(2026, 11, 10)
+    buffer = io.BytesIO()
+    save(wb, buffer)
+    on_1900 = buffer.getvalue()
+    on_1904 = _damaged(on_1900, "xl/workbook.xml", lambda b: b.replace(b"<workbookPr/>", b'<workbookPr date1904="1"/>'))
+    assert _loaded(on_1904) != _loaded(on_1900)
+    _read(on_1900)  # the same parts but the workbook's, read first
+    assert _read(on_1904) == _loaded(on_1904)
+
+
 @pytest.mark.parametrize(
     ("part", "change"),
     [

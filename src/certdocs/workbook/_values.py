@@ -16,18 +16,21 @@ import functools
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.packaging.manifest import Manifest
 from openpyxl.packaging.relationship import RelationshipList, get_dependents, get_rels_path
-from openpyxl.reader.excel import ExcelReader
+from openpyxl.reader.excel import ExcelReader, _find_workbook_part
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.workbook.child import INVALID_TITLE_REGEX, avoid_duplicate_name
 from openpyxl.worksheet._reader import HYPERLINK_TAG, INLINE_STRING, MERGE_TAG, ROW_TAG, WorkSheetParser
 from openpyxl.worksheet.hyperlink import HyperlinkList
 from openpyxl.worksheet.merge import MergeCells
-from openpyxl.xml.constants import ARC_STYLE, SHEET_MAIN_NS
+from openpyxl.xml.constants import ARC_CONTENT_TYPES, ARC_STYLE, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
 _TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
@@ -92,25 +95,23 @@ def read_values(raw: bytes) -> Values:
     """The values of the workbook ``raw``; raises what openpyxl raises for a damaged file."""
     reader = ExcelReader(io.BytesIO(raw), read_only=True, data_only=True)
     try:
-        reader.read_manifest()
+        book = _book(reader)
         reader.read_strings()
-        reader.read_workbook()
-        wb = reader.wb
         date_formats, timedelta_formats = _date_styles(reader)
         sheets: dict[str, Sheet] = {}
-        for sheet, rel in reader.parser.find_sheets():
-            if rel.target not in reader.valid_files:
+        for name, target, kind in book.sheets:
+            if target not in reader.valid_files:
                 continue
-            title = _title(sheet.name, list(sheets))
-            if "chartsheet" in rel.Type:
+            title = _title(name, list(sheets))
+            if "chartsheet" in kind:
                 sheets[title] = Sheet({})
                 continue
-            with reader.archive.open(rel.target) as src:
+            with reader.archive.open(target) as src:
                 parser = _ValuesParser(
                     src,
                     reader.shared_strings,
                     data_only=True,
-                    epoch=wb.epoch,
+                    epoch=book.epoch,
                     date_formats=date_formats,
                     timedelta_formats=timedelta_formats,
                 )
@@ -119,11 +120,58 @@ def read_values(raw: bytes) -> Values:
                     for c in row:
                         cells[c["row"], c["column"]] = c["value"]
             merges = tuple(_bounds(cr.ref) for cr in parser.merged_cells.mergeCell) if parser.merged_cells else ()
-            links = _links(parser.hyperlinks, merges, reader, rel.target) if parser.hyperlinks.hyperlink else ()
+            links = _links(parser.hyperlinks, merges, reader, target) if parser.hyperlinks.hyperlink else ()
             sheets[title] = Sheet(cells, merges, links)
     finally:
         reader.archive.close()
     return Values(sheets)
+
+
+@dataclass(frozen=True)
+class _Book:
+    """What a workbook's package says of its sheets (name, part, relationship type, in order) and its epoch."""
+
+    sheets: tuple[tuple[str | None, str, str], ...]
+    epoch: datetime
+
+
+#: What the package parts that place the sheets say, by those parts' bytes: certdocs's workbooks of
+#: one scheme share them, and parsing them (openpyxl makes a whole Workbook to hold what they
+#: say) was a sixth of a read. Only parts that parsed are kept, so a damaged one is refused every time.
+_MANIFESTS: dict[bytes, Manifest] = {}
+_BOOKS: dict[tuple[str, bytes | None, bytes | None], _Book] = {}
+
+
+def _book(reader: ExcelReader) -> _Book:
+    """The sheets and epoch of ``reader``'s workbook (``read_manifest``, ``read_workbook``, ``find_sheets``)."""
+    types = reader.archive.read(ARC_CONTENT_TYPES)
+    package = _MANIFESTS.get(types)
+    if package is None:
+        reader.read_manifest()
+        package = _kept(_MANIFESTS, types, reader.package)
+    reader.package = package
+    part = _find_workbook_part(package).PartName[1:]
+    key = (part, _part(reader, part), _part(reader, get_rels_path(part)))
+    book = _BOOKS.get(key)
+    if book is None:
+        reader.read_workbook()
+        found = tuple((sheet.name, rel.target, rel.Type) for sheet, rel in reader.parser.find_sheets())
+        book = _kept(_BOOKS, key, _Book(found, reader.wb.epoch))
+    return book
+
+
+def _part(reader: ExcelReader, name: str) -> bytes | None:
+    return reader.archive.read(name) if name in reader.valid_files else None
+
+
+def _kept(cache: dict[Any, Any], key: Any, value: Any) -> Any:
+    """``value``, kept in ``cache`` under ``key`` unless the key is huge (no workbook's parts kept past it)."""
+    if len(cache) >= 16:
+        cache.clear()
+    parts = key if isinstance(key, tuple) else (key,)
+    if sum(len(p) for p in parts if p is not None) < 1_000_000:
+        cache[key] = value
+    return value
 
 
 #: styles.xml (None when missing) -> the style ids that format dates and durations; certdocs's own
@@ -136,12 +184,9 @@ def _date_styles(reader: ExcelReader) -> tuple[frozenset[int], frozenset[int]]:
     styles = reader.archive.read(ARC_STYLE) if ARC_STYLE in reader.valid_files else None
     found = _DATE_STYLES.get(styles)
     if found is None:
-        apply_stylesheet(reader.archive, reader.wb)
-        found = (frozenset(reader.wb._date_formats), frozenset(reader.wb._timedelta_formats))
-        if len(_DATE_STYLES) >= 16:
-            _DATE_STYLES.clear()
-        if styles is None or len(styles) < 1_000_000:  # no huge stylesheet kept past its workbook
-            _DATE_STYLES[styles] = found
+        wb = Workbook()
+        apply_stylesheet(reader.archive, wb)
+        found = _kept(_DATE_STYLES, styles, (frozenset(wb._date_formats), frozenset(wb._timedelta_formats)))
     return found
 
 
