@@ -156,7 +156,7 @@ def test_a_workbook_on_the_1904_calendar_reads_its_dates_as_openpyxl_reads_them(
     on_1900 = buffer.getvalue()
     on_1904 = _damaged(on_1900, "xl/workbook.xml", lambda b: b.replace(b"<workbookPr/>", b'<workbookPr date1904="1"/>'))
     assert _loaded(on_1904) != _loaded(on_1900)
-    _read(on_1900)  # the same parts but the workbook's, read first
+    _read(on_1900)  # read first: every part the same but the workbook part
     assert _read(on_1904) == _loaded(on_1904)
 
 
