@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -41,7 +42,13 @@ CLICK_ENGLISH = (
 )
 
 
+@functools.cache
 def _help(path: tuple[str, ...]) -> str:
+    """The help page of the command at ``path``, on a 78-column terminal.
+
+    Made once per test process and read by each test that checks something of it: a page
+    depends on nothing a test changes (no path, date or environment value is shown in it).
+    """
     result = CliRunner().invoke(cli.main, [*path, "--help"], prog_name="certdocs", terminal_width=78)
     assert result.exit_code == 0, result.output
     return result.output

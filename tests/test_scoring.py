@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -221,26 +222,47 @@ def test_the_json_object_has_exactly_the_contract_keys() -> None:
 SCHEMES = ["fw01-2021", "xbht-s04-2025", "bjkb-006-2026"]
 
 
+# Strategies made once rather than for every item of every example: making and validating a
+# new strategy for each draw cost about as much as the drawing itself. The same strategies with
+# the same bounds, so each choice sequence gives the same audit it gave before.
+_COMPLIANT = st.booleans()
+_RATIO_PERCENT = st.integers(0, 100)
+_SAMPLED = st.integers(1, 30)
+_NONCONFORMING = tuple(st.integers(0, n) for n in range(31))  # indexed by the sample size drawn
+
+
+@functools.cache
+def _item_strategies(
+    scheme_id: str,
+) -> tuple[st.SearchStrategy[str], tuple[tuple[str, st.SearchStrategy[int] | None], ...]]:
+    """The kinds of result an item may take under ``scheme_id``; each item with its score in cents (None: pass/fail)."""
+    scheme = get_scheme(scheme_id)
+    kinds = st.sampled_from(["score", "ratio", "sampled"] + (["na"] if scheme.exclusions_allowed else []))
+    items = tuple(
+        (item.id, None if item.points is None else st.integers(0, int(item.points * 100))) for item in scheme.items
+    )
+    return kinds, items
+
+
 @st.composite
 def results(draw: st.DrawFn, scheme_id: str) -> dict[str, Any]:
     scheme = get_scheme(scheme_id)
     doc = full_marks_audit(scheme_id)
-    for item in scheme.items:
-        if item.points is None:
-            doc["items"][item.id] = {"compliant": draw(st.booleans())}
+    kinds, items = _item_strategies(scheme_id)
+    for item_id, score_cents in items:
+        if score_cents is None:
+            doc["items"][item_id] = {"compliant": draw(_COMPLIANT)}
             continue
-        cents = int(item.points * 100)
-        kinds = ["score", "ratio", "sampled"] + (["na"] if scheme.exclusions_allowed else [])
-        kind = draw(st.sampled_from(kinds))
+        kind = draw(kinds)
         if kind == "score":
-            doc["items"][item.id] = {"score": draw(st.integers(0, cents)) / 100}
+            doc["items"][item_id] = {"score": draw(score_cents) / 100}
         elif kind == "ratio":
-            doc["items"][item.id] = {"ratio": draw(st.integers(0, 100)) / 100}
+            doc["items"][item_id] = {"ratio": draw(_RATIO_PERCENT) / 100}
         elif kind == "sampled":
-            n = draw(st.integers(1, 30))
-            doc["items"][item.id] = {"sampled": n, "nonconforming": draw(st.integers(0, n))}
+            n = draw(_SAMPLED)
+            doc["items"][item_id] = {"sampled": n, "nonconforming": draw(_NONCONFORMING[n])}
         else:
-            doc["items"][item.id] = {"not_applicable": "不适用"}
+            doc["items"][item_id] = {"not_applicable": "不适用"}
     if all("not_applicable" in r or "compliant" in r for r in doc["items"].values()):
         first = next(i for i in scheme.items if i.points is not None)
         doc["items"][first.id] = {"score": 0}

@@ -151,6 +151,8 @@ def _note(item: str) -> str:
 
 def display_width(text: str) -> int:
     """Terminal columns ``text`` takes: two for a wide (Chinese) character, one for the others."""
+    if text.isascii():  # no ASCII character is wide: the common case, without a lookup per character
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
@@ -169,15 +171,18 @@ def wrap_by_width(text: str, width: int) -> list[str]:
     the next line), and opening punctuation never ends one.
     """
     lines: list[list[str]] = [[]]
+    used = 0  # the display width of the last line, kept as pieces are added rather than measured again
     for piece in _PIECES.findall(" ".join(text.split())):
         line = lines[-1]
         if piece.isspace():
             if line:
                 line.append(" ")
+                used += 1
             continue
-        used = display_width("".join(line))
-        if not line or used + display_width(piece) <= width or (piece in _NO_LINE_START and used <= width):
+        piece_width = display_width(piece)
+        if not line or used + piece_width <= width or (piece in _NO_LINE_START and used <= width):
             line.append(piece)
+            used += piece_width
             continue
         following = [piece]
         while len(line) > 1 and (
@@ -187,6 +192,7 @@ def wrap_by_width(text: str, width: int) -> list[str]:
             if not moved.isspace():
                 following.insert(0, moved)
         lines.append(following)
+        used = sum(map(display_width, following))
     return ["".join(line).strip() for line in lines]
 
 
