@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from pathlib import Path
 
@@ -31,8 +32,17 @@ def _issue_three(folder: Path) -> None:
 
 
 @pytest.fixture
-def output(tmp_path: Path, issued_folders: IssuedFolders) -> Path:
-    """Three certificates issued on ISSUED into tmp_path/out, the register in tmp_path/records."""
+def output(request: pytest.FixtureRequest, tmp_path: Path, issued_folders: IssuedFolders) -> Path:
+    """Three certificates issued on ISSUED into tmp_path/out, the register in tmp_path/records.
+
+    For a test that asks for ``failed_run`` too, then a run that failed after reserving its
+    number (one copy of that build, not the three certificates copied and then overwritten).
+    """
+    if "failed_run" in request.fixturenames:
+        build = functools.partial(_issue_three_then_fail, issued_folders=issued_folders)
+        # Not named "cli_register…": a copy may not name the build folder it came from anywhere,
+        # and the builds share one parent folder.
+        return issued_folders.copy("failed_run_after_cli_register", tmp_path, build) / "out"
     return issued_folders.copy("cli_register", tmp_path, _issue_three) / "out"
 
 
@@ -153,19 +163,15 @@ def test_a_failed_surveillance_asks_for_a_suspension_decision(
     assert "有效" in text  # the suspension is the office's decision, not the program's
 
 
-def test_after_two_surveillances_the_recertification_application_is_due(tmp_path: Path) -> None:
+def test_after_two_surveillances_the_recertification_application_is_due(output: Path) -> None:
     from decimal import Decimal
 
     from certdocs.surveillance import next_due
 
-    out = tmp_path / "out"
-    ws = Workspace(output=out, register=out / "register.sqlite3", templates=ROOT / "templates")
-    with Register.open(ws.register) as register:
-        (outcome,) = Issuer(ws, converter=FakeConverter(), register=register, today=ISSUED).issue(
-            [IssueRequest(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json", "第47次", date(2026, 11, 20), ISSUED)]
-        )
-        register.record_last_audit(outcome.number, audit_type="surveillance", end_date=date(2028, 10, 10))
-        item = next_due(register.get(outcome.number, today=ISSUED), today=date(2028, 10, 20))
+    number = "XBHT-SH-2026-0001"  # xbht-s04-2025/pass.json, issued on ISSUED
+    with Register.open(records_register(output)) as register:
+        register.record_last_audit(number, audit_type="surveillance", end_date=date(2028, 10, 10))
+        item = next_due(register.get(number, today=ISSUED), today=date(2028, 10, 20))
     assert item.kind == "recertification"
     assert item.due == date(2029, 8, 21)
     initial = Decimal(4)  # the fixture's person-days; recertification takes 2/3 of them
@@ -185,8 +191,8 @@ class _BrokenLibreOffice(FakeConverter):
         raise ConversionError([Problem((labels or {}).get(s, s.name), "LibreOffice 超时未完成转换") for s in sources])
 
 
-def _issue_three_then_fail(folder: Path) -> None:
-    _issue_three(folder)
+def _issue_three_then_fail(folder: Path, *, issued_folders: IssuedFolders) -> None:
+    issued_folders.copy("cli_register", folder, _issue_three)
     audit = str(ROOT / "fixtures" / "xbht-s04-2025" / "exclusions.json")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(_app, "LibreOfficeConverter", _BrokenLibreOffice)
@@ -199,12 +205,11 @@ def _issue_three_then_fail(folder: Path) -> None:
 
 
 @pytest.fixture
-def failed_run(output: Path, issued_folders: IssuedFolders, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A certificate run that failed after reserving its number; the number it left reserved.
+def failed_run(output: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A certificate run that failed after reserving its number (in ``output``); the number it left reserved.
 
     LibreOffice stays broken for the test.
     """
-    issued_folders.copy("cli_register_failed", output.parent, _issue_three_then_fail)
     monkeypatch.setattr(_app, "LibreOfficeConverter", _BrokenLibreOffice)
     return "XBHT-SH-2026-0002"
 
