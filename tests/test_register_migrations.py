@@ -21,6 +21,7 @@ from certdocs.errors import RegisterError
 from certdocs.register import MIGRATIONS, CertificateRecord, Register
 from certdocs.register._backend import open_backend
 from certdocs.register._migrations import Migration, migrate
+from tests.postgres_registers import RegisterDatabases, postgres_registers  # noqa: F401  (fixture)
 from tests.test_register import document, facts
 
 TODAY = date(2027, 1, 1)
@@ -243,9 +244,13 @@ def test_an_up_to_date_register_opens_without_migrating(target: Path | str, monk
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def register(request: pytest.FixtureRequest) -> Iterator[Register]:
-    """An empty register on each backend."""
-    where = ":memory:" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    with Register.open(where) as reg:
+    """An empty register on each backend: in-memory SQLite, PostgreSQL (tests/postgres_registers.py)."""
+    if request.param == "sqlite":
+        with Register.open(":memory:") as reg:
+            yield reg
+        return
+    databases: RegisterDatabases = request.getfixturevalue("postgres_registers")
+    with databases.empty() as url, Register.open(url) as reg:
         yield reg
 
 
