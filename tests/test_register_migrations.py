@@ -22,6 +22,7 @@ from certdocs.register import MIGRATIONS, CertificateRecord, Register
 from certdocs.register._backend import open_backend
 from certdocs.register._migrations import Migration, migrate
 from tests.postgres_registers import RegisterDatabases, postgres_registers  # noqa: F401  (fixture)
+from tests.postgres_server import PostgresServer
 from tests.test_register import document, facts
 
 TODAY = date(2027, 1, 1)
@@ -148,6 +149,29 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | st
     yield tmp_path / "register.sqlite3" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture(scope="session")
+def old_register_template(postgres_server: PostgresServer) -> str:
+    """A PostgreSQL database holding the register at migration 4 (:func:`_build_old_register`), by name.
+
+    Built once per server; each test copies it (``CREATE DATABASE … TEMPLATE``) rather than
+    running migrations 1–4 and writing the rows again.
+    """
+    name = postgres_server.new_database()
+    _build_old_register(postgres_server.url(name))
+    return name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_register(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """A register at migration 4: an SQLite file built for the test, or a copy of :func:`old_register_template`."""
+    if request.param == "sqlite":
+        path = tmp_path / "register.sqlite3"
+        _build_old_register(path)
+        return path
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.url(server.new_database(template=request.getfixturevalue("old_register_template")))
+
+
 def _issuing_audits(target: Path | str) -> dict[str, tuple[object, ...]]:
     with Register.open(target) as register:
         records = [*register.list(today=TODAY), *register.unissued(today=TODAY)]
@@ -161,21 +185,19 @@ def _audits(r: CertificateRecord) -> tuple[object, ...]:
 # -- migration 5: the issuing audit ------------------------------------------------------------
 
 
-def test_migration_5_keeps_every_row_of_a_register_made_at_migration_4(target: Path | str) -> None:
-    _build_old_register(target)
-    before = _rows(target)
-    with Register.open(target) as register:
+def test_migration_5_keeps_every_row_of_a_register_made_at_migration_4(old_register: Path | str) -> None:
+    before = _rows(old_register)
+    with Register.open(old_register) as register:
         assert register.schema_version == len(MIGRATIONS)
-    after = _rows(target)
+    after = _rows(old_register)
     assert after["schema_migrations"] == [(m.version, m.name) for m in MIGRATIONS]
     assert {t: rows for t, rows in after.items() if t != "schema_migrations"} == {
         t: rows for t, rows in before.items() if t != "schema_migrations"
     }
 
 
-def test_migration_5_takes_the_issuing_audit_from_what_the_register_still_knows(target: Path | str) -> None:
-    _build_old_register(target)
-    assert _issuing_audits(target) == {
+def test_migration_5_takes_the_issuing_audit_from_what_the_register_still_knows(old_register: Path | str) -> None:
+    assert _issuing_audits(old_register) == {
         # The key names the audit type; the end date was overwritten and is not guessed.
         "BZ2026SC0001": ("initial", None, "surveillance", date(2027, 9, 1)),
         # Never surveilled: the latest audit is the issuing one.
@@ -188,9 +210,8 @@ def test_migration_5_takes_the_issuing_audit_from_what_the_register_still_knows(
     }
 
 
-def test_a_migrated_certificate_still_takes_surveillance_and_keeps_its_issuing_facts(target: Path | str) -> None:
-    _build_old_register(target)
-    with Register.open(target) as register:
+def test_a_migrated_certificate_still_takes_surveillance_and_keeps_its_issuing_facts(old_register: Path | str) -> None:
+    with Register.open(old_register) as register:
         register.record_last_audit("BZ2026SC0002", audit_type="surveillance", end_date=date(2027, 10, 1))
         record = register.get("BZ2026SC0002", today=TODAY)
     assert _audits(record) == ("initial", date(2026, 11, 11), "surveillance", date(2027, 10, 1))
@@ -210,19 +231,18 @@ def test_a_register_at_a_newer_migration_than_the_code_is_refused_and_left_alone
     assert sha256_file(path) == digest
 
 
-def test_a_failing_migration_leaves_the_register_at_its_old_version(target: Path | str) -> None:
-    _build_old_register(target)
-    before = _rows(target)
+def test_a_failing_migration_leaves_the_register_at_its_old_version(old_register: Path | str) -> None:
+    before = _rows(old_register)
     broken = Migration(len(MIGRATIONS) + 1, "broken", ("CREATE TABLE certificates (id INTEGER)",))
-    backend = open_backend(target)
+    backend = open_backend(old_register)
     try:
         with pytest.raises(backend.errors):
             migrate(backend, migrations=(*MIGRATIONS, broken))
     finally:
         backend.close()
     # Migration 5 ran before the broken one, in the same transaction: it is undone with it.
-    assert _rows(target) == before
-    with Register.open(target) as register:
+    assert _rows(old_register) == before
+    with Register.open(old_register) as register:
         assert register.schema_version == len(MIGRATIONS)
 
 
