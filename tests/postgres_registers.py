@@ -6,8 +6,9 @@ A new database for each test (``CREATE DATABASE`` copying a register the server 
 connection of its own, about half of such a test's time. A database a test has finished with
 is emptied (``TRUNCATE … RESTART IDENTITY``: no rows, identity sequences back at their start)
 and handed to the next test only if it is then indistinguishable from a new copy: the same
-catalog (schemas, tables and their kinds, columns with their types, defaults and identities,
-constraints, indexes, sequences and where they stand, functions, triggers) and the same
+catalog (schemas, tables with their kinds, grants and options, columns with their types,
+defaults and identities, constraints, indexes, sequences and where they stand, functions,
+triggers, types, comments, extensions, the database's settings) and the same
 ``schema_migrations`` rows as a new copy. Anything else (a test that changed the schema, or
 left a lock that keeps the emptying from running) and the database is dropped: the next test
 gets a new copy. The tests of migrations themselves keep new, empty databases.
@@ -33,6 +34,7 @@ SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
   SELECT 'schema ' || nspname AS x FROM pg_namespace
   UNION ALL
   SELECT 'relation ' || n.nspname || '.' || c.relname || ' ' || c.relkind::text || ' ' || c.relpersistence::text
+         || ' ' || coalesce(c.relacl::text, '') || ' ' || coalesce(c.reloptions::text, '')
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
   UNION ALL
@@ -56,6 +58,17 @@ SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
    WHERE pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
   UNION ALL
   SELECT 'trigger ' || tgrelid::regclass::text || ' ' || tgname FROM pg_trigger WHERE NOT tgisinternal
+  UNION ALL
+  SELECT 'type ' || oid::regtype::text || ' ' || typtype::text FROM pg_type
+   WHERE typnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace, 'pg_toast'::regnamespace)
+  UNION ALL
+  SELECT 'comment ' || classoid::regclass::text || ' ' || objoid::text || ' ' || objsubid::text || ' ' || description
+    FROM pg_description WHERE objoid >= 16384  -- the database's own objects, not the system's
+  UNION ALL
+  SELECT 'extension ' || extname || ' ' || extversion FROM pg_extension
+  UNION ALL
+  SELECT 'setting ' || coalesce(array_to_string(setconfig, ' '), '') FROM pg_db_role_setting
+   WHERE setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
   UNION ALL
   SELECT 'migration ' || version::text || ' ' || name || ' ' || applied_at::text FROM schema_migrations
 ) AS found
