@@ -25,6 +25,7 @@ import pytest
 if TYPE_CHECKING:
     import psycopg
 
+    from certdocs.register import Register
     from tests.postgres_server import PostgresServer
 
 # Everything a test could change in a register's database other than the rows of its tables,
@@ -140,6 +141,24 @@ def _fingerprint(conn: psycopg.Connection[tuple[object, ...]]) -> str:
     row = conn.execute(_FINGERPRINT).fetchone()
     assert row is not None
     return str(row[0])
+
+
+@contextmanager
+def empty_register(request: pytest.FixtureRequest) -> Iterator[Register]:
+    """An empty register on the backend ``request.param`` names: in-memory SQLite, or PostgreSQL from this pool.
+
+    For the fixtures parametrised over ``["sqlite", "postgresql"]``: the server starts only when
+    a PostgreSQL case runs.
+    """
+    from certdocs.register import Register
+
+    if request.param == "sqlite":
+        with Register.open(":memory:") as register:
+            yield register
+        return
+    databases: RegisterDatabases = request.getfixturevalue("postgres_registers")
+    with databases.empty() as url, Register.open(url) as register:
+        yield register
 
 
 @pytest.fixture(scope="session")

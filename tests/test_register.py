@@ -20,7 +20,7 @@ from certdocs.register import (
 )
 from certdocs.register._backend import SqliteBackend
 from certdocs.register._migrations import migrate
-from tests.postgres_registers import RegisterDatabases, postgres_registers  # noqa: F401  (fixture)
+from tests.postgres_registers import empty_register, postgres_registers  # noqa: F401  (fixture)
 from tests.register_data import PATTERN as PATTERN
 from tests.register_data import document as document
 from tests.register_data import facts as facts
@@ -32,12 +32,7 @@ TODAY = date(2027, 1, 1)
 @pytest.fixture(params=["sqlite", "postgresql"])
 def register(request: pytest.FixtureRequest) -> Iterator[Register]:
     """An empty register on each backend: in-memory SQLite, PostgreSQL (tests/postgres_registers.py)."""
-    if request.param == "sqlite":
-        with Register.open(":memory:") as reg:
-            yield reg
-        return
-    databases: RegisterDatabases = request.getfixturevalue("postgres_registers")
-    with databases.empty() as url, Register.open(url) as reg:
+    with empty_register(request) as reg:
         yield reg
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from certdocs.errors import RegisterError
 from certdocs.register import Register, Status, StatusChange
-from tests.postgres_registers import RegisterDatabases, postgres_registers  # noqa: F401  (fixture)
+from tests.postgres_registers import empty_register, postgres_registers  # noqa: F401  (fixture)
 from tests.test_register import PATTERN, document, facts, issue
 
 TODAY = date(2027, 1, 1)
@@ -20,12 +20,7 @@ Change = Callable[..., StatusChange]
 @pytest.fixture(params=["sqlite", "postgresql"])
 def register(request: pytest.FixtureRequest) -> Iterator[Register]:
     """An empty register on each backend: in-memory SQLite, PostgreSQL (tests/postgres_registers.py)."""
-    if request.param == "sqlite":
-        with Register.open(":memory:") as reg:
-            yield reg
-        return
-    databases: RegisterDatabases = request.getfixturevalue("postgres_registers")
-    with databases.empty() as url, Register.open(url) as reg:
+    with empty_register(request) as reg:
         yield reg
 
 

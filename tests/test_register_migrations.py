@@ -21,7 +21,7 @@ from certdocs.errors import RegisterError
 from certdocs.register import MIGRATIONS, CertificateRecord, Register
 from certdocs.register._backend import open_backend
 from certdocs.register._migrations import Migration, migrate
-from tests.postgres_registers import RegisterDatabases, postgres_registers  # noqa: F401  (fixture)
+from tests.postgres_registers import empty_register, postgres_registers  # noqa: F401  (fixture)
 from tests.postgres_server import PostgresServer
 from tests.test_register import document, facts
 
@@ -265,12 +265,7 @@ def test_an_up_to_date_register_opens_without_migrating(target: Path | str, monk
 @pytest.fixture(params=["sqlite", "postgresql"])
 def register(request: pytest.FixtureRequest) -> Iterator[Register]:
     """An empty register on each backend: in-memory SQLite, PostgreSQL (tests/postgres_registers.py)."""
-    if request.param == "sqlite":
-        with Register.open(":memory:") as reg:
-            yield reg
-        return
-    databases: RegisterDatabases = request.getfixturevalue("postgres_registers")
-    with databases.empty() as url, Register.open(url) as reg:
+    with empty_register(request) as reg:
         yield reg
 
 
