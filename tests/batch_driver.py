@@ -8,8 +8,10 @@ The tests start it with :func:`start`: a process of its own, forked from a serve
 has loaded certdocs once and issued one batch elsewhere (tests/forkserver.py), so that each run
 does not spend most of a second importing and filling caches before it works. It shares nothing
 with the test's process but, when asked, the news that its run reached a moment it reports
-itself (a stage of the document stage's progress and how many sets were done), so that a test
-kills it there and not after a guessed number of seconds.
+itself (a stage of the document stage's progress and how many sets were done, or how many
+numbers it has reserved), so that a test kills it there and not after a guessed number of
+seconds; and, for runs started together, a barrier they meet at twice (before they begin, and
+before they record their first set), so that they really run at once without being slowed down.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 from certdocs.batch import run_batch
 from certdocs.decisions import load_meeting
 from certdocs.pipeline import Issuer, Workspace
-from certdocs.register import Register, register_location
+from certdocs.register import Register, State, register_location
 from certdocs.testing import FakeConverter
 from tests.forkserver import CONTEXT
 
@@ -54,6 +56,11 @@ class SlowConverter(FakeConverter):
 
 
 Moment = tuple[str, int]  # a progress stage of certdocs.documents.write_documents, and the sets done
+
+#: Not a stage of the document stage's: the run's register has committed this many new numbers.
+RESERVED = "登记簿中已预留编号"
+#: Where runs started ``together`` meet a second time: each about to record its first set.
+RECORDING = ("合并发证资料包并登记", 0)
 
 
 class Run:
@@ -106,21 +113,26 @@ def start(
     register: str | None = None,
     moment: Moment | None = None,
     hold: bool = False,
+    together: Any = None,
 ) -> Run:
     """Start ``main`` on these arguments in a new process, its standard error into ``log``.
 
     With ``moment``, the run tells :meth:`Run.reached` when its progress reports that moment, and
-    goes on at once; with ``hold`` too, it waits there until :meth:`Run.resume`.
+    goes on at once; with ``hold`` too, it waits there until :meth:`Run.resume`. With
+    ``together`` (a ``CONTEXT.Barrier`` for as many runs), it waits for the other runs before it
+    begins and again at :data:`RECORDING`.
     """
     argv = [str(decisions), str(output), str(delay), *([register] if register is not None else [])]
     reached, go = CONTEXT.Event(), CONTEXT.Event()
     watch = (moment, reached, go, hold) if moment is not None else None
-    process = CONTEXT.Process(target=_child, args=(argv, str(log), dict(os.environ), watch), daemon=True)
+    process = CONTEXT.Process(target=_child, args=(argv, str(log), dict(os.environ), watch, together), daemon=True)
     process.start()
     return Run(process, reached, go)
 
 
-def _child(argv: list[str], log: str, environ: dict[str, str], watch: tuple[Moment, Any, Any, bool] | None) -> None:
+def _child(
+    argv: list[str], log: str, environ: dict[str, str], watch: tuple[Moment, Any, Any, bool] | None, together: Any
+) -> None:
     # As a new process started now would be: the test's environment, the repository as its folder
     # (the fork server keeps those of the moment it started).
     os.environ.clear()
@@ -132,16 +144,19 @@ def _child(argv: list[str], log: str, environ: dict[str, str], watch: tuple[Mome
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     os.close(null)
-    progress = None
-    if watch is not None:
-        moment, reached, go, hold = watch
 
-        def progress(stage: str, done: int, _total: int) -> None:
+    def progress(stage: str, done: int, _total: int) -> None:
+        if together is not None and (stage, done) == RECORDING:
+            together.wait(120)
+        if watch is not None:
+            moment, reached, go, hold = watch
             if (stage, done) == moment and not reached.is_set():
                 reached.set()
                 if hold:
                     go.wait(300)
 
+    if together is not None:
+        together.wait(120)
     sys.exit(main(argv, progress=progress))
 
 
@@ -151,6 +166,8 @@ def main(argv: list[str], *, progress: Callable[[str, int, int], None] | None = 
     ws = Workspace(output=output, register=target, templates=ROOT / "templates")
     meeting = load_meeting(decisions)
     with Register.open(ws.register) as register:
+        if progress is not None:
+            _report_reservations(register, progress)
         issuer = Issuer(
             ws, converter=SlowConverter(delay), register=register, today=date(2026, 11, 22), progress=progress
         )
@@ -158,6 +175,22 @@ def main(argv: list[str], *, progress: Callable[[str, int, int], None] | None = 
     for failure in summary.to_json()["failed"]:
         print(failure["audit"], *failure["errors"], file=sys.stderr)
     return 1 if summary.failed else 0
+
+
+def _report_reservations(register: Register, progress: Callable[[str, int, int], None]) -> None:
+    """Report (:data:`RESERVED`, n) each time the register holds an n-th number reserved for this run."""
+    reserve = register.reserve
+    held = 0
+
+    def reporting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal held
+        reservation = reserve(*args, **kwargs)  # committed when it returns
+        if reservation.state == State.RESERVED:
+            held += 1
+            progress(RESERVED, held, 0)
+        return reservation
+
+    register.reserve = reporting  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":
