@@ -8,7 +8,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -235,25 +234,32 @@ def test_fonts_conf_maps_windows_chinese_fonts_to_noto_cjk_sc(requested: str, fa
 
 # --- scripted stand-ins for soffice -------------------------------------------------------
 
-FAKE_SOFFICE = """#!{python}
-import os, sys, time
-from pathlib import Path
-
-args = sys.argv[1:]
-outdir = Path(args[args.index("--outdir") + 1])
-sources = [Path(a) for a in args[args.index("--outdir") + 2:]]
-state = Path(os.environ["FAKE_SOFFICE_STATE"])
-calls = int(state.read_text()) + 1 if state.exists() else 1
-state.write_text(str(calls))
-mode = os.environ["FAKE_SOFFICE_MODE"]
-if mode == "hang":
-    os.system("sleep 300 &")  # a grandchild in the same process group
-    time.sleep(300)
-if mode == "crash" or (mode == "crash-once" and calls == 1):
-    os.abort()
-sample = Path(os.environ["FAKE_SOFFICE_SAMPLE"]).read_bytes()
-for source in sources:
-    (outdir / (source.stem + ".pdf")).write_bytes(b"" if mode == "empty" else sample)
+# A shell script, not Python: it starts in a few milliseconds (an interpreter took 50 ms or more
+# of CPU on each call), so the time-out test's stand-in is surely hanging long before its time-out.
+FAKE_SOFFICE = """#!/bin/sh
+while [ "$#" -gt 0 ] && [ "$1" != --outdir ]; do shift; done
+outdir=$2
+shift 2
+calls=$(( $(cat "$FAKE_SOFFICE_STATE" 2>/dev/null || echo 0) + 1 ))
+echo "$calls" > "$FAKE_SOFFICE_STATE"
+mode=$FAKE_SOFFICE_MODE
+if [ "$mode" = hang ]; then
+    # A grandchild in the same process group, whose parent (the subshell) exits at once. It lets
+    # go of soffice's output pipes: a kill that missed it fails the test at once, not in 300 s.
+    ( sleep 300 > /dev/null 2>&1 & echo "$!" > "$FAKE_SOFFICE_STATE.grandchild" )
+    exec sleep 300
+fi
+if [ "$mode" = crash ] || { [ "$mode" = crash-once ] && [ "$calls" = 1 ]; }; then
+    kill -ABRT $$
+fi
+for source in "$@"; do
+    name=${source##*/}
+    if [ "$mode" = empty ]; then
+        : > "$outdir/${name%.*}.pdf"
+    else
+        cp "$FAKE_SOFFICE_SAMPLE" "$outdir/${name%.*}.pdf"
+    fi
+done
 """
 
 
@@ -261,7 +267,7 @@ for source in sources:
 def fake_soffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     script = tmp_path / "bin" / "soffice"
     script.parent.mkdir()
-    script.write_text(FAKE_SOFFICE.format(python=sys.executable))
+    script.write_text(FAKE_SOFFICE)
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     sample = tmp_path / "sample.pdf"
     sample.write_bytes(text_pdf(["样张"]))
@@ -369,10 +375,12 @@ def test_a_timeout_kills_the_whole_process_group_and_leaves_no_pdf(
     started: list[int],
 ) -> None:
     monkeypatch.setenv("FAKE_SOFFICE_MODE", "hang")
-    converter = LibreOfficeConverter(soffice=fake_soffice, driver="command", workers=1, timeout=1.0)
+    converter = LibreOfficeConverter(soffice=fake_soffice, driver="command", workers=1, timeout=0.3)
     with converter, pytest.raises(ConversionError, match="超时"):
         converter.convert(two_docs, outdir=tmp_path / "out")
     assert len(started) == 1  # no retry after a timeout
+    grandchild = tmp_path / "calls.grandchild"
+    assert grandchild.is_file(), "the stand-in was stopped before it hung: its grandchild never started"
     assert wait_until_gone(started[0])
     assert list((tmp_path / "out").iterdir()) == []
 
