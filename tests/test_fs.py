@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -14,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from certdocs._fs import atomic_write_bytes, move_durably, safe_name
+from tests.forkserver import CONTEXT
+from tests.fs_writer import WORDS, write_groups_until_killed
 
 WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(10)), *(f"LPT{n}" for n in range(10))}
 
@@ -157,31 +157,19 @@ def test_a_missing_source_stops_the_move_before_anything_is_renamed(tmp_path: Pa
     assert not (tmp_path / "out.pdf").exists()
 
 
-_WRITER = """
-import sys
-from pathlib import Path
-from certdocs._fs import atomic_write_bytes, move_durably
-root = Path(sys.argv[1])
-n = 0
-while True:
-    n += 1
-    data = (b"%d " % n) * 200_000
-    moves = []
-    for kind in ("certificate", "report", "scoresheet"):
-        atomic_write_bytes(root / "staging" / kind, data, durable=False)
-        moves.append((root / "staging" / kind, root / "out" / kind))
-    move_durably(moves)
-"""
-
-
 @pytest.mark.parametrize("after", [0.05, 0.2, 0.4])
 def test_a_killed_group_leaves_each_destination_whole(tmp_path: Path, after: float) -> None:
     (tmp_path / "out").mkdir()
-    child = subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path)])
+    # A process of its own, forked from the warmed fork server; the seconds count from its first write.
+    started = CONTEXT.Event()
+    child = CONTEXT.Process(target=write_groups_until_killed, args=(tmp_path, started), daemon=True)
+    child.start()
+    assert started.wait(timeout=60)
     time.sleep(after)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    child.kill()  # SIGKILL
+    child.join()
+    assert child.exitcode == -signal.SIGKILL
     for path in (tmp_path / "out").iterdir():
         words = path.read_bytes().split()
-        assert len(words) == 200_000, path.name
+        assert len(words) == WORDS, path.name
         assert len(set(words)) == 1, path.name  # one whole version
