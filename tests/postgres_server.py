@@ -182,7 +182,8 @@ def remove_template_folder() -> None:
     (template.parent / f"{template.name}.lock").unlink(missing_ok=True)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that no one listens on now (another process may take it before us)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -400,7 +401,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     remove_stale_folders(pg_bin, as_postgres=as_postgres)
     folder = Path(tempfile.mkdtemp(prefix="certdocs-pg-", dir=scratch_folder()))
     (folder / _OWNER).write_text(str(_run_pid()), encoding="ascii")
-    server = PostgresServer(pg_bin, folder, _free_port(), as_postgres)
+    server = PostgresServer(pg_bin, folder, free_port(), as_postgres)
     try:
         server.init()
         for attempt in range(3):
@@ -411,7 +412,7 @@ def postgres_server() -> Iterator[PostgresServer]:
                 # Another test worker's server may have taken the free port first.
                 if attempt == 2:
                     raise RuntimeError((folder / "log").read_text(errors="replace")) from None
-                server.port = _free_port()
+                server.port = free_port()
         server.admin(f"CREATE ROLE {PASSWORD_USER} LOGIN PASSWORD '{PASSWORD}'")
         yield server
     finally:

@@ -545,14 +545,14 @@ def test_a_killed_test_runs_server_and_folders_are_removed_by_the_next_run(
     import subprocess
     import tempfile
 
-    from tests.postgres_server import remove_stale_folders, scratch_folder
+    from tests.postgres_server import free_port, remove_stale_folders, scratch_folder
 
     gone = subprocess.Popen(["true"])
     gone.wait()
     folder = Path(tempfile.mkdtemp(prefix="certdocs-pg-", dir=scratch_folder()))
     (folder / "owner").write_text(str(gone.pid), encoding="ascii")
-    stale = PostgresServer(postgres_server.bin, folder, 0, postgres_server.as_postgres)
-    stale.port = postgres_server.port + 1 if postgres_server.port < 65000 else postgres_server.port - 1
+    # A free port, not this server's neighbour: another test run's server may be listening there.
+    stale = PostgresServer(postgres_server.bin, folder, free_port(), postgres_server.as_postgres)
     stale.init()
     stale.start()
     server_pid = int((folder / "data" / "postmaster.pid").read_text().split()[0])
