@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import certdocs.workbook  # noqa: F401  (first: openpyxl as the product loads it, without numpy)
 from certdocs.scheme import get_scheme
 from tests.issued import issued_folders  # noqa: F401  (fixture)
 from tests.libreoffice import libreoffice_converter  # noqa: F401  (fixture)

@@ -55,6 +55,8 @@ for args in json.loads(sys.argv[1]):
     loaded[" ".join(args)] = {"exit": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}
 import certdocs.batch, certdocs.issuing
 loaded["import certdocs.issuing"] = {"exit": 0, "modules": sorted({m.split(".")[0] for m in sys.modules})}
+import certdocs.workbook
+loaded["import certdocs.workbook"] = {"exit": 0, "modules": sorted({m.split(".")[0] for m in sys.modules})}
 print(json.dumps(loaded))
 """
 
@@ -120,3 +122,9 @@ def test_help_and_the_register_list_load_not_even_babel_or_stdnum(loaded: dict[s
 def test_the_issuing_library_loads_neither_numpy_nor_pypdf(loaded: dict[str, dict[str, object]]) -> None:
     # numpy and pypdf are needed neither to issue nor to check a converted PDF that shows text.
     assert sorted(_modules(loaded, "import certdocs.issuing") & {"numpy", "pypdf", "fontTools"}) == []
+
+
+def test_the_workbook_package_loads_openpyxl_without_numpy(loaded: dict[str, dict[str, object]]) -> None:
+    # openpyxl imports numpy when installed (for numpy's numbers as cell values), 0.2–0.3 s.
+    modules = _modules(loaded, "import certdocs.workbook")
+    assert ("openpyxl" in modules, "numpy" in modules) == (True, False)

@@ -6,6 +6,17 @@ workbook, ``reader`` reads it back (located by sheet and cell) through the one a
 ``files`` ties them to files, ``recalc`` has LibreOffice recalculate a workbook headless.
 """
 
+import sys
+
+if "openpyxl" not in sys.modules and "numpy" not in sys.modules:
+    # openpyxl imports numpy, when it is installed, only to accept numpy's numbers as cell values;
+    # certdocs never writes them, and numpy took 0.2–0.3 s of every workbook command's start.
+    sys.modules["numpy"] = None  # type: ignore[assignment]  # "import numpy" fails, as if absent
+    try:
+        import openpyxl  # noqa: F401
+    finally:
+        del sys.modules["numpy"]
+
 from certdocs.workbook.files import SUFFIX, import_workbook, make_workbook
 from certdocs.workbook.reader import WorkbookContent, load_workbook_audit, read_workbook, validate
 
