@@ -82,11 +82,12 @@ def identify(path: Path, reader: PdfReader, *, register: Register, today: date) 
             found_by = "text" if number else ""
     problems: list[Problem] = []
     if not number:
-        urls = qr_urls(path, pages=min(pages, QR_PAGES))
+        # A later page is rendered only when the earlier ones name no issued certificate.
+        urls = qr_urls(path, pages=min(pages, QR_PAGES), enough=lambda found: bool(_first(_url_numbers(found), known)))
         if isinstance(urls, Problem):
             problems.append(urls)
         else:
-            number = _first((n for url in urls for n in url_candidates(url)), known)
+            number = _first(_url_numbers(urls), known)
             found_by = "qr" if number else ""
             if urls and not number:
                 problems.append(Problem(where, f"二维码网址中没有登记簿里已发证的证书编号：{'；'.join(urls)}"))
@@ -132,8 +133,13 @@ def url_candidates(url: str) -> list[str]:
     return [value.strip() for value in found if _TOKEN.fullmatch(value.strip())]
 
 
-def qr_urls(path: Path, *, pages: int) -> list[str] | Problem:
-    """The texts of the QR codes on the first ``pages`` pages, or why they cannot be read."""
+def qr_urls(
+    path: Path, *, pages: int, enough: Callable[[list[str]], bool] = lambda _found: False
+) -> list[str] | Problem:
+    """The texts of the QR codes on the first ``pages`` pages, or why they cannot be read.
+
+    Pages are read in order and no further once ``enough`` is true of the texts found so far.
+    """
     decode = _decoder()
     if isinstance(decode, Problem):
         return decode
@@ -141,6 +147,8 @@ def qr_urls(path: Path, *, pages: int) -> list[str] | Problem:
     try:
         for image in _page_images(path, pages=pages):
             found += [text for text in decode(image) if text not in found]
+            if enough(found):
+                break
     except (OSError, subprocess.SubprocessError) as exc:
         return Problem(str(path), f"无法将扫描页渲染为图像以读取二维码：{exc}")
     except Exception as exc:  # pypdf and the decoders raise many exception types on odd images
@@ -172,6 +180,10 @@ def _earliest_title(text: str) -> str:
 def _text_candidates(text: str) -> list[str]:
     # Text extraction may break a number across a line or put spaces inside it.
     return _AFTER_LABEL.findall(text) + _AFTER_LABEL.findall(re.sub(r"\s+", "", text))
+
+
+def _url_numbers(urls: list[str]) -> Iterator[str]:
+    return (number for url in urls for number in url_candidates(url))
 
 
 def _first(candidates: Iterator[str] | list[str], known: Callable[[str], bool]) -> str:
@@ -207,8 +219,10 @@ def _page_images(path: Path, *, pages: int) -> Iterator[Image.Image]:
                     yield embedded.image
         return
     for number in range(1, pages + 1):
+        # Grey, uncompressed (PGM on stdout): a QR decoder reads luminance only, and pdftoppm's
+        # PNG encoding of an RGB A4 page at 200 dpi took three times the CPU of rendering it.
         done = subprocess.run(
-            ["pdftoppm", "-png", "-r", str(QR_DPI), "-f", str(number), "-l", str(number), str(path)],
+            ["pdftoppm", "-gray", "-r", str(QR_DPI), "-f", str(number), "-l", str(number), str(path)],
             capture_output=True,
             check=True,
             timeout=120,
