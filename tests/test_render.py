@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import re
 import shutil
@@ -27,8 +28,21 @@ NAMES = ["audit_plan.docx", "scoresheet.docx", "report.docx", "certificate.docx"
 SCHEMES = ["xbht-s04-2025", "bz-ts1008-2025"]
 
 
+# The QR code of a verification URL, made once a module (bytes; certdocs.qr is tested in test_qr).
+_qr = functools.cache(qr_png)
+
+
 def _render(name: str, context: dict[str, Any]) -> bytes:
-    return render_docx_bytes(TEMPLATES / name, context, qr_png=qr_png(context["certificate"]["verify_url"]))
+    return render_docx_bytes(TEMPLATES / name, context, qr_png=_qr(context["certificate"]["verify_url"]))
+
+
+@functools.cache
+def _sample(name: str, scheme: str = "xbht-s04-2025") -> bytes:
+    """The template ``name`` rendered with the unchanged sample context of ``scheme``, once a module.
+
+    Many tests read what the same document says; each test that changes the context renders its own.
+    """
+    return _render(name, sample_context(scheme))
 
 
 def _text(docx: bytes) -> str:
@@ -59,7 +73,7 @@ def _template(tmp_path: Path, *paragraphs: str) -> Path:
 @pytest.mark.parametrize("name", NAMES)
 def test_every_template_renders_with_the_sample_context(name: str, scheme: str) -> None:
     context = sample_context(scheme)
-    text = _text(_render(name, context))
+    text = _text(_sample(name, scheme))
     assert context["org"]["name"] in text
     assert context["body"]["name"] in text
 
@@ -67,22 +81,22 @@ def test_every_template_renders_with_the_sample_context(name: str, scheme: str) 
 @pytest.mark.parametrize("name", NAMES)
 def test_no_document_shows_none_null_or_a_raw_template_tag(name: str) -> None:
     for scheme in SCHEMES:
-        text = _text(_render(name, sample_context(scheme)))
+        text = _text(_sample(name, scheme))
         for leftover in ("None", "null", "{{", "}}", "{%", "%}", "{#"):
             assert leftover not in text, (name, scheme, leftover)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_facts_a_body_profile_leaves_empty_leave_no_dangling_labels(name: str) -> None:
-    context = sample_context("xbht-s04-2025")  # 新标恒通: no address, e-mail, website or signatory
-    text = _text(_render(name, context))
+    # 新标恒通 (the sample context of xbht-s04-2025): no address, e-mail, website or signatory
+    text = _text(_sample(name, "xbht-s04-2025"))
     assert "（）" not in text
     assert not re.search(r"(^|\n)(地址|地　　址|邮箱|电子邮箱|网址|网　　址)：[ 　]*(\n|$)", text)
 
 
 def test_the_certificate_shows_organisation_number_grade_and_the_three_dates() -> None:
     context = sample_context()
-    text = _text(_render("certificate.docx", context))
+    text = _text(_sample("certificate.docx"))
     certificate = context["certificate"]
     for value in (
         context["org"]["name"],
@@ -101,7 +115,7 @@ def test_the_certificate_shows_organisation_number_grade_and_the_three_dates() -
 
 
 def test_the_certificate_carries_the_qr_code_at_least_25_mm_wide() -> None:
-    with zipfile.ZipFile(io.BytesIO(_render("certificate.docx", sample_context()))) as package:
+    with zipfile.ZipFile(io.BytesIO(_sample("certificate.docx"))) as package:
         xml = package.read("word/document.xml").decode()
         images = [n for n in package.namelist() if n.startswith("word/media/")]
     (width,) = re.findall(r'<wp:extent cx="(\d+)"', xml)
@@ -111,7 +125,7 @@ def test_the_certificate_carries_the_qr_code_at_least_25_mm_wide() -> None:
 
 def test_the_scoresheet_lists_every_item_with_subtotals_and_excluded_reasons() -> None:
     context = sample_context()
-    text = _text(_render("scoresheet.docx", context))
+    text = _text(_sample("scoresheet.docx"))
     for item in context["items"]:
         assert item["clause"] in text
     for category in context["categories"]:
@@ -121,7 +135,7 @@ def test_the_scoresheet_lists_every_item_with_subtotals_and_excluded_reasons() -
 
 
 def test_the_level_scheme_scoresheet_shows_levels_instead_of_points() -> None:
-    text = _text(_render("scoresheet.docx", sample_context("bz-ts1008-2025")))
+    text = _text(_sample("scoresheet.docx", "bz-ts1008-2025"))
     assert "3级 已定义级" in text
     assert "战略性" in text
     assert "分值" not in text
@@ -210,13 +224,13 @@ def test_two_renders_of_the_same_inputs_are_byte_identical(tmp_path: Path) -> No
         TEMPLATES / "certificate.docx",
         context,
         out=tmp_path / "a.docx",
-        qr_png=qr_png(context["certificate"]["verify_url"]),
+        qr_png=_qr(context["certificate"]["verify_url"]),
     )
     second = render_docx(
         TEMPLATES / "certificate.docx",
         context,
         out=tmp_path / "b.docx",
-        qr_png=qr_png(context["certificate"]["verify_url"]),
+        qr_png=_qr(context["certificate"]["verify_url"]),
     )
     assert first.read_bytes() == second.read_bytes()
 
@@ -256,7 +270,7 @@ def test_every_template_renders_to_the_bytes_docxtpl_alone_makes(name: str, sche
     if listing:  # what docxtpl turns into markup: tab, line break, new paragraph, page break
         context["org"]["name"] += "\t第二段\n第三行"
         context["report"]["overview"] = "第一段\a第二段\f新的一页\n一行"
-    qr = qr_png(context["certificate"]["verify_url"])
+    qr = _qr(context["certificate"]["verify_url"])
     rendered = render_docx_bytes(TEMPLATES / name, context, qr_png=qr)
     assert rendered == render_docx_bytes(TEMPLATES / name, context, qr_png=qr)  # from what was kept
     assert rendered == _plain_docxtpl(TEMPLATES / name, context, qr)
@@ -272,7 +286,7 @@ def test_images_and_fields_in_headers_footers_and_properties_render_as_docxtpl_a
     document.save(str(template))
     context = sample_context()
     context["org"]["name"] = "甲\n乙\t丙 <&>"
-    qr = qr_png(context["certificate"]["verify_url"])
+    qr = _qr(context["certificate"]["verify_url"])
     rendered = render_docx_bytes(template, context, qr_png=qr)
     assert rendered == render_docx_bytes(template, context, qr_png=qr)
     assert rendered == _plain_docxtpl(template, context, qr)
@@ -387,7 +401,7 @@ def test_the_certificate_prints_on_one_page_with_a_scannable_qr_code(
         TEMPLATES / "certificate.docx",
         context,
         out=tmp_path / "certificate.docx",
-        qr_png=qr_png(context["certificate"]["verify_url"]),
+        qr_png=_qr(context["certificate"]["verify_url"]),
     )
     pages, png = _pdf_pages_and_png(docx, tmp_path, libreoffice_converter)
     assert pages == 1
@@ -432,6 +446,6 @@ def test_a_prepared_context_renders_as_the_context_and_ignores_later_changes(tmp
     before = _render("certificate.docx", context)
     context["org"]["name"] = "改过的名称"
     after = render_docx_bytes(
-        TEMPLATES / "certificate.docx", prepared, qr_png=qr_png(context["certificate"]["verify_url"])
+        TEMPLATES / "certificate.docx", prepared, qr_png=_qr(context["certificate"]["verify_url"])
     )
     assert after == before

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor, Twips
+from docx.table import _Cell
 
 from certdocs._fs import atomic_write_bytes
 from certdocs.render import normalise_docx
@@ -344,7 +347,7 @@ def para(
 ) -> Any:
     """One paragraph in a document or cell (``first``: reuse the cell's empty first paragraph)."""
     paragraph = container.paragraphs[0] if first else container.add_paragraph()
-    paragraph.style = _STYLE_NAMES.get(style, style)
+    paragraph._p.style = _style_id(paragraph.part, _STYLE_NAMES.get(style, style))
     fmt = paragraph.paragraph_format
     if align:
         paragraph.alignment = _ALIGN[align]
@@ -356,6 +359,34 @@ def para(
         fmt.keep_with_next = True
     _runs(paragraph, text, size=size, font=font, color=color, bold=bold)
     return paragraph
+
+
+_STYLE_IDS: weakref.WeakKeyDictionary[Any, dict[str, str | None]] = weakref.WeakKeyDictionary()
+
+
+def _style_id(part: Any, name: str) -> str | None:
+    """What ``paragraph.style = name`` sets (None for the default style), looked up once a document.
+
+    python-docx looks the name up among all the styles for every paragraph: most of a build's time.
+    """
+    known = _STYLE_IDS.setdefault(part, {})
+    if name not in known:
+        known[name] = part.get_style_id(name, WD_STYLE_TYPE.PARAGRAPH)
+    return known[name]
+
+
+def _cell_at(t: Any, row: int, col: int) -> Any:
+    """``t.cell(row, col)`` found in that row alone: python-docx lays out the whole table for each cell.
+
+    The tables here merge cells only across a row (never ``vMerge``), so a row's own cells are its layout.
+    """
+    at = 0
+    for tc in t._tbl.tr_lst[row].tc_lst:
+        assert tc.vMerge is None, "a vertically merged cell: use t.cell"
+        if at <= col < at + tc.grid_span:
+            return _Cell(tc, t)
+        at += tc.grid_span
+    raise IndexError(f"no cell at row {row}, column {col}")
 
 
 _STYLE_NAMES = {
@@ -457,9 +488,9 @@ def table(
         assert sum(c.span for c in cells) == len(widths), f"row {r} spans {cells}"
         col = 0
         for c in cells:
-            cell = t.cell(r, col)
+            cell = _cell_at(t, r, col)
             if c.span > 1:
-                cell = cell.merge(t.cell(r, col + c.span - 1))
+                cell = cell.merge(_cell_at(t, r, col + c.span - 1))
             cell.width = Mm(sum(widths[col : col + c.span]))
             cell.vertical_alignment = getattr(WD_CELL_VERTICAL_ALIGNMENT, valign.upper())
             if c.shade:
