@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -343,11 +344,14 @@ def test_a_failed_render_leaves_an_existing_document_in_place(tmp_path: Path) ->
 
 def test_building_the_templates_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     # Two builds side by side, each a process of its own (with its own hash seed: set orders differ).
+    # They may keep compiled modules (tools/_docx_helpers) as tests/conftest.py lets this process.
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     builds = [
         subprocess.Popen(
             [sys.executable, str(ROOT / "tools" / "build_templates.py"), "--out", str(tmp_path / out)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            env=env,
         )
         for out in ("a", "b")
     ]

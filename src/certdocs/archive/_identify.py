@@ -201,10 +201,11 @@ def _decoder() -> Callable[[Image.Image], list[str]] | Problem:
 
 
 def _zbar(image: Image.Image) -> list[str]:
-    with tempfile.NamedTemporaryFile(suffix=".png") as png:
-        image.save(png, format="PNG")
-        png.flush()
-        done = subprocess.run(["zbarimg", "--quiet", "--raw", png.name], capture_output=True, timeout=60)
+    # Netpbm (PGM for a grey page) rather than PNG: nothing to compress here and to decompress in zbarimg.
+    with tempfile.NamedTemporaryFile(suffix=".pnm") as pnm:
+        image.save(pnm, format="PPM")
+        pnm.flush()
+        done = subprocess.run(["zbarimg", "--quiet", "--raw", pnm.name], capture_output=True, timeout=60)
     # zbarimg exits 4 when it finds no symbol: that is an answer, not a failure.
     return [line for line in done.stdout.decode("utf-8", "replace").splitlines() if line.strip()]
 
