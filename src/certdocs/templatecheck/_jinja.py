@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -174,11 +175,10 @@ class PartChecker:
             probe += "{% " + _OPENERS[word] + " %}"
         elif word in ("elif", "else"):
             probe = "{% if x %}" + probe + "{% endif %}"
-        try:
-            self.env.parse(probe)
-        except jinja2.TemplateSyntaxError as exc:
+        error = _syntax_error(probe)
+        if error is not None:
             raw = self.part.lines[tag.line].text
-            self.problem(tag.line, f"模板语法错误：{_explain(exc.message or str(exc), tag.text, raw)}", tag.text)
+            self.problem(tag.line, f"模板语法错误：{_explain(error, tag.text, raw)}", tag.text)
             return False
         return True
 
@@ -249,6 +249,21 @@ class PartChecker:
                     f"模板语法错误：{_explain(exc.message or str(exc), '')}",
                 )
             )
+
+
+# Jinja's parser for single tags. A template repeats its tags (``{{ org.name }}``) and so do the
+# templates of one office: each tag is parsed once a process.
+_PARSING = SandboxedEnvironment()
+
+
+@functools.lru_cache(maxsize=4096)
+def _syntax_error(source: str) -> str | None:
+    """Jinja's message for the template ``source``, or None when it parses."""
+    try:
+        _PARSING.parse(source)
+    except jinja2.TemplateSyntaxError as exc:
+        return exc.message or str(exc)
+    return None
 
 
 def _is_end(word: str) -> bool:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import collections
+import hashlib
 import io
 import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -169,6 +172,32 @@ def _inline_source(text: str) -> str:
     return re.sub(r"(?<=\{[{%])(.*?)(?=[}%]\})", lambda m: m.group(1).translate(_CURLY), text)
 
 
+# Parsed parts by name and content. Templates made from one Word template share their styles,
+# theme, numbering and settings byte for byte (every bundled template does), and these are most
+# of a template's XML: python-docx's blank document carries 800 kB of styles, 20 ms to parse.
+# The checks only read the trees. Kept up to about 16 MB of XML, the least recently used first out.
+_PARSED: collections.OrderedDict[tuple[str, bytes], tuple[Any, int]] = collections.OrderedDict()
+_PARSED_KEEP = 16 << 20
+_PARSED_LOCK = threading.Lock()
+
+
+def _parsed(member: str, data: bytes) -> Any:
+    """The root element of the XML ``data`` of part ``member`` (``etree.XMLSyntaxError`` if it does not parse)."""
+    key = (member, hashlib.blake2b(data, digest_size=20).digest())
+    with _PARSED_LOCK:
+        found = _PARSED.get(key)
+        if found is not None:
+            _PARSED.move_to_end(key)
+            return found[0]
+    root = etree.fromstring(data, _PARSER)
+    with _PARSED_LOCK:
+        _PARSED[key] = (root, len(data))
+        kept = sum(size for _, size in _PARSED.values())
+        while kept > _PARSED_KEEP and len(_PARSED) > 1:
+            kept -= _PARSED.popitem(last=False)[1][1]
+    return root
+
+
 def read_template(name: str, data: bytes, problems: list[Problem]) -> tuple[list[Part], dict[str, Any]] | None:
     """The Jinja-bearing parts and every parsed XML part (by zip name) of template file ``name`` (``data``)."""
     try:
@@ -185,7 +214,7 @@ def read_template(name: str, data: bytes, problems: list[Problem]) -> tuple[list
         for member in package.namelist():
             if member.endswith((".xml", ".rels")):
                 try:
-                    xml[member] = etree.fromstring(package.read(member), _PARSER)
+                    xml[member] = _parsed(member, package.read(member))
                 except etree.XMLSyntaxError as exc:
                     problems.append(Problem(f"{name}（{member}）", f"文件内部的 XML 已损坏：{exc}"))
         if main not in xml:
