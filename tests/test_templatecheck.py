@@ -554,3 +554,41 @@ def test_a_check_that_broke_off_is_tried_again(tmp_path: Path, monkeypatch: pyte
     assert problem.rule.startswith("模板检查未能完成（OSError: fc-match 被终止）")
     assert check_template(path) == []
     assert len(calls) == 2
+
+
+def _with_part(path: Path, member: str, data: bytes, out: Path) -> Path:
+    """A copy of the template ``path`` at ``out`` whose part ``member`` is ``data``."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, data if info.filename == member else source.read(info))
+    return out
+
+
+def test_a_damaged_part_is_reported_after_a_template_with_that_part_intact(tmp_path: Path) -> None:
+    intact = _template(tmp_path, _clean, "parts-intact.docx")
+    assert check_template(intact) == []
+    with zipfile.ZipFile(intact) as package:
+        styles = package.read("word/styles.xml")
+    damaged = _with_part(intact, "word/styles.xml", styles[: len(styles) // 2], tmp_path / "parts-damaged.docx")
+    problems = check_template(damaged)
+    assert [p.where for p in problems] == ["parts-damaged.docx（word/styles.xml）"]
+    assert "文件内部的 XML 已损坏" in problems[0].rule
+    assert check_template(intact) == []
+
+
+def test_the_same_broken_tag_in_two_templates_is_reported_in_each(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph("{{ org.uscc or ‘—” }}")  # Word's curly quotes: the advice names them
+
+    def build_later(doc: Any) -> None:
+        doc.add_paragraph("开头")
+        build(doc)
+
+    first = _template(tmp_path, build, "tag-a.docx")
+    second = _template(tmp_path, build_later, "tag-b.docx")
+    (problem,) = check_template(first)
+    assert problem.where == "tag-a.docx 第1段「{{ org.uscc or ‘—” }}」"
+    assert "弯引号" in problem.rule
+    assert [(p.where, p.rule) for p in check_template(second)] == [
+        ("tag-b.docx 第2段「{{ org.uscc or ‘—” }}」", problem.rule)
+    ]
