@@ -252,13 +252,22 @@ class PartChecker:
 
 
 # Jinja's parser for single tags. A template repeats its tags (``{{ org.name }}``) and so do the
-# templates of one office: each tag is parsed once a process.
+# templates of one office: each tag is parsed once a process (a tag of a sane length is kept).
 _PARSING = SandboxedEnvironment()
+_KEPT_TAG = 1000
+
+
+def _syntax_error(source: str) -> str | None:
+    """Jinja's message for the template ``source``, or None when it parses."""
+    return _kept_syntax_error(source) if len(source) <= _KEPT_TAG else _parse_error(source)
 
 
 @functools.lru_cache(maxsize=4096)
-def _syntax_error(source: str) -> str | None:
-    """Jinja's message for the template ``source``, or None when it parses."""
+def _kept_syntax_error(source: str) -> str | None:
+    return _parse_error(source)
+
+
+def _parse_error(source: str) -> str | None:
     try:
         _PARSING.parse(source)
     except jinja2.TemplateSyntaxError as exc:

@@ -175,7 +175,8 @@ def _inline_source(text: str) -> str:
 # Parsed parts by name and content. Templates made from one Word template share their styles,
 # theme, numbering and settings byte for byte (every bundled template does), and these are most
 # of a template's XML: python-docx's blank document carries 800 kB of styles, 20 ms to parse.
-# The checks only read the trees. Kept up to about 16 MB of XML, the least recently used first out.
+# The checks only read the trees. Kept up to about 16 MB of XML (a part of 4 MB or less), the least
+# recently used first out.
 _PARSED: collections.OrderedDict[tuple[str, bytes], tuple[Any, int]] = collections.OrderedDict()
 _PARSED_KEEP = 16 << 20
 _PARSED_LOCK = threading.Lock()
@@ -190,6 +191,8 @@ def _parsed(member: str, data: bytes) -> Any:
             _PARSED.move_to_end(key)
             return found[0]
     root = etree.fromstring(data, _PARSER)
+    if len(data) > _PARSED_KEEP // 4:  # one huge part is not kept at the cost of all the others
+        return root
     with _PARSED_LOCK:
         _PARSED[key] = (root, len(data))
         kept = sum(size for _, size in _PARSED.values())
