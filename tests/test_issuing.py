@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -26,14 +27,29 @@ def test_every_name_in_all_is_exported() -> None:
     assert [n for n in certdocs.__all__ if not hasattr(certdocs, n)] == []
 
 
-def test_a_program_issues_a_certificate(ws: certdocs.Workspace) -> None:
-    outcome = certdocs.issue_certificate(PASS, workspace=ws, today=TODAY, converter=FakeConverter())
+@dataclass(frozen=True)
+class Issued:
+    """PASS issued by a program: where, and what ``issue_certificate`` answered."""
+
+    ws: certdocs.Workspace
+    outcome: certdocs.Outcome
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory: pytest.TempPathFactory) -> Issued:
+    """PASS issued once a module, for the tests that only look at what was issued."""
+    folder = tmp_path_factory.mktemp("issued")
+    ws = certdocs.Workspace(output=folder / "out", register=folder / "r.sqlite3", templates=ROOT / "templates")
+    return Issued(ws, certdocs.issue_certificate(PASS, workspace=ws, today=TODAY, converter=FakeConverter()))
+
+
+def test_a_program_issues_a_certificate(issued: Issued) -> None:
+    outcome = issued.outcome
     assert (outcome.status, outcome.number) == (certdocs.OutcomeStatus.ISSUED, "ZD-FW-2026-0001")
 
 
-def test_the_issued_certificate_is_in_the_register(ws: certdocs.Workspace) -> None:
-    certdocs.issue_certificate(PASS, workspace=ws, today=TODAY, converter=FakeConverter())
-    with certdocs.open_register(ws) as register:
+def test_the_issued_certificate_is_in_the_register(issued: Issued) -> None:
+    with certdocs.open_register(issued.ws) as register:
         assert [r.status for r in register.list(today=TODAY)] == [certdocs.Status.VALID]
 
 
