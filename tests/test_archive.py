@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import bagit
+import numpy
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -410,6 +411,28 @@ def test_no_page_after_one_whose_qr_code_names_an_issued_certificate_is_rendered
     (result,) = archive(register, tmp_path / "archive", scan, signer=signer)
     assert (result.status, result.number) == ("archived", number), result.problems
     assert rendered == ["1"]
+
+
+@pytest.mark.parametrize("missing", ["", "zxingcpp"])
+def test_a_barcode_that_is_not_a_qr_code_is_not_read(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    import zxingcpp
+
+    if not hasattr(zxingcpp, "create_barcode"):
+        pytest.skip("zxing-cpp before 3.0 cannot draw a barcode")
+    code = zxingcpp.create_barcode(issued.number, zxingcpp.BarcodeFormat.Code128)  # a number a QR code would give
+    page = Image.new("L", (1240, 1754), 255)  # A4 at 150 dpi
+    page.paste(Image.fromarray(numpy.asarray(code.to_image(scale=3))), (300, 1150))
+    out = io.BytesIO()
+    page.save(out, format="PDF", resolution=150)
+    if missing:
+        if shutil.which("zbarimg") is None:
+            pytest.skip("zbar-tools not installed")
+        monkeypatch.setitem(sys.modules, "zxingcpp", None)  # zbarimg reads the page
+    (result,) = archive(register, tmp_path / "archive", write(tmp_path / "s.pdf", out.getvalue()), signer=signer)
+    assert result.status == "refused"
+    assert "无法识别证书编号" in result.problems[0].rule
 
 
 def test_a_signed_report_is_identified_by_the_number_in_its_text(
