@@ -329,6 +329,42 @@ def test_a_template_edited_between_renders_is_read_again(tmp_path: Path) -> None
     assert "第一版" not in text
 
 
+def _stored(path: Path) -> bytes:
+    """The .docx at ``path`` zipped again without compression: its size follows its text's."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info))
+    return out.getvalue()
+
+
+def test_an_edit_keeping_the_size_and_time_stamp_of_a_template_is_rendered(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = _stored(_template(tmp_path / "a", "第一版：{{ certificate.number }}"))
+    second = _stored(_template(tmp_path / "b", "第二版：{{ certificate.number }}"))
+    assert len(first) == len(second)
+    template = tmp_path / "证书.docx"
+    template.write_bytes(first)
+    stat = template.stat()
+    assert "第一版" in _text(render_docx_bytes(template, sample_context()))
+    template.write_bytes(second)
+    os.utime(template, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert "第二版" in _text(render_docx_bytes(template, sample_context()))
+
+
+def test_a_copy_of_a_template_elsewhere_renders_the_same_bytes(tmp_path: Path) -> None:
+    copy = tmp_path / "模板副本" / "certificate.docx"
+    copy.parent.mkdir()
+    shutil.copyfile(TEMPLATES / "certificate.docx", copy)
+    assert _render_from(copy) == _sample("certificate.docx")
+
+
+def _render_from(template: Path) -> bytes:
+    context = sample_context()
+    return render_docx_bytes(template, context, qr_png=_qr(context["certificate"]["verify_url"]))
+
+
 def test_a_render_does_not_leak_into_the_next_from_the_same_template() -> None:
     first, second = sample_context(), sample_context()
     second["org"]["name"] = "另一家公司"

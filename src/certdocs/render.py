@@ -315,8 +315,8 @@ class _Prepared:
     for every document.
     """
 
-    def __init__(self, path: str) -> None:
-        self.document = Document(path)
+    def __init__(self, data: bytes) -> None:
+        self.document = Document(io.BytesIO(data))
         body = self.document.element.body
         self.body_xml = str(etree.tostring(body, encoding="unicode", pretty_print=False))  # docxtpl's get_xml
         self.table_tags = bool(_TABLE_TAGS.search(re.sub(r"<[^>]*>", "", self.body_xml)))
@@ -359,14 +359,28 @@ _RENDERED = frozenset(
 
 
 def _prepared(template: Path) -> _Prepared:
-    """The template prepared for rendering, kept while the file is unchanged (copy before use)."""
-    st = template.stat()
-    return _opened(str(template), st.st_mtime_ns, st.st_size, st.st_ino)
+    """The template prepared for rendering, kept by its bytes (copy before use).
+
+    By content, not by path and time stamp: a copy of a template (another output folder's
+    templates, a regeneration's) is prepared once, and an edit that keeps the size and the time
+    stamp is still seen. Reading a template's few kilobytes again is cheap; opening it is not.
+    """
+    data = template.read_bytes()
+    key = hashlib.blake2b(data, digest_size=20).digest()
+    with _CACHES:
+        found = _PREPARED.get(key)
+        if found is not None:
+            _PREPARED.move_to_end(key)
+            return found
+    prepared = _Prepared(data)
+    with _CACHES:
+        _PREPARED[key] = prepared
+        while len(_PREPARED) > 16:
+            _PREPARED.popitem(last=False)
+    return prepared
 
 
-@functools.lru_cache(maxsize=16)
-def _opened(path: str, _mtime_ns: int, _size: int, _inode: int) -> _Prepared:
-    return _Prepared(path)
+_PREPARED: collections.OrderedDict[bytes, _Prepared] = collections.OrderedDict()
 
 
 def _package_entries(
