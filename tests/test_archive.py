@@ -435,6 +435,18 @@ def test_a_barcode_that_is_not_a_qr_code_is_not_read(
     assert "无法识别证书编号" in result.problems[0].rule
 
 
+def test_a_register_failing_while_a_scan_is_read_is_not_blamed_on_the_scan(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("登记簿连接中断")
+
+    monkeypatch.setattr(Register, "get", broken)
+    scan = write(tmp_path / "扫描件.pdf", scan_pdf(issued.number))  # no number in its name to try
+    with pytest.raises(RuntimeError, match="登记簿连接中断"):
+        archive(register, tmp_path / "archive", scan, signer=signer)
+
+
 def test_a_signed_report_is_identified_by_the_number_in_its_text(
     tmp_path: Path, register: Register, signer: Signer
 ) -> None:

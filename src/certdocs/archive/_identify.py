@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -145,16 +145,22 @@ def qr_urls(
     if isinstance(decode, Problem):
         return decode
     found: list[str] = []
-    try:
-        for image in _page_images(path, pages=pages):
-            found += [text for text in decode(image) if text not in found]
+    with contextlib.closing(_page_images(path, pages=pages)) as images:
+        while True:
+            # Only rendering and decoding fail as the scan's problem; ``enough`` (the register)
+            # raises to the caller, as it does everywhere else.
+            try:
+                image = next(images, None)
+                texts = [] if image is None else decode(image)
+            except (OSError, subprocess.SubprocessError) as exc:
+                return Problem(str(path), f"无法将扫描页渲染为图像以读取二维码：{exc}")
+            except Exception as exc:  # pypdf and the decoders raise many exception types on odd images
+                return Problem(str(path), f"无法读取扫描页中的二维码：{exc}")
+            if image is None:
+                return found
+            found += [text for text in texts if text not in found]
             if enough(found):
-                break
-    except (OSError, subprocess.SubprocessError) as exc:
-        return Problem(str(path), f"无法将扫描页渲染为图像以读取二维码：{exc}")
-    except Exception as exc:  # pypdf and the decoders raise many exception types on odd images
-        return Problem(str(path), f"无法读取扫描页中的二维码：{exc}")
-    return found
+                return found
 
 
 def _kind_from_title(title: str) -> str:
@@ -217,7 +223,7 @@ def _zbar(image: Image.Image) -> list[str]:
     return [line for line in done.stdout.decode("utf-8", "replace").splitlines() if line.strip()]
 
 
-def _page_images(path: Path, *, pages: int) -> Iterator[Image.Image]:
+def _page_images(path: Path, *, pages: int) -> Generator[Image.Image, None, None]:
     """Each page rendered by pdftoppm, else the images embedded in it (no poppler installed)."""
     if shutil.which("pdftoppm") is None:
         reader = PdfReader(path)
