@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -137,7 +138,13 @@ def test_a_file_that_is_not_a_word_document_fails_alone(tmp_path: Path) -> None:
     assert starts <= 2  # at most one restart (a crash on the broken file), never one per document
 
 
-def test_a_timeout_kills_soffice_and_the_next_document_gets_a_new_one(tmp_path: Path) -> None:
+def test_a_timeout_kills_soffice_and_the_next_document_gets_a_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"  # the temporary folder of this process and the soffice it starts
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", None)
     sources = documents(tmp_path / "in", 2)
     with LibreOfficeConverter(workers=1, timeout=120) as converter:
         converter.convert(sources[:1], outdir=tmp_path / "warm")
@@ -150,6 +157,8 @@ def test_a_timeout_kills_soffice_and_the_next_document_gets_a_new_one(tmp_path: 
         converter.timeout = 120
         result = converter.convert(sources[1:], outdir=tmp_path / "out")
     assert [p.name for p in result.values()] == ["证书1.pdf"]
+    # Nothing left behind, not even the temporary folder (lu*.tmp) of the soffice that was killed.
+    assert list(scratch.iterdir()) == []
 
 
 def test_a_worker_past_its_memory_limit_is_restarted_between_documents(tmp_path: Path) -> None:
@@ -184,7 +193,10 @@ def test_a_killed_certdocs_takes_its_libreoffice_with_it(tmp_path: Path) -> None
             converter.convert([Path({str(source)!r})], outdir=Path({str(tmp_path / "out")!r}))
         """
     )
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    # Its converter's folder in tmp_path: killed, it cannot remove the folder itself.
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
     assert child.stdout is not None
     root = child.stdout.readline().strip()
     offices = [

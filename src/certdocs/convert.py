@@ -147,6 +147,10 @@ class LibreOfficeConverter:
             raise ConversionError([problem])
         self.driver: Literal["uno", "command"] = "uno" if python is not None else "command"
         self._root = Path(tempfile.mkdtemp(prefix="certdocs-soffice-"))
+        # LibreOffice's own temporary folders (lu*.tmp) inside ours: a soffice killed on a time-out
+        # cannot remove its own, and ours goes with close().
+        self._tmp = self._root / "tmp"
+        self._tmp.mkdir()
         self._pool: UnoPool | None = None
         if python is not None:
             self._pool = UnoPool(
@@ -156,7 +160,7 @@ class LibreOfficeConverter:
                 root=self._root,
                 options=json.dumps(dict(options), ensure_ascii=False),
                 timeout=lambda: self.timeout,
-                env={"FONTCONFIG_FILE": str(FONTS_CONF)},
+                env={"FONTCONFIG_FILE": str(FONTS_CONF), "TMPDIR": str(self._tmp)},
                 recycle_above=recycle_above,
             )
         self._cleanup = weakref.finalize(self, _shut_down, self._pool, self._root)
@@ -259,7 +263,7 @@ class LibreOfficeConverter:
             str(tmpdir),
             *(str(s.resolve()) for s in chunk),
         ]
-        env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}
+        env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "TMPDIR": str(self._tmp)}
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,

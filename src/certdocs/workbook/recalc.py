@@ -107,7 +107,11 @@ def run_soffice(arguments: Sequence[str], *, profile: Path, timeout: float) -> b
         "--nolockcheck",
         *arguments,
     ]
-    env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}
+    # LibreOffice's own temporary folders (lu*.tmp) beside the profile, so that they go with it
+    # even when soffice is killed on a time-out.
+    tmp = profile.with_name(f"{profile.name}-tmp")
+    tmp.mkdir(exist_ok=True)
+    env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "TMPDIR": str(tmp)}
     try:
         process = subprocess.Popen(
             command,
