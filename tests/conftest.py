@@ -102,8 +102,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         remove_template_folder()
 
 
-# Modules whose module-scoped fixture runs LibreOffice (or a browser): on two test workers each
-# would build it, and build it again whenever its tests were split; these run whole on one.
+# Modules whose module-scoped fixture runs LibreOffice (or a browser), or that build the same
+# workbooks for many tests (test_workbook: filled, blank and opened workbooks kept per process):
+# on two test workers each would build them, and again whenever its tests were split; these run
+# whole on one.
 WHOLE_MODULES = frozenset(
     {
         "tests/test_convert.py",
@@ -111,6 +113,7 @@ WHOLE_MODULES = frozenset(
         "tests/test_fitting.py",
         "tests/test_glyphcheck.py",
         "tests/test_site_browser.py",
+        "tests/test_workbook.py",
         "tests/test_workbook_libreoffice.py",
     }
 )
