@@ -216,6 +216,19 @@ def _sized(src_xml: str, fit: Any) -> str:
     return found
 
 
+def docxtpl_source(src_xml: str) -> str:
+    """A template part's XML as docxtpl compiles it (no fitted sizes): patched, a line a paragraph.
+
+    Kept per source, with what rendering keeps: the template check parses the same parts that
+    the first render of each template compiles.
+    """
+    return _numbered(_patched(src_xml, _PATCH_XML))
+
+
+# docxtpl's patch_xml is pure regex work on its argument (it reads nothing from the template).
+_PATCH_XML = functools.partial(DocxTemplate.patch_xml, DocxTemplate.__new__(DocxTemplate))
+
+
 def _patched(src_xml: str, patch: Any) -> str:
     found = _PATCHED.get(src_xml)
     if found is None:
