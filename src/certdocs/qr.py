@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from itertools import chain
 
@@ -33,6 +34,13 @@ def qr_png(url: str, *, module_px: int = 10) -> bytes:
         raise CertdocsError([Problem("二维码", "证书查验网址为空，无法生成二维码")])
     if module_px < 1:
         raise CertdocsError([Problem("二维码", f"每个模块的像素数必须至少为 1，收到 {module_px}")])
+    return _png(url, module_px)
+
+
+# By URL and module size, nothing else: the same inputs always give the same bytes. A
+# regeneration or a reissue draws the same URL again (and a test process the same few, often).
+@functools.lru_cache(maxsize=256)
+def _png(url: str, module_px: int) -> bytes:
     code = qrcode.QRCode(
         error_correction=_ERROR_CORRECTION, box_size=module_px, border=_BORDER_MODULES, mask_pattern=_MASK
     )
