@@ -8,6 +8,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from certdocs import qr
 from certdocs.errors import CertdocsError
 from certdocs.qr import qr_png
 
@@ -47,7 +48,18 @@ def test_it_is_sharp_enough_to_print_at_25_mm() -> None:
 
 
 def test_the_same_url_gives_the_same_bytes() -> None:
-    assert qr_png(URL) == qr_png(URL)
+    first = qr_png(URL)
+    qr._png.cache_clear()  # drawn again, not recalled
+
+    assert qr_png(URL) == first
+
+
+def test_a_recalled_code_is_the_one_drawn_for_that_url_and_size() -> None:
+    qr._png.cache_clear()
+    drawn = {(url, px): qr_png(url, module_px=px) for url in (URL, URL + "2") for px in (3, 10)}
+
+    assert {(url, px): qr_png(url, module_px=px) for url, px in drawn} == drawn
+    assert qr._png.cache_info().hits == len(drawn)
 
 
 def test_it_refuses_an_empty_url_in_chinese() -> None:
