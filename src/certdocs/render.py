@@ -313,8 +313,8 @@ def render_docx_bytes(
         _check_xml(_entries_of(data), name)
         return data
     entries, serialised = _package_entries(tpl.docx, prepared.blobs)
-    _check_xml([entry for entry in entries if entry[0] not in serialised], name)
-    return _zip(entries)
+    _check_xml([entry for entry in entries if entry[0] not in serialised], name, prepared.digests)
+    return _zip(entries, prepared.digests)
 
 
 class _Prepared:
@@ -350,6 +350,11 @@ class _Prepared:
         self.shared: dict[int, Any] = {id(p): p for p in parts if id(p) not in copied}
         self.blobs: dict[int, tuple[bytes, bytes | None]] = {
             id(p): (p.blob, p.rels.xml if len(p.rels) else None) for p in self.shared.values()
+        }
+        # Their digests, by the id of the bytes objects above (alive as long as this is): every
+        # render zips and checks them by content, and hashing them again took a third of a millisecond.
+        self.digests: dict[int, bytes] = {
+            id(blob): _digest(blob) for pair in self.blobs.values() for blob in pair if blob is not None
         }
 
 
@@ -458,8 +463,15 @@ _VALID_XML: collections.OrderedDict[tuple[str, bytes], bool] = collections.Order
 _KEEP = 512
 
 
-def _content_key(name: str, blob: bytes) -> tuple[str, bytes]:
-    return name, hashlib.blake2b(blob, digest_size=20).digest()
+def _content_key(name: str, blob: bytes, digests: Mapping[int, bytes] | None = None) -> tuple[str, bytes]:
+    """The cache key of a zip entry: its name and the digest of its bytes (kept in ``digests``
+    by the id of a bytes object that holds them and is kept alive, see :class:`_Prepared`)."""
+    known = digests.get(id(blob)) if digests else None
+    return name, known if known is not None else _digest(blob)
+
+
+def _digest(blob: bytes) -> bytes:
+    return hashlib.blake2b(blob, digest_size=20).digest()
 
 
 _CACHES = threading.Lock()  # documents may be rendered from several threads
@@ -480,13 +492,13 @@ def _remember(cache: collections.OrderedDict[Any, Any], key: Any, value: Any) ->
             cache.popitem(last=False)
 
 
-def _zip(entries: list[tuple[str, bytes]]) -> bytes:
+def _zip(entries: list[tuple[str, bytes]], digests: Mapping[int, bytes] | None = None) -> bytes:
     """A zip of ``entries`` as :func:`normalise_docx` writes one: fixed times, [Content_Types].xml first."""
     entries = sorted(entries, key=lambda entry: entry[0] != "[Content_Types].xml")
     time_, date_ = _DOS_TIME
     out, central, offset = [], [], 0
     for name, blob in entries:
-        key = _content_key(name, blob)
+        key = _content_key(name, blob, digests)
         found = _recall(_DEFLATED, key)
         if found is None:
             compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
@@ -627,7 +639,7 @@ def _undefined_name(message: str, snippet: str) -> str:
 _NOT_XML = "渲染结果不是有效的 XML，模板标签可能放错了位置"
 
 
-def _check_xml(entries: list[tuple[str, bytes]], template: str) -> None:
+def _check_xml(entries: list[tuple[str, bytes]], template: str, digests: Mapping[int, bytes] | None = None) -> None:
     """Refuse output Word could not open: every XML part must parse.
 
     A part already seen whole (the same name and bytes) is not parsed again.
@@ -635,7 +647,7 @@ def _check_xml(entries: list[tuple[str, bytes]], template: str) -> None:
     for filename, blob in entries:
         if not filename.endswith((".xml", ".rels")):
             continue
-        key = _content_key(filename, blob)
+        key = _content_key(filename, blob, digests)
         if _recall(_VALID_XML, key):
             continue
         try:
