@@ -102,29 +102,41 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         remove_template_folder()
 
 
-# Modules whose module-scoped fixture runs LibreOffice (or a browser), or that build the same
-# workbooks for many tests (test_workbook: filled, blank and opened workbooks kept per process):
-# on two test workers each would build them, and again whenever its tests were split; these run
-# whole on one.
-WHOLE_MODULES = frozenset(
+# Modules that start processes of their own: batch runs and writers forked from the fork server
+# (tests/forkserver.py, warmed by issuing a batch), and registers on the test PostgreSQL server
+# (tests/postgres_server.py, a server per test process). Run together on one worker, they start
+# one fork server and one PostgreSQL server instead of one of each per worker, and their waits
+# overlap with the other worker's CPU-bound tests.
+PROCESS_MODULES = frozenset(
     {
-        "tests/test_convert.py",
-        "tests/test_documents.py",
-        "tests/test_fitting.py",
-        "tests/test_glyphcheck.py",
-        "tests/test_site_browser.py",
-        "tests/test_workbook.py",
-        "tests/test_workbook_libreoffice.py",
+        "tests/test_batch.py",
+        "tests/test_fs.py",
+        "tests/test_postgres_registers.py",
+        "tests/test_records.py",
+        "tests/test_register.py",
+        "tests/test_register_concurrency.py",
+        "tests/test_register_lifecycle.py",
+        "tests/test_register_migrations.py",
+        "tests/test_register_postgres.py",
     }
 )
 
 
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """With ``--dist loadgroup`` (our addopts): WHOLE_MODULES whole on one worker, other tests one by one.
+def _unit(nodeid: str) -> str:
+    """The share of the run one worker takes whole: the test's module, or the process-starting group."""
+    module = nodeid.split("::", 1)[0]
+    return "processes" if module in PROCESS_MODULES else module
 
-    pytest-xdist's own loadgroup (``xdist_group`` marks) does nothing under pytest 9: it renames
-    the collected items' node ids, which pytest 9 no longer reads. xdist hands out the biggest
-    modules first, then the single tests in collection order (slow ones first, see below).
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadgroup`` (our addopts): each module whole on one worker, PROCESS_MODULES together.
+
+    A module's tests share what it builds once (module-scoped fixtures: LibreOffice or a browser
+    started, a signed PDF, issued certificates, workbooks, a start-up probe): split over two
+    workers, each built it. The units are handed out in collection order, which
+    :func:`pytest_collection_modifyitems` makes the heaviest first, so that the two workers end
+    together. pytest-xdist's own loadgroup (``xdist_group`` marks) does nothing under pytest 9:
+    it renames the collected items' node ids, which pytest 9 no longer reads.
     """
     if config.getvalue("dist") != "loadgroup":
         return None
@@ -132,15 +144,31 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class WholeModules(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return module if module in WHOLE_MODULES else nodeid
+            return _unit(nodeid)
 
+    config.option.loadscopereorder = False  # our order (below), not xdist's by number of tests
     return WholeModules(config, log)
 
 
+# What a test weighs when the units are ordered: a LibreOffice test takes seconds, a slow one about
+# a second, most others a few hundredths.
+_WEIGHTS = {"libreoffice": 40, "slow": 15}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked slow first, so that on two workers none of them starts last and runs alone."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """The heaviest units first (tests weighed by their marks), and in each unit its slow tests first.
+
+    On two workers the last units handed out are then light ones, and neither worker ends long
+    after the other. The order is the same in every worker: xdist checks that they collected alike.
+    """
+
+    def weight(item: pytest.Item) -> int:
+        return max((w for mark, w in _WEIGHTS.items() if item.get_closest_marker(mark)), default=1)
+
+    units: dict[str, int] = {}
+    for item in items:
+        units[_unit(item.nodeid)] = units.get(_unit(item.nodeid), 0) + weight(item)
+    items.sort(key=lambda item: (-units[_unit(item.nodeid)], _unit(item.nodeid), weight(item) == 1))
 
 
 @pytest.fixture(scope="session")
