@@ -11,14 +11,11 @@ and the variable, in Chinese. Output is byte-identical for identical inputs (fix
 
 from __future__ import annotations
 
-import collections
 import copy
 import functools
-import hashlib
 import io
 import re
 import struct
-import threading
 import traceback
 import types
 import zipfile
@@ -41,6 +38,7 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from certdocs._fitdocx import apply_sizes
 from certdocs._fs import atomic_write_bytes
+from certdocs._kept import Kept, digest
 from certdocs.errors import Problem, TemplateError
 
 #: Width of the certificate's QR code on paper (the brief asks for at least 25 mm).
@@ -354,7 +352,7 @@ class _Prepared:
         # Their digests, by the id of the bytes objects above (alive as long as this is): every
         # render zips and checks them by content, and hashing them again took a third of a millisecond.
         self.digests: dict[int, bytes] = {
-            id(blob): _digest(blob) for pair in self.blobs.values() for blob in pair if blob is not None
+            id(blob): digest(blob) for pair in self.blobs.values() for blob in pair if blob is not None
         }
 
 
@@ -384,21 +382,12 @@ def _prepared(template: Path) -> _Prepared:
     stamp is still seen. Reading a template's few kilobytes again is cheap; opening it is not.
     """
     data = template.read_bytes()
-    key = hashlib.blake2b(data, digest_size=20).digest()
-    with _CACHES:
-        found = _PREPARED.get(key)
-        if found is not None:
-            _PREPARED.move_to_end(key)
-            return found
-    prepared = _Prepared(data)
-    with _CACHES:
-        _PREPARED[key] = prepared
-        while len(_PREPARED) > 16:
-            _PREPARED.popitem(last=False)
-    return prepared
+    key = digest(data)
+    found = _PREPARED.get(key)
+    return found if found is not None else _PREPARED.put(key, _Prepared(data))
 
 
-_PREPARED: collections.OrderedDict[bytes, _Prepared] = collections.OrderedDict()
+_PREPARED: Kept[_Prepared] = Kept(entries=16)
 
 
 def _package_entries(
@@ -458,38 +447,15 @@ def _entries_of(data: bytes) -> list[tuple[str, bytes]]:
 
 # Deflated entries by content: the parts rendering does not change (styles, fonts, theme,
 # images) are the same bytes in every document made from a template; compress them once.
-_DEFLATED: collections.OrderedDict[tuple[str, bytes], tuple[int, bytes]] = collections.OrderedDict()
-_VALID_XML: collections.OrderedDict[tuple[str, bytes], bool] = collections.OrderedDict()
-_KEEP = 512
+_DEFLATED: Kept[tuple[int, bytes]] = Kept(entries=512)
+_VALID_XML: Kept[bool] = Kept(entries=512)
 
 
 def _content_key(name: str, blob: bytes, digests: Mapping[int, bytes] | None = None) -> tuple[str, bytes]:
     """The cache key of a zip entry: its name and the digest of its bytes (kept in ``digests``
     by the id of a bytes object that holds them and is kept alive, see :class:`_Prepared`)."""
     known = digests.get(id(blob)) if digests else None
-    return name, known if known is not None else _digest(blob)
-
-
-def _digest(blob: bytes) -> bytes:
-    return hashlib.blake2b(blob, digest_size=20).digest()
-
-
-_CACHES = threading.Lock()  # documents may be rendered from several threads
-
-
-def _recall(cache: collections.OrderedDict[Any, Any], key: Any) -> Any:
-    with _CACHES:
-        found = cache.get(key)
-        if found is not None:
-            cache.move_to_end(key)
-        return found
-
-
-def _remember(cache: collections.OrderedDict[Any, Any], key: Any, value: Any) -> None:
-    with _CACHES:
-        cache[key] = value
-        if len(cache) > _KEEP:
-            cache.popitem(last=False)
+    return name, known if known is not None else digest(blob)
 
 
 def _zip(entries: list[tuple[str, bytes]], digests: Mapping[int, bytes] | None = None) -> bytes:
@@ -499,11 +465,11 @@ def _zip(entries: list[tuple[str, bytes]], digests: Mapping[int, bytes] | None =
     out, central, offset = [], [], 0
     for name, blob in entries:
         key = _content_key(name, blob, digests)
-        found = _recall(_DEFLATED, key)
+        found = _DEFLATED.get(key)
         if found is None:
             compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
             found = (zlib.crc32(blob), compressor.compress(blob) + compressor.flush())
-            _remember(_DEFLATED, key, found)
+            _DEFLATED.put(key, found)
         crc, deflated = found
         encoded = name.encode("utf-8")
         flags = 0x800 if not name.isascii() else 0
@@ -648,14 +614,14 @@ def _check_xml(entries: list[tuple[str, bytes]], template: str, digests: Mapping
         if not filename.endswith((".xml", ".rels")):
             continue
         key = _content_key(filename, blob, digests)
-        if _recall(_VALID_XML, key):
+        if _VALID_XML.get(key):
             continue
         try:
             ElementTree.fromstring(blob)
         except ElementTree.ParseError as exc:
             rule = f"{_NOT_XML}：{exc}"
             raise TemplateError([Problem(f"{template}（{filename}）", rule)]) from exc
-        _remember(_VALID_XML, key, True)
+        _VALID_XML.put(key, True)
 
 
 __all__ = ["QR_WIDTH_MM", "RenderContext", "normalise_docx", "prepare_context", "render_docx", "render_docx_bytes"]

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from certdocs._kept import Kept, digest
 from certdocs.errors import CertdocsError, Problem
 from certdocs.templatecheck._assets import check_fonts, check_images, check_languages
 from certdocs.templatecheck._jinja import PartChecker
 from certdocs.templatecheck._source import read_template
 
-# Results of templates already checked in this process, by file name and SHA-256 of the bytes
+# Results of templates already checked in this process, by file name and digest of the bytes
 # checked: every issuing run checks the whole folder first, and the same unchanged templates
 # cost ~0.1 s each to parse and walk. The name is in the key because problems name the file.
 # What else a check reads is fixed for the process and cached where it is read (the context
 # shape of the bundled schemes, fontconfig's answers, certdocs' fonts.conf), so the bytes decide.
-_MEMO_SIZE = 64
-_memo: OrderedDict[tuple[str, str], tuple[Problem, ...]] = OrderedDict()
-_memo_lock = threading.Lock()
+_memo: Kept[tuple[Problem, ...]] = Kept(entries=64)
 _UNFINISHED = "模板检查未能完成"
 
 
@@ -32,19 +28,14 @@ def check_template(path: Path) -> list[Problem]:
         data = path.read_bytes()
     except OSError as exc:
         return [Problem(path.name, f"不是有效的 Word（.docx）文件：{exc}")]
-    key = (path.name, hashlib.sha256(data).hexdigest())
-    with _memo_lock:
-        known = _memo.get(key)
-        if known is not None:
-            _memo.move_to_end(key)
-            return list(known)
+    key = (path.name, digest(data))
+    known = _memo.get(key)
+    if known is not None:
+        return list(known)
     problems = _check(path.name, data)
     # A check that broke off is not kept: the next call tries again and says so again.
     if not any(p.rule.startswith(_UNFINISHED) for p in problems):
-        with _memo_lock:
-            _memo[key] = tuple(problems)
-            while len(_memo) > _MEMO_SIZE:
-                _memo.popitem(last=False)
+        _memo.put(key, tuple(problems))
     return problems
 
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import collections
-import hashlib
 import io
 import re
-import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -14,6 +11,7 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
 
+from certdocs._kept import Kept, digest
 from certdocs.errors import Problem
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -177,28 +175,19 @@ def _inline_source(text: str) -> str:
 # of a template's XML: python-docx's blank document carries 800 kB of styles, 20 ms to parse.
 # The checks only read the trees. Kept up to about 16 MB of XML (a part of 4 MB or less), the least
 # recently used first out.
-_PARSED: collections.OrderedDict[tuple[str, bytes], tuple[Any, int]] = collections.OrderedDict()
-_PARSED_KEEP = 16 << 20
-_PARSED_LOCK = threading.Lock()
+_PARSED: Kept[Any] = Kept(entries=1 << 12, budget=16 << 20)
 
 
 def _parsed(member: str, data: bytes) -> Any:
     """The root element of the XML ``data`` of part ``member`` (``etree.XMLSyntaxError`` if it does not parse)."""
-    key = (member, hashlib.blake2b(data, digest_size=20).digest())
-    with _PARSED_LOCK:
-        found = _PARSED.get(key)
-        if found is not None:
-            _PARSED.move_to_end(key)
-            return found[0]
+    key = (member, digest(data))
+    found = _PARSED.get(key)
+    if found is not None:
+        return found
     root = etree.fromstring(data, _PARSER)
-    if len(data) > _PARSED_KEEP // 4:  # one huge part is not kept at the cost of all the others
+    if len(data) > 4 << 20:  # one huge part is not kept at the cost of all the others
         return root
-    with _PARSED_LOCK:
-        _PARSED[key] = (root, len(data))
-        kept = sum(size for _, size in _PARSED.values())
-        while kept > _PARSED_KEEP and len(_PARSED) > 1:
-            kept -= _PARSED.popitem(last=False)[1][1]
-    return root
+    return _PARSED.put(key, root, size=len(data))
 
 
 def read_template(name: str, data: bytes, problems: list[Problem]) -> tuple[list[Part], dict[str, Any]] | None:

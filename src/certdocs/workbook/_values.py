@@ -33,6 +33,8 @@ from openpyxl.worksheet.merge import MergeCells
 from openpyxl.xml.constants import ARC_CONTENT_TYPES, ARC_STYLE, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
+from certdocs._kept import Kept
+
 _TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
 _MAX_TEXT = 32767  # openpyxl cuts a cell's text there
 
@@ -138,8 +140,8 @@ class _Book:
 #: What the package parts that place the sheets say, by those parts' bytes: certdocs's workbooks of
 #: one scheme share them, and parsing them (openpyxl makes a whole Workbook to hold what they
 #: say) was a sixth of a read. Only parts that parsed are kept, so a damaged one is refused every time.
-_MANIFESTS: dict[bytes, Manifest] = {}
-_BOOKS: dict[tuple[str, bytes | None, bytes | None], _Book] = {}
+_MANIFESTS: Kept[Manifest] = Kept(entries=16)
+_BOOKS: Kept[_Book] = Kept(entries=16)
 
 
 def _book(reader: ExcelReader) -> _Book:
@@ -164,19 +166,17 @@ def _part(reader: ExcelReader, name: str) -> bytes | None:
     return reader.archive.read(name) if name in reader.valid_files else None
 
 
-def _kept(cache: dict[Any, Any], key: Any, value: Any) -> Any:
+def _kept(cache: Kept[Any], key: Any, value: Any) -> Any:
     """``value``, kept in ``cache`` under ``key`` unless the key is huge (no workbook's parts kept past it)."""
-    if len(cache) >= 16:
-        cache.clear()
     parts = key if isinstance(key, tuple) else (key,)
     if sum(len(p) for p in parts if p is not None) < 1_000_000:
-        cache[key] = value
+        cache.put(key, value)
     return value
 
 
 #: styles.xml (None when missing) -> the style ids that format dates and durations; certdocs's own
 #: workbooks of one scheme all have the same stylesheet, and parsing it was a sixth of a read.
-_DATE_STYLES: dict[bytes | None, tuple[frozenset[int], frozenset[int]]] = {}
+_DATE_STYLES: Kept[tuple[frozenset[int], frozenset[int]]] = Kept(entries=16)
 
 
 def _date_styles(reader: ExcelReader) -> tuple[frozenset[int], frozenset[int]]:
