@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import itertools
 import os
 import sys
@@ -94,6 +95,25 @@ def full_marks_audit(scheme_id: str) -> dict[str, Any]:
     if scheme.prerequisites:
         doc["prerequisites"] = {"operating_months": 12, "major_incident": False, "accepts_onsite_review": True}
     return doc
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what collection built: the modules, libraries and test items live to the end anyway.
+
+    The garbage collector then no longer walks them in each full collection during the tests.
+    """
+    gc.freeze()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Freeze what the tests left: pytest's last collection and the interpreter's exit skip it.
+
+    Without this a worker spent about 1.3 s after its last test walking the objects that the
+    kept caches and fixtures left (pytest's unraisable-exception check, then the exit).
+    Refcounting still closes files and frees memory; only reference cycles stay unfreed.
+    """
+    gc.freeze()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
