@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-import certdocs.workbook  # noqa: F401  (first: openpyxl as the product loads it, without numpy)
 from certdocs.scheme import get_scheme
 from tests.issued import issued_folders  # noqa: F401  (fixture)
 from tests.libreoffice import libreoffice_converter  # noqa: F401  (fixture)
@@ -95,6 +94,16 @@ def full_marks_audit(scheme_id: str) -> dict[str, Any]:
     if scheme.prerequisites:
         doc["prerequisites"] = {"operating_months": 12, "major_incident": False, "accepts_onsite_review": True}
     return doc
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load openpyxl as the product does (without numpy) before any test module imports it.
+
+    Not in the process that only hands tests to xdist workers: it starts them sooner without it.
+    """
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return
+    import certdocs.workbook  # noqa: F401
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
