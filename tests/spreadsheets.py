@@ -23,9 +23,10 @@ import openpyxl
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.packaging.relationship import RelationshipList
 from openpyxl.utils.indexed_list import IndexedList
-from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
+
+from certdocs.workbook._sheetxml import SheetWriter
 
 _OPENED: dict[bytes, bytes] = {}  # a workbook's bytes -> openpyxl's workbook of them, pickled
 
@@ -112,7 +113,7 @@ class _Writer(ExcelWriter):  # type: ignore[misc]
             xml = kept
             ws._rels = RelationshipList()
         else:
-            writer = WorksheetWriter(ws, out=io.BytesIO())
+            writer = SheetWriter(ws, out=io.BytesIO())
             writer.write()
             xml = writer.read()
             ws._rels = writer._rels

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
-from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
@@ -30,6 +29,7 @@ from certdocs.scheme import Scheme
 from certdocs.workbook import _style as st
 from certdocs.workbook import formulas as fx
 from certdocs.workbook._scoresheet import items_sheet, summary_sheet
+from certdocs.workbook._sheetxml import SheetWriter
 from certdocs.workbook.layout import (
     BOOL_LABELS,
     CHOICES,
@@ -118,7 +118,7 @@ class _InMemoryWriter(ExcelWriter):  # type: ignore[misc]
         ws._drawing = SpreadsheetDrawing()
         ws._drawing.charts = ws._charts
         ws._drawing.images = ws._images
-        writer = WorksheetWriter(ws, out=io.BytesIO())
+        writer = SheetWriter(ws, out=io.BytesIO())
         writer.write()
         ws._rels = writer._rels
         self._archive.writestr(ws.path[1:], writer.read())
