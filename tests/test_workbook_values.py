@@ -257,6 +257,26 @@ _MERGES_AND_LINKS = {
         f'<row r="2">{_text("B2", "乙")}{_text("C2", "丙")}</row>',
         '<mergeCells count="2"><mergeCell ref="A1:B2"/><mergeCell ref="B2:C3"/></mergeCells>',
     ),
+    "two-merge-lists": (
+        f'<row r="1">{_text("A1", "左上")}{_text("B1", "旁")}</row><row r="4">{_text("D4", "下")}</row>',
+        '<mergeCells count="1"><mergeCell ref="C3:D4"/></mergeCells>' + _MERGED,
+    ),
+    # The reader parses a sheet whole and reads its rows in order only where a sheet keeps them;
+    # elsewhere it reads them as openpyxl's stream does, each as its end comes.
+    "row-after-the-cells": (f'<row r="1">{_text("A1", "一")}</row>', f'<row r="5">{_text("A5", "后")}</row>'),
+    "row-in-a-row": (
+        f'<row r="1">{_text("A1", "外")}<row r="2">{_text("B2", "内")}</row>{_text("C1", "尾")}</row>',
+        "",
+    ),
+    "row-without-number-after-a-nested-row": (
+        f'<row r="3"><row r="7">{_text("A7", "内")}</row></row><row>{_text("B8", "无号")}</row>',
+        "",
+    ),
+    "merge-inside-the-cells": (f'<row r="1">{_text("A1", "左上")}{_text("B1", "藏")}</row>{_MERGED}', ""),
+    "links-in-a-row": (
+        f'<row r="1">{_text("A1", "值")}<hyperlinks><hyperlink ref="C1" location="里"/></hyperlinks></row>',
+        "",
+    ),
 }
 
 
@@ -272,3 +292,15 @@ def test_merges_and_hyperlinks_as_other_programs_write_them_read_as_openpyxl_rea
 def test_repeated_sheet_names_are_numbered_as_openpyxl_numbers_them(names: tuple[str, ...]) -> None:
     raw = _written(_text("A1", "值"), sheets=names)
     assert list(_read(raw)) == list(_loaded(raw))
+
+
+def test_a_number_in_a_cell_without_a_style_reads_as_a_date_when_the_first_style_is_a_date() -> None:
+    # A cell without ``s`` has style 0, which another program's stylesheet may make a date.
+    raw = _written('<row r="1"><c r="A1"><v>46336</v></c><c r="B1" s="0"><v>46336.5</v></c></row>')
+    raw = _damaged(
+        raw,
+        "xl/styles.xml",
+        lambda b: b.replace(b'<cellXfs count="1"><xf numFmtId="0"', b'<cellXfs count="1"><xf numFmtId="14"'),
+    )
+    assert _loaded(raw)["第一"][1, 1] == datetime(2026, 11, 10)
+    assert _read(raw) == _loaded(raw)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from xml.etree.ElementTree import XMLParser
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -27,7 +27,15 @@ from openpyxl.reader.excel import ExcelReader, _find_workbook_part
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.workbook.child import INVALID_TITLE_REGEX, avoid_duplicate_name
-from openpyxl.worksheet._reader import HYPERLINK_TAG, INLINE_STRING, MERGE_TAG, ROW_TAG, WorkSheetParser
+from openpyxl.worksheet._reader import (
+    HYPERLINK_TAG,
+    INLINE_STRING,
+    MERGE_TAG,
+    ROW_TAG,
+    VALUE_TAG,
+    WorkSheetParser,
+    _cast_number,
+)
 from openpyxl.worksheet.hyperlink import HyperlinkList
 from openpyxl.worksheet.merge import MergeCells
 from openpyxl.xml.constants import ARC_CONTENT_TYPES, ARC_STYLE, SHEET_MAIN_NS
@@ -36,6 +44,8 @@ from openpyxl.xml.functions import iterparse
 from certdocs._kept import Kept
 
 _TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
+_VALUE_TAG = VALUE_TAG
+_DATA_TAG = f"{{{SHEET_MAIN_NS}}}sheetData"
 _MAX_TEXT = 32767  # openpyxl cuts a cell's text there
 
 Cells = dict[tuple[int, int], Any]
@@ -117,10 +127,7 @@ def read_values(raw: bytes) -> Values:
                     date_formats=date_formats,
                     timedelta_formats=timedelta_formats,
                 )
-                cells: Cells = {}
-                for _, row in parser.parse():
-                    for c in row:
-                        cells[c["row"], c["column"]] = c["value"]
+                cells = parser.cells()
             merges = tuple(_bounds(cr.ref) for cr in parser.merged_cells.mergeCell) if parser.merged_cells else ()
             links = _links(parser.hyperlinks, merges, reader, target) if parser.hyperlinks.hyperlink else ()
             sheets[title] = Sheet(cells, merges, links)
@@ -201,53 +208,122 @@ def _title(name: str | None, taken: list[str]) -> str:
 
 
 class _ValuesParser(WorkSheetParser):  # type: ignore[misc]
-    """openpyxl's sheet parser, keeping only the rows, the merged cells and the hyperlinks."""
+    """openpyxl's sheet parser (``data_only``), keeping only the cells' values, the merged cells and the hyperlinks."""
 
-    def parse_cell(self, element: Any) -> dict[str, Any]:
-        """openpyxl's ``parse_cell``, with a short way for the two kinds of cell openpyxl itself writes most.
+    row_counter: int
+    col_counter: int
 
-        ``<c t="inlineStr"><is><t>…</t></is></c>`` is what openpyxl makes of every text, and parsing
-        it into a ``Text`` object was a third of a sheet's time; a cell with no content (a styled,
-        empty input cell: ``<c r="G5" s="12"/>``) has no value whatever its type, as openpyxl reads
-        it without formulas. Anything else (numbers, rich text, phonetic runs, attributes) still goes
-        through openpyxl's own parsing.
+    def cells(self) -> Cells:
+        """Every cell's value by (row, column), as ``parse`` and ``parse_row`` would give them.
+
+        The sheet is parsed whole and its rows read in order: the same parser and elements as
+        openpyxl's stream of ``end`` events, without a Python step for each element (a third of a
+        read). That order is the stream's only where the rows, merged cells and hyperlinks sit
+        where a sheet has them (rows in ``sheetData``, the others at the top), none inside
+        another; any other sheet is read as the stream.
         """
-        if not self.data_only:
-            return super().parse_cell(element)  # type: ignore[no-any-return]
-        if len(element) == 0:
-            value, data_type = None, element.get("t", "n")
-        else:
-            if element.get("t") != "inlineStr":
-                return super().parse_cell(element)  # type: ignore[no-any-return]
-            child = element.find(INLINE_STRING)
-            if child is None or child.attrib or len(child) != 1 or child[0].tag != _TEXT_TAG:
-                return super().parse_cell(element)  # type: ignore[no-any-return]
-            value, data_type = "" if child[0].text is None else child[0].text, "s"
-        coordinate = element.get("r")
-        style_id = element.get("s", 0)
-        if style_id:
-            style_id = int(style_id)
-        if coordinate:
-            row, column = _coordinates(coordinate)
-            self.col_counter = column
-        else:
-            self.col_counter += 1
-            row, column = self.row_counter, self.col_counter
-        return {"row": row, "column": column, "value": value, "data_type": data_type, "style_id": style_id}
+        raw = self.source.read()
+        parser = XMLParser()
+        parser.feed(raw)
+        root = parser.close()
+        rows = [row for data in root.findall(_DATA_TAG) for row in data.findall(ROW_TAG)]
+        merges = root.findall(MERGE_TAG)
+        links = root.findall(HYPERLINK_TAG)
+        if (len(rows), len(merges), len(links)) != tuple(
+            sum(1 for _ in root.iter(tag)) for tag in (ROW_TAG, MERGE_TAG, HYPERLINK_TAG)
+        ):
+            return self._streamed(io.BytesIO(raw))
+        cells: Cells = {}
+        for row in rows:
+            self._row(row, cells)
+        for element in merges:
+            self.merged_cells = MergeCells.from_tree(element)
+        for element in links:
+            self.hyperlinks = HyperlinkList.from_tree(element)
+        return cells
 
-    def parse(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        for _, element in iterparse(self.source):
+    def _streamed(self, source: Any) -> Cells:
+        """``cells`` as openpyxl's ``parse`` reads them: each row, merge and link list as its end comes."""
+        cells: Cells = {}
+        for _, element in iterparse(source):
             tag = element.tag
             if tag == ROW_TAG:
-                row = self.parse_row(element)
+                self._row(element, cells)
                 element.clear()
-                yield row
             elif tag == MERGE_TAG:
                 self.merged_cells = MergeCells.from_tree(element)
                 element.clear()
             elif tag == HYPERLINK_TAG:
                 self.hyperlinks = HyperlinkList.from_tree(element)
                 element.clear()
+        return cells
+
+    def _row(self, row: Any, cells: Cells) -> None:
+        """``parse_row`` into ``cells``, with a short way for the three kinds of cell openpyxl itself writes.
+
+        A cell with no content (a styled, empty input cell: ``<c r="G5" s="12"/>``) has no value
+        whatever its type, as openpyxl reads it without formulas; ``<c t="inlineStr"><is><t>…</t></is></c>``
+        is what openpyxl makes of every text (parsing it into a ``Text`` object was a third of a
+        sheet's time); a number not styled as a date is ``<v>`` read as openpyxl reads it (a
+        formula's stored result included). Anything else (shared strings, dates, booleans, rich
+        text, phonetic runs, attributes on the text) goes through openpyxl's ``parse_cell``.
+        """
+        number = row.get("r")
+        if number is None:
+            self.row_counter += 1
+        else:
+            try:
+                self.row_counter = int(number)
+            except ValueError:
+                val = float(number)
+                if not val.is_integer():
+                    raise ValueError(f"{number} is not a valid row number") from None
+                self.row_counter = int(val)
+        self.col_counter = 0
+        dates = self.date_formats
+        for element in row:
+            get = element.get
+            data_type = get("t")
+            if len(element) == 0:
+                value = None
+            elif data_type == "inlineStr":
+                child = element[0] if len(element) == 1 else element.find(INLINE_STRING)
+                if (
+                    child is None
+                    or child.tag != INLINE_STRING
+                    or child.attrib
+                    or len(child) != 1
+                    or child[0].tag != _TEXT_TAG
+                ):
+                    self._cell(element, cells)
+                    continue
+                text = child[0].text
+                value = "" if text is None else text
+            elif data_type is None or data_type == "n":
+                style = get("s")
+                if (int(style) if style else 0) in dates:
+                    self._cell(element, cells)
+                    continue
+                found = element.findtext(_VALUE_TAG, None) or None
+                value = None if found is None else _cast_number(found)
+            else:
+                self._cell(element, cells)
+                continue
+            style = get("s")
+            if style:
+                int(style)  # what openpyxl does with it, refusing what is not a number
+            coordinate = get("r")
+            if coordinate:
+                row_number, column = _coordinates(coordinate)
+                self.col_counter = column
+            else:
+                self.col_counter += 1
+                row_number, column = self.row_counter, self.col_counter
+            cells[row_number, column] = value
+
+    def _cell(self, element: Any, cells: Cells) -> None:
+        found = self.parse_cell(element)
+        cells[found["row"], found["column"]] = found["value"]
 
 
 def _bounds(ref: str) -> Bounds:
