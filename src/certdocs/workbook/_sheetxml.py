@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from math import isfinite
 from typing import Any
 
 from openpyxl.cell.rich_text import CellRichText
 from openpyxl.compat import safe_string
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel, to_ISO8601
 from openpyxl.worksheet._writer import WorksheetWriter
 
@@ -70,6 +72,7 @@ class SheetWriter(WorksheetWriter):  # type: ignore[misc]
         styles = wb._cell_styles
         dims = ws.row_dimensions
         ids: dict[bytes, int] = {}
+        letters: dict[int, str] = {}
         parts = ["<sheetData>"]
         add = parts.append
         for row_idx, row in self.rows():
@@ -85,7 +88,11 @@ class SheetWriter(WorksheetWriter):  # type: ignore[misc]
                 if value is None and not styled:
                     continue
                 data_type = cell.data_type
-                head = f'<c r="{cell.coordinate}"'
+                column = cell.column
+                letter = letters.get(column)
+                if letter is None:
+                    letter = letters[column] = get_column_letter(column)
+                head = f'<c r="{letter}{cell.row}"'  # Cell.coordinate
                 if styled:
                     # Cell.style_id: the style's index in the workbook's list, added there if new, as
                     # openpyxl does while writing. The list is asked once per distinct style (hashing
@@ -123,6 +130,10 @@ class SheetWriter(WorksheetWriter):  # type: ignore[misc]
                         add(f'{head}><is><t xml:space="preserve">{_text(value)}</t></is></c>')
                     else:
                         add(f"{head}><is><t>{_text(value)}</t></is></c>")
+                elif type(value) is int:
+                    add(f"{head}><v>{value:.16g}</v></c>")  # safe_string's format, also for big numbers
+                elif type(value) is float and isfinite(value):
+                    add(f"{head}><v>{value:.16g}</v></c>")
                 else:
                     add(f"{head}><v>{_text(safe_string(value))}</v></c>")
             add("</row>")
