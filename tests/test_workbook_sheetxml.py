@@ -218,3 +218,24 @@ def test_an_empty_sheet_and_a_sheet_of_empty_rows_are_written_alike() -> None:
     spec["heights"] = {}
     spec["hidden"] = []
     assert _sheet_xml(spec, SheetWriter) == _sheet_xml(spec, WorksheetWriter)
+
+
+@pytest.mark.parametrize(("first", "other"), [("A1", "E7"), ("C3", "E7"), ("B1", "C2")])
+def test_fitting_rows_leaves_the_rows_and_size_that_iterating_over_every_cell_left(first: str, other: str) -> None:
+    # fit_rows once went through ws.iter_rows(), which makes an empty cell at every place from A1;
+    # the rows and the size written must stay what they were.
+    from certdocs.workbook import _style
+
+    def fitted(iterate: bool) -> bytes:
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws[first] = "很长的一段文字，" * 12
+        ws[first].alignment = _style.WRAP
+        ws[other] = 1
+        ws.row_dimensions[9].height = 20
+        if iterate:
+            list(ws.iter_rows())
+        _style.fit_rows(ws)
+        return _written(ws, WorksheetWriter)[0]
+
+    assert fitted(iterate=False) == fitted(iterate=True)

@@ -217,26 +217,44 @@ def fit_rows(ws: Worksheet, *, skip: tuple[int, ...] = (1,)) -> None:
     wraps = [bool(a.wrap_text) for a in ws.parent._alignments]
     widths: dict[str, float] = {}
     lines_by_row: dict[int, int] = {}
-    for row in ws.iter_rows():
-        for cell in row:
-            if not isinstance(cell.value, str) or (cell.value.startswith("=") and cell.data_type == "f"):
-                continue
-            if cell.row in skip or not wraps[cell._style.alignmentId if cell._style is not None else 0]:
-                continue
-            span = merged.get((cell.row, cell.column))
-            letters = (
-                [get_column_letter(c) for c in range(span.min_col, span.max_col + 1)] if span else [cell.column_letter]
-            )
-            for x in letters:
-                if x not in widths:
-                    widths[x] = ws.column_dimensions[x].width or 8.43
-            width = sum(widths[x] for x in letters)
-            usable = max(width * 0.95 - 1, 1)
-            lines = sum(max(1, math.ceil(_display_width(part) / usable)) for part in cell.value.split("\n"))
-            lines_by_row[cell.row] = max(lines_by_row.get(cell.row, 1), lines)
+    for key in sorted(ws._cells):  # the cells in the order ws.iter_rows() gives them
+        cell = ws._cells[key]
+        if not isinstance(cell.value, str) or (cell.value.startswith("=") and cell.data_type == "f"):
+            continue
+        if cell.row in skip or not wraps[cell._style.alignmentId if cell._style is not None else 0]:
+            continue
+        span = merged.get((cell.row, cell.column))
+        letters = (
+            [get_column_letter(c) for c in range(span.min_col, span.max_col + 1)] if span else [cell.column_letter]
+        )
+        for x in letters:
+            if x not in widths:
+                widths[x] = ws.column_dimensions[x].width or 8.43
+        width = sum(widths[x] for x in letters)
+        usable = max(width * 0.95 - 1, 1)
+        lines = sum(max(1, math.ceil(_display_width(part) / usable)) for part in cell.value.split("\n"))
+        lines_by_row[cell.row] = max(lines_by_row.get(cell.row, 1), lines)
     for row, lines in lines_by_row.items():
         if lines > 1:
             ws.row_dimensions[row].height = min(409, 13 * lines + 3)
+    _keep_rows_iter_rows_made(ws)
+
+
+def _keep_rows_iter_rows_made(ws: Worksheet) -> None:
+    """An empty cell in column A of each row without cells, from row 1 to the last.
+
+    ``fit_rows`` used ``ws.iter_rows()``, which makes an empty cell at every place from A1 to the
+    last row and column; openpyxl writes a row that has only empty cells as an empty ``<row>``,
+    and the sheet's size from A1. Those rows and that size are what the workbook has always had,
+    without the thousands of other empty cells (a tenth of making a workbook).
+    """
+    cells = ws._cells
+    if cells:
+        rows = {row for row, _ in cells}
+        for row in range(1, max(rows) + 1):
+            if row not in rows:
+                ws.cell(row, 1)
+        ws.cell(1, 1)  # the sheet's size starts at A1
 
 
 def list_title(cell: Cell, text: str) -> None:
