@@ -304,3 +304,26 @@ def test_a_number_in_a_cell_without_a_style_reads_as_a_date_when_the_first_style
     )
     assert _loaded(raw)["第一"][1, 1] == datetime(2026, 11, 10)
     assert _read(raw) == _loaded(raw)
+
+
+@pytest.mark.parametrize("limit", [100, 4096, 10**9])
+def test_a_sheet_too_big_to_parse_whole_reads_as_openpyxl_reads_it(limit: int, monkeypatch: Any) -> None:
+    # Past a size the reader parses a sheet as a stream instead of whole; 100 and 4096 bytes put
+    # the cut inside the worksheet's first tag and among its rows.
+    from certdocs.workbook import _values
+
+    monkeypatch.setattr(_values, "_WHOLE", limit)
+    rows = "".join(
+        f'<row r="{r}">{_text(f"A{r}", f"第{r}行")}<c r="B{r}"><v>{r}.5</v></c></row>' for r in range(1, 200)
+    )
+    raw = _written(rows, _MERGED + '<hyperlinks><hyperlink ref="C3" location="\'报告\'!A1"/></hyperlinks>')
+    assert _read(raw) == _loaded(raw)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, -1])
+def test_the_rest_of_a_sheet_after_its_start_is_read_whole_in_any_size_of_pieces(size: int) -> None:
+    from certdocs.workbook._values import _Joined
+
+    stream = _Joined(b"<worksheet>", io.BytesIO("<sheetData/>工作表</worksheet>".encode()))
+    pieces = iter(lambda: stream.read(size), b"")
+    assert b"".join(pieces).decode() == "<worksheet><sheetData/>工作表</worksheet>"

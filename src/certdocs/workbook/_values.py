@@ -16,7 +16,7 @@ import functools
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 from xml.etree.ElementTree import XMLParser
 
 from openpyxl import Workbook
@@ -46,6 +46,8 @@ from certdocs._kept import Kept
 _TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
 _VALUE_TAG = VALUE_TAG
 _DATA_TAG = f"{{{SHEET_MAIN_NS}}}sheetData"
+#: The largest sheet (bytes of XML) parsed whole: certdocs's own are under 1 MB.
+_WHOLE = 8 * 1024 * 1024
 _MAX_TEXT = 32767  # openpyxl cuts a cell's text there
 
 Cells = dict[tuple[int, int], Any]
@@ -220,9 +222,12 @@ class _ValuesParser(WorkSheetParser):  # type: ignore[misc]
         openpyxl's stream of ``end`` events, without a Python step for each element (a third of a
         read). That order is the stream's only where the rows, merged cells and hyperlinks sit
         where a sheet has them (rows in ``sheetData``, the others at the top), none inside
-        another; any other sheet is read as the stream.
+        another; any other sheet is read as the stream, and so is a sheet over ``_WHOLE`` bytes
+        (a parsed sheet takes about twenty times its XML: a huge one is not held whole).
         """
-        raw = self.source.read()
+        raw = self.source.read(_WHOLE + 1)
+        if len(raw) > _WHOLE:
+            return self._streamed(_Joined(raw, self.source))
         parser = XMLParser()
         parser.feed(raw)
         root = parser.close()
@@ -324,6 +329,23 @@ class _ValuesParser(WorkSheetParser):  # type: ignore[misc]
     def _cell(self, element: Any, cells: Cells) -> None:
         found = self.parse_cell(element)
         cells[found["row"], found["column"]] = found["value"]
+
+
+class _Joined:
+    """A stream of ``head`` and then the rest of ``tail``: what is left of a sheet after reading its start."""
+
+    def __init__(self, head: bytes, tail: IO[bytes]) -> None:
+        self._head = head
+        self._tail = tail
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._head:
+            return self._tail.read(size)
+        if size < 0 or size >= len(self._head):
+            head, self._head = self._head, b""
+            return head + self._tail.read(size - len(head) if size >= 0 else -1)
+        head, self._head = self._head[:size], self._head[size:]
+        return head
 
 
 def _bounds(ref: str) -> Bounds:
