@@ -385,6 +385,20 @@ def test_control_characters_are_refused_with_their_json_path_and_no_workbook_wri
     assert not (tmp_path / "filled.xlsx").exists()
 
 
+def test_characters_xml_cannot_hold_are_refused_with_their_json_path_and_no_workbook_written(tmp_path: Path) -> None:
+    # U+FFFE and U+FFFF pass the audit's checks but not XML: making the workbook ended in a ValueError.
+    doc = full_marks_audit("fw01-2021")
+    doc["organization"]["name"] = "某\ufffe公司"
+    doc["items"]["a1"]["evidence"] = "记录\uffff"
+    with pytest.raises(InvalidAuditResult) as refused:
+        make_workbook("fw01-2021", output=tmp_path / "w.xlsx", source=write_json(tmp_path, doc))
+    assert [str(p) for p in refused.value.problems] == [
+        "organization.name：含有电子表格无法保存的字符 U+FFFE",
+        'items["a1"].evidence：含有电子表格无法保存的字符 U+FFFF',
+    ]
+    assert not (tmp_path / "w.xlsx").exists()
+
+
 def test_a_ratio_with_more_digits_than_a_double_holds_is_refused(tmp_path: Path) -> None:
     doc = json.loads((FIXTURES / "xbht-s04-2025" / "pass.json").read_text(encoding="utf-8"))
     text = json.dumps(doc, ensure_ascii=False).replace('"ratio": 0.8,', '"ratio": 0.80000000000000000001,', 1)

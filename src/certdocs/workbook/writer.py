@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 
 _MAX_DIGITS = 15  # what a spreadsheet's double holds exactly
 _MAX_TEXT = 32767  # Excel's limit for one cell
+#: Characters XML cannot hold and openpyxl lets through (the writer then failed with a ValueError).
+_NONCHARACTER = re.compile("[\ufffe\uffff]")
 
 
 def build_workbook(layout: Layout, data: Mapping[str, Any] | None = None) -> tuple[bytes, list[Problem]]:
@@ -289,6 +291,9 @@ def _fill(sheets: Mapping[str, Worksheet], layout: Layout, data: Mapping[str, An
         for text in _texts(converted):
             if ILLEGAL_CHARACTERS_RE.search(text):
                 problems.append(Problem(json_path(path), "含有电子表格无法保存的控制字符"))
+                return
+            if found := _NONCHARACTER.search(text):
+                problems.append(Problem(json_path(path), f"含有电子表格无法保存的字符 U+{ord(found.group()):04X}"))
                 return
             if len(text) > _MAX_TEXT:
                 problems.append(Problem(json_path(path), f"文本超过电子表格单元格上限 {_MAX_TEXT} 字"))
