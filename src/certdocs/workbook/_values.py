@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 from xml.etree.ElementTree import XMLParser
@@ -67,9 +67,21 @@ class Sheet:
     cells: Cells
     merges: tuple[Bounds, ...] = ()
     links: tuple[tuple[Bounds, str | None], ...] = ()
+    #: The first and last row a merge or link covers: rows outside need no look at them (certdocs's
+    #: sheets merge only their title rows, and the reader asks for a value a thousand times a read).
+    special_rows: tuple[int, int] = field(init=False, default=(0, -1))
+
+    def __post_init__(self) -> None:
+        bounds = [*self.merges, *(b for b, _ in self.links)]
+        if bounds:
+            rows = (min(b[1] for b in bounds), max(b[3] for b in bounds))
+            object.__setattr__(self, "special_rows", rows)
 
     def value(self, row: int, col: int) -> Any:
         """The value openpyxl's cell would hold: ``None`` under a merge, else stored, else a link's text."""
+        first, last = self.special_rows
+        if not first <= row <= last:
+            return self.cells.get((row, col))
         for min_col, min_row, max_col, max_row in self.merges:
             if min_row <= row <= max_row and min_col <= col <= max_col and (row, col) != (min_row, min_col):
                 return None
