@@ -86,14 +86,14 @@ def _sheets(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "iso_dates": draw(st.booleans()),
         "epoch_1904": draw(st.booleans()),
-        "cells": draw(st.dictionaries(where, st.tuples(_VALUE, _STYLE), max_size=14)),
+        "cells": draw(st.dictionaries(where, st.tuples(_VALUE, _STYLE), max_size=8)),
         "heights": draw(st.dictionaries(st.integers(1, 10), st.sampled_from([13.5, 30, 409]), max_size=3)),
         "hidden": draw(st.lists(st.integers(1, 10), max_size=2)),
         "merges": draw(st.lists(st.sampled_from(["A1:B1", "C3:D5", "E8:E9"]), max_size=2, unique=True)),
     }
 
 
-@settings(max_examples=50, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=_sheets())
 def test_the_text_writer_writes_the_bytes_and_styles_openpyxls_writer_writes(spec: dict[str, Any]) -> None:
     ws = _sheet(spec)
@@ -122,6 +122,18 @@ _NUMBERS += [float("nan"), float("inf"), -float("inf"), True, False, Decimal("1.
 def test_numbers_are_written_with_the_digits_openpyxl_writes() -> None:
     cells = {(n + 1, 1 + n % 3): (value, "bold" if n % 2 else None) for n, value in enumerate(_NUMBERS)}
     spec = {"iso_dates": False, "epoch_1904": False, "cells": cells, "heights": {}, "hidden": [], "merges": []}
+    assert _sheet_xml(spec, SheetWriter) == _sheet_xml(spec, WorksheetWriter)
+
+
+_MOMENTS: list[Any] = [datetime(2026, 11, 10, 8, 30), datetime(1900, 1, 1), timedelta(hours=25, minutes=1)]
+_MOMENTS += [datetime(2026, 11, 10).date(), datetime(2026, 1, 1, 23, 59, 59).time(), timedelta(0)]
+
+
+@pytest.mark.parametrize(("iso_dates", "epoch_1904"), [(False, False), (True, False), (False, True), (True, True)])
+def test_dates_times_and_durations_are_written_as_openpyxl_writes_them(iso_dates: bool, epoch_1904: bool) -> None:
+    cells = {(n + 1, 1): (value, "date" if n % 2 else None) for n, value in enumerate(_MOMENTS)}
+    spec = {"iso_dates": iso_dates, "epoch_1904": epoch_1904, "cells": cells, "heights": {}, "hidden": []}
+    spec["merges"] = []
     assert _sheet_xml(spec, SheetWriter) == _sheet_xml(spec, WorksheetWriter)
 
 
