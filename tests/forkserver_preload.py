@@ -16,9 +16,11 @@ import contextlib
 import json
 import os
 import tempfile
+from multiprocessing import spawn
 from pathlib import Path
 
 from tests import batch_driver, register_workers  # noqa: F401  (what the forked processes run)
+from tests.forkserver import MAIN_SCRIPT
 
 with contextlib.suppress(ImportError):
     import psycopg  # noqa: F401
@@ -56,4 +58,12 @@ def _one_audit_per_scheme(folder: Path) -> Path:
     return path
 
 
+def _run_main_script() -> None:
+    """Run the test process's main script here once (see tests/forkserver.py), so forked processes do not."""
+    script = os.environ.pop(MAIN_SCRIPT, None)
+    if script is not None:
+        spawn.import_main_path(script)
+
+
+_run_main_script()
 _warm()

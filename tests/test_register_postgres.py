@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -284,6 +283,8 @@ def _everything(target: Path | str) -> dict[str, Any]:
 def test_migrate_copies_every_record_verifies_it_and_leaves_the_sqlite_file_untouched(
     tmp_path: Path, postgres_url: str
 ) -> None:
+    import psycopg  # here, not at the top: a worker that runs no PostgreSQL test collects this module too (0.07 s)
+
     source = tmp_path / "register.sqlite3"
     _every_kind_of_record(source)
     digest, mtime = sha256_file(source), source.stat().st_mtime_ns
@@ -394,6 +395,8 @@ def test_a_path_recorded_before_relative_paths_is_still_found(
 
 def test_a_register_can_live_in_its_own_schema_of_a_shared_database(postgres_url: str) -> None:
     # An IT department may give certdocs a schema in an existing database, not a database.
+    import psycopg
+
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA zhengshu")
     in_schema = f"{postgres_url}&options=-csearch_path%3Dzhengshu"
