@@ -4,8 +4,8 @@ instead of made anew.
 A new database for each test (``CREATE DATABASE`` copying a register the server migrated once,
 :meth:`tests.postgres_server.PostgresServer.new_register`) cost the server 15–30 ms of CPU and a
 connection of its own, about half of such a test's time. A database a test has finished with
-is emptied (``TRUNCATE … RESTART IDENTITY``: no rows, identity sequences back at their start)
-and handed to the next test only if it is then indistinguishable from a new copy: the same
+is emptied (no rows, identity sequences back at their start) and handed to the next test only
+if it is then indistinguishable from a new copy: the same
 catalog (schemas, tables with their kinds, grants and options, columns with their types,
 defaults and identities, constraints, indexes, sequences and where they stand, functions,
 triggers, types, comments, extensions, the database's settings) and the same
@@ -16,6 +16,7 @@ gets a new copy. The tests of migrations themselves keep new, empty databases.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -84,7 +85,7 @@ class RegisterDatabases:
         self._lock_timeout = lock_timeout
         self._free: list[tuple[str, psycopg.Connection[tuple[object, ...]]]] = []
         self._new: str | None = None  # the fingerprint of a new copy
-        self._tables: tuple[str, ...] = ()
+        self._emptying = ""  # the statements that empty a register database (see _copy)
 
     @contextmanager
     def empty(self) -> Iterator[str]:
@@ -115,11 +116,7 @@ class RegisterDatabases:
             conn.execute(f"SET lock_timeout = '{self._lock_timeout}'")
             if self._new is None:
                 self._new = _fingerprint(conn)
-                rows = conn.execute(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
-                    " ORDER BY tablename"
-                ).fetchall()
-                self._tables = tuple(str(row[0]) for row in rows)
+                self._emptying = _emptying(conn)
         except BaseException:
             conn.close()
             raise
@@ -130,11 +127,49 @@ class RegisterDatabases:
         import psycopg
 
         try:
-            tables = ", ".join(f'public."{table}"' for table in self._tables)
-            conn.execute(f"TRUNCATE {tables} RESTART IDENTITY")
+            conn.execute(self._emptying)
             return _fingerprint(conn) == self._new
         except psycopg.Error:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("ROLLBACK")
             return False
+
+
+def _emptying(conn: psycopg.Connection[tuple[object, ...]]) -> str:
+    """One transaction, sent as one message, that does what ``TRUNCATE … RESTART IDENTITY`` does to the tables.
+
+    Every table but ``schema_migrations`` loses its rows and the identity sequences they own start
+    again. The tables are locked first as ``TRUNCATE`` locks them (``ACCESS EXCLUSIVE``, within the
+    lock time-out), so a lock a test left behind still fails the emptying; then ``DELETE`` (the
+    foreign keys are deferrable: checked at the commit, when every table is empty) instead of
+    ``TRUNCATE``, which makes every table and index a new file: 12 ms against 6 ms a test here.
+    """
+    tables = [
+        f'public."{row[0]}"'
+        for row in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+            " ORDER BY tablename"
+        ).fetchall()
+    ]
+    sequences = [
+        str(row[0])
+        for row in conn.execute(
+            "SELECT pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)"
+            "  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relname <> 'schema_migrations' AND a.attidentity <> ''"
+            " ORDER BY 1"
+        ).fetchall()
+    ]
+    return "; ".join(
+        [
+            "BEGIN",
+            f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE",
+            "SET CONSTRAINTS ALL DEFERRED",
+            *(f"DELETE FROM {table}" for table in tables),
+            *(f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences),
+            "COMMIT",
+        ]
+    )
 
 
 def _fingerprint(conn: psycopg.Connection[tuple[object, ...]]) -> str:
