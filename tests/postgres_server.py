@@ -1,5 +1,6 @@
-"""A real PostgreSQL server for the tests: ``initdb`` in a temporary folder (in memory where
-possible, :func:`scratch_folder`), stopped and removed after.
+"""A real PostgreSQL server for the tests: a copy of an ``initdb`` result kept between runs
+(:func:`template_folder`) in a temporary folder (in memory where possible, :func:`scratch_folder`),
+stopped and removed after.
 
 One server per test process (each pytest-xdist worker starts its own, in its own folder).
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import itertools
 import os
 import pwd
@@ -29,6 +31,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -86,13 +89,27 @@ def _run_pid() -> int:
     return os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
 
 
-def template_folder() -> Path:
-    """Where this test run keeps one ``initdb`` result that each server copies (initdb costs seconds).
+# How the tests' data folder is made (the server's own options come at start: PostgresServer.start).
+INITDB_ARGS = ("-U", SUPERUSER, "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256")
 
-    Named after the pytest process that started the run (the xdist controller, which removes it
-    when the run ends: see tests/conftest.py), so the workers of one run share it.
+
+def template_folder(pg_bin: Path) -> Path:
+    """Where one ``initdb`` result is kept that every server of every test run copies (initdb costs
+    0.65 s of CPU, about a second; a copy 30 ms).
+
+    Kept between runs, in memory where :func:`scratch_folder` is ``/dev/shm`` (39 MB, gone at the
+    next restart): a data folder ``initdb`` has just made and no server has run on is the same
+    whichever run made it. Named after what makes it: the ``initdb`` and ``postgres`` programs
+    (their path, size and time: another PostgreSQL makes another folder), :data:`INITDB_ARGS`,
+    and the user the tests run as. :meth:`PostgresServer.init` uses it only when it belongs to
+    that user (or to ``postgres``) and no one else may write to it, and makes it again otherwise.
     """
-    return scratch_folder() / f"certdocs-pg-initdb-{_run_pid()}"
+    marks: list[object] = [INITDB_ARGS, os.geteuid()]
+    for program in ("initdb", "postgres"):
+        info = (pg_bin / program).stat()
+        marks += [str(pg_bin / program), info.st_size, info.st_mtime_ns]
+    key = hashlib.sha256(repr(marks).encode()).hexdigest()[:16]
+    return scratch_folder() / f"certdocs-pginit-{key}"
 
 
 _OWNER = "owner"  # in a server's folder: the pid of the test run it belongs to
@@ -175,11 +192,28 @@ def _alive(pid: int) -> bool:
 
 
 def remove_template_folder() -> None:
-    """Remove :func:`template_folder` (and its lock), for the process that started the run."""
-    template = template_folder()
-    shutil.rmtree(template, ignore_errors=True)
-    shutil.rmtree(template.parent / f"{template.name}.building", ignore_errors=True)
-    (template.parent / f"{template.name}.lock").unlink(missing_ok=True)
+    """What an ``initdb`` that failed in this run left (its ``.building`` folders); the result itself is kept.
+
+    For the process that started the run, at its end. The ``initdb`` result is kept for the next
+    runs (:func:`template_folder`).
+    """
+    if (pg_bin := postgres_bin()) is None:
+        return
+    template = template_folder(pg_bin)
+    if not (template.parent / f"{template.name}.lock").exists():
+        return
+    with _lock_file(template) as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # another run is making it now
+        shutil.rmtree(template.parent / f"{template.name}.building", ignore_errors=True)
+
+
+def _lock_file(template: Path) -> Any:
+    """The lock file beside ``template``, opened without truncating it or following a link someone put there."""
+    fd = os.open(template.parent / f"{template.name}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    return os.fdopen(fd, "r+b")
 
 
 def free_port() -> int:
@@ -224,37 +258,48 @@ class PostgresServer:
         return subprocess.run(command, capture_output=True, text=True, check=True, timeout=120, **self._as_owner())
 
     def init(self) -> None:
-        """A new data folder: a copy of this test run's ``initdb`` (made once, see :func:`template_folder`)."""
+        """A new data folder: a copy of the kept ``initdb`` result (made if missing: :func:`template_folder`)."""
         self.socket_dir.mkdir()
         if self.as_postgres:
             shutil.chown(self.folder, "postgres", "postgres")
             shutil.chown(self.socket_dir, "postgres", "postgres")
-        template = template_folder()
-        with (template.parent / f"{template.name}.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # the other test workers wait for the one making it
-            if not (template / "data").is_dir():
+        template = template_folder(self.bin)
+        with _lock_file(template) as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # other test processes wait for the one making it
+            if not self._trusted(template):
                 self._initdb(template)
         # cp -a keeps the owner (postgres, when run as root) and the 0700 PostgreSQL insists on.
         subprocess.run(["cp", "-a", str(template / "data"), str(self.data)], check=True, timeout=120)
 
+    def _trusted(self, template: Path) -> bool:
+        """Whether ``template`` is a whole ``initdb`` result that only this user (or ``postgres``) could have made.
+
+        ``/dev/shm`` and the temp folder are everyone's: a folder of that name someone else made,
+        or may still change, could hold a configuration that runs commands as the server's user.
+        """
+        owners = {os.geteuid()} | ({pwd.getpwnam("postgres").pw_uid} if self.as_postgres else set())
+        for path in (template, template / "data"):
+            try:
+                info = os.lstat(path)
+            except OSError:
+                return False
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid not in owners or info.st_mode & 0o022:
+                return False
+        return (template / "data" / "global" / "pg_control").is_file()
+
     def _initdb(self, template: Path) -> None:
+        if template.is_symlink() or template.exists():
+            # Not trusted (see _trusted): out of the way, whoever made it.
+            if template.is_dir() and not template.is_symlink():
+                shutil.rmtree(template)
+            else:
+                template.unlink()
         building = template.parent / f"{template.name}.building"
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir(mode=0o700)
         if self.as_postgres:
             shutil.chown(building, "postgres", "postgres")
-        self._run(
-            "initdb",
-            "-D",
-            str(building / "data"),
-            "-U",
-            SUPERUSER,
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-            "--auth-local=trust",
-            "--auth-host=scram-sha-256",
-        )
+        self._run("initdb", "-D", str(building / "data"), *INITDB_ARGS)
         building.rename(template)
 
     def start(self) -> None:
