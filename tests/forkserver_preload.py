@@ -59,10 +59,14 @@ def _one_audit_per_scheme(folder: Path) -> Path:
 
 
 def _run_main_script() -> None:
-    """Run the test process's main script here once (see tests/forkserver.py), so forked processes do not."""
+    """Run the test process's main script here once (see tests/forkserver.py), so forked processes do not.
+
+    If it cannot be run here (gone, or failing), each forked process runs it as before and says why.
+    """
     script = os.environ.pop(MAIN_SCRIPT, None)
     if script is not None:
-        spawn.import_main_path(script)
+        with contextlib.suppress(Exception):
+            spawn.import_main_path(script)
 
 
 _run_main_script()
