@@ -579,6 +579,33 @@ def test_a_killed_test_runs_server_and_folders_are_removed_by_the_next_run(
         shutil.rmtree(alive, ignore_errors=True)
 
 
+def test_a_kept_initdb_result_is_used_only_when_no_one_else_could_have_made_or_changed_it(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    # The kept initdb result (tests/postgres_server.py: template_folder) lies in a folder everyone
+    # may write to; a look-alike could hold a configuration that runs commands as the server's user.
+    server = PostgresServer(postgres_server.bin, tmp_path / "unused", 0, postgres_server.as_postgres)
+    good = tmp_path / "good"
+    (good / "data" / "global").mkdir(parents=True, mode=0o700)
+    good.chmod(0o700)
+    (good / "data").chmod(0o700)
+    (good / "data" / "global" / "pg_control").write_bytes(b"")
+    assert server._trusted(good)
+    (good / "data").chmod(0o777)
+    assert not server._trusted(good)  # anyone may change it
+    (good / "data").chmod(0o700)
+    if os.geteuid() == 0:  # only root can give a folder away
+        os.chown(good, 65534, 65534)
+        assert not server._trusted(good)  # someone else's (nobody's)
+        os.chown(good, 0, 0)
+    (good / "data" / "global" / "pg_control").unlink()
+    assert not server._trusted(good)  # not a whole initdb result
+    link = tmp_path / "link"
+    link.symlink_to(postgres_server.folder, target_is_directory=True)
+    assert not server._trusted(link)
+    assert not server._trusted(tmp_path / "missing")
+
+
 def _running(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie waiting for its parent is not)."""
     try:
