@@ -15,24 +15,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bagit
-import numpy
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from PIL import Image
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import signers
-from pypdf import PdfReader, PdfWriter
 
 from certdocs.archive import ArchiveResult, archive_files, refusals, url_candidates, verify_archive
 from certdocs.errors import ArchiveError
 from certdocs.qr import qr_png
 from certdocs.register import CertificateFacts, NewDocument, Register
+
+if TYPE_CHECKING:
+    from pyhanko.sign import signers
+
+# pyHanko, pypdf, PIL and numpy are imported in the helpers that use them, not here: every
+# test worker imports this module when it collects, and those imports took half a second.
 
 TODAY = dt.date(2026, 11, 25)
 BODY = "杭州邦证认证有限公司"
@@ -96,6 +97,8 @@ def make_signer(folder: Path, *, common_name: str = "测试签章人") -> Signer
     ca_pem.write_bytes(ca.public_bytes(pem))
     leaf_pem.write_bytes(leaf.public_bytes(pem))
     key_pem.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    from pyhanko.sign import signers
+
     # pyHanko's loader is not annotated.
     signer = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
         str(key_pem), str(leaf_pem), ca_chain_files=(str(ca_pem),)
@@ -120,6 +123,9 @@ def sign(pdf: bytes, signer: Signer) -> bytes:
 
 
 def _sign(pdf: bytes, signer: Signer) -> bytes:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
     out = io.BytesIO()
     signers.sign_pdf(
         IncrementalPdfFileWriter(io.BytesIO(pdf)),
@@ -184,6 +190,8 @@ def text_pdf(lines: list[str], *, title: str = "", number: str = "", certdocs: b
     body.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     body.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
     body.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    from pypdf import PdfReader, PdfWriter
+
     # Round-trip through pypdf for the document information dictionary.
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(body.getvalue())))
     info = {
@@ -206,6 +214,8 @@ def certificate_pdf(number: str, *, scope: str = "家用空调器产品的售后
 @functools.cache
 def scan_pdf(number: str, *, pages: int = 1, qr_page: int = 1) -> bytes:
     """A scanned certificate: image-only pages, page ``qr_page`` carrying the verification QR code."""
+    from PIL import Image
+
     qr = Image.open(io.BytesIO(qr_png(VERIFY_URL.format(number=number)))).convert("L")
     sheets = []
     for n in range(1, pages + 1):
@@ -417,7 +427,9 @@ def test_no_page_after_one_whose_qr_code_names_an_issued_certificate_is_rendered
 def test_a_barcode_that_is_not_a_qr_code_is_not_read(
     tmp_path: Path, register: Register, issued: Issued, signer: Signer, monkeypatch: pytest.MonkeyPatch, missing: str
 ) -> None:
+    import numpy
     import zxingcpp
+    from PIL import Image
 
     if not hasattr(zxingcpp, "create_barcode"):
         pytest.skip("zxing-cpp before 3.0 cannot draw a barcode")
