@@ -11,6 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -419,3 +420,35 @@ def test_a_broken_font_collection_is_refused_not_read_past_its_end() -> None:
         _face_of_collection(header + face, 3)
     with pytest.raises(struct.error):
         _face_of_collection(header[:10], 0)
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_the_visible_box_font_is_what_pyhankos_own_accumulator_makes() -> None:
+    # certdocs reads the font's fixed facts once a process and subsets only what is embedded
+    # (certdocs._pyhanko_parts): the shaped text, the widths, the ToUnicode map and the embedded
+    # font program must stay those of pyHanko's own GlyphAccumulator.
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+    from pyhanko.pdf_utils.writer import PdfFileWriter
+
+    from certdocs._pyhanko_parts import layout_free_accumulator
+    from certdocs.sign import cjk_font_bytes
+
+    lines = [BODY, "签发：2026年11月22日 10:30", "Certified Ａ１（）《》、。"]
+
+    def made(accumulator: type[GlyphAccumulator]) -> tuple[Any, list[object], bytes]:
+        engine: Any = accumulator(writer=PdfFileWriter(), font_handle=io.BytesIO(cjk_font_bytes()), font_size=11)  # type: ignore[no-untyped-call]
+        shaped: list[object] = [engine.shape(line) for line in lines]
+        engine.prepare_write()
+        program = io.BytesIO()
+        engine.cidfont_obj.cff.compile(program, engine.tt)
+        return engine, shaped, program.getvalue()
+
+    ours, ours_shaped, ours_program = made(layout_free_accumulator())
+    theirs, theirs_shaped, theirs_program = made(GlyphAccumulator)
+
+    assert sorted(vars(ours)) == sorted(vars(theirs))
+    assert ours_shaped == theirs_shaped
+    assert ours._glyphs == theirs._glyphs  # CID and advance width of each glyph used
+    assert ours._cid_to_unicode == theirs._cid_to_unicode
+    # The subset's name starts with a random prefix (ABCDEF+NotoSansCJKsc-Regular).
+    assert ours_program == theirs_program.replace(theirs.subset_prefix.encode(), ours.subset_prefix.encode())
