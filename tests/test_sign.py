@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from pypdf import PdfWriter
 
 from certdocs.errors import SigningError
 from certdocs.sign import BEIJING, VisibleBox, sign_pdf, verify_pdf_signature
@@ -122,6 +121,8 @@ def _p12(
 
 
 def _blank_pdf(path: Path) -> Path:
+    from pypdf import PdfWriter  # here, not at the top: each test worker imports this module
+
     writer = PdfWriter()
     writer.add_blank_page(width=595.28, height=841.89)  # A4
     writer.add_blank_page(width=595.28, height=841.89)
@@ -368,6 +369,8 @@ def _page_text(pdf: Path, page: int) -> str:
     shutil.which("pdftotext") is None or shutil.which("fc-match") is None, reason="needs poppler-utils and fontconfig"
 )
 def test_the_visible_box_shows_the_body_named_in_the_pdf_and_the_signing_time(unsigned: Path, keys: Keys) -> None:
+    from pypdf import PdfWriter
+
     # A PDF certdocs wrote names its certification body as /Author.
     writer = PdfWriter(clone_from=unsigned)
     writer.add_metadata({"/Creator": "certdocs", "/Author": "北京新标恒通认证有限公司"})

@@ -9,10 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import bagit
-from pypdf import PdfReader
 
 from certdocs.archive._bag import (
     bag_pdfs,
@@ -28,6 +27,9 @@ from certdocs.archive._verify import check_bag_contents
 from certdocs.errors import ArchiveError, CertdocsError, Problem, ProfileError, os_error_text
 from certdocs.profile import profile_for_scheme
 from certdocs.register import ArchiveEntry, CertificateRecord, DocumentRecord, Register
+
+if TYPE_CHECKING:  # pypdf is loaded when a file is archived (see _identify), not by importing certdocs
+    from pypdf import PdfReader
 
 Status = Literal["archived", "refused"]
 Signature = Literal["digital", "scan"]
@@ -114,6 +116,8 @@ class _Job:
         except OSError as exc:
             return ArchiveResult(path, "refused", problems=(Problem(where, f"无法读取文件：{os_error_text(exc)}"),))
         sha = hashlib.sha256(data).hexdigest()
+        from pypdf import PdfReader
+
         try:
             reader = PdfReader(io.BytesIO(data))
         except Exception as exc:  # pypdf raises many exception types on malformed files

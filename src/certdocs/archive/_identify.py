@@ -19,15 +19,19 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from PIL import Image
-from pypdf import PdfReader
 
 from certdocs.errors import CertdocsError, Problem
 from certdocs.profile import DOCUMENT_TITLES
 from certdocs.register import Register, State
+
+if TYPE_CHECKING:
+    # Loaded when a file is archived, not with certdocs.archive: a program (or a test run) that
+    # imports certdocs without archiving then does not spend a tenth of a second on pypdf.
+    from pypdf import PdfReader
 
 CREATOR = "certdocs"  # the /Creator of every PDF certdocs writes (certdocs.pdf.CREATOR)
 TITLES: dict[str, str] = {**DOCUMENT_TITLES, "issue_pack": "发证资料包"}
@@ -226,6 +230,8 @@ def _zbar(image: Image.Image) -> list[str]:
 def _page_images(path: Path, *, pages: int) -> Generator[Image.Image, None, None]:
     """Each page rendered by pdftoppm, else the images embedded in it (no poppler installed)."""
     if shutil.which("pdftoppm") is None:
+        from pypdf import PdfReader
+
         reader = PdfReader(path)
         for page in reader.pages[:pages]:
             for embedded in page.images:
