@@ -11,14 +11,12 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageDraw, ImageFont
-from pypdf import PdfReader
-from pypdf.generic import StreamObject
 
 from certdocs import convert
 from certdocs.convert import (
@@ -40,6 +38,9 @@ needs_poppler = pytest.mark.skipif(
     shutil.which("pdffonts") is None or shutil.which("pdftoppm") is None,
     reason="poppler-utils not installed",
 )
+
+if TYPE_CHECKING:  # pypdf is imported where used: both test workers import this module
+    from pypdf.generic import StreamObject
 
 
 def chinese_docx(path: Path, *lines: tuple[str, str], size: int = 16) -> Path:
@@ -92,6 +93,8 @@ def qr_docx(path: Path, *, pixels: int) -> Path:
 def test_the_fake_maps_each_document_to_a_pdf_of_the_same_name_with_its_text(
     tmp_path: Path,
 ) -> None:
+    from pypdf import PdfReader
+
     sources = [certificate_docx(tmp_path / f"证书{n}.docx", n) for n in range(3)]
     fake = FakeConverter()
     converter: Converter = fake
@@ -228,6 +231,8 @@ def test_sources_that_would_give_the_same_pdf_name_are_refused(tmp_path: Path) -
 
 
 def test_text_pdf_wraps_long_paragraphs_and_keeps_every_character() -> None:
+    from pypdf import PdfReader
+
     reader = PdfReader(io.BytesIO(text_pdf(["认证" * 50, "第二段"])))
     text = reader.pages[0].extract_text().replace("\n", "")
     assert text == "认证" * 50 + "第二段"
@@ -474,6 +479,8 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.mark.libreoffice
 @needs_soffice
 def test_libreoffice_converts_a_batch_of_chinese_documents(batch: dict[str, Path]) -> None:
+    from pypdf import PdfReader
+
     assert sorted(batch) == sorted([f"证书{n}" for n in range(5)] + ["glyphs", "qr"])
     for n in range(5):
         text = PdfReader(batch[f"证书{n}"]).pages[0].extract_text()
@@ -555,10 +562,12 @@ def test_chinese_is_drawn_with_simplified_chinese_glyph_forms(batch: dict[str, P
 @pytest.mark.libreoffice
 @needs_soffice
 def test_images_keep_their_resolution_and_the_pdf_is_pdfa_2b(batch: dict[str, Path]) -> None:
+    from pypdf import PdfReader
+
     reader = PdfReader(batch["qr"])
     sizes = [image.image.size if image.image else None for image in reader.pages[0].images]
     assert sizes == [(1480, 1480)]
-    xmp = cast(StreamObject, reader.root_object["/Metadata"].get_object()).get_data()
+    xmp = cast("StreamObject", reader.root_object["/Metadata"].get_object()).get_data()
     assert b"<pdfaid:part>2</pdfaid:part>" in xmp
 
 

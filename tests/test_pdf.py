@@ -7,11 +7,9 @@ import hashlib
 import io
 import shutil
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import pytest
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, Destination, StreamObject
 
 from certdocs import _pdfvary as vary
 from certdocs import pdf
@@ -30,9 +28,14 @@ METADATA = PdfMetadata(
     created=dt.date(2026, 11, 22),
 )
 
+if TYPE_CHECKING:  # pypdf is imported where used: both test workers import this module
+    from pypdf.generic import ArrayObject, Destination, StreamObject
+
 
 def write_pdf(path: Path, *pages: str) -> Path:
     """A PDF with one page per text, as the fake converter makes them."""
+    from pypdf import PdfReader, PdfWriter
+
     writer = PdfWriter()
     for text in pages:
         writer.append(PdfReader(io.BytesIO(text_pdf([text]))))
@@ -64,6 +67,8 @@ def chinese_docx(path: Path, text: str) -> Path:
 
 
 def test_the_issue_pack_has_the_parts_in_order_with_one_bookmark_each(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
     parts = [
         ("认证证书", write_pdf(tmp_path / "certificate.pdf", "证书正文")),
         ("审核报告", write_pdf(tmp_path / "report.pdf", "报告第一页", "报告第二页", "报告第三页")),
@@ -75,7 +80,7 @@ def test_the_issue_pack_has_the_parts_in_order_with_one_bookmark_each(tmp_path: 
     assert out == tmp_path / "pack" / "issue_pack.pdf"
     reader = PdfReader(out)
     assert len(reader.pages) == 5
-    outline = [cast(Destination, item) for item in reader.outline]
+    outline = [cast("Destination", item) for item in reader.outline]
     assert [item.title for item in outline] == ["认证证书", "审核报告", "评分表"]
     assert [reader.get_destination_page_number(item) for item in outline] == [0, 1, 4]
     assert "报告第三页" in reader.pages[3].extract_text()
@@ -83,6 +88,8 @@ def test_the_issue_pack_has_the_parts_in_order_with_one_bookmark_each(tmp_path: 
 
 
 def test_the_issue_pack_carries_the_document_information(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
     part = write_pdf(tmp_path / "certificate.pdf", "证书")
     out = merge_issue_pack([("认证证书", part)], out=tmp_path / "pack.pdf", metadata=METADATA)
 
@@ -102,11 +109,13 @@ def test_the_issue_pack_carries_the_document_information(tmp_path: Path) -> None
 
 
 def test_the_same_parts_give_the_same_issue_pack_byte_for_byte(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
     part = write_pdf(tmp_path / "certificate.pdf", "证书")
     first = merge_issue_pack([("认证证书", part)], out=tmp_path / "a.pdf", metadata=METADATA)
     second = merge_issue_pack([("认证证书", part)], out=tmp_path / "b.pdf", metadata=METADATA)
     assert first.read_bytes() == second.read_bytes()
-    ids = cast(ArrayObject, PdfReader(first).trailer["/ID"])
+    ids = cast("ArrayObject", PdfReader(first).trailer["/ID"])
     assert ids[0] == ids[1] != bytes(16)
 
 
@@ -156,6 +165,8 @@ def test_normalizing_gives_the_same_bytes_whatever_the_dates_and_ids(tmp_path: P
 
 
 def test_normalizing_takes_the_dates_from_the_metadata_not_the_clock(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
     path = write_pdf(tmp_path / "a.pdf", "证书")
     moment = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     normalize_pdf(path, metadata=PdfMetadata("证书", "No. 1", "认证机构", "", moment))
@@ -163,16 +174,18 @@ def test_normalizing_takes_the_dates_from_the_metadata_not_the_clock(tmp_path: P
     assert reader.metadata is not None
     assert str(reader.metadata["/CreationDate"]) == "D:20261122093000+08'00'"
     assert reader.metadata.creation_date == moment
-    xmp = cast(StreamObject, reader.root_object["/Metadata"].get_object()).get_data()
+    xmp = cast("StreamObject", reader.root_object["/Metadata"].get_object()).get_data()
     assert b"<xmp:CreateDate>2026-11-22T09:30:00+08:00</xmp:CreateDate>" in xmp
 
 
 def test_different_content_gives_a_different_id(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
     first = write_pdf(tmp_path / "a.pdf", "证书一")
     second = write_pdf(tmp_path / "b.pdf", "证书二")
     normalize_pdf(first, metadata=METADATA)
     normalize_pdf(second, metadata=METADATA)
-    ids = [cast(ArrayObject, PdfReader(p).trailer["/ID"])[0] for p in (first, second)]
+    ids = [cast("ArrayObject", PdfReader(p).trailer["/ID"])[0] for p in (first, second)]
     assert ids[0] != ids[1]
 
 
@@ -327,6 +340,8 @@ def test_a_truncated_pdf_is_named_and_left_as_it_was(tmp_path: Path, cut: int) -
 
 
 def test_document_information_with_markup_and_chinese_reads_back_exactly(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
     title = "证书 (副本) \\ 第1号 )( <A&B>"
     path = write_pdf(tmp_path / "a.pdf", "证书")
     normalize_pdf(path, metadata=PdfMetadata(title, "No. (1)", "认证机构", "", dt.date(2026, 11, 22)))

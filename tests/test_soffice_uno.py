@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from certdocs._soffice_uno import PROFILE_SETTINGS, build_id, find_uno_python, seed_profile
 from certdocs.convert import UNO_HINT, LibreOfficeConverter, find_soffice
@@ -52,6 +51,8 @@ def test_the_auto_driver_is_uno_where_libreoffices_python_is_installed() -> None
 
 
 def test_libreoffice_starts_once_per_worker_however_many_calls_with_the_worker_profile(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
     with LibreOfficeConverter(workers=1) as converter:
         seed_profile(converter._root / "profile-0", converter.soffice)
         marker = converter._root / "profile-0" / "user" / "extensions" / "buildid"
