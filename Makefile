@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+WARM := $(VENV)/.tests-warm
 AUDIT ?= fixtures/xbht-s04-2025/pass.json
 SCHEME ?= xbht-s04-2025
 DECISIONS ?= fixtures/decisions/2026-47.json
@@ -30,8 +31,19 @@ setup: $(STAMP) system-deps ## create .venv, install Python packages and (as roo
 system-deps: ## install (as root) or name the missing Debian packages: LibreOffice, CJK fonts, poppler, zbar
 	@tools/system-deps.sh runtime
 
-test-deps: setup ## also what the tests need: LibreOffice Calc, Chromium, PostgreSQL
+test-deps: setup $(WARM) ## also what the tests need: LibreOffice Calc, Chromium, PostgreSQL
 	@tools/system-deps.sh test
+
+# Once after installing: what every test process and child would otherwise make on the first run,
+# at once (about 10 s of a first run's wall time): the package's and tests' compiled modules
+# (pytest's assertion-rewritten ones by collecting), hypothesis's tables of Unicode characters
+# and of the constants in our code (.hypothesis/, ignored by git). Later changes recompile only
+# what changed, as usual.
+$(WARM): $(STAMP)
+	$(BIN)/python -m compileall -q src tests tools bench
+	$(BIN)/pytest -q --collect-only -n 0 -p no:cacheprovider >/dev/null
+	$(BIN)/python -c "from hypothesis.internal.charmap import charmap, intervals_from_codec; charmap(); intervals_from_codec('utf-8')"
+	@touch $(WARM)
 
 certificate: setup ## score AUDIT=file.json and issue its documents and issue pack under output/
 	$(BIN)/certdocs certificate "$(AUDIT)" --output "$(OUTPUT)" --records "$(RECORDS)" --register "$(REGISTER)" $(if $(ISSUE_DATE),--issue-date $(ISSUE_DATE))
@@ -69,4 +81,4 @@ bench: setup ## batch speed, CPU per stage and memory for 40 and 100 audits; reg
 	$(BIN)/python bench/run.py $(if $(BENCH_REGISTER),--register "$(BENCH_REGISTER)")
 
 clean: ## remove output/ and caches (keeps .venv and the records in records/: register, archive)
-	rm -rf $(OUTPUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(OUTPUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(WARM)
