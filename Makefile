@@ -31,14 +31,15 @@ setup: $(STAMP) system-deps ## create .venv, install Python packages and (as roo
 system-deps: ## install (as root) or name the missing Debian packages: LibreOffice, CJK fonts, poppler, zbar
 	@tools/system-deps.sh runtime
 
-test-deps: setup $(WARM) ## also what the tests need: LibreOffice Calc, Chromium, PostgreSQL
+test-deps: setup ## also what the tests need: LibreOffice Calc, Chromium, PostgreSQL
 	@tools/system-deps.sh test
+	@$(MAKE) --no-print-directory $(WARM)
 
-# Once after installing: what every test process and child would otherwise make on the first run,
-# at once (about 10 s of a first run's wall time): the package's and tests' compiled modules
-# (pytest's assertion-rewritten ones by collecting), hypothesis's tables of Unicode characters
-# and of the constants in our code (.hypothesis/, ignored by git). Later changes recompile only
-# what changed, as usual.
+# Once after installing, after the system packages (collecting imports the tests): what every
+# test process and child would otherwise make in the first run, each for itself (about 15 s of
+# CPU): the compiled package and tests (pytest's assertion-rewritten modules, by collecting) and
+# hypothesis's tables of Unicode characters and of our code's constants (.hypothesis/, ignored by
+# git). Later changes recompile only what changed, as usual.
 $(WARM): $(STAMP)
 	$(BIN)/python -m compileall -q src tests tools bench
 	$(BIN)/pytest -q --collect-only -n 0 -p no:cacheprovider >/dev/null
