@@ -182,6 +182,51 @@ def test_a_broken_template_stops_a_batch_before_anything_is_issued(tmp_path: Pat
     assert not (tmp_path / "out").exists()
 
 
+def _templates_with_a_damaged_certificate(tmp_path: Path) -> Path:
+    """A copy of the bundled templates whose certificate.docx has one byte of its body changed (a wrong CRC-32)."""
+    import zipfile
+
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    path = templates / "certificate.docx"
+    with zipfile.ZipFile(ROOT / "templates" / "certificate.docx") as source, zipfile.ZipFile(path, "w") as target:
+        for info in source.infolist():  # stored uncompressed: a byte of the body is a byte of the file
+            target.writestr(info.filename, source.read(info))
+    data = bytearray(path.read_bytes())
+    data[data.index(b"<w:body>") + 3] ^= 0x01
+    path.write_bytes(bytes(data))
+    return templates
+
+
+_DAMAGED_CERTIFICATE = "certificate.docx（word/document.xml）：文件已损坏：校验和（CRC-32）不符"
+
+
+def test_a_damaged_template_stops_a_certificate_with_exit_2_and_writes_nothing(tmp_path: Path) -> None:
+    templates = _templates_with_a_damaged_certificate(tmp_path)
+    audit = ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"
+    code, text = run("certificate", str(audit), "--templates", str(templates), "--output", str(tmp_path / "out"))
+    assert code == 2
+    assert _DAMAGED_CERTIFICATE in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_damaged_template_stops_a_batch_with_exit_2_and_writes_nothing(tmp_path: Path) -> None:
+    templates = _templates_with_a_damaged_certificate(tmp_path)
+    meeting = ROOT / "fixtures" / "decisions" / "2026-47.json"
+    code, text = run("batch", str(meeting), "--templates", str(templates), "--output", str(tmp_path / "out"))
+    assert code == 2
+    assert _DAMAGED_CERTIFICATE in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_templates_check_reports_a_damaged_template_with_exit_2(tmp_path: Path) -> None:
+    templates = _templates_with_a_damaged_certificate(tmp_path)
+    code, text = run("templates", "check", "--templates", str(templates))
+    assert code == 2
+    assert _DAMAGED_CERTIFICATE in text
+    assert "模板检查通过" not in text
+
+
 def test_a_batch_with_a_refused_audit_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
     vetoed = str(ROOT / "fixtures" / "bjkb-006-2026" / "veto.json")

@@ -600,3 +600,134 @@ def test_the_same_broken_tag_in_two_templates_is_reported_in_each(tmp_path: Path
     assert [(p.where, p.rule) for p in check_template(second)] == [
         ("tag-b.docx 第2段「{{ org.uscc or ‘—” }}」", problem.rule)
     ]
+
+
+# -- a template whose zip file is damaged ----------------------------------------------------------
+
+
+def _rezipped(path: Path, out: Path, *, extra: tuple[tuple[str, bytes], ...] = (), stored: bool = True) -> Path:
+    """A copy of the template ``path`` at ``out`` with ``extra`` parts added.
+
+    ``stored``: the parts are not compressed, so a byte of a part is a byte of the file.
+    """
+    compression = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w", compression) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info))
+        for name, data in extra:
+            target.writestr(name, data)  # a name already written: zipfile warns, and writes it again
+    return out
+
+
+def _data_start(data: bytes, member: str) -> int:
+    """Where the stored bytes of ``member`` start in the zip file ``data``."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
+    name_length = int.from_bytes(data[info.header_offset + 26 : info.header_offset + 28], "little")
+    extra_length = int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little")
+    return info.header_offset + 30 + name_length + extra_length
+
+
+def _with_byte(path: Path, at: int, value: int) -> Path:
+    """``path`` with its byte at ``at`` made ``value`` (which must differ from the byte there)."""
+    data = bytearray(path.read_bytes())
+    assert data[at] != value
+    data[at] = value
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _flipped(path: Path, at: int) -> Path:
+    """``path`` with the lowest bit of its byte at ``at`` flipped."""
+    return _with_byte(path, at, path.read_bytes()[at] ^ 0x01)
+
+
+def _bundled(tmp_path: Path, name: str = "bad.docx", **options: Any) -> Path:
+    return _rezipped(ROOT / "templates" / "certificate.docx", tmp_path / name, **options)
+
+
+def test_a_part_whose_bytes_no_longer_match_their_crc_is_reported_as_a_damaged_file(tmp_path: Path) -> None:
+    path = _bundled(tmp_path)
+    _flipped(path, _data_start(path.read_bytes(), "word/document.xml") + 100)
+
+    [problem] = check_template(path)
+
+    assert problem.where == "bad.docx（word/document.xml）"
+    assert problem.rule.startswith("文件已损坏：校验和（CRC-32）不符")
+    assert "请用 Word 打开该模板后另存为 .docx，或从备份恢复该模板" in problem.rule
+
+
+def test_compressed_data_that_does_not_unpack_is_reported_as_a_damaged_file(tmp_path: Path) -> None:
+    path = _bundled(tmp_path, stored=False)
+    # The first byte of a deflate stream names its block type; 0xFF names the reserved one.
+    _with_byte(path, _data_start(path.read_bytes(), "word/styles.xml"), 0xFF)
+
+    [problem] = check_template(path)
+
+    assert problem.where == "bad.docx（word/styles.xml）"
+    assert problem.rule.startswith("文件已损坏：压缩数据无法解压")
+
+
+def test_a_relationships_part_that_is_not_xml_is_reported_not_raised(tmp_path: Path) -> None:
+    intact = _bundled(tmp_path, "intact.docx")
+    path = _with_part(intact, "_rels/.rels", b"not xml", tmp_path / "bad.docx")
+
+    [problem] = check_template(path)
+
+    assert problem.where == "bad.docx（_rels/.rels）"
+    assert problem.rule.startswith("文件内部的 XML 已损坏")
+
+
+def test_a_part_that_is_in_the_file_twice_is_reported_once_as_a_damaged_file(tmp_path: Path) -> None:
+    with zipfile.ZipFile(ROOT / "templates" / "certificate.docx") as package:
+        document = package.read("word/document.xml")
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        path = _bundled(tmp_path, extra=(("word/document.xml", document),))
+
+    [problem] = check_template(path)
+
+    assert problem.where == "bad.docx（word/document.xml）"
+    assert problem.rule.startswith("文件已损坏：该部分在文件中出现了 2 次")
+
+
+def test_a_document_part_without_a_body_is_reported_as_a_damaged_file(tmp_path: Path) -> None:
+    intact = _bundled(tmp_path, "intact.docx")
+    path = _with_part(intact, "word/document.xml", b"<x/>", tmp_path / "bad.docx")
+
+    [problem] = check_template(path)
+
+    assert problem.where == "bad.docx（word/document.xml）"
+    assert problem.rule.startswith("文件已损坏：正文中没有 w:body 元素")
+
+
+def test_a_damaged_image_is_reported_before_a_render_would_meet_it(tmp_path: Path) -> None:
+    def build(doc: Any) -> None:
+        doc.add_paragraph().add_run().add_picture(io.BytesIO(_png()), width=Mm(20))
+
+    path = _rezipped(_template(tmp_path, build), tmp_path / "bad.docx")
+    _flipped(path, _data_start(path.read_bytes(), "word/media/image1.png") + 20)
+
+    [problem] = check_template(path)
+
+    assert problem.where == "bad.docx（word/media/image1.png）"
+    assert problem.rule.startswith("文件已损坏：校验和（CRC-32）不符")
+
+
+def test_a_zip_directory_naming_an_unknown_zip_version_is_reported_not_raised(tmp_path: Path) -> None:
+    path = _bundled(tmp_path)
+    directory = path.read_bytes().index(b"PK\x01\x02")
+    _with_byte(path, directory + 6, 200)  # "version needed to extract": 20.0, which no zip reader has
+
+    [problem] = check_template(path)
+
+    assert problem.where == "bad.docx"
+    assert problem.rule.startswith("不是有效的 Word（.docx）文件：文件已损坏，文件目录无法读取")
+
+
+def test_a_template_cut_short_is_reported_not_raised(tmp_path: Path) -> None:
+    path = _bundled(tmp_path)
+    path.write_bytes(path.read_bytes()[:-100])
+
+    [problem] = check_template(path)
+
+    assert problem.where == "bad.docx"
+    assert problem.rule.startswith("不是有效的 Word（.docx）文件")

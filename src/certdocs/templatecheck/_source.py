@@ -6,6 +6,8 @@ import io
 import re
 import struct
 import zipfile
+import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -70,13 +72,13 @@ def _zip_path(base: str, target: str) -> str:
     return "/".join(parts)
 
 
-def _rels(package: zipfile.ZipFile, part: str) -> list[tuple[str, str, str, bool]]:
-    """(id, type, zip path or URL, external) of a part's relationships."""
-    name = str(PurePosixPath(part).parent / "_rels" / (PurePosixPath(part).name + ".rels"))
-    if name not in package.namelist():
+def _rels(xml: dict[str, Any], part: str) -> list[tuple[str, str, str, bool]]:
+    """(id, type, zip path or URL, external) of a part's relationships (none if its .rels is missing or damaged)."""
+    root = xml.get(str(PurePosixPath(part).parent / "_rels" / (PurePosixPath(part).name + ".rels")))
+    if root is None:
         return []
     out = []
-    for rel in etree.fromstring(package.read(name), _PARSER).iter(f"{{{_RELS}}}Relationship"):
+    for rel in root.iter(f"{{{_RELS}}}Relationship"):
         external = rel.get("TargetMode") == "External"
         target = rel.get("Target", "")
         out.append((rel.get("Id", ""), rel.get("Type", ""), target if external else _zip_path(part, target), external))
@@ -210,13 +212,57 @@ def _stored_bytes(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         return None  # encrypted, or a compression read elsewhere: left to zipfile
     at = info.header_offset
-    if data[at : at + 4] != b"PK\x03\x04" or len(data) < at + 30:
+    if at < 0 or data[at : at + 4] != b"PK\x03\x04" or len(data) < at + 30:
         return None
     name, extra = struct.unpack_from("<HH", data, at + 26)
     start = at + 30 + name + extra
     if start + info.compress_size > len(data):
         return None
     return data[start : start + info.compress_size]
+
+
+_DAMAGED = "文件已损坏"
+_REMEDY = "请用 Word 打开该模板后另存为 .docx，或从备份恢复该模板"
+# What zipfile raises for a part whose bytes in the file are damaged: a wrong CRC-32 or a bad
+# local header (BadZipFile), deflate data that does not inflate (zlib.error), data cut short
+# (EOFError), a compression method it lacks (NotImplementedError), encryption (RuntimeError), a
+# part said to start before the file does (ValueError: a negative seek).
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError)
+
+
+def _unreadable(exc: BaseException) -> str:
+    """Why zipfile could not read a part, in Chinese for office staff."""
+    if isinstance(exc, zipfile.BadZipFile):
+        return "校验和（CRC-32）不符，内容已被改动" if "CRC" in str(exc) else "该部分的文件头已损坏"
+    if isinstance(exc, zlib.error):
+        return "压缩数据无法解压"
+    if isinstance(exc, EOFError):
+        return "数据不完整（文件被截断）"
+    if isinstance(exc, NotImplementedError):
+        return "使用了不支持的压缩方式"
+    if isinstance(exc, RuntimeError):
+        return "该部分已加密"
+    return "该部分的文件头已损坏"
+
+
+def _xml_parts(name: str, package: zipfile.ZipFile, data: bytes, problems: list[Problem]) -> dict[str, Any]:
+    """Every XML part of template file ``name`` that parses, by zip name; each damaged part is a problem."""
+    xml: dict[str, Any] = {}
+    for member, count in Counter(package.namelist()).items():
+        where = f"{name}（{member}）"
+        if count > 1:  # zipfile reads the last copy; Word refuses the file
+            rule = f"{_DAMAGED}：该部分在文件中出现了 {count} 次，Word 文件的每个部分只能有一份；{_REMEDY}"
+            problems.append(Problem(where, rule))
+        try:
+            if member.endswith((".xml", ".rels")):
+                xml[member] = _parsed(package, data, package.getinfo(member))
+            else:  # an image or embedded object: read now, so that a damaged one stops the check, not the render
+                package.read(member)
+        except etree.XMLSyntaxError as exc:
+            problems.append(Problem(where, f"文件内部的 XML 已损坏：{exc}"))
+        except _UNREADABLE as exc:
+            problems.append(Problem(where, f"{_DAMAGED}：{_unreadable(exc)}，无法读取该部分；{_REMEDY}"))
+    return xml
 
 
 def read_template(name: str, data: bytes, problems: list[Problem]) -> tuple[list[Part], dict[str, Any]] | None:
@@ -226,24 +272,26 @@ def read_template(name: str, data: bytes, problems: list[Problem]) -> tuple[list
     except (OSError, zipfile.BadZipFile) as exc:
         problems.append(Problem(name, f"不是有效的 Word（.docx）文件：{exc}"))
         return None
+    except (ValueError, NotImplementedError, EOFError):  # a damaged directory: offsets or versions out of range
+        problems.append(Problem(name, f"不是有效的 Word（.docx）文件：{_DAMAGED}，文件目录无法读取；{_REMEDY}"))
+        return None
     with package:
+        names = package.namelist()
+        xml = _xml_parts(name, package, data, problems)
         main: str = next(
-            (t for _, kind, t, ext in _rels(package, "") if kind.endswith("/officeDocument") and not ext),
+            (t for _, kind, t, ext in _rels(xml, "") if kind.endswith("/officeDocument") and not ext),
             "word/document.xml",
         )
-        xml: dict[str, Any] = {}
-        for member in package.namelist():
-            if member.endswith((".xml", ".rels")):
-                try:
-                    xml[member] = _parsed(package, data, package.getinfo(member))
-                except etree.XMLSyntaxError as exc:
-                    problems.append(Problem(f"{name}（{member}）", f"文件内部的 XML 已损坏：{exc}"))
-        if main not in xml:
-            problems.append(Problem(name, "不是有效的 Word（.docx）文件：缺少正文 word/document.xml"))
+        body = xml[main].find(w_tag("body")) if main in xml else None
+        if body is None:
+            if main not in names:
+                problems.append(Problem(name, f"不是有效的 Word（.docx）文件：缺少正文 {main}"))
+            elif main in xml:  # XML, but not a Word document's body (a damaged one is reported above)
+                problems.append(Problem(f"{name}（{main}）", f"{_DAMAGED}：正文中没有 w:body 元素；{_REMEDY}"))
             return None
-        rels = {part: _rels(package, part) for part in xml if not part.endswith(".rels")}
-        xml["\x00rels"], xml["\x00main"], xml["\x00names"] = rels, main, set(package.namelist())
-    parts = [_part("", xml[main].find(w_tag("body")))]
+        rels = {part: _rels(xml, part) for part in xml if not part.endswith(".rels")}
+        xml["\x00rels"], xml["\x00main"], xml["\x00names"] = rels, main, set(names)
+    parts = [_part("", body)]
     counts = {HEADER: 0, FOOTER: 0}
     for _, kind, target, external in rels.get(main, []):
         if kind in counts and not external and target in xml:
