@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from certdocs.errors import SigningError
+from certdocs.errors import SigningError, SigningInputError
 from certdocs.sign import BEIJING, VisibleBox, sign_pdf, verify_pdf_signature
 
 BODY = "杭州邦证认证有限公司"
@@ -455,3 +455,101 @@ def test_the_visible_box_font_is_what_pyhankos_own_accumulator_makes() -> None:
     assert ours._cid_to_unicode == theirs._cid_to_unicode
     # The subset's name starts with a random prefix (ABCDEF+NotoSansCJKsc-Regular).
     assert ours_program == theirs_program.replace(theirs.subset_prefix.encode(), ours.subset_prefix.encode())
+
+
+# -- box text the box cannot print: refused before anything is written --------------------------------
+
+
+def _refused(unsigned: Path, keys: Keys, text: str) -> SigningError:
+    box = VisibleBox(left_mm=110, top_mm=240, width_mm=80, height_mm=25, text=text)
+    with pytest.raises(SigningError) as raised:
+        _sign(unsigned, keys, visible=box)
+    return raised.value
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_character_the_box_font_lacks_is_an_input_error_naming_it(unsigned: Path, keys: Keys) -> None:
+    error = _refused(unsigned, keys, f"{BODY}𠀀\n签发：%(ts)s")
+    assert isinstance(error, SigningInputError)
+    assert [p.where for p in error.problems] == ["签名框文字"]
+    assert "「𠀀」（U+20000）" in error.problems[0].rule
+    assert "请删除这些字符或改用常用字" in error.problems[0].rule
+    assert error.source == str(unsigned)
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_refused_box_text_writes_nothing(unsigned: Path, keys: Keys) -> None:
+    _refused(unsigned, keys, "签发😀")
+    assert sorted(p.name for p in unsigned.parent.iterdir()) == [unsigned.name]
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_an_emoji_in_the_box_text_is_named_once_however_often_it_appears(unsigned: Path, keys: Keys) -> None:
+    error = _refused(unsigned, keys, "😀签发😀")
+    assert error.problems[0].rule.count("「😀」（U+1F600）") == 1
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_right_to_left_letters_the_box_font_lacks_are_named_in_the_order_written(unsigned: Path, keys: Keys) -> None:
+    error = _refused(unsigned, keys, "\u0627\u0644")  # Arabic, shaped right to left
+    assert "「\u0627」（U+0627）、「\u0644」（U+0644）" in error.problems[0].rule
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_right_to_left_override_in_the_box_text_is_refused(unsigned: Path, keys: Keys) -> None:
+    error = _refused(unsigned, keys, "签发\u202e人")
+    assert [p.rule.startswith("含有改变文字方向的控制字符 U+202E") for p in error.problems] == [True]
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_tab_and_a_carriage_return_in_the_box_text_are_one_control_character_problem(
+    unsigned: Path, keys: Keys
+) -> None:
+    error = _refused(unsigned, keys, "签\t发\r\n%(ts)s")
+    assert [p.rule.split("（")[0] for p in error.problems] == ["含有控制字符 U+0009、U+000D"]
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_every_problem_of_a_box_text_is_reported_at_once(unsigned: Path, keys: Keys) -> None:
+    error = _refused(unsigned, keys, "100%\t😀")
+    assert len(error.problems) == 3
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_box_text_of_only_spaces_is_refused(unsigned: Path, keys: Keys) -> None:
+    error = _refused(unsigned, keys, "   ")
+    assert error.problems[0].rule.startswith("只有空白")
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_lone_percent_sign_in_the_box_text_is_refused_saying_how_to_write_it(unsigned: Path, keys: Keys) -> None:
+    error = _refused(unsigned, keys, "合格率 100%")
+    assert error.problems[0].rule == "含有单独的 %：百分号请写成 %%，签发时间写成 %(ts)s"
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_thousand_different_missing_characters_are_named_ten_at_a_time(unsigned: Path, keys: Keys) -> None:
+    error = _refused(unsigned, keys, "".join(chr(0xE000 + n) for n in range(1000)))  # private use: in no font here
+    assert "U+E008、U+E009 等共 1000 个" in error.problems[0].rule
+
+
+@pytest.mark.skipif(
+    shutil.which("pdftotext") is None or shutil.which("fc-match") is None, reason="needs poppler-utils and fontconfig"
+)
+def test_a_body_name_with_a_percent_sign_is_printed_as_it_is(unsigned: Path, keys: Keys) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=unsigned)
+    writer.add_metadata({"/Creator": "certdocs", "/Author": "百分百%认证有限公司"})
+    with unsigned.open("wb") as fh:
+        writer.write(fh)
+    signed = _sign(unsigned, keys, visible=VisibleBox(left_mm=110, top_mm=240, width_mm=80, height_mm=25))
+    assert "百分百%认证有限公司" in _page_text(signed, 2)
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_the_sign_command_refuses_a_character_the_box_font_lacks_with_exit_2(unsigned: Path, keys: Keys) -> None:
+    code, text = _cli("sign", str(unsigned), "--pkcs12", str(keys.p12), "--visible", "--signer-text", "签发😀")
+    assert code == 2
+    assert "签名框文字：含有签名框字体 Noto Sans CJK SC 没有的字符 「😀」（U+1F600）" in text
+    assert not unsigned.with_name("certificate-signed.pdf").exists()

@@ -9,6 +9,7 @@ reason, and tests/test_sign.py checks signatures and the embedded font after eve
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -172,3 +173,38 @@ def _font_facts(font: bytes) -> _FontFacts:
         units_per_em=tt["head"].unitsPerEm,
         widths=_Widths(dict(tt["hmtx"].metrics)),
     )
+
+
+def notdef_characters(font: bytes, text: str) -> list[str]:
+    """The characters of ``text`` the font whose bytes are ``font`` would draw as its empty glyph, each once, in order.
+
+    Shaped line by line by HarfBuzz as pyHanko shapes a signature box's text: a character that
+    reaches glyph 0 (``.notdef``) there makes pyHanko's accumulator fail ("invalid literal for
+    int()": it reads the CID from the glyph's name) or print an empty box.
+    """
+    import uharfbuzz as hb
+
+    hb_font = hb.Font(_font_facts(font).face)
+
+    def shaped(line: str) -> list[tuple[int, int]]:
+        buffer = hb.Buffer()
+        buffer.add_str(line)
+        buffer.guess_segment_properties()
+        hb.shape(hb_font, buffer, None)
+        return [(info.codepoint, info.cluster) for info in buffer.glyph_infos]
+
+    found: dict[str, int] = {}  # each character and where it first is, as lines are shaped
+    offset = 0
+    for line in text.split("\n"):
+        glyphs = shaped(line) if line else []
+        starts = [*sorted({cluster for _, cluster in glyphs}), len(line)]
+        for glyph, cluster in glyphs:
+            if glyph != 0:
+                continue
+            chars = line[cluster : starts[bisect.bisect_right(starts, cluster)]]
+            # A cluster of several characters (a letter and its accent): the ones the font lacks alone.
+            alone = [char for char in chars if len(chars) > 1 and shaped(char)[0][0] == 0]
+            for char in alone or chars:
+                found[char] = min(found.get(char, offset + cluster), offset + cluster)
+        offset += len(line) + 1
+    return sorted(found, key=found.__getitem__)  # a right-to-left run is shaped in visual order

@@ -119,7 +119,8 @@ def _text_fields(kind: Any) -> tuple[str, ...] | None:
     return tuple(f.name for f in dataclasses.fields(kind) if f.name not in ("digest", "item_id", "form", "scheme_id"))
 
 
-def _describe(char: str) -> str:
+def describe_character(char: str) -> str:
+    """A character as office staff are shown it: 「字」（U+5B57）."""
     return f"「{char}」（U+{ord(char):04X}）"
 
 
@@ -137,7 +138,7 @@ def uncovered_characters(texts: Iterable[tuple[str, str]]) -> list[Problem]:
         # The characters in the order the text has them.
         missing = dict.fromkeys(c for c in text if c in bad) if bad and not bad.isdisjoint(text) else {}
         if missing:
-            shown = "、".join(_describe(c) for c in missing)
+            shown = "、".join(describe_character(c) for c in missing)
             problems.append(
                 Problem(
                     path,
@@ -358,7 +359,7 @@ def check_pdfs(staged: Mapping[str, Path], *, audit: AuditResult) -> None:
             problems.append(
                 Problem(
                     f"{docx.name.split('-', 1)[-1].removesuffix('.docx')}：{'、'.join(fields[:3])}",
-                    f"字符 {_describe(char)} 在 PDF 中没有字形（显示为空白方框或缺失）；"
+                    f"字符 {describe_character(char)} 在 PDF 中没有字形（显示为空白方框或缺失）；"
                     "请改用常用字，或请管理员安装含该字的字体（如 fonts-hanazono）",
                 )
             )

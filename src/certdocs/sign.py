@@ -14,7 +14,7 @@ import hashlib
 import io
 import struct
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
@@ -129,7 +129,14 @@ def sign_pdf(
     if visible is not None:
         page, box = _box_on_page(data, visible, src)
         field_spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page, box=box)
-        text = visible.text or DEFAULT_BOX_TEXT.format(body=_body_name(writer.prev, signer))
+        if visible.text:
+            text, where = visible.text, "签名框文字"
+        else:
+            body, where = _body_name(writer.prev, signer)
+            text = DEFAULT_BOX_TEXT.format(body=body.replace("%", "%%"))  # pyHanko fills the text with %
+        problems = _box_text_problems(text, where=where, given=bool(visible.text))
+        if problems:
+            raise SigningInputError(problems, source=str(src))
         style = _stamp_style(visible, text)
         # pyHanko fills ``%(ts)s`` in the machine's time zone; the box shows Beijing time instead.
         text_params = {"beijing_ts": datetime.now(BEIJING).strftime("%Y年%m月%d日 %H:%M")}
@@ -326,8 +333,8 @@ def _box_on_page(data: bytes, visible: VisibleBox, src: Path) -> tuple[int, tupl
     return index, (round(left), round(bottom), round(right), round(top))
 
 
-def _body_name(reader: Any, signer: Any) -> str:
-    """The certification body: the /Author certdocs wrote into the PDF, else the signer's organisation."""
+def _body_name(reader: Any, signer: Any) -> tuple[str, str]:
+    """The certification body (the /Author certdocs wrote, else the signer's organisation), and where it is from."""
     try:
         info = reader.trailer_view["/Info"]
         creator = str(info["/Creator"]) if "/Creator" in info else ""
@@ -335,12 +342,62 @@ def _body_name(reader: Any, signer: Any) -> str:
     except Exception:  # a PDF without a readable information dictionary
         creator = author = ""
     if creator == "certdocs" and author.strip():
-        return author.strip()
+        return author.strip(), "PDF 文档信息中的认证机构名称（/Author）"
     try:
         subject = signer.signing_cert.subject.native
     except Exception:
-        return "数字签名"
-    return str(subject.get("organization_name") or subject.get("common_name") or "数字签名")
+        return "数字签名", ""
+    name = subject.get("organization_name") or subject.get("common_name") or "数字签名"
+    return str(name), "签名证书中的机构名称"
+
+
+#: Characters that change the direction text is shown in: pyHanko draws the box's text in the
+#: order it is written, so they would only make the text read differently when copied out.
+_DIRECTION_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _listed(shown: Iterable[str], most: int = 10) -> str:
+    """The first ``most`` characters named, and how many more there are (a pasted text may hold thousands)."""
+    names = list(shown)
+    more = f" 等共 {len(names)} 个" if len(names) > most else ""
+    return "、".join(names[:most]) + more
+
+
+def _box_text_problems(text: str, *, where: str, given: bool) -> list[Problem]:
+    """What in the visible box's text cannot be printed, each kind one problem naming its characters."""
+    import unicodedata
+
+    from certdocs.glyphcheck import describe_character
+
+    if given and not text.strip():
+        return [Problem(where, "只有空白；不填写签名框文字则显示认证机构名称和签发时间")]
+    problems: list[Problem] = []
+    if "%" in text.replace("%(ts)s", "").replace("%%", ""):
+        problems.append(Problem(where, "含有单独的 %：百分号请写成 %%，签发时间写成 %(ts)s"))
+    direction = [c for c in dict.fromkeys(text) if c in _DIRECTION_CONTROLS]
+    controls = [c for c in dict.fromkeys(text) if c != "\n" and unicodedata.category(c) == "Cc"]
+    if direction:
+        shown = _listed(f"U+{ord(c):04X}" for c in direction)
+        problems.append(Problem(where, f"含有改变文字方向的控制字符 {shown}；签名框按书写顺序显示文字，请删除这些字符"))
+    if controls:
+        shown = _listed(f"U+{ord(c):04X}" for c in controls)
+        problems.append(Problem(where, f"含有控制字符 {shown}（如制表符、回车）；换行请用换行符，请删除这些字符"))
+    try:
+        from certdocs._pyhanko_parts import notdef_characters
+
+        missing = [c for c in notdef_characters(cjk_font_bytes(), text) if c not in controls]
+    except ImportError as exc:
+        raise SigningError("可见签名需要安装 pyhanko[opentype]（fonttools、uharfbuzz）") from exc
+    if missing:
+        shown = _listed(describe_character(c) if c.isprintable() else f"U+{ord(c):04X}" for c in missing)
+        problems.append(
+            Problem(
+                where,
+                f"含有签名框字体 {CJK_FONT_FAMILY} 没有的字符 {shown}，签名框中无法显示；"
+                "请删除这些字符或改用常用字（签名框只用这一种字体）",
+            )
+        )
+    return problems
 
 
 def _stamp_style(visible: VisibleBox, text: str) -> Any:
