@@ -351,11 +351,6 @@ def _body_name(reader: Any, signer: Any) -> tuple[str, str]:
     return str(name), "签名证书中的机构名称"
 
 
-#: Characters that change the direction text is shown in: pyHanko draws the box's text in the
-#: order it is written, so they would only make the text read differently when copied out.
-_DIRECTION_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 def _listed(shown: Iterable[str], most: int = 10) -> str:
     """The first ``most`` characters named, and how many more there are (a pasted text may hold thousands)."""
     names = list(shown)
@@ -364,9 +359,8 @@ def _listed(shown: Iterable[str], most: int = 10) -> str:
 
 
 def _box_text_problems(text: str, *, where: str, given: bool) -> list[Problem]:
-    """What in the visible box's text cannot be printed, each kind one problem naming its characters."""
-    import unicodedata
-
+    """What in the visible box's text cannot be printed as it reads, each kind one problem."""
+    from certdocs._validate import text_problem
     from certdocs.glyphcheck import describe_character
 
     if given and not text.strip():
@@ -374,18 +368,15 @@ def _box_text_problems(text: str, *, where: str, given: bool) -> list[Problem]:
     problems: list[Problem] = []
     if "%" in text.replace("%(ts)s", "").replace("%%", ""):
         problems.append(Problem(where, "含有单独的 %：百分号请写成 %%，签发时间写成 %(ts)s"))
-    direction = [c for c in dict.fromkeys(text) if c in _DIRECTION_CONTROLS]
-    controls = [c for c in dict.fromkeys(text) if c != "\n" and unicodedata.category(c) == "Cc"]
-    if direction:
-        shown = _listed(f"U+{ord(c):04X}" for c in direction)
-        problems.append(Problem(where, f"含有改变文字方向的控制字符 {shown}；签名框按书写顺序显示文字，请删除这些字符"))
-    if controls:
-        shown = _listed(f"U+{ord(c):04X}" for c in controls)
-        problems.append(Problem(where, f"含有控制字符 {shown}（如制表符、回车）；换行请用换行符，请删除这些字符"))
+    # Controls, direction marks, separators and lone surrogates, as in every text certdocs prints.
+    unfit = text_problem(text, multiline=True)
+    if unfit:
+        problems.append(Problem(where, unfit))
+    refused = {ord(c): None for c in set(text) if text_problem(c, multiline=True)}
     try:
         from certdocs._pyhanko_parts import notdef_characters
 
-        missing = [c for c in notdef_characters(cjk_font_bytes(), text) if c not in controls]
+        missing = notdef_characters(cjk_font_bytes(), text.translate(refused))
     except ImportError as exc:
         raise SigningError("可见签名需要安装 pyhanko[opentype]（fonttools、uharfbuzz）") from exc
     if missing:
