@@ -551,3 +551,16 @@ def test_the_sign_command_refuses_a_character_the_box_font_lacks_with_exit_2(uns
     assert code == 2
     assert "签名框文字：含有签名框字体 Noto Sans CJK SC 没有的字符 「😀」（U+1F600）" in text
     assert not unsigned.with_name("certificate-signed.pdf").exists()
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_body_name_the_box_font_lacks_is_located_in_the_pdf_document_information(unsigned: Path, keys: Keys) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=unsigned)
+    writer.add_metadata({"/Creator": "certdocs", "/Author": "北京😀认证有限公司"})
+    with unsigned.open("wb") as fh:
+        writer.write(fh)
+    with pytest.raises(SigningInputError) as raised:
+        _sign(unsigned, keys, visible=VisibleBox(left_mm=110, top_mm=240, width_mm=80, height_mm=25))
+    assert [p.where for p in raised.value.problems] == ["PDF 文档信息中的认证机构名称（/Author）"]

@@ -361,7 +361,6 @@ def _listed(shown: Iterable[str], most: int = 10) -> str:
 def _box_text_problems(text: str, *, where: str, given: bool) -> list[Problem]:
     """What in the visible box's text cannot be printed as it reads, each kind one problem."""
     from certdocs._validate import text_problem
-    from certdocs.glyphcheck import describe_character
 
     if given and not text.strip():
         return [Problem(where, "只有空白；不填写签名框文字则显示认证机构名称和签发时间")]
@@ -380,6 +379,8 @@ def _box_text_problems(text: str, *, where: str, given: bool) -> list[Problem]:
     except ImportError as exc:
         raise SigningError("可见签名需要安装 pyhanko[opentype]（fonttools、uharfbuzz）") from exc
     if missing:
+        from certdocs.glyphcheck import describe_character  # here: glyphcheck brings scoring and the context along
+
         shown = _listed(describe_character(c) if c.isprintable() else f"U+{ord(c):04X}" for c in missing)
         problems.append(
             Problem(
