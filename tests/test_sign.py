@@ -399,7 +399,7 @@ def test_the_visible_box_of_another_pdf_shows_the_signing_certificate_organisati
 def test_the_face_taken_out_of_the_font_collection_has_every_table_of_that_face_unchanged() -> None:
     from fontTools import ttLib
 
-    from certdocs.sign import _face_of_collection, find_cjk_font
+    from certdocs._signbox import _face_of_collection, find_cjk_font
 
     file, index = find_cjk_font()
     if file.suffix.lower() not in (".ttc", ".otc"):
@@ -412,7 +412,7 @@ def test_the_face_taken_out_of_the_font_collection_has_every_table_of_that_face_
 
 
 def test_a_broken_font_collection_is_refused_not_read_past_its_end() -> None:
-    from certdocs.sign import _face_of_collection
+    from certdocs._signbox import _face_of_collection
 
     header = b"ttcf" + struct.pack(">HHI", 1, 0, 1) + struct.pack(">I", 16)
     face = b"OTTO" + struct.pack(">HHHH", 1, 16, 0, 0) + struct.pack(">4sIII", b"CFF ", 0, 10_000, 64)

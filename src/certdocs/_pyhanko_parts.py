@@ -158,7 +158,7 @@ def _font_facts(font: bytes) -> _FontFacts:
     """The facts of the font whose bytes are ``font``.
 
     Kept by the bytes themselves: the caller passes the same bytes object each time
-    (:func:`certdocs.sign.cjk_font_bytes`), whose hash Python keeps, so a lookup costs nothing.
+    (:func:`certdocs._signbox.cjk_font_bytes`), whose hash Python keeps, so a lookup costs nothing.
     """
     import io
 

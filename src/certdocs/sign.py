@@ -4,34 +4,28 @@ Signing is always the last change to a file: pyHanko appends the signature as an
 update, so the bytes before it are exactly the document that was issued, and
 :func:`verify_pdf_signature` gives their SHA-256 (``original_sha256``) for comparison with the
 register. A visible signature box prints Chinese text in a subset of Noto Sans CJK SC embedded
-in the PDF; Debian ships that font only as a ``.ttc`` collection, which pyHanko's
-``GlyphAccumulatorFactory`` cannot open, so the one face is taken out of it first.
+in the PDF (the box's font, text check and style: :mod:`certdocs._signbox`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import struct
-import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from certdocs._fs import atomic_write_bytes
 from certdocs._quiet import quiet_libraries
+from certdocs._signbox import CJK_FONT_FAMILY, box_text_problems, cjk_font_bytes, find_cjk_font, stamp_style
 from certdocs.errors import Problem, SigningError, SigningInputError, os_error_text
 
 quiet_libraries()
 
 #: Beijing time, in which the visible signature prints the signing time (China has no DST).
 BEIJING = timezone(timedelta(hours=8), "北京时间")
-#: Font family of the visible signature's text (apt: fonts-noto-cjk).
-CJK_FONT_FAMILY = "Noto Sans CJK SC"
-
 #: The visible box's text when none is given: the body's name, then the signing time.
 DEFAULT_BOX_TEXT = "{body}\n签发：%(ts)s"
 
@@ -134,10 +128,10 @@ def sign_pdf(
         else:
             body, where = _body_name(writer.prev, signer)
             text = DEFAULT_BOX_TEXT.format(body=body.replace("%", "%%"))  # pyHanko fills the text with %
-        problems = _box_text_problems(text, where=where, given=bool(visible.text))
+        problems = box_text_problems(text, where=where, given=bool(visible.text))
         if problems:
             raise SigningInputError(problems, source=str(src))
-        style = _stamp_style(visible, text)
+        style = stamp_style(text, font_size=visible.font_size)
         # pyHanko fills ``%(ts)s`` in the machine's time zone; the box shows Beijing time instead.
         text_params = {"beijing_ts": datetime.now(BEIJING).strftime("%Y年%m月%d日 %H:%M")}
     pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, new_field_spec=field_spec)
@@ -349,127 +343,6 @@ def _body_name(reader: Any, signer: Any) -> tuple[str, str]:
         return "数字签名", ""
     name = subject.get("organization_name") or subject.get("common_name") or "数字签名"
     return str(name), "签名证书中的机构名称"
-
-
-def _listed(shown: Iterable[str], most: int = 10) -> str:
-    """The first ``most`` characters named, and how many more there are (a pasted text may hold thousands)."""
-    names = list(shown)
-    more = f" 等共 {len(names)} 个" if len(names) > most else ""
-    return "、".join(names[:most]) + more
-
-
-def _box_text_problems(text: str, *, where: str, given: bool) -> list[Problem]:
-    """What in the visible box's text cannot be printed as it reads, each kind one problem."""
-    from certdocs._validate import text_problem
-
-    if given and not text.strip():
-        return [Problem(where, "只有空白；不填写签名框文字则显示认证机构名称和签发时间")]
-    problems: list[Problem] = []
-    if "%" in text.replace("%(ts)s", "").replace("%%", ""):
-        problems.append(Problem(where, "含有单独的 %：百分号请写成 %%，签发时间写成 %(ts)s"))
-    # Controls, direction marks, separators and lone surrogates, as in every text certdocs prints.
-    unfit = text_problem(text, multiline=True)
-    if unfit:
-        problems.append(Problem(where, unfit))
-    refused = {ord(c): None for c in set(text) if text_problem(c, multiline=True)}
-    try:
-        from certdocs._pyhanko_parts import notdef_characters
-
-        missing = notdef_characters(cjk_font_bytes(), text.translate(refused))
-    except ImportError as exc:
-        raise SigningError("可见签名需要安装 pyhanko[opentype]（fonttools、uharfbuzz）") from exc
-    if missing:
-        from certdocs.glyphcheck import describe_character  # here: glyphcheck brings scoring and the context along
-
-        shown = _listed(describe_character(c) if c.isprintable() else f"U+{ord(c):04X}" for c in missing)
-        problems.append(
-            Problem(
-                where,
-                f"含有签名框字体 {CJK_FONT_FAMILY} 没有的字符 {shown}，签名框中无法显示；"
-                "请删除这些字符或改用常用字（签名框只用这一种字体）",
-            )
-        )
-    return problems
-
-
-def _stamp_style(visible: VisibleBox, text: str) -> Any:
-    from pyhanko.pdf_utils.font.api import FontEngineFactory
-    from pyhanko.pdf_utils.text import TextBoxStyle
-    from pyhanko.stamp import TextStampStyle
-
-    from certdocs._pyhanko_parts import layout_free_accumulator
-
-    try:
-        accumulator = layout_free_accumulator()
-    except ImportError as exc:
-        raise SigningError("可见签名需要安装 pyhanko[opentype]（fonttools、uharfbuzz）") from exc
-    font = cjk_font_bytes()
-    size = visible.font_size
-
-    class _Font(FontEngineFactory):
-        # GlyphAccumulatorFactory only opens a file name; the face comes out of a .ttc here.
-        def create_font_engine(self, writer: Any, obj_stream: Any = None) -> Any:
-            return accumulator(writer=writer, font_handle=io.BytesIO(font), font_size=size, obj_stream=obj_stream)
-
-    return TextStampStyle(
-        stamp_text=text.replace("%(ts)s", "%(beijing_ts)s"),
-        border_width=1,
-        text_box_style=TextBoxStyle(font=_Font(), font_size=size),
-    )
-
-
-def find_cjk_font(family: str = CJK_FONT_FAMILY) -> tuple[Path, int]:
-    """The font file and face index fontconfig has for ``family`` (``fc-match``)."""
-    try:
-        done = subprocess.run(
-            ["fc-match", "-f", "%{family}\n%{file}\n%{index}", family],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise SigningError(f"无法查找中文字体 {family}：fc-match 不可用（apt: fontconfig）") from exc
-    names, file, index = ([*done.stdout.split("\n"), "", ""])[:3]
-    if family.lower() not in [n.strip().lower() for n in names.split(",")] or not file:
-        raise SigningError(f"未安装中文字体 {family}（apt: fonts-noto-cjk），无法生成可见签名")
-    return Path(file), int(index or 0)
-
-
-@cache
-def cjk_font_bytes(family: str = CJK_FONT_FAMILY) -> bytes:
-    """The OpenType font program of ``family``, taken out of its collection file if need be."""
-    file, index = find_cjk_font(family)
-    try:
-        data = file.read_bytes()
-        return _face_of_collection(data, index) if data[:4] == b"ttcf" else data
-    except (OSError, ValueError, struct.error) as exc:
-        raise SigningError(f"无法读取中文字体文件 {file}：{exc}") from exc
-
-
-def _face_of_collection(data: bytes, index: int) -> bytes:
-    """Face ``index`` of an OpenType collection (``.ttc``) as a font file of its own.
-
-    The face's tables are copied as they are, behind a new table directory: fontTools' load
-    and save did the same in eight times the time (half a second for Noto CJK). The subset
-    pyHanko embeds is made and checksummed by fontTools from this file, as before.
-    """
-    (count,) = struct.unpack_from(">I", data, 8)
-    if not 0 <= index < count:
-        raise ValueError(f"字体集合中没有第 {index} 个字体（共 {count} 个）")
-    (start,) = struct.unpack_from(">I", data, 12 + 4 * index)
-    (tables,) = struct.unpack_from(">H", data, start + 4)
-    directory = bytearray(data[start : start + 12])
-    body = bytearray()
-    first = 12 + 16 * tables  # where the table data begins in the new file
-    for n in range(tables):
-        tag, checksum, offset, length = struct.unpack_from(">4sIII", data, start + 12 + 16 * n)
-        if offset + length > len(data):
-            raise ValueError(f"字体表 {tag!r} 超出文件末尾")
-        directory += struct.pack(">4sIII", tag, checksum, first + len(body), length)
-        body += data[offset : offset + length]
-        body += bytes(-len(body) % 4)  # tables start on four-byte boundaries
-    return bytes(directory + body)
 
 
 # ---------------------------------------------------------------- reading a signature
