@@ -731,3 +731,47 @@ def test_a_template_cut_short_is_reported_not_raised(tmp_path: Path) -> None:
 
     assert problem.where == "bad.docx"
     assert problem.rule.startswith("不是有效的 Word（.docx）文件")
+
+
+def test_a_file_that_is_not_a_zip_is_named_in_chinese_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "old.docx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0 an old .doc renamed")
+
+    [problem] = check_template(path)
+
+    assert problem.where == "old.docx"
+    assert problem.rule == (
+        "不是有效的 Word（.docx）文件：不是 .docx 格式（.docx 是 zip 压缩包），可能文件不完整，"
+        "或是 .doc 等其他文件改了扩展名；请用 Word 打开后另存为 .docx"
+    )
+
+
+def test_a_part_that_is_not_xml_is_located_by_line_and_column_in_chinese(tmp_path: Path) -> None:
+    intact = _bundled(tmp_path, "intact.docx")
+    path = _with_part(intact, "word/document.xml", b"<document>\n  <oops", tmp_path / "bad.docx")
+
+    [problem] = check_template(path)
+
+    assert problem.where == "bad.docx（word/document.xml）"
+    assert problem.rule.startswith("文件内部的 XML 已损坏（第 2 行第 ")
+    assert problem.rule.endswith("请用 Word 打开该模板后另存为 .docx，或从备份恢复该模板")
+
+
+def test_a_template_the_system_cannot_read_names_the_reason_in_chinese(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _bundled(tmp_path, "locked.docx")
+    real = Path.read_bytes
+
+    def refused(self: Path) -> bytes:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refused)
+
+    [problem] = check_template(path)
+
+    assert problem.where == "locked.docx"
+    assert problem.rule.startswith("无法读取模板文件：")
+    assert "Permission denied" not in problem.rule

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from certdocs._kept import Kept, digest
-from certdocs.errors import CertdocsError, Problem
+from certdocs.errors import CertdocsError, Problem, os_error_text
 from certdocs.templatecheck._assets import check_fonts, check_images, check_languages
 from certdocs.templatecheck._jinja import PartChecker
 from certdocs.templatecheck._source import read_template
@@ -27,7 +27,7 @@ def check_template(path: Path) -> list[Problem]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return [Problem(path.name, f"不是有效的 Word（.docx）文件：{exc}")]
+        return [Problem(path.name, f"无法读取模板文件：{os_error_text(exc)}")]
     key = (path.name, digest(data))
     known = _memo.get(key)
     if known is not None:

@@ -259,7 +259,8 @@ def _xml_parts(name: str, package: zipfile.ZipFile, data: bytes, problems: list[
             else:  # an image or embedded object: read now, so that a damaged one stops the check, not the render
                 package.read(member)
         except etree.XMLSyntaxError as exc:
-            problems.append(Problem(where, f"文件内部的 XML 已损坏：{exc}"))
+            line, column = exc.position
+            problems.append(Problem(where, f"文件内部的 XML 已损坏（第 {line} 行第 {column} 列）；{_REMEDY}"))
         except _UNREADABLE as exc:
             problems.append(Problem(where, f"{_DAMAGED}：{_unreadable(exc)}，无法读取该部分；{_REMEDY}"))
     return xml
@@ -269,8 +270,9 @@ def read_template(name: str, data: bytes, problems: list[Problem]) -> tuple[list
     """The Jinja-bearing parts and every parsed XML part (by zip name) of template file ``name`` (``data``)."""
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
-    except (OSError, zipfile.BadZipFile) as exc:
-        problems.append(Problem(name, f"不是有效的 Word（.docx）文件：{exc}"))
+    except zipfile.BadZipFile:  # not a zip at all, or cut short before its directory
+        rule = "不是 .docx 格式（.docx 是 zip 压缩包），可能文件不完整，或是 .doc 等其他文件改了扩展名"
+        problems.append(Problem(name, f"不是有效的 Word（.docx）文件：{rule}；请用 Word 打开后另存为 .docx"))
         return None
     except (ValueError, NotImplementedError, EOFError):  # a damaged directory: offsets or versions out of range
         problems.append(Problem(name, f"不是有效的 Word（.docx）文件：{_DAMAGED}，文件目录无法读取；{_REMEDY}"))
