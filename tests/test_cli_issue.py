@@ -201,19 +201,15 @@ def _templates_with_a_damaged_certificate(tmp_path: Path) -> Path:
 _DAMAGED_CERTIFICATE = "certificate.docx（word/document.xml）：文件已损坏：校验和（CRC-32）不符"
 
 
-def test_a_damaged_template_stops_a_certificate_with_exit_2_and_writes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "source"),
+    [("certificate", "fixtures/xbht-s04-2025/pass.json"), ("batch", "fixtures/decisions/2026-47.json")],
+)
+def test_a_damaged_template_stops_issuing_with_exit_2_and_writes_nothing(
+    tmp_path: Path, command: str, source: str
+) -> None:
     templates = _templates_with_a_damaged_certificate(tmp_path)
-    audit = ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"
-    code, text = run("certificate", str(audit), "--templates", str(templates), "--output", str(tmp_path / "out"))
-    assert code == 2
-    assert _DAMAGED_CERTIFICATE in text
-    assert not (tmp_path / "out").exists()
-
-
-def test_a_damaged_template_stops_a_batch_with_exit_2_and_writes_nothing(tmp_path: Path) -> None:
-    templates = _templates_with_a_damaged_certificate(tmp_path)
-    meeting = ROOT / "fixtures" / "decisions" / "2026-47.json"
-    code, text = run("batch", str(meeting), "--templates", str(templates), "--output", str(tmp_path / "out"))
+    code, text = run(command, str(ROOT / source), "--templates", str(templates), "--output", str(tmp_path / "out"))
     assert code == 2
     assert _DAMAGED_CERTIFICATE in text
     assert not (tmp_path / "out").exists()

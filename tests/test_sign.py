@@ -359,6 +359,16 @@ def test_a_file_that_is_not_pkcs12_is_an_input_error(unsigned: Path, tmp_path: P
     assert "不是 PKCS#12" in text
 
 
+def _written_by_certdocs(pdf: Path, *, author: str) -> None:
+    """Give ``pdf`` the document information certdocs writes: /Creator certdocs, the body as /Author."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=pdf)
+    writer.add_metadata({"/Creator": "certdocs", "/Author": author})
+    with pdf.open("wb") as fh:
+        writer.write(fh)
+
+
 def _page_text(pdf: Path, page: int) -> str:
     return subprocess.run(
         ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True, text=True, check=True
@@ -369,13 +379,8 @@ def _page_text(pdf: Path, page: int) -> str:
     shutil.which("pdftotext") is None or shutil.which("fc-match") is None, reason="needs poppler-utils and fontconfig"
 )
 def test_the_visible_box_shows_the_body_named_in_the_pdf_and_the_signing_time(unsigned: Path, keys: Keys) -> None:
-    from pypdf import PdfWriter
-
     # A PDF certdocs wrote names its certification body as /Author.
-    writer = PdfWriter(clone_from=unsigned)
-    writer.add_metadata({"/Creator": "certdocs", "/Author": "北京新标恒通认证有限公司"})
-    with unsigned.open("wb") as fh:
-        writer.write(fh)
+    _written_by_certdocs(unsigned, author="北京新标恒通认证有限公司")
     code, text = _cli("sign", str(unsigned), "--pkcs12", str(keys.p12), "--visible")
     assert code == 0, text
     shown = _page_text(unsigned.with_name("certificate-signed.pdf"), 2)
@@ -535,12 +540,7 @@ def test_a_thousand_different_missing_characters_are_named_ten_at_a_time(unsigne
     shutil.which("pdftotext") is None or shutil.which("fc-match") is None, reason="needs poppler-utils and fontconfig"
 )
 def test_a_body_name_with_a_percent_sign_is_printed_as_it_is(unsigned: Path, keys: Keys) -> None:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter(clone_from=unsigned)
-    writer.add_metadata({"/Creator": "certdocs", "/Author": "百分百%认证有限公司"})
-    with unsigned.open("wb") as fh:
-        writer.write(fh)
+    _written_by_certdocs(unsigned, author="百分百%认证有限公司")
     signed = _sign(unsigned, keys, visible=VisibleBox(left_mm=110, top_mm=240, width_mm=80, height_mm=25))
     assert "百分百%认证有限公司" in _page_text(signed, 2)
 
@@ -555,12 +555,7 @@ def test_the_sign_command_refuses_a_character_the_box_font_lacks_with_exit_2(uns
 
 @pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
 def test_a_body_name_the_box_font_lacks_is_located_in_the_pdf_document_information(unsigned: Path, keys: Keys) -> None:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter(clone_from=unsigned)
-    writer.add_metadata({"/Creator": "certdocs", "/Author": "北京😀认证有限公司"})
-    with unsigned.open("wb") as fh:
-        writer.write(fh)
+    _written_by_certdocs(unsigned, author="北京😀认证有限公司")
     with pytest.raises(SigningInputError) as raised:
         _sign(unsigned, keys, visible=VisibleBox(left_mm=110, top_mm=240, width_mm=80, height_mm=25))
     assert [p.where for p in raised.value.problems] == ["PDF 文档信息中的认证机构名称（/Author）"]
