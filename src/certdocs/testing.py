@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import IO, Any, cast
 
 from lxml import etree  # type: ignore[import-untyped]
 
@@ -70,7 +70,7 @@ def _fake_pdf(source: Path) -> bytes | None:
     found = _CONVERTED.get(key)
     if found is not None:
         return found
-    lines = docx_text(source)
+    lines = docx_text(source, data=data)
     if not any(line.strip() for line in lines):
         return None
     made = text_pdf(lines)
@@ -83,11 +83,15 @@ def _fake_pdf(source: Path) -> bytes | None:
 _CONVERTED: Kept[bytes] = Kept(entries=1024, budget=64 << 20)
 
 
-def docx_text(path: Path) -> list[str]:
-    """The paragraphs of a Word document, body then table cells, one string each."""
+def docx_text(path: Path, *, data: bytes | None = None) -> list[str]:
+    """The paragraphs of a Word document, body then table cells, one string each.
+
+    ``data``: the document's bytes when the caller has already read them from ``path``.
+    """
+    import io
     import zipfile
 
-    with zipfile.ZipFile(path) as package:
+    with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as package:
         names = set(package.namelist())
         main = package.read(_MAIN) if _MAIN in names else None
     if main is not None:
@@ -97,7 +101,7 @@ def docx_text(path: Path) -> list[str]:
             lines = None
         if lines is not None:
             return lines
-    return _docx_lines(path, main)
+    return _docx_lines(path if data is None else io.BytesIO(data), main)
 
 
 def _plain_lines(main: bytes) -> list[str] | None:
@@ -171,7 +175,7 @@ _LINES_XSL = b"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999
 </xsl:stylesheet>"""
 
 
-def _docx_lines(path: Path, main: bytes | None) -> list[str]:
+def _docx_lines(path: Path | IO[bytes], main: bytes | None) -> list[str]:
     """The paragraphs as python-docx reads them (see :func:`docx_text`)."""
     from docx.document import _Body
     from docx.oxml import parse_xml
@@ -181,7 +185,7 @@ def _docx_lines(path: Path, main: bytes | None) -> list[str]:
     if main is None:  # a main part by another name: let python-docx find it
         import docx
 
-        body = docx.Document(str(path))._body
+        body = docx.Document(str(path) if isinstance(path, Path) else path)._body
     else:
         body = _Body(parse_xml(main).body, cast(Any, None))  # no package part: text is all that is read
     # python-docx's Paragraph.text, less its XPath per paragraph and per run (most of the time).
