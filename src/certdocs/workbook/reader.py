@@ -2,9 +2,10 @@
 
 The reader first proves the workbook is one certdocs made for a known scheme and that its
 structure is intact (hidden metadata, fingerprint, every fixed label and item id where the
-layout puts it); only then does it read the input cells into the JSON value of CONTRACT §2 and
-hand that to the one audit validator, :func:`certdocs.audit.parse_audit`. Each problem's JSON
-path is mapped back to the cell it came from (``打分表!H23``).
+layout puts it); only then does it read the input cells into the audit-result JSON value
+(``docs/audit-result.md``) and hand that to the one audit validator,
+:func:`certdocs.audit.parse_audit`. Each problem's JSON path is mapped back to the cell it came
+from (``打分表!H23``).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from certdocs._soffice_uno import seed_profile
 from certdocs.convert import FONTS_CONF
 from certdocs.errors import ConversionError, Problem
 
-#: Names a workbook defines for its result (CONTRACT §7).
+#: Names a workbook defines for its result (``docs/workbook.md``, "Workbook-level names").
 RESULT_NAMES = ("SCORE", "GRADE", "LEVEL", "PASSED", "STATUS")
 
 _PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
