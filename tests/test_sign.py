@@ -221,8 +221,8 @@ def test_bytes_appended_after_signing_are_not_covered(signed: Path, keys: Keys) 
     assert check.covers_whole_file is False
 
 
-def test_signing_decrypts_the_pkcs12_file_once(unsigned: Path, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Each decryption runs the passphrase's key derivation and checks the RSA key: the dear part of signing.
+def _decryptions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that gets an item each time the PKCS#12 file is decrypted from now on."""
     real = pkcs12.load_key_and_certificates
     calls: list[int] = []
 
@@ -231,6 +231,12 @@ def test_signing_decrypts_the_pkcs12_file_once(unsigned: Path, keys: Keys, monke
         return real(data, password, *args)
 
     monkeypatch.setattr(pkcs12, "load_key_and_certificates", counted)
+    return calls
+
+
+def test_signing_decrypts_the_pkcs12_file_once(unsigned: Path, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each decryption runs the passphrase's key derivation and checks the RSA key: the dear part of signing.
+    calls = _decryptions(monkeypatch)
     signed = _sign(unsigned, keys)
     assert verify_pdf_signature(signed, trust_roots=[keys.ca]).valid is True
     assert len(calls) == 1
@@ -392,12 +398,16 @@ def test_the_visible_box_shows_the_body_named_in_the_pdf_and_the_signing_time(un
 @pytest.mark.skipif(
     shutil.which("pdftotext") is None or shutil.which("fc-match") is None, reason="needs poppler-utils and fontconfig"
 )
-def test_the_visible_box_of_another_pdf_shows_the_signing_certificate_organisation(unsigned: Path, keys: Keys) -> None:
+def test_the_visible_box_of_another_pdf_shows_the_signing_certificate_organisation(
+    unsigned: Path, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _decryptions(monkeypatch)
     code, text = _cli("sign", str(unsigned), "--pkcs12", str(keys.p12), "--visible")
     assert code == 0, text
     shown = _page_text(unsigned.with_name("certificate-signed.pdf"), 2)
     assert BODY in shown
     assert "签发：" in shown
+    assert len(calls) == 1  # the organisation is read from the one decryption that signs
 
 
 @pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
@@ -486,6 +496,24 @@ def test_a_character_the_box_font_lacks_is_an_input_error_naming_it(unsigned: Pa
 def test_a_refused_box_text_writes_nothing(unsigned: Path, keys: Keys) -> None:
     _refused(unsigned, keys, "签发😀")
     assert sorted(p.name for p in unsigned.parent.iterdir()) == [unsigned.name]
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_box_text_is_refused_before_the_pkcs12_file_is_decrypted(
+    unsigned: Path, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _decryptions(monkeypatch)
+    _refused(unsigned, keys, "签发😀")
+    assert calls == []
+
+
+def test_a_box_outside_the_page_is_refused_before_the_pkcs12_file_is_decrypted(
+    unsigned: Path, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _decryptions(monkeypatch)
+    with pytest.raises(SigningError, match="超出"):
+        _sign(unsigned, keys, visible=VisibleBox(left_mm=150, top_mm=250, width_mm=80, height_mm=30))
+    assert calls == []
 
 
 @pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")

@@ -110,15 +110,10 @@ def sign_pdf(
     existing = _signature_count(writer.prev)
     if existing and not allow_additional:
         raise SigningError([Problem(str(src), "文件已经签名，不能再次签名（签名须是文件的最后一次改动）")])
-    signer = _load_signer(pkcs12, passphrase)
+    # The box is checked before the PKCS#12 file is decrypted (its key derivation and RSA key
+    # check are the dear part of signing): a refused box text costs none of it.
+    signer: Any = None
     field_name = f"{_FIELD_PREFIX}{existing + 1}"
-    meta = PdfSignatureMetadata(
-        field_name=field_name,
-        subfilter=fields.SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
-        reason=reason or None,
-        location=location or None,
-    )
     field_spec, style, text_params = None, None, None
     if visible is not None:
         page, box = _box_on_page(data, visible, src)
@@ -126,7 +121,10 @@ def sign_pdf(
         if visible.text:
             text, where = visible.text, "签名框文字"
         else:
-            body, where = _body_name(writer.prev, signer)
+            body, where = _body_name(writer.prev)
+            if not body:  # the signing certificate's organisation, once the file is decrypted
+                signer = _load_signer(pkcs12, passphrase)
+                body, where = _organisation_name(signer)
             text = DEFAULT_BOX_TEXT.format(body=body.replace("%", "%%"))  # pyHanko fills the text with %
         problems = box_text_problems(text, where=where, given=bool(visible.text))
         if problems:
@@ -134,6 +132,14 @@ def sign_pdf(
         style = stamp_style(text, font_size=visible.font_size)
         # pyHanko fills ``%(ts)s`` in the machine's time zone; the box shows Beijing time instead.
         text_params = {"beijing_ts": datetime.now(BEIJING).strftime("%Y年%m月%d日 %H:%M")}
+    signer = signer or _load_signer(pkcs12, passphrase)
+    meta = PdfSignatureMetadata(
+        field_name=field_name,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=reason or None,
+        location=location or None,
+    )
     pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, new_field_spec=field_spec)
     buffer = io.BytesIO()
     try:
@@ -327,8 +333,8 @@ def _box_on_page(data: bytes, visible: VisibleBox, src: Path) -> tuple[int, tupl
     return index, (round(left), round(bottom), round(right), round(top))
 
 
-def _body_name(reader: Any, signer: Any) -> tuple[str, str]:
-    """The certification body (the /Author certdocs wrote, else the signer's organisation), and where it is from."""
+def _body_name(reader: Any) -> tuple[str, str]:
+    """The certification body certdocs wrote as the PDF's /Author, and where it is from ("" when it wrote none)."""
     try:
         info = reader.trailer_view["/Info"]
         creator = str(info["/Creator"]) if "/Creator" in info else ""
@@ -337,6 +343,11 @@ def _body_name(reader: Any, signer: Any) -> tuple[str, str]:
         creator = author = ""
     if creator == "certdocs" and author.strip():
         return author.strip(), "PDF 文档信息中的认证机构名称（/Author）"
+    return "", ""
+
+
+def _organisation_name(signer: Any) -> tuple[str, str]:
+    """The signing certificate's organisation (the box's body when the PDF names none), and where it is from."""
     try:
         subject = signer.signing_cert.subject.native
     except Exception:
