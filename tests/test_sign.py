@@ -451,9 +451,10 @@ def test_a_broken_font_collection_is_refused_not_read_past_its_end() -> None:
 
 @pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
 def test_the_visible_box_font_is_what_pyhankos_own_accumulator_makes() -> None:
-    # certdocs reads the font's fixed facts once a process and subsets only what is embedded
-    # (certdocs._pyhanko_parts): the shaped text, the widths, the ToUnicode map and the embedded
-    # font program must stay those of pyHanko's own GlyphAccumulator.
+    # certdocs reads the font's fixed facts once a process, parses its CFF table once a process
+    # for every box to cut a copy of, and subsets only what is embedded (certdocs._pyhanko_parts):
+    # the shaped text, the widths, the ToUnicode map and the embedded font program must stay those
+    # of pyHanko's own GlyphAccumulator, here for a box made after another box in the process.
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
     from pyhanko.pdf_utils.writer import PdfFileWriter
 
@@ -462,14 +463,15 @@ def test_the_visible_box_font_is_what_pyhankos_own_accumulator_makes() -> None:
 
     lines = [BODY, "签发：2026年11月22日 10:30", "Certified Ａ１（）《》、。"]
 
-    def made(accumulator: type[GlyphAccumulator]) -> tuple[Any, list[object], bytes]:
+    def made(accumulator: type[GlyphAccumulator], box: list[str] = lines) -> tuple[Any, list[object], bytes]:
         engine: Any = accumulator(writer=PdfFileWriter(), font_handle=io.BytesIO(cjk_font_bytes()), font_size=11)  # type: ignore[no-untyped-call]
-        shaped: list[object] = [engine.shape(line) for line in lines]
+        shaped: list[object] = [engine.shape(line) for line in box]
         engine.prepare_write()
         program = io.BytesIO()
         engine.cidfont_obj.cff.compile(program, engine.tt)
         return engine, shaped, program.getvalue()
 
+    made(layout_free_accumulator(), ["北京新标恒通认证有限公司", "签发：2027年01月02日 08:05"])  # an earlier box
     ours, ours_shaped, ours_program = made(layout_free_accumulator())
     theirs, theirs_shaped, theirs_program = made(GlyphAccumulator)
 
