@@ -206,8 +206,13 @@ def text_pdf(lines: list[str], *, title: str = "", number: str = "", certdocs: b
     return out.getvalue()
 
 
+@functools.cache
 def certificate_pdf(number: str, *, scope: str = "家用空调器产品的售后服务") -> bytes:
-    """An issued certificate as certdocs writes it: number in /Subject, kind in /Title."""
+    """An issued certificate as certdocs writes it: number in /Subject, kind in /Title.
+
+    Made once a module for the same number and scope, as the scans are: the bytes are the same
+    each time (no date or random /ID), and bytes no test can change.
+    """
     return text_pdf(["售后服务认证证书", f"证书编号：{number}", scope], title=f"认证证书：{ORG}", number=number)
 
 
