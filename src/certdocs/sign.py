@@ -132,7 +132,8 @@ def sign_pdf(
         style = stamp_style(text, font_size=visible.font_size)
         # pyHanko fills ``%(ts)s`` in the machine's time zone; the box shows Beijing time instead.
         text_params = {"beijing_ts": datetime.now(BEIJING).strftime("%Y年%m月%d日 %H:%M")}
-    signer = signer or _load_signer(pkcs12, passphrase)
+    if signer is None:
+        signer = _load_signer(pkcs12, passphrase)
     meta = PdfSignatureMetadata(
         field_name=field_name,
         subfilter=fields.SigSeedSubFilter.PADES,
