@@ -244,10 +244,18 @@ def _item_strategies(
     return kinds, items
 
 
+@functools.cache
+def _full_marks(scheme_id: str) -> dict[str, Any]:
+    """The full-marks document of ``scheme_id``, made once: only its items change from example to example."""
+    return full_marks_audit(scheme_id)
+
+
 @st.composite
 def results(draw: st.DrawFn, scheme_id: str) -> dict[str, Any]:
     scheme = get_scheme(scheme_id)
-    doc = full_marks_audit(scheme_id)
+    # Every item is drawn below, in the scheme's order as before; the other sections are shared
+    # between examples (nothing writes to them) rather than built again for each.
+    doc = {**_full_marks(scheme_id), "items": {}}
     kinds, items = _item_strategies(scheme_id)
     for item_id, score_cents in items:
         if score_cents is None:

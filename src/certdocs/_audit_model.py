@@ -86,7 +86,7 @@ class AuditInfo:
         return next(m for m in self.team if m.role == "leader")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemResult:
     """The auditor's result for one item, in exactly one form."""
 

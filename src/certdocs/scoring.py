@@ -26,7 +26,7 @@ _TENTH = Decimal("0.1")
 _HUNDRED = Decimal(100)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemScore:
     """One item's outcome."""
 
@@ -45,7 +45,7 @@ class ItemScore:
         return self.item.points - self.earned
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CategoryScore:
     """Subtotal of one category (大类)."""
 
@@ -164,17 +164,18 @@ def _score_points(audit: AuditResult, scheme: Scheme) -> Score:
         if result.form == "compliant" and result.compliant is False:
             vetoed = True
         items.append(ItemScore(item, result, earned, result.form != "not_applicable", _band(scheme, item, earned)))
-    categories = []
-    for cat in scheme.categories:
-        scored = [s for s in items if s.item.category == cat.name and s.earned is not None]
-        categories.append(
-            CategoryScore(
-                cat.name,
-                cat.points,
-                sum((s.earned for s in scored if s.earned is not None), Decimal(0)),
-                sum((s.item.points for s in scored if s.item.points is not None), Decimal(0)),
-            )
-        )
+    # Each category's subtotals in one pass over the items (not one pass per category), adding in
+    # the scheme's item order as before; the sums are exact at this precision whatever the order.
+    earned_in = {cat.name: Decimal(0) for cat in scheme.categories}
+    applicable_in = dict(earned_in)
+    for s in items:
+        if s.earned is not None and s.item.category in earned_in:
+            earned_in[s.item.category] += s.earned
+            if s.item.points is not None:
+                applicable_in[s.item.category] += s.item.points
+    categories = [
+        CategoryScore(cat.name, cat.points, earned_in[cat.name], applicable_in[cat.name]) for cat in scheme.categories
+    ]
     earned = sum((c.earned for c in categories if c.earned is not None), Decimal(0))
     applicable = sum((c.applicable for c in categories if c.applicable is not None), Decimal(0))
     score = round_score(earned, applicable)
