@@ -274,19 +274,20 @@ def item_result(c: Checker, scheme: Scheme, item: Item, raw: Any) -> ItemResult 
         if ratio is not None and not 0 <= ratio <= 1:
             c.bad(here, f"得分比例 {ratio} 超出 0—1")
         return ItemResult(item_id, "ratio", ratio=ratio, evidence=ev, finding=fd)
+    k_at, pop_at = f"{where}.nonconforming", f"{where}.population"
     n = c.integer(raw, "sampled", here)
-    k = c.integer(raw, "nonconforming", jp(where, "nonconforming"))
-    pop = c.integer(raw, "population", jp(where, "population"))
-    all_sites = c.boolean(raw, "covers_all_sites", jp(where, "covers_all_sites")) or False
+    k = c.integer(raw, "nonconforming", k_at)
+    pop = c.integer(raw, "population", pop_at)
+    all_sites = c.boolean(raw, "covers_all_sites", f"{where}.covers_all_sites") or False
     if k is None and "nonconforming" not in raw:
-        c.bad(jp(where, "nonconforming"), "抽样结果须给出不符合数 nonconforming")
+        c.bad(k_at, "抽样结果须给出不符合数 nonconforming")
     if n is not None and n < 1:
         c.bad(here, "抽样数应至少为 1")
     elif n is not None and k is not None and not 0 <= k <= n:
-        c.bad(jp(where, "nonconforming"), f"不符合数 {k} 超出 0—{n}（抽样数）")
+        c.bad(k_at, f"不符合数 {k} 超出 0—{n}（抽样数）")
     if pop is not None and n is not None and n >= 1:
         if pop < n:
-            c.bad(jp(where, "population"), f"总体 {pop} 小于抽样数 {n}")
+            c.bad(pop_at, f"总体 {pop} 小于抽样数 {n}")
         elif scheme.sampling_min_fraction is not None and not all_sites:
             need = math.ceil(pop * scheme.sampling_min_fraction)
             if n < need:
