@@ -20,7 +20,7 @@ from docx import Document
 
 from certdocs.errors import TemplateError
 from certdocs.qr import qr_png
-from certdocs.render import prepare_context, render_docx, render_docx_bytes
+from certdocs.render import document_bytes, normalise_docx, prepare_context, render_docx, render_docx_bytes
 from tests.data.context_sample import sample_context
 from tests.libreoffice import LentConverter
 
@@ -67,7 +67,7 @@ def _template(tmp_path: Path, *paragraphs: str) -> Path:
     for text in paragraphs:
         document.add_paragraph(text)
     path = tmp_path / "测试模板.docx"
-    document.save(str(path))
+    path.write_bytes(document_bytes(document))  # as python-docx saves it and tools/build_templates.py normalises it
     return path
 
 
@@ -423,8 +423,25 @@ def test_building_the_templates_twice_gives_the_same_bytes(tmp_path: Path, monke
     finally:
         _, err = child.communicate(timeout=300)
     assert child.returncode == 0, err.decode(errors="replace")
-    for name in NAMES:
+    built = sorted(path.name for path in (tmp_path / "a").iterdir())
+    assert built == sorted(path.name for path in (tmp_path / "b").iterdir())
+    assert built == sorted(path.name for path in TEMPLATES.glob("*.docx"))  # the letters too
+    for name in built:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_a_document_is_written_as_python_docx_saves_it_and_normalise_docx_normalises_it() -> None:
+    # document_bytes compresses a part once a process: the second document shares most parts
+    # with the first (python-docx's blank template), the third has a picture and a header.
+    documents = [Document(), Document(), Document()]
+    documents[1].add_paragraph("第二份 {{ org.name }}")
+    documents[2].sections[0].header.paragraphs[0].text = "页眉 {{ certificate.number }}"
+    documents[2].add_picture(io.BytesIO(_qr("https://example.org/v/1")))
+    documents[2].core_properties.title = "标题"
+    for document in documents:
+        saved = io.BytesIO()
+        document.save(saved)
+        assert document_bytes(document) == normalise_docx(saved.getvalue())
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -19,7 +19,7 @@ from docx.shared import Mm
 from PIL import Image
 
 from certdocs.errors import Problem
-from certdocs.render import render_docx_bytes
+from certdocs.render import document_bytes, render_docx_bytes
 from certdocs.templatecheck import check_template, check_templates, known_context
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ def _template(tmp_path: Path, build: Build, name: str = "t.docx") -> Path:
     doc = copy.deepcopy(_blank())
     build(doc)
     path = tmp_path / name
-    doc.save(str(path))
+    path.write_bytes(document_bytes(doc))  # as python-docx saves it and tools/build_templates.py normalises it
     return path
 
 

@@ -7,7 +7,6 @@ properties), so that building a template twice gives the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from docx.shared import Mm, Pt, RGBColor, Twips
 from docx.table import _Cell
 
 from certdocs._fs import atomic_write_bytes
-from certdocs.render import normalise_docx
+from certdocs.render import document_bytes
 
 SONG, HEI, LATIN = "宋体", "黑体", "Times New Roman"
 FIXED_TIME = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -600,9 +599,7 @@ def new_document(title: str, *, header: str | None = None) -> Doc:
 
 
 def save(doc: Doc, path: Path) -> None:
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    atomic_write_bytes(path, normalise_docx(buffer.getvalue()))
+    atomic_write_bytes(path, document_bytes(doc))  # normalise_docx of python-docx's save, compressed once
 
 
 def page_border(doc: Doc, *, color: str = RED) -> None:

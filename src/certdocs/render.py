@@ -512,6 +512,17 @@ def normalise_docx(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def document_bytes(document: Any) -> bytes:
+    """A python-docx document as :func:`normalise_docx` writes it once python-docx has saved it.
+
+    The same bytes as ``normalise_docx`` of python-docx's save, without compressing twice, and
+    with each part another document already had (python-docx's 800 kB of styles, a theme, fonts)
+    compressed once a process.
+    """
+    entries, _ = _package_entries(document, {})
+    return _zip(entries)
+
+
 def _prepare(context: Mapping[str, Any] | RenderContext, tpl: Any, qr_png: bytes | None) -> dict[str, Any]:
     """The values to render: the prepared copy of the context, with the QR image for this template."""
     prepared = context if isinstance(context, RenderContext) else prepare_context(context)
@@ -530,22 +541,57 @@ def _prepare(context: Mapping[str, Any] | RenderContext, tpl: Any, qr_png: bytes
 
 
 def _copy(value: Any) -> Any:
+    """A private, XML-safe copy of a context value (see :func:`prepare_context`)."""
     kind = type(value)  # exact types first: isinstance against the ABCs is most of the cost
     if kind is str:
         return _XML_ILLEGAL.sub("", value) if _XML_ILLEGAL.search(value) else value
     if kind is dict:
-        return {str(key): _copy(item) for key, item in value.items()}
+        return _copy_mapping(value)
     if kind is list or kind is tuple:
-        return [_copy(item) for item in value]
-    if kind is int or kind is bool or kind is float or value is None:
+        return _copy_sequence(value)
+    if kind in _AS_IS:
         return value
     if isinstance(value, Mapping):
-        return {str(key): _copy(item) for key, item in value.items()}
+        return _copy_mapping(value)
     if isinstance(value, list | tuple):
-        return [_copy(item) for item in value]
+        return _copy_sequence(value)
     if isinstance(value, str):
         return _XML_ILLEGAL.sub("", value)
     return value
+
+
+# Values a context copy keeps as they are (immutable, nothing to make XML-safe).
+_AS_IS = frozenset({int, bool, float, type(None)})
+
+
+def _copy_mapping(value: Mapping[Any, Any]) -> dict[str, Any]:
+    # _copy of each item, with the commonest items (plain strings and numbers) done here: a
+    # context holds thousands of them, and a call for each was most of the copy's cost.
+    out: dict[str, Any] = {}
+    search, sub = _XML_ILLEGAL.search, _XML_ILLEGAL.sub
+    for key, item in value.items():
+        kind = type(item)
+        if kind is str:
+            if search(item):
+                item = sub("", item)
+        elif kind not in _AS_IS:
+            item = _copy(item)
+        out[key if type(key) is str else str(key)] = item
+    return out
+
+
+def _copy_sequence(value: list[Any] | tuple[Any, ...]) -> list[Any]:
+    out: list[Any] = []
+    append, search, sub = out.append, _XML_ILLEGAL.search, _XML_ILLEGAL.sub
+    for item in value:
+        kind = type(item)
+        if kind is str:
+            if search(item):
+                item = sub("", item)
+        elif kind not in _AS_IS:
+            item = _copy(item)
+        append(item)
+    return out
 
 
 def _explain(exc: BaseException, template: str, part: str, source: str) -> Problem:
@@ -624,4 +670,12 @@ def _check_xml(entries: list[tuple[str, bytes]], template: str, digests: Mapping
         _VALID_XML.put(key, True)
 
 
-__all__ = ["QR_WIDTH_MM", "RenderContext", "normalise_docx", "prepare_context", "render_docx", "render_docx_bytes"]
+__all__ = [
+    "QR_WIDTH_MM",
+    "RenderContext",
+    "document_bytes",
+    "normalise_docx",
+    "prepare_context",
+    "render_docx",
+    "render_docx_bytes",
+]
