@@ -308,6 +308,8 @@ def test_images_and_fields_in_headers_footers_and_properties_render_as_docxtpl_a
     document.sections[0].footer.paragraphs[0].text = "页脚 {{ certificate.number }}\t{{ org.name }}"
     document.add_paragraph("正文 {{ certificate.qr }} {{ org.name }}")
     document.core_properties.title = "{{ org.name }}"
+    document.core_properties.subject = "甲\r\n乙"  # no tag, but Jinja makes the line end "\n"
+    document.core_properties.comments = "没有标签的备注"
     template = tmp_path / "页眉有二维码.docx"
     document.save(str(template))
     context = sample_context()
@@ -315,6 +317,43 @@ def test_images_and_fields_in_headers_footers_and_properties_render_as_docxtpl_a
     qr = _qr(context["certificate"]["verify_url"])
     rendered = render_docx_bytes(template, context, qr_png=qr)
     assert rendered == render_docx_bytes(template, context, qr_png=qr)
+    assert rendered == _plain_docxtpl(template, context, qr)
+
+
+def _with_footnotes(template: Path, text: str) -> None:
+    """Give ``template`` a footnotes part holding ``text``, as Word adds one: the part, its relationship, its type."""
+    with zipfile.ZipFile(template) as package:
+        entries = {info.filename: package.read(info) for info in package.infolist()}
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    entries["word/footnotes.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:footnotes xmlns:w="{w}">'
+        '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+        f'<w:footnote w:id="1"><w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p></w:footnote></w:footnotes>'
+    ).encode()
+    rels = "word/_rels/document.xml.rels"
+    entries[rels] = entries[rels].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId99" Target="footnotes.xml" '
+        b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"/></Relationships>',
+    )
+    entries["[Content_Types].xml"] = entries["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/word/footnotes.xml" '
+        b'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>',
+    )
+    with zipfile.ZipFile(template, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in entries.items():
+            package.writestr(name, data)
+
+
+def test_a_footnote_renders_as_docxtpl_alone_would(tmp_path: Path) -> None:
+    template = _template(tmp_path, "正文 {{ certificate.number }}")
+    _with_footnotes(template, "脚注 {{ org.name }}")
+    context = sample_context()
+    qr = _qr(context["certificate"]["verify_url"])
+    rendered = render_docx_bytes(template, context, qr_png=qr)
+    with zipfile.ZipFile(io.BytesIO(rendered)) as package:
+        assert f"脚注 {context['org']['name']}" in package.read("word/footnotes.xml").decode()
     assert rendered == _plain_docxtpl(template, context, qr)
 
 

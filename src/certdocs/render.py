@@ -28,6 +28,7 @@ from xml.etree import ElementTree
 import jinja2
 from docx import Document
 from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.oxml import CT_Relationships
 from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
 from docx.opc.part import XmlPart
 from docx.opc.pkgwriter import PackageWriter
@@ -129,6 +130,7 @@ class _Template(DocxTemplate):  # type: ignore[misc]
 
     body_xml: str | None = None  # the template's body as docxtpl reads it, when its copy has none
     table_tags = True  # whether the body has tags that change a table's cells (see fix_tables)
+    footnotes = True  # whether the package has a footnotes part (see render_footnotes)
 
     def get_xml(self) -> str:
         # The copy rendered from holds an empty body (copying the body costs more than the
@@ -160,6 +162,26 @@ class _Template(DocxTemplate):  # type: ignore[misc]
         listing = super().resolve_listing
         return _PARAGRAPH.sub(lambda m: listing(m.group(0)) if _LISTING.search(m.group(0)) else m.group(0), xml)
 
+    def render_properties(self, context: Any, jinja_env: Any = None) -> None:
+        # docxtpl's render_properties (0.18 to 0.20), rendering only the properties that hold
+        # Jinja: text without "{" (nor "\r", which Jinja turns into "\n") renders as itself,
+        # and a render was half a millisecond a document for six mostly empty properties.
+        if jinja_env is None:  # pragma: no cover - certdocs always passes its sandbox
+            super().render_properties(context, jinja_env)
+            return
+        properties = self.docx.core_properties
+        for prop in _PROPERTIES:
+            initial = getattr(properties, prop)
+            if "{" in initial or "\r" in initial:
+                initial = jinja_env.from_string(initial).render(context)
+            setattr(properties, prop, initial)  # as docxtpl: setting adds the element if it is missing
+
+    def render_footnotes(self, context: Any, jinja_env: Any = None) -> None:
+        # docxtpl looks for a footnotes part among all the parts of the package once a section;
+        # a template without one (most) has nothing to render.
+        if self.footnotes:
+            super().render_footnotes(context, jinja_env)
+
     def render_xml_part(self, src_xml: str, part: Any, context: Any, jinja_env: Any = None) -> str:
         # docxtpl's render_xml_part (0.18 to 0.20), with the numbered source kept per template
         # part: the same few parts are rendered hundreds of times in a batch.
@@ -179,6 +201,9 @@ class _Template(DocxTemplate):  # type: ignore[misc]
             where = _PART_NAMES.get(name, "页眉" if "header" in name else "页脚" if "footer" in name else name)
             raise _PartFailure(exc, part=where, source=numbered) from exc
 
+
+# The core properties docxtpl renders (DocxTemplate.render_properties), in its order.
+_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
 
 _PATCHED: dict[str, str] = {}
 _SIZED: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
@@ -291,6 +316,7 @@ def render_docx_bytes(
         tpl.docx = copy.deepcopy(prepared.document, dict(prepared.shared))
         tpl.body_xml = prepared.body_xml
         tpl.table_tags = prepared.table_tags
+        tpl.footnotes = prepared.footnotes
         tpl.is_rendered = False
     except Exception as exc:
         raise TemplateError([Problem(str(template), f"不是有效的 Word（.docx）文件：{exc}")]) from exc
@@ -334,6 +360,7 @@ class _Prepared:
         for child in list(body):
             body.remove(child)
         parts = self.document.part.package.parts
+        self.footnotes = any(p.content_type == CT.WML_FOOTNOTES for p in parts)
         copied = {id(self.document.part)} | {id(p) for p in parts if p.content_type in _RENDERED}
         grown = True
         while grown:  # a part pointing to a copied part is copied too, or the package would hold both
@@ -409,9 +436,9 @@ def _package_entries(
     writer: Any = PackageWriter  # its steps, each taking the zip writer to write to
     collected.write(CONTENT_TYPES_URI, _content_types(tuple((p.partname, p.content_type) for p in parts)))
     writer._write_pkg_rels(collected, package.rels)
-    for part in package.parts:  # PackageWriter._write_parts
+    for part in parts:  # PackageWriter._write_parts
         known = blobs.get(id(part))
-        blob, rels = known if known is not None else (part.blob, part.rels.xml if len(part.rels) else None)
+        blob, rels = known if known is not None else (part.blob, _rels_xml(part.rels) if len(part.rels) else None)
         collected.entries.append((part.partname.membername, blob))
         if known is None and isinstance(part, XmlPart):
             serialised.add(part.partname.membername)
@@ -419,6 +446,19 @@ def _package_entries(
             collected.entries.append((part.partname.rels_uri.membername, rels))
             serialised.add(part.partname.rels_uri.membername)  # python-docx writes them itself
     return collected.entries, serialised
+
+
+def _rels_xml(rels: Any) -> bytes:
+    """python-docx's ``Relationships.xml`` of ``rels``, made once for the same relationships."""
+    return _relationships_xml(tuple((r.rId, r.reltype, r.target_ref, r.is_external) for r in rels.values()))
+
+
+@functools.lru_cache(maxsize=256)
+def _relationships_xml(rels: tuple[tuple[str, str, str, bool], ...]) -> bytes:
+    element = CT_Relationships.new()  # what Relationships.xml builds
+    for rid, reltype, target, external in rels:
+        element.add_rel(rid, reltype, target, external)
+    return bytes(element.xml)
 
 
 @functools.lru_cache(maxsize=64)
