@@ -21,6 +21,7 @@ from docx import Document
 from certdocs.errors import TemplateError
 from certdocs.qr import qr_png
 from certdocs.render import document_bytes, normalise_docx, prepare_context, render_docx, render_docx_bytes
+from tests.blank_docx import blank_document, shared_styles_unchanged  # noqa: F401  (the fixture guards the shared styles)
 from tests.data.context_sample import sample_context
 from tests.libreoffice import LentConverter
 
@@ -63,7 +64,7 @@ def _text(docx: bytes) -> str:
 
 
 def _template(tmp_path: Path, *paragraphs: str) -> Path:
-    document = Document()
+    document = blank_document()
     for text in paragraphs:
         document.add_paragraph(text)
     path = tmp_path / "测试模板.docx"
@@ -303,7 +304,7 @@ def test_every_template_renders_to_the_bytes_docxtpl_alone_makes(name: str, sche
 
 
 def test_images_and_fields_in_headers_footers_and_properties_render_as_docxtpl_alone_would(tmp_path: Path) -> None:
-    document = Document()
+    document = blank_document()
     document.sections[0].header.paragraphs[0].text = "页眉 {{ org.name }} {{ certificate.qr }}"
     document.sections[0].footer.paragraphs[0].text = "页脚 {{ certificate.number }}\t{{ org.name }}"
     document.add_paragraph("正文 {{ certificate.qr }} {{ org.name }}")
@@ -537,7 +538,7 @@ def test_the_certificate_prints_on_one_page_with_a_scannable_qr_code(
 def test_a_tag_that_cuts_the_xml_of_the_body_is_refused_not_repaired(tmp_path: Path) -> None:
     # The {% if %} opens in a table cell and closes in the paragraph after the table: rendered
     # false, it removes the end of the cell, row and table, which no parser can read whole.
-    document = Document()
+    document = blank_document()
     document.add_table(rows=1, cols=1).cell(0, 0).text = "{% if false %}表内"
     document.add_paragraph("表后{% endif %}结尾")
     template = tmp_path / "测试模板.docx"
@@ -547,7 +548,7 @@ def test_a_tag_that_cuts_the_xml_of_the_body_is_refused_not_repaired(tmp_path: P
 
 
 def test_a_column_loop_still_gets_its_table_grid_fixed(tmp_path: Path) -> None:
-    document = Document()
+    document = blank_document()
     row = document.add_table(rows=1, cols=3).rows[0]
     row.cells[0].text = "{%tc for name in ['甲', '乙', '丙', '丁'] %}"
     row.cells[1].text = "{{ name }}"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import functools
 import io
 import os
 import zipfile
@@ -12,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from docx import Document
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm
@@ -21,19 +18,14 @@ from PIL import Image
 from certdocs.errors import Problem
 from certdocs.render import document_bytes, render_docx_bytes
 from certdocs.templatecheck import check_template, check_templates, known_context
+from tests.blank_docx import blank_document, shared_styles_unchanged  # noqa: F401  (the fixture guards the shared styles)
 
 ROOT = Path(__file__).resolve().parent.parent
 Build = Callable[[Any], None]
 
 
-@functools.cache
-def _blank() -> Any:
-    """python-docx's blank document, opened once: a copy of it is a quarter of the cost of opening it again."""
-    return Document()
-
-
 def _template(tmp_path: Path, build: Build, name: str = "t.docx") -> Path:
-    doc = copy.deepcopy(_blank())
+    doc = blank_document()
     build(doc)
     path = tmp_path / name
     path.write_bytes(document_bytes(doc))  # as python-docx saves it and tools/build_templates.py normalises it
