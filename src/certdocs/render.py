@@ -94,7 +94,7 @@ class _Environment(ImmutableSandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         # The documented context uses keys such as ``items`` and ``values``; without this a
         # template's ``c.items`` would be the dict method instead of the list of items.
-        if isinstance(obj, Mapping) and attribute in obj:
+        if (type(obj) is dict or isinstance(obj, Mapping)) and attribute in obj:  # a prepared context holds dicts
             return obj[attribute]
         return super().getattr(obj, attribute)
 
