@@ -15,53 +15,41 @@ import copy
 import functools
 import io
 import re
-import struct
-import traceback
-import types
-import zipfile
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 import jinja2
 from docx import Document
 from docx.opc.constants import CONTENT_TYPE as CT
-from docx.opc.oxml import CT_Relationships
-from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
-from docx.opc.part import XmlPart
-from docx.opc.pkgwriter import PackageWriter
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree  # type: ignore[import-untyped]
 
+from certdocs._docxzip import (
+    NOT_XML,
+    check_xml,
+    document_bytes,
+    entries_of,
+    normalise_docx,
+    package_entries,
+    zip_entries,
+)
 from certdocs._fitdocx import apply_sizes
 from certdocs._fs import atomic_write_bytes
 from certdocs._kept import Kept, digest
+from certdocs._render_context import RenderContext, prepare_context
+from certdocs._render_explain import NoneValue, explain
 from certdocs.errors import Problem, TemplateError
 
 #: Width of the certificate's QR code on paper (the brief asks for at least 25 mm).
 QR_WIDTH_MM = 28
 
-# Every zip entry gets this time, so two renders of the same inputs are the same bytes.
-_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
-
-# Characters XML 1.0 forbids; docxtpl's own markers \a (new paragraph) and \f (page break)
-# are kept because it turns them into markup.
-_XML_ILLEGAL = re.compile("[\x00-\x06\x08\x0b\x0e-\x1f\ufffe\uffff]")
-
-_TAG_PLACES = {"tr": "表格行", "tc": "表格单元格", "p": "单独的段落", "r": "文字段（run）"}
-
 _PART_NAMES = {
     "/word/document.xml": "正文",
     "/word/footnotes.xml": "脚注",
 }
-
-
-class _NoneValue(Exception):
-    """A template printed a value that is None (the context promises "" instead)."""
 
 
 class _BrokenXml(Exception):
@@ -80,7 +68,7 @@ class _PartFailure(Exception):
 
 def _refuse_none(value: Any) -> Any:
     if value is None:
-        raise _NoneValue
+        raise NoneValue
     return value
 
 
@@ -261,26 +249,6 @@ def _patched(src_xml: str, patch: Any) -> str:
     return found
 
 
-class RenderContext:
-    """A context prepared once for several documents: a private, XML-safe copy (see :func:`prepare_context`)."""
-
-    __slots__ = ("values",)
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.values = values
-
-
-def prepare_context(context: Mapping[str, Any]) -> RenderContext:
-    """``context`` copied once (plain dicts and lists, XML-safe strings) for every document rendered from it.
-
-    Later changes to ``context`` do not reach the copy; templates cannot change it.
-    """
-    values = _copy(context)
-    if not isinstance(values, dict):  # pragma: no cover - _copy keeps mappings as dicts
-        raise TypeError("context must be a mapping")
-    return RenderContext(values)
-
-
 def render_docx(
     template: Path,
     context: Mapping[str, Any] | RenderContext,
@@ -324,21 +292,21 @@ def render_docx_bytes(
     try:
         tpl.render(values, _environment(), autoescape=True)
     except _PartFailure as failure:
-        raise TemplateError([_explain(failure.cause, name, failure.part, failure.source)]) from failure.cause
+        raise TemplateError([explain(failure.cause, name, failure.part, failure.source)]) from failure.cause
     except _BrokenXml as exc:
-        raise TemplateError([Problem(f"{name}（正文）", f"{_NOT_XML}：{exc}")]) from exc
+        raise TemplateError([Problem(f"{name}（正文）", f"{NOT_XML}：{exc}")]) from exc
     except Exception as exc:  # core properties are rendered outside any XML part
-        raise TemplateError([_explain(exc, name, "文档属性", "")]) from exc
+        raise TemplateError([explain(exc, name, "文档属性", "")]) from exc
     tpl.pre_processing()
     if tpl.crc_to_new_media or tpl.crc_to_new_embedded or tpl.zipname_to_replace:  # pragma: no cover
         buffer = io.BytesIO()  # docxtpl's media replacement (certdocs uses none) rewrites the zip itself
         tpl.save(buffer)
         data = normalise_docx(buffer.getvalue())
-        _check_xml(_entries_of(data), name)
+        check_xml(entries_of(data), name)
         return data
-    entries, serialised = _package_entries(tpl.docx, prepared.blobs)
-    _check_xml([entry for entry in entries if entry[0] not in serialised], name, prepared.digests)
-    return _zip(entries, prepared.digests)
+    entries, serialised = package_entries(tpl.docx, prepared.blobs)
+    check_xml([entry for entry in entries if entry[0] not in serialised], name, prepared.digests)
+    return zip_entries(entries, prepared.digests)
 
 
 class _Prepared:
@@ -417,152 +385,6 @@ def _prepared(template: Path) -> _Prepared:
 _PREPARED: Kept[_Prepared] = Kept(entries=16)
 
 
-def _package_entries(
-    document: Any, blobs: Mapping[int, tuple[bytes, bytes | None]]
-) -> tuple[list[tuple[str, bytes]], set[str]]:
-    """The zip entries python-docx would write for ``document``, in its order, and the names of
-    those it serialised from a parsed XML tree (well-formed by construction).
-
-    What :meth:`docx.opc.package.OpcPackage.save` does, collecting the entries instead of
-    zipping them, so that :func:`_zip` can reuse what it compressed for unchanged parts, and
-    taking the bytes of the parts in ``blobs`` (by identity) from there.
-    """
-    package = document.part.package
-    collected = _Collector()
-    serialised = {CONTENT_TYPES_URI.membername, PACKAGE_URI.rels_uri.membername}  # written by python-docx
-    parts = package.parts
-    for part in parts:
-        part.before_marshal()
-    writer: Any = PackageWriter  # its steps, each taking the zip writer to write to
-    collected.write(CONTENT_TYPES_URI, _content_types(tuple((p.partname, p.content_type) for p in parts)))
-    writer._write_pkg_rels(collected, package.rels)
-    for part in parts:  # PackageWriter._write_parts
-        known = blobs.get(id(part))
-        blob, rels = known if known is not None else (part.blob, _rels_xml(part.rels) if len(part.rels) else None)
-        collected.entries.append((part.partname.membername, blob))
-        if known is None and isinstance(part, XmlPart):
-            serialised.add(part.partname.membername)
-        if rels is not None:
-            collected.entries.append((part.partname.rels_uri.membername, rels))
-            serialised.add(part.partname.rels_uri.membername)  # python-docx writes them itself
-    return collected.entries, serialised
-
-
-def _rels_xml(rels: Any) -> bytes:
-    """python-docx's ``Relationships.xml`` of ``rels``, made once for the same relationships."""
-    return _relationships_xml(tuple((r.rId, r.reltype, r.target_ref, r.is_external) for r in rels.values()))
-
-
-@functools.lru_cache(maxsize=256)
-def _relationships_xml(rels: tuple[tuple[str, str, str, bool], ...]) -> bytes:
-    element = CT_Relationships.new()  # what Relationships.xml builds
-    for rid, reltype, target, external in rels:
-        element.add_rel(rid, reltype, target, external)
-    return bytes(element.xml)
-
-
-@functools.lru_cache(maxsize=64)
-def _content_types(parts: tuple[tuple[Any, str], ...]) -> bytes:
-    """``[Content_Types].xml`` for parts of these names and types (PackageWriter's own)."""
-    collected = _Collector()
-    named = [types.SimpleNamespace(partname=name, content_type=kind) for name, kind in parts]
-    PackageWriter._write_content_types_stream(collected, named)  # type: ignore[no-untyped-call]
-    return collected.entries[0][1]
-
-
-class _Collector:
-    """Stands in for python-docx's zip writer: keeps (name, bytes) in order."""
-
-    def __init__(self) -> None:
-        self.entries: list[tuple[str, bytes]] = []
-
-    def write(self, uri: Any, blob: bytes) -> None:
-        self.entries.append((uri.membername, blob))
-
-
-def _entries_of(data: bytes) -> list[tuple[str, bytes]]:
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        return [(info.filename, package.read(info)) for info in package.infolist()]
-
-
-# Deflated entries by content: the parts rendering does not change (styles, fonts, theme,
-# images) are the same bytes in every document made from a template; compress them once.
-_DEFLATED: Kept[tuple[int, bytes]] = Kept(entries=512)
-_VALID_XML: Kept[bool] = Kept(entries=512)
-
-
-def _content_key(name: str, blob: bytes, digests: Mapping[int, bytes] | None = None) -> tuple[str, bytes]:
-    """The cache key of a zip entry: its name and the digest of its bytes (kept in ``digests``
-    by the id of a bytes object that holds them and is kept alive, see :class:`_Prepared`)."""
-    known = digests.get(id(blob)) if digests else None
-    return name, known if known is not None else digest(blob)
-
-
-def _zip(entries: list[tuple[str, bytes]], digests: Mapping[int, bytes] | None = None) -> bytes:
-    """A zip of ``entries`` as :func:`normalise_docx` writes one: fixed times, [Content_Types].xml first."""
-    entries = sorted(entries, key=lambda entry: entry[0] != "[Content_Types].xml")
-    time_, date_ = _DOS_TIME
-    out, central, offset = [], [], 0
-    for name, blob in entries:
-        key = _content_key(name, blob, digests)
-        found = _DEFLATED.get(key)
-        if found is None:
-            compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-            found = (zlib.crc32(blob), compressor.compress(blob) + compressor.flush())
-            _DEFLATED.put(key, found)
-        crc, deflated = found
-        encoded = name.encode("utf-8")
-        flags = 0x800 if not name.isascii() else 0
-        common = struct.pack("<HHHHIII", flags, 8, time_, date_, crc, len(deflated), len(blob))
-        header = b"PK\x03\x04" + struct.pack("<H", 20) + common + struct.pack("<HH", len(encoded), 0) + encoded
-        out += [header, deflated]
-        central.append(
-            b"PK\x01\x02"
-            + struct.pack("<HH", 20, 20)
-            + common
-            + struct.pack("<HHHHHII", len(encoded), 0, 0, 0, 0, 0o644 << 16, offset)
-            + encoded
-        )
-        offset += len(header) + len(deflated)
-    directory = b"".join(central)
-    end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, len(entries), len(entries), len(directory), offset, 0)
-    return b"".join(out) + directory + end
-
-
-_DOS_TIME = (
-    (_ZIP_TIME[3] << 11) | (_ZIP_TIME[4] << 5) | (_ZIP_TIME[5] // 2),
-    ((_ZIP_TIME[0] - 1980) << 9) | (_ZIP_TIME[1] << 5) | _ZIP_TIME[2],
-)
-
-
-def normalise_docx(data: bytes) -> bytes:
-    """The same .docx with fixed entry times and a stable entry order (reproducible builds)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as src:
-        entries = [(info.filename, src.read(info)) for info in src.infolist()]
-    # [Content_Types].xml first, as Word writes it; the rest keep python-docx's stable order.
-    entries.sort(key=lambda entry: entry[0] != "[Content_Types].xml")
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for filename, blob in entries:
-            info = zipfile.ZipInfo(filename, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 0
-            info.external_attr = 0o644 << 16
-            dst.writestr(info, blob, compresslevel=9)
-    return out.getvalue()
-
-
-def document_bytes(document: Any) -> bytes:
-    """A python-docx document as :func:`normalise_docx` writes it once python-docx has saved it.
-
-    The same bytes as ``normalise_docx`` of python-docx's save, without compressing twice, and
-    with each part another document already had (python-docx's 800 kB of styles, a theme, fonts)
-    compressed once a process.
-    """
-    entries, _ = _package_entries(document, {})
-    return _zip(entries)
-
-
 def _prepare(context: Mapping[str, Any] | RenderContext, tpl: Any, qr_png: bytes | None) -> dict[str, Any]:
     """The values to render: the prepared copy of the context, with the QR image for this template."""
     prepared = context if isinstance(context, RenderContext) else prepare_context(context)
@@ -578,136 +400,6 @@ def _prepare(context: Mapping[str, Any] | RenderContext, tpl: Any, qr_png: bytes
         image = io.BytesIO(certificate["qr"])
         certificate["qr"] = InlineImage(tpl, image, width=Mm(QR_WIDTH_MM))
     return values
-
-
-def _copy(value: Any) -> Any:
-    """A private, XML-safe copy of a context value (see :func:`prepare_context`)."""
-    kind = type(value)  # exact types first: isinstance against the ABCs is most of the cost
-    if kind is str:
-        return _XML_ILLEGAL.sub("", value) if _XML_ILLEGAL.search(value) else value
-    if kind is dict:
-        return _copy_mapping(value)
-    if kind is list or kind is tuple:
-        return _copy_sequence(value)
-    if kind in _AS_IS:
-        return value
-    if isinstance(value, Mapping):
-        return _copy_mapping(value)
-    if isinstance(value, list | tuple):
-        return _copy_sequence(value)
-    if isinstance(value, str):
-        return _XML_ILLEGAL.sub("", value)
-    return value
-
-
-# Values a context copy keeps as they are (immutable, nothing to make XML-safe).
-_AS_IS = frozenset({int, bool, float, type(None)})
-
-
-def _copy_mapping(value: Mapping[Any, Any]) -> dict[str, Any]:
-    # _copy of each item, with the commonest items (plain strings and numbers) done here: a
-    # context holds thousands of them, and a call for each was most of the copy's cost.
-    out: dict[str, Any] = {}
-    search, sub = _XML_ILLEGAL.search, _XML_ILLEGAL.sub
-    for key, item in value.items():
-        kind = type(item)
-        if kind is str:
-            if search(item):
-                item = sub("", item)
-        elif kind not in _AS_IS:
-            item = _copy(item)
-        out[key if type(key) is str else str(key)] = item
-    return out
-
-
-def _copy_sequence(value: list[Any] | tuple[Any, ...]) -> list[Any]:
-    out: list[Any] = []
-    append, search, sub = out.append, _XML_ILLEGAL.search, _XML_ILLEGAL.sub
-    for item in value:
-        kind = type(item)
-        if kind is str:
-            if search(item):
-                item = sub("", item)
-        elif kind not in _AS_IS:
-            item = _copy(item)
-        append(item)
-    return out
-
-
-def _explain(exc: BaseException, template: str, part: str, source: str) -> Problem:
-    """One Chinese problem for a failed render: where in the template, and what went wrong."""
-    lineno = getattr(exc, "lineno", None) if isinstance(exc, jinja2.TemplateSyntaxError) else None
-    if lineno is None:
-        template_lines = [n for f, n in traceback.walk_tb(exc.__traceback__) if f.f_code.co_filename == "<template>"]
-        lineno = template_lines[-1] if template_lines else None
-    snippet = _snippet(source, lineno)
-    where = f"{template}（{part}" + (f"，「{snippet}」处" if snippet else "") + "）"
-    message = getattr(exc, "message", None) or str(exc)
-    if isinstance(exc, jinja2.exceptions.SecurityError):
-        rule = f"出于安全原因，模板不得访问程序内部属性，也不得修改文档数据（{message}）"
-    elif isinstance(exc, jinja2.UndefinedError):
-        variable = _undefined_name(message, snippet)
-        rule = f"变量 {variable} 未定义：文档上下文中没有这个变量，请对照 docs/TEMPLATE_CONTEXT.md 检查拼写"
-    elif isinstance(exc, jinja2.TemplateSyntaxError):
-        rule = f"模板语法错误：{message}（请检查 {{{{ }}}} 与 {{% %}} 标签是否成对、拼写是否正确）"
-        placed = re.search(r"unknown tag '(tr|tc|p|r)'", message)
-        if placed:  # docxtpl consumed no table row / cell / paragraph / run around the tag
-            rule += f"；{{%{placed.group(1)} %}} 标签必须放在{_TAG_PLACES[placed.group(1)]}中"
-    elif isinstance(exc, _NoneValue):
-        rule = "模板输出的值为 None（上下文应以空字符串表示缺省值），已拒绝生成文档"
-    else:
-        rule = f"渲染失败：{type(exc).__name__}: {message}"
-    return Problem(where, rule)
-
-
-def _snippet(source: str, lineno: int | None, *, limit: int = 80) -> str:
-    """The visible text of the template paragraph at ``lineno`` (tags stripped)."""
-    if not source or lineno is None:
-        return ""
-    lines = source.splitlines()
-    if not 1 <= lineno <= len(lines):
-        return ""
-    text = re.sub(r"<[^>]+>", "", lines[lineno - 1])
-    text = text.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _undefined_name(message: str, snippet: str) -> str:
-    """The dotted variable a StrictUndefined message is about, as written in the template."""
-    found = re.search(r"'([^']+)' is undefined", message)
-    if found:
-        return found.group(1)
-    found = re.search(r"has no attribute '([^']+)'", message)
-    if not found:
-        return message
-    attribute = found.group(1)
-    # The message only names the last step ("'dict object' has no attribute 'foo'"); the
-    # template text around the error shows the whole path (``certificate.foo``).
-    path = re.search(rf"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.{re.escape(attribute)})(?!\w)", snippet)
-    return path.group(1) if path else attribute
-
-
-_NOT_XML = "渲染结果不是有效的 XML，模板标签可能放错了位置"
-
-
-def _check_xml(entries: list[tuple[str, bytes]], template: str, digests: Mapping[int, bytes] | None = None) -> None:
-    """Refuse output Word could not open: every XML part must parse.
-
-    A part already seen whole (the same name and bytes) is not parsed again.
-    """
-    for filename, blob in entries:
-        if not filename.endswith((".xml", ".rels")):
-            continue
-        key = _content_key(filename, blob, digests)
-        if _VALID_XML.get(key):
-            continue
-        try:
-            ElementTree.fromstring(blob)
-        except ElementTree.ParseError as exc:
-            rule = f"{_NOT_XML}：{exc}"
-            raise TemplateError([Problem(f"{template}（{filename}）", rule)]) from exc
-        _VALID_XML.put(key, True)
 
 
 __all__ = [
