@@ -25,8 +25,8 @@ from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.packaging.relationship import RelationshipList
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
+from certdocs.workbook._package import PackageWriter
 from certdocs.workbook._sheetxml import SheetWriter
 
 _OPENED: dict[bytes, bytes] = {}  # a workbook's bytes -> openpyxl's workbook of them, pickled
@@ -100,7 +100,7 @@ def save(
     _Writer(wb, archive, written=written, changed=changed, typed=typed).save()
 
 
-class _Writer(ExcelWriter):  # type: ignore[misc]
+class _Writer(PackageWriter):
     def __init__(
         self,
         wb: openpyxl.Workbook,

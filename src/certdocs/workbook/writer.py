@@ -21,13 +21,13 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
 from certdocs import __version__
 from certdocs.errors import Problem
 from certdocs.scheme import Scheme
 from certdocs.workbook import _style as st
 from certdocs.workbook import formulas as fx
+from certdocs.workbook._package import PackageWriter
 from certdocs.workbook._scoresheet import items_sheet, summary_sheet
 from certdocs.workbook._sheetxml import SheetWriter
 from certdocs.workbook.layout import (
@@ -108,7 +108,7 @@ def _reproducible(wb: Workbook) -> bytes:
     return out.getvalue()
 
 
-class _InMemoryWriter(ExcelWriter):  # type: ignore[misc]
+class _InMemoryWriter(PackageWriter):
     """openpyxl's writer, writing each sheet's XML into memory instead of a temporary file.
 
     openpyxl writes a sheet to a file in the temporary folder, copies it into the zip and
