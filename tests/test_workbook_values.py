@@ -36,15 +36,24 @@ _FORMAT = st.sampled_from(["General", "@", "0.00", "yyyy-mm-dd", "hh:mm", "[h]:m
 _CELL = st.tuples(st.integers(1, 6), st.integers(1, 5))
 
 
+_LOADED: dict[bytes, dict[str, dict[tuple[int, int], Any]]] = {}
+
+
 def _loaded(raw: bytes) -> dict[str, dict[tuple[int, int], Any]]:
-    """Every cell openpyxl has after loading, by sheet and (row, column), that holds a value."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        wb = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
-    return {
-        ws.title: {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None}
-        for ws in wb.worksheets
-    }
+    """Every cell openpyxl has after loading, by sheet and (row, column), that holds a value.
+
+    Loaded once per test process for the same bytes (tests that read one workbook in several
+    ways compare with the same load); callers only look at it.
+    """
+    if raw not in _LOADED:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
+        _LOADED[raw] = {
+            ws.title: {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None}
+            for ws in wb.worksheets
+        }
+    return _LOADED[raw]
 
 
 def _read(raw: bytes) -> dict[str, dict[tuple[int, int], Any]]:
@@ -201,17 +210,26 @@ _CELLS_AS_OTHER_PROGRAMS_WRITE_THEM = [
 ]
 
 
+_SAVED: dict[int, bytes] = {}  # how many sheets after the first -> the workbook openpyxl saved
+
+
 def _written(rows: str, after_rows: str = "", *, sheets: tuple[str, ...] = ("Sheet",)) -> bytes:
-    """A workbook whose first sheet has ``rows`` and, after its cells, ``after_rows`` as raw XML."""
-    wb = openpyxl.Workbook()
-    wb.active.title = "第一"
-    for n, _ in enumerate(sheets):
-        wb.create_sheet(f"S{n}")
-    wb.active["Z9"] = "占位"
-    buffer = io.BytesIO()
-    save(wb, buffer)
+    """A workbook whose first sheet has ``rows`` and, after its cells, ``after_rows`` as raw XML.
+
+    The workbook openpyxl saves before the XML is changed is made once per test process for the
+    same number of sheets (its bytes are only read).
+    """
+    if len(sheets) not in _SAVED:
+        wb = openpyxl.Workbook()
+        wb.active.title = "第一"
+        for n, _ in enumerate(sheets):
+            wb.create_sheet(f"S{n}")
+        wb.active["Z9"] = "占位"
+        buffer = io.BytesIO()
+        save(wb, buffer)
+        _SAVED[len(sheets)] = buffer.getvalue()
     out = io.BytesIO()
-    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w") as dst:
+    with zipfile.ZipFile(io.BytesIO(_SAVED[len(sheets)])) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
             part = src.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
