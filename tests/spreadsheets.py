@@ -15,7 +15,7 @@ import io
 import pickle
 import warnings
 import zipfile
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,7 @@ def save(
     *,
     written: dict[str, bytes | None] | None = None,
     changed: Collection[str] = (),
-    typed: bool = False,
+    typed: Mapping[str, Collection[int]] | None = None,
 ) -> None:
     """``wb.save(target)``: the same parts, each sheet's XML made in memory rather than in a temporary file.
 
@@ -87,11 +87,14 @@ def save(
     did not change stay the same). openpyxl's first save of a sheet also changes it (it sets the
     sheet's column outline level), so a sheet's XML is kept from its second save on.
 
-    With ``typed`` too, the sheets in ``changed`` differ from their kept XML only in what was typed
-    into cells that were there (values and number formats: nothing inserted, deleted, merged,
-    linked or commented): only their cells are written again, between the kept XML's parts before
-    and after the cells, which openpyxl would write the same (the sheet's size, views, columns,
-    protection, merges, validations, printing).
+    With ``typed`` too (the rows typed into, by sheet title), the sheets in ``changed`` differ
+    from their kept XML only in what was typed into cells that were there, in those rows (values
+    and number formats: nothing inserted, deleted, merged, linked or commented): only those rows
+    are written again, in place of the kept XML's same rows, which openpyxl would write the same
+    (the other rows, the sheet's size, views, columns, protection, merges, validations,
+    printing). Cells that are written take their style ids from the workbook's list as a whole
+    save does, and only a cell typed into can bring a style the list lacks: the list grows as it
+    would, in the same order.
     """
     wb.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)
     # Deflated as openpyxl deflates, but at level 1 rather than 6: the same parts, read back the
@@ -108,7 +111,7 @@ class _Writer(PackageWriter):
         *,
         written: dict[str, bytes | None] | None,
         changed: Collection[str],
-        typed: bool = False,
+        typed: Mapping[str, Collection[int]] | None = None,
     ) -> None:
         super().__init__(wb, archive)
         self._written = written
@@ -121,7 +124,10 @@ class _Writer(PackageWriter):
         ws._drawing.charts = ws._charts
         ws._drawing.images = ws._images
         kept = None if self._written is None else self._written.get(ws.title)
-        retyped = _retyped(ws, kept) if kept is not None and self._typed and ws.title in self._changed else None
+        rows = None if self._typed is None else self._typed.get(ws.title)
+        retyped = None
+        if kept is not None and rows is not None and ws.title in self._changed:
+            retyped = _retyped(ws, kept, rows)
         if kept is not None and ws.title not in self._changed:
             xml = kept
             ws._rels = RelationshipList()
@@ -140,12 +146,40 @@ class _Writer(PackageWriter):
         self.manifest.append(ws)
 
 
-def _retyped(ws: Worksheet, kept: bytes) -> bytes | None:
-    """``kept`` (a sheet's XML) with ``ws``'s cells as they are now, or ``None`` if they cannot be spliced in."""
-    start, end = kept.find(b"<sheetData>"), kept.find(b"</sheetData>")
-    if start < 0 or end < start or kept.count(b"<sheetData>") != 1:
-        return None
-    writer = SheetWriter(ws, out=io.BytesIO())
+def _retyped(ws: Worksheet, kept: bytes, rows: Collection[int]) -> bytes | None:
+    """``kept`` (a sheet's XML) with ``ws``'s ``rows`` as they are now, or ``None`` if they cannot be spliced in."""
+    writer = _RowsWriter(ws, rows, out=io.BytesIO())
     cells = writer._sheet_data()  # None for a cell with a comment, link or rich text: written whole
     writer.close()
-    return None if cells is None else kept[:start] + cells + kept[end + len(b"</sheetData>") :]
+    if cells is None or not cells.startswith(b"<sheetData>") or not cells.endswith(b"</sheetData>"):
+        return None
+    pieces = []
+    at, data = 0, kept.find(b"<sheetData>")
+    if data < 0:
+        return None
+    for row in cells[len(b"<sheetData>") : -len(b"</sheetData>")].split(b"</row>")[:-1]:
+        number = row[: row.find(b">")].split(b'"')[1]  # <row r="N"...>: the row's number, as written
+        start = kept.find(b'<row r="' + number + b'"', max(at, data))
+        end = kept.find(b"</row>", start) + len(b"</row>")
+        later = kept.find(b"<row", start + 1)
+        # The kept XML's row N, whole, and nothing else: its next row begins after its end.
+        if start < 0 or end < len(b"</row>") or kept[start + len(number) + 9] not in b" >" or 0 <= later < end:
+            return None
+        pieces += [kept[at:start], row + b"</row>"]
+        at = end
+    return b"".join(pieces) + kept[at:]
+
+
+class _RowsWriter(SheetWriter):
+    """A sheet's writer that writes only the rows ``only`` (in order, as ``SheetWriter`` writes them)."""
+
+    def __init__(self, ws: Worksheet, only: Collection[int], *, out: io.BytesIO) -> None:
+        super().__init__(ws, out=out)
+        self._only = set(only)
+
+    def rows(self) -> list[tuple[int, list[Any]]]:
+        # WorksheetWriter.rows (openpyxl 3.1), for the rows asked for only.
+        rows: dict[int, list[Any]] = {row: [] for row in self._only if row in self.ws.row_dimensions}
+        for (row, _), cell in sorted(item for item in self.ws._cells.items() if item[0][0] in self._only):
+            rows.setdefault(row, []).append(cell)
+        return sorted(rows.items())

@@ -28,7 +28,7 @@ from certdocs.scoring import score_audit
 from certdocs.workbook import import_workbook, make_workbook
 from certdocs.workbook.layout import build_layout
 from tests.conftest import FIXTURES, full_marks_audit
-from tests.spreadsheets import opened, save
+from tests.spreadsheets import _retyped, opened, save
 
 AUDITS = sorted(p for p in FIXTURES.glob("*/*.json") if p.parent.name != "decisions")
 
@@ -173,7 +173,7 @@ def test_saving_again_only_the_sheets_that_changed_saves_what_openpyxl_saves(tmp
 
 
 def test_saving_again_only_the_cells_typed_into_saves_what_openpyxl_saves(tmp_path: Path) -> None:
-    # The fuzz test relies on it to write again only the cells of the sheets it typed into.
+    # The fuzz test relies on it to write again only the rows of the sheets it typed into.
     wb = opened(fixture_workbook(FIXTURES / "fw01-2021" / "pass.json", tmp_path / "a.xlsx"))
     written: dict[str, bytes | None] = {}
     for _ in range(2):  # the second save keeps each sheet's XML
@@ -183,9 +183,11 @@ def test_saving_again_only_the_cells_typed_into_saves_what_openpyxl_saves(tmp_pa
     wb["日程"]["D4"] = " 改过的活动 "
     wb["打分表"]["G4"] = 0.5
     wb["打分表"]["O5"] = "=不是公式"
-    typed = {"审核信息", "日程", "打分表"}
-    again = _parts(wb, lambda wb, buffer: save(wb, buffer, written=written, changed=typed, typed=True))
+    typed = {"审核信息": {3, 16}, "日程": {4}, "打分表": {4, 5}}
+    again = _parts(wb, lambda wb, buffer: save(wb, buffer, written=written, changed=typed, typed=typed))
     assert again == _parts(wb, openpyxl.Workbook.save)
+    for title, rows in typed.items():  # the rows went into the kept XML: the sheet was not written whole
+        assert _retyped(wb[title], written[title] or b"", rows) is not None
 
 
 @pytest.mark.parametrize("audit", AUDITS, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -544,8 +546,11 @@ def test_whatever_is_typed_into_input_cells_import_reports_or_reads_never_crashe
     try:
         for cell in typed:
             cell.value = data.draw(_GARBAGE)
-        # Only the cells of the sheets typed into are written again; the rest is the XML openpyxl wrote.
-        save(wb, buffer, written=written, changed={cell.parent.title for cell in typed}, typed=True)
+        # Only the rows typed into are written again; the rest is the XML openpyxl wrote.
+        rows: dict[str, set[int]] = {}
+        for cell in typed:
+            rows.setdefault(cell.parent.title, set()).add(cell.row)
+        save(wb, buffer, written=written, changed=set(rows), typed=rows)
     finally:  # the next example types into the filled workbook as it was made
         for cell, (value, number_format) in zip(typed, before, strict=True):
             cell.value = value
