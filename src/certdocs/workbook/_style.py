@@ -217,8 +217,8 @@ def fit_rows(ws: Worksheet, *, skip: tuple[int, ...] = (1,)) -> None:
     wraps = [bool(a.wrap_text) for a in ws.parent._alignments]
     widths: dict[str, float] = {}
     lines_by_row: dict[int, int] = {}
-    for key in sorted(ws._cells):  # the cells in the order ws.iter_rows() gives them
-        cell = ws._cells[key]
+    # Any order of cells gives each row the same height: the tallest of its cells.
+    for cell in ws._cells.values():
         if not isinstance(cell.value, str) or (cell.value.startswith("=") and cell.data_type == "f"):
             continue
         if cell.row in skip or not wraps[cell._style.alignmentId if cell._style is not None else 0]:
@@ -234,7 +234,7 @@ def fit_rows(ws: Worksheet, *, skip: tuple[int, ...] = (1,)) -> None:
         usable = max(width * 0.95 - 1, 1)
         lines = sum(max(1, math.ceil(_display_width(part) / usable)) for part in cell.value.split("\n"))
         lines_by_row[cell.row] = max(lines_by_row.get(cell.row, 1), lines)
-    for row, lines in lines_by_row.items():
+    for row, lines in sorted(lines_by_row.items()):  # rows given a height from the top, as before
         if lines > 1:
             ws.row_dimensions[row].height = min(409, 13 * lines + 3)
     _keep_rows_iter_rows_made(ws)
