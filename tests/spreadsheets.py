@@ -5,7 +5,8 @@ copy of one already opened does, and the tests open the same few workbooks again
 each workbook's bytes are opened once per test process and every caller gets its own copy
 (:func:`opened`), which saves to the same parts as a fresh load (``test_workbook`` checks it).
 :func:`save` is openpyxl's ``Workbook.save`` without its temporary files, its cells written by
-certdocs's text writer (the same bytes) and its parts deflated at level 1 (the same parts).
+certdocs's text writer and its stylesheet made once per distinct set of styles (the same bytes),
+and its parts deflated at level 1 (the same parts).
 """
 
 from __future__ import annotations
