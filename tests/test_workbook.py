@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from certdocs.audit import load_audit
 from certdocs.cli import main
 from certdocs.errors import InvalidAuditResult
-from certdocs.scheme import scheme_ids
+from certdocs.scheme import get_scheme, scheme_ids
 from certdocs.scoring import score_audit
 from certdocs.workbook import import_workbook, make_workbook
 from certdocs.workbook.layout import build_layout
@@ -233,7 +233,7 @@ def test_a_blank_workbook_is_refused_with_every_missing_cell_and_nothing_written
 
 def test_a_ratio_above_one_is_located_at_its_cell(tmp_path: Path) -> None:
     book = workbook_from(tmp_path, full_marks_audit("xbht-s04-2025"))
-    layout = build_layout(load_audit(book)[1])
+    layout = build_layout(get_scheme("xbht-s04-2025"))  # the layout the full-marks workbook has
     row = layout.item_rows["5.1.2.2"]
     edit(
         book,
@@ -245,7 +245,7 @@ def test_a_ratio_above_one_is_located_at_its_cell(tmp_path: Path) -> None:
 
 def test_a_value_left_in_another_forms_column_is_refused(tmp_path: Path) -> None:
     book = workbook_from(tmp_path, full_marks_audit("xbht-s04-2025"))
-    layout = build_layout(load_audit(book)[1])
+    layout = build_layout(get_scheme("xbht-s04-2025"))  # the layout the full-marks workbook has
     row = layout.item_rows["5.1.1.1"]
     edit(book, "打分表", {f"{layout.col('ratio')}{row}": 0.5})
     assert problems_of(book, tmp_path) == [
