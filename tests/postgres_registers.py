@@ -54,7 +54,9 @@ SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
   UNION ALL
   SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
   UNION ALL
-  SELECT 'sequence ' || schemaname || '.' || sequencename || ' ' || coalesce(last_value::text, 'new') FROM pg_sequences
+  SELECT 'sequence ' || schemaname || '.' || sequencename || ' ' || coalesce(last_value::text, 'new')
+         || ' ' || data_type::text || ' ' || start_value::text || ' ' || min_value::text || ' ' || max_value::text
+         || ' ' || increment_by::text || ' ' || cycle::text || ' ' || cache_size::text FROM pg_sequences
   UNION ALL
   SELECT 'function ' || oid::regprocedure::text FROM pg_proc
    WHERE pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
@@ -143,6 +145,13 @@ def _emptying(conn: psycopg.Connection[tuple[object, ...]]) -> str:
     lock time-out), so a lock a test left behind still fails the emptying; then ``DELETE`` (the
     foreign keys are deferrable: checked at the commit, when every table is empty) instead of
     ``TRUNCATE``, which makes every table and index a new file: 12 ms against 6 ms a test here.
+    The sequences start again by ``setval(…, start, false)``, which writes the sequence's one row
+    where it is, the state a new sequence is in (its start value, not yet called: the next
+    ``nextval`` gives the start), instead of ``ALTER SEQUENCE … RESTART``, which makes each of
+    them a new file too: 4.0-4.75 ms against 6.75-8.75 ms of the server's CPU a test, with the
+    fingerprint (which compares every sequence's options too, so a test that changed one still
+    has its database dropped). Done after the ``DELETE`` s, so a lock a test left stops the
+    transaction before any sequence moves (``setval`` is not undone by a rollback).
     """
     tables = [
         f'public."{row[0]}"'
@@ -152,12 +161,13 @@ def _emptying(conn: psycopg.Connection[tuple[object, ...]]) -> str:
         ).fetchall()
     ]
     sequences = [
-        str(row[0])
+        (str(row[0]), int(row[1]))
         for row in conn.execute(
-            "SELECT pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)"
+            "SELECT s.name, q.seqstart FROM ("
+            "SELECT pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) AS name"
             "  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
             " WHERE n.nspname = 'public' AND c.relname <> 'schema_migrations' AND a.attidentity <> ''"
-            " ORDER BY 1"
+            ") AS s JOIN pg_sequence q ON q.seqrelid = s.name::regclass ORDER BY 1"
         ).fetchall()
     ]
     return "; ".join(
@@ -166,7 +176,7 @@ def _emptying(conn: psycopg.Connection[tuple[object, ...]]) -> str:
             f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE",
             "SET CONSTRAINTS ALL DEFERRED",
             *(f"DELETE FROM {table}" for table in tables),
-            *(f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences),
+            *(f"SELECT setval('{sequence}', {start}, false)" for sequence, start in sequences),
             "COMMIT",
         ]
     )

@@ -45,13 +45,22 @@ def test_a_database_handed_on_is_empty_and_numbers_again_from_the_start(database
             assert issue(register, "k3") == number
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        "ALTER TABLE certificates ADD COLUMN remark TEXT",
+        # An identity sequence's options: emptying starts it again but does not put them back.
+        "ALTER TABLE certificates ALTER COLUMN id SET INCREMENT BY 2",
+    ],
+    ids=["a-column", "a-sequence"],
+)
 def test_a_database_whose_schema_a_test_changed_is_dropped_not_handed_on(
-    databases: RegisterDatabases, postgres_server: PostgresServer
+    databases: RegisterDatabases, postgres_server: PostgresServer, change: str
 ) -> None:
     import psycopg
 
     with databases.empty() as first, psycopg.connect(first) as conn:
-        conn.execute("ALTER TABLE certificates ADD COLUMN remark TEXT")
+        conn.execute(change)
     with databases.empty() as again:
         assert again != first
     name = first.split("?")[0].rsplit("/", 1)[1]
