@@ -527,6 +527,84 @@ def test_a_box_outside_the_page_is_refused_before_the_pkcs12_file_is_decrypted(
     assert calls == []
 
 
+# -- box text too long for its box: pyHanko would shrink it past reading ------------------------
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_box_text_shrunk_below_six_points_is_refused_with_what_fits(unsigned: Path, keys: Keys) -> None:
+    # 80 mm (227 points) wide at 10 points: 35 characters a line fit at 6 points; 50 would print at 4.4.
+    error = _refused(unsigned, keys, "某" * 50)
+    assert isinstance(error, SigningInputError)
+    assert [p.where for p in error.problems] == ["签名框文字"]
+    assert "须缩小到 4.4 磅才能放进 80×25 毫米的签名框" in error.problems[0].rule
+    assert "每行至多约 35 个汉字，至多 9 行" in error.problems[0].rule
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_box_text_shrunk_below_six_points_is_refused_before_the_pkcs12_file_is_decrypted(
+    unsigned: Path, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _decryptions(monkeypatch)
+    _refused(unsigned, keys, "某\n" * 10)  # ten lines in a box 25 mm high
+    assert calls == []
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_box_text_too_long_and_with_a_character_the_font_lacks_is_refused_for_both(
+    unsigned: Path, keys: Keys
+) -> None:
+    error = _refused(unsigned, keys, "某" * 50 + "😀")
+    assert len(error.problems) == 2
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_long_body_name_in_the_default_box_text_asks_for_a_box_text_of_its_own(unsigned: Path, keys: Keys) -> None:
+    _written_by_certdocs(unsigned, author="某" * 40 + "认证有限公司")
+    code, text = _cli("sign", str(unsigned), "--pkcs12", str(keys.p12), "--visible")
+    assert (code, "请用签名框文字（--signer-text）分行" in text) == (2, True)
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+def test_a_box_font_size_below_six_points_is_refused(unsigned: Path, keys: Keys) -> None:
+    box = VisibleBox(left_mm=110, top_mm=240, width_mm=80, height_mm=25, text="签发：%(ts)s", font_size=5)
+    with pytest.raises(SigningInputError, match="字号 5 磅小于 6 磅"):
+        _sign(unsigned, keys, visible=box)
+
+
+def test_a_doubled_percent_before_ts_is_text_not_a_lone_percent() -> None:
+    from certdocs._signbox import box_text_problems
+
+    # Python's % reads %%(ts)s as "%" and "(ts)s": the box prints "%(ts)s" as it is.
+    assert box_text_problems("签发：%%(ts)s", where="签名框文字", given=True) == []
+
+
+# Texts pyHanko shrinks to fit the box: one by its width (a long line), one by its height (lines).
+SHRUNK = {"wide": "某" * 30, "tall": "某\n" * 7 + "某"}
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
+@pytest.mark.parametrize("text", SHRUNK.values(), ids=SHRUNK.keys())
+def test_the_size_a_box_text_is_checked_at_is_the_size_pyhanko_prints_it_at(
+    unsigned: Path, keys: Keys, text: str
+) -> None:
+    from pypdf import PdfReader
+
+    from certdocs._signbox import box_text_scale
+
+    signed = _sign(unsigned, keys, visible=VisibleBox(left_mm=110, top_mm=240, width_mm=80, height_mm=25, text=text))
+    annots: Any = PdfReader(signed).pages[-1]["/Annots"]
+    annotation = annots[0].get_object()
+    appearance = annotation["/AP"]["/N"].get_object().get_data()
+    # The first transformation of the appearance scales the text box into the signature box.
+    scaling = re.search(rb"([\d.]+) 0 0 [\d.]+ [\d.-]+ [\d.-]+ cm", appearance)
+    assert scaling is not None
+    printed = float(scaling.group(1))
+    box = (312, 71, 539, 142)  # 110-190 mm from the left, 240-265 mm from the top of an A4 page, in points
+    assert box_text_scale(text, font_size=10, width_pt=box[2] - box[0], height_pt=box[3] - box[1]) == pytest.approx(
+        printed, abs=1e-4
+    )
+
+
 @pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig")
 def test_an_emoji_in_the_box_text_is_named_once_however_often_it_appears(unsigned: Path, keys: Keys) -> None:
     error = _refused(unsigned, keys, "😀签发😀")

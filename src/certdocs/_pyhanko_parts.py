@@ -233,6 +233,26 @@ def _font_facts(font: bytes) -> _FontFacts:
     )
 
 
+def line_advances(font: bytes, lines: list[str]) -> list[float]:
+    """How far each line's text advances, in ems of the font whose bytes are ``font``.
+
+    Shaped by HarfBuzz as pyHanko shapes a signature box's text (``put_string_line``): pyHanko
+    lays the box out from these widths, one line under another, and shrinks what does not fit.
+    """
+    import uharfbuzz as hb
+
+    facts = _font_facts(font)
+    hb_font = hb.Font(facts.face)
+    advances = []
+    for line in lines:
+        buffer = hb.Buffer()
+        buffer.add_str(line)
+        buffer.guess_segment_properties()
+        hb.shape(hb_font, buffer, None)
+        advances.append(sum(position.x_advance for position in buffer.glyph_positions or ()) / facts.units_per_em)
+    return advances
+
+
 def notdef_characters(font: bytes, text: str) -> list[str]:
     """The characters of ``text`` the font whose bytes are ``font`` would draw as its empty glyph, each once, in order.
 

@@ -9,6 +9,7 @@ for int()", and control or direction characters print other than they read.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import subprocess
 from collections.abc import Iterable
@@ -21,12 +22,39 @@ from certdocs.errors import Problem, SigningError
 #: Font family of the visible signature's text (apt: fonts-noto-cjk).
 CJK_FONT_FAMILY = "Noto Sans CJK SC"
 
+#: The smallest type, in points, a visible box may print its text in. pyHanko shrinks a text that
+#: does not fit its box until it does; below this a printed box is hard to read (小六 is 6.5 pt).
+MIN_BOX_TEXT_PT = 6
+
+# The margin pyHanko keeps around a box's text (pyhanko.pdf_utils.text.DEFAULT_TEXT_BOX_MARGIN), in points.
+_TEXT_MARGIN = 10
+_MM = 72 / 25.4  # PDF points per millimetre
+
 
 def _listed(shown: Iterable[str], most: int = 10) -> str:
     """The first ``most`` characters named, and how many more there are (a pasted text may hold thousands)."""
     names = list(shown)
     more = f" 等共 {len(names)} 个" if len(names) > most else ""
     return "、".join(names[:most]) + more
+
+
+def box_problems(
+    text: str, *, where: str, given: bool, font_size: int, box: tuple[int, int, int, int], ts: str
+) -> list[Problem]:
+    """Every reason the box's ``text`` (``ts`` its signing time) would not print as it reads, at a readable size.
+
+    ``box`` is the box in PDF points (left, bottom, right, top), as pyHanko is given it.
+    """
+    problems = box_text_problems(text, where=where, given=given)
+    try:
+        printed = text % {"ts": ts}  # as pyHanko fills it: only %(ts)s and %% are meant
+    except (ValueError, KeyError, TypeError):
+        printed = text  # a lone % is a problem of its own, above
+    if not printed.strip():  # nothing to fit (only blanks: a problem of its own, above)
+        return problems
+    width, height = box[2] - box[0], box[3] - box[1]
+    shrunk = box_size_problem(printed, where=where, font_size=font_size, width_pt=width, height_pt=height, given=given)
+    return [*problems, shrunk] if shrunk else problems
 
 
 def box_text_problems(text: str, *, where: str, given: bool) -> list[Problem]:
@@ -36,7 +64,7 @@ def box_text_problems(text: str, *, where: str, given: bool) -> list[Problem]:
     if given and not text.strip():
         return [Problem(where, "只有空白；不填写签名框文字则显示认证机构名称和签发时间")]
     problems: list[Problem] = []
-    if "%" in text.replace("%(ts)s", "").replace("%%", ""):
+    if "%" in re.sub(r"%%|%\(ts\)s", "", text):  # left to right, as Python's % reads it: %%(ts)s is text
         problems.append(Problem(where, "含有单独的 %：百分号请写成 %%，签发时间写成 %(ts)s"))
     # Controls, direction marks, separators and lone surrogates, as in every text certdocs prints.
     unfit = text_problem(text, multiline=True)
@@ -61,6 +89,43 @@ def box_text_problems(text: str, *, where: str, given: bool) -> list[Problem]:
             )
         )
     return problems
+
+
+def box_text_scale(text: str, *, font_size: int, width_pt: float, height_pt: float) -> float:
+    """The factor pyHanko shrinks ``text`` (as printed) by to fit a box of this size: at most 1.
+
+    pyHanko's layout of a text stamp: the lines' widths as shaped, one line a font size high,
+    a margin all round, scaled down (never up) to fit the box, keeping its proportions.
+    """
+    from certdocs._pyhanko_parts import line_advances
+
+    advances = line_advances(cjk_font_bytes(), text.split("\n"))
+    width = max(round(advance * font_size) for advance in advances) + 2 * _TEXT_MARGIN
+    height = font_size * len(advances) + 2 * _TEXT_MARGIN
+    return min(1.0, width_pt / width, height_pt / height)
+
+
+def box_size_problem(
+    text: str, *, where: str, font_size: int, width_pt: float, height_pt: float, given: bool
+) -> Problem | None:
+    """A problem when the box's text (as printed) would be shrunk below :data:`MIN_BOX_TEXT_PT` to fit."""
+    if font_size < MIN_BOX_TEXT_PT:  # a library caller's VisibleBox
+        return Problem(where, f"字号 {font_size} 磅小于 {MIN_BOX_TEXT_PT} 磅，打印后难以辨认")
+    printed = font_size * box_text_scale(text, font_size=font_size, width_pt=width_pt, height_pt=height_pt)
+    if printed >= MIN_BOX_TEXT_PT:
+        return None
+    # What fits at the smallest size: whole Chinese characters (an em each) a line, and lines.
+    scale = min(1.0, MIN_BOX_TEXT_PT / font_size)
+    per_line = max(0, int((width_pt / scale - 2 * _TEXT_MARGIN) // font_size))
+    lines = max(0, int((height_pt / scale - 2 * _TEXT_MARGIN) // font_size))
+    size = f"{width_pt / _MM:.0f}×{height_pt / _MM:.0f} 毫米"
+    shrunk = f"{printed:.1f} 磅" if printed >= 0.1 else "0.1 磅以下"
+    advice = "请缩短文字或分成几行" if given else "请用签名框文字（--signer-text）分行写出认证机构名称和 %(ts)s"
+    return Problem(
+        where,
+        f"须缩小到 {shrunk}才能放进 {size}的签名框，打印后难以辨认（至少 {MIN_BOX_TEXT_PT} 磅）；"
+        f"{advice}（每行至多约 {per_line} 个汉字，至多 {lines} 行）",
+    )
 
 
 def stamp_style(text: str, *, font_size: int) -> Any:

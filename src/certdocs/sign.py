@@ -19,7 +19,7 @@ from typing import Any
 
 from certdocs._fs import atomic_write_bytes
 from certdocs._quiet import quiet_libraries
-from certdocs._signbox import CJK_FONT_FAMILY, box_text_problems, cjk_font_bytes, find_cjk_font, stamp_style
+from certdocs._signbox import CJK_FONT_FAMILY, box_problems, cjk_font_bytes, find_cjk_font, stamp_style
 from certdocs.errors import Problem, SigningError, SigningInputError, os_error_text
 
 quiet_libraries()
@@ -126,12 +126,19 @@ def sign_pdf(
                 signer = _load_signer(pkcs12, passphrase)
                 body, where = _organisation_name(signer)
             text = DEFAULT_BOX_TEXT.format(body=body.replace("%", "%%"))  # pyHanko fills the text with %
-        problems = box_text_problems(text, where=where, given=bool(visible.text))
+        # pyHanko fills ``%(ts)s`` in the machine's time zone; the box shows Beijing time instead.
+        text_params = {"beijing_ts": datetime.now(BEIJING).strftime("%Y年%m月%d日 %H:%M")}
+        problems = box_problems(
+            text,
+            where=where,
+            given=bool(visible.text),
+            font_size=visible.font_size,
+            box=box,
+            ts=text_params["beijing_ts"],
+        )
         if problems:
             raise SigningInputError(problems, source=str(src))
         style = stamp_style(text, font_size=visible.font_size)
-        # pyHanko fills ``%(ts)s`` in the machine's time zone; the box shows Beijing time instead.
-        text_params = {"beijing_ts": datetime.now(BEIJING).strftime("%Y年%m月%d日 %H:%M")}
     if signer is None:
         signer = _load_signer(pkcs12, passphrase)
     meta = PdfSignatureMetadata(
