@@ -28,7 +28,8 @@ MIN_BOX_TEXT_PT = 6
 
 # The margin pyHanko keeps around a box's text (pyhanko.pdf_utils.text.DEFAULT_TEXT_BOX_MARGIN), in points.
 _TEXT_MARGIN = 10
-_MM = 72 / 25.4  # PDF points per millimetre
+#: PDF points per millimetre.
+PT_PER_MM = 72 / 25.4
 
 
 def _listed(shown: Iterable[str], most: int = 10) -> str:
@@ -118,7 +119,7 @@ def box_size_problem(
     scale = min(1.0, MIN_BOX_TEXT_PT / font_size)
     per_line = max(0, int((width_pt / scale - 2 * _TEXT_MARGIN) // font_size))
     lines = max(0, int((height_pt / scale - 2 * _TEXT_MARGIN) // font_size))
-    size = f"{width_pt / _MM:.0f}×{height_pt / _MM:.0f} 毫米"
+    size = f"{width_pt / PT_PER_MM:.0f}×{height_pt / PT_PER_MM:.0f} 毫米"
     shrunk = f"{printed:.1f} 磅" if printed >= 0.1 else "0.1 磅以下"
     advice = "请缩短文字或分成几行" if given else "请用签名框文字（--signer-text）分行写出认证机构名称和 %(ts)s"
     return Problem(

@@ -19,7 +19,7 @@ from typing import Any
 
 from certdocs._fs import atomic_write_bytes
 from certdocs._quiet import quiet_libraries
-from certdocs._signbox import CJK_FONT_FAMILY, box_problems, cjk_font_bytes, find_cjk_font, stamp_style
+from certdocs._signbox import CJK_FONT_FAMILY, PT_PER_MM, box_problems, cjk_font_bytes, find_cjk_font, stamp_style
 from certdocs.errors import Problem, SigningError, SigningInputError, os_error_text
 
 quiet_libraries()
@@ -29,7 +29,6 @@ BEIJING = timezone(timedelta(hours=8), "北京时间")
 #: The visible box's text when none is given: the body's name, then the signing time.
 DEFAULT_BOX_TEXT = "{body}\n签发：%(ts)s"
 
-_MM = 72 / 25.4  # PDF points per millimetre
 _FIELD_PREFIX = "certdocs-signature-"
 
 
@@ -327,8 +326,8 @@ def _box_on_page(data: bytes, visible: VisibleBox, src: Path) -> tuple[int, tupl
     if not 0 <= index < count:
         raise SigningError([Problem(str(src), f"签名框所在页 {visible.page} 不存在（共 {count} 页）")])
     media = pages[index].mediabox
-    left, top = float(media.left) + visible.left_mm * _MM, float(media.top) - visible.top_mm * _MM
-    right, bottom = left + visible.width_mm * _MM, top - visible.height_mm * _MM
+    left, top = float(media.left) + visible.left_mm * PT_PER_MM, float(media.top) - visible.top_mm * PT_PER_MM
+    right, bottom = left + visible.width_mm * PT_PER_MM, top - visible.height_mm * PT_PER_MM
     if (
         visible.width_mm <= 0
         or visible.height_mm <= 0
