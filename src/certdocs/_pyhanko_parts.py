@@ -243,14 +243,21 @@ def line_advances(font: bytes, lines: list[str]) -> list[float]:
 
     facts = _font_facts(font)
     hb_font = hb.Font(facts.face)
-    advances = []
-    for line in lines:
-        buffer = hb.Buffer()
-        buffer.add_str(line)
-        buffer.guess_segment_properties()
-        hb.shape(hb_font, buffer, None)
-        advances.append(sum(position.x_advance for position in buffer.glyph_positions or ()) / facts.units_per_em)
-    return advances
+    return [
+        sum(position.x_advance for position in _shaped(hb_font, line).glyph_positions or ()) / facts.units_per_em
+        for line in lines
+    ]
+
+
+def _shaped(hb_font: Any, line: str) -> Any:
+    """HarfBuzz's buffer of ``line`` shaped in ``hb_font``, as pyHanko's accumulator shapes it (no features)."""
+    import uharfbuzz as hb
+
+    buffer = hb.Buffer()
+    buffer.add_str(line)
+    buffer.guess_segment_properties()
+    hb.shape(hb_font, buffer, None)
+    return buffer
 
 
 def notdef_characters(font: bytes, text: str) -> list[str]:
@@ -265,11 +272,7 @@ def notdef_characters(font: bytes, text: str) -> list[str]:
     hb_font = hb.Font(_font_facts(font).face)
 
     def shaped(line: str) -> list[tuple[int, int]]:
-        buffer = hb.Buffer()
-        buffer.add_str(line)
-        buffer.guess_segment_properties()
-        hb.shape(hb_font, buffer, None)
-        return [(info.codepoint, info.cluster) for info in buffer.glyph_infos]
+        return [(info.codepoint, info.cluster) for info in _shaped(hb_font, line).glyph_infos]
 
     found: dict[str, int] = {}  # each character and where it first is, as lines are shaped
     offset = 0

@@ -26,8 +26,6 @@ CJK_FONT_FAMILY = "Noto Sans CJK SC"
 #: does not fit its box until it does; below this a printed box is hard to read (小六 is 6.5 pt).
 MIN_BOX_TEXT_PT = 6
 
-# The margin pyHanko keeps around a box's text (pyhanko.pdf_utils.text.DEFAULT_TEXT_BOX_MARGIN), in points.
-_TEXT_MARGIN = 10
 #: PDF points per millimetre.
 PT_PER_MM = 72 / 25.4
 
@@ -92,6 +90,13 @@ def box_text_problems(text: str, *, where: str, given: bool) -> list[Problem]:
     return problems
 
 
+def _text_margin() -> int:
+    """The margin pyHanko keeps around a box's text, in points: its own constant, so the check follows it."""
+    from pyhanko.pdf_utils.text import DEFAULT_TEXT_BOX_MARGIN
+
+    return int(DEFAULT_TEXT_BOX_MARGIN)
+
+
 def box_text_scale(text: str, *, font_size: int, width_pt: float, height_pt: float) -> float:
     """The factor pyHanko shrinks ``text`` (as printed) by to fit a box of this size: at most 1.
 
@@ -100,9 +105,10 @@ def box_text_scale(text: str, *, font_size: int, width_pt: float, height_pt: flo
     """
     from certdocs._pyhanko_parts import line_advances
 
+    margin = _text_margin()
     advances = line_advances(cjk_font_bytes(), text.split("\n"))
-    width = max(round(advance * font_size) for advance in advances) + 2 * _TEXT_MARGIN
-    height = font_size * len(advances) + 2 * _TEXT_MARGIN
+    width = max(round(advance * font_size) for advance in advances) + 2 * margin
+    height = font_size * len(advances) + 2 * margin
     return min(1.0, width_pt / width, height_pt / height)
 
 
@@ -117,8 +123,9 @@ def box_size_problem(
         return None
     # What fits at the smallest size: whole Chinese characters (an em each) a line, and lines.
     scale = min(1.0, MIN_BOX_TEXT_PT / font_size)
-    per_line = max(0, int((width_pt / scale - 2 * _TEXT_MARGIN) // font_size))
-    lines = max(0, int((height_pt / scale - 2 * _TEXT_MARGIN) // font_size))
+    margin = _text_margin()
+    per_line = max(0, int((width_pt / scale - 2 * margin) // font_size))
+    lines = max(0, int((height_pt / scale - 2 * margin) // font_size))
     size = f"{width_pt / PT_PER_MM:.0f}×{height_pt / PT_PER_MM:.0f} 毫米"
     shrunk = f"{printed:.1f} 磅" if printed >= 0.1 else "0.1 磅以下"
     advice = "请缩短文字或分成几行" if given else "请用签名框文字（--signer-text）分行写出认证机构名称和 %(ts)s"
