@@ -152,7 +152,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # (tests/forkserver.py, warmed by issuing a batch), and registers on the test PostgreSQL server
 # (tests/postgres_server.py, a server per test process). Run together on one worker, they start
 # one fork server and one PostgreSQL server instead of one of each per worker, and their waits
-# overlap with the other worker's CPU-bound tests.
+# overlap with the other worker's CPU-bound tests. The signing modules join them: test_records
+# signs too (with test_archive's signer), and pyHanko then loads in one worker, not both (its
+# import and first signature cost about 0.8 s of CPU in each process).
 PROCESS_MODULES = frozenset(
     {
         "tests/test_batch.py",
@@ -164,6 +166,8 @@ PROCESS_MODULES = frozenset(
         "tests/test_register_lifecycle.py",
         "tests/test_register_migrations.py",
         "tests/test_register_postgres.py",
+        "tests/test_sign.py",
+        "tests/test_archive.py",
     }
 )
 
