@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import pikepdf
 import pytest
 
-from certdocs._pdfpatch import PatchedPdf, _fixed_width_entries, _xref_entries, _xref_lines
+from certdocs._pdfpatch import PatchedPdf
+from certdocs._pdfxref import fixed_width_entries, xref_entries, xref_lines
 
 
 def _columns(found: tuple[Sequence[int], ...] | None) -> list[list[int]]:
@@ -32,34 +33,34 @@ def test_a_standard_table_reads_the_same_all_at_once(end: bytes) -> None:
         + _entry(0, 1, b"f", end)
     )
     assert (
-        _columns(_fixed_width_entries(table))
-        == _columns(_xref_entries(table))
+        _columns(fixed_width_entries(table))
+        == _columns(xref_entries(table))
         == [[1, 2, 7], [0, 2, 0], [15, 1234567, 99]]
     )
 
 
 def test_a_table_spaced_otherwise_is_left_to_the_token_reader() -> None:
     table = b"\n0 2\n0000000000 65535 f\n15 0 n\n"
-    assert _fixed_width_entries(table) is None
-    assert _columns(_xref_entries(table)) == [[1], [0], [15]]
+    assert fixed_width_entries(table) is None
+    assert _columns(xref_entries(table)) == [[1], [0], [15]]
 
 
 def test_a_table_with_something_after_its_entries_is_refused_by_both() -> None:
     table = b"\n0 1\n" + _entry(15, 0, b"n") + b"junk\n"
-    assert _fixed_width_entries(table) is None
-    assert _xref_entries(table) is None
+    assert fixed_width_entries(table) is None
+    assert xref_entries(table) is None
 
 
 def test_a_table_shorter_than_it_says_is_refused_by_both() -> None:
     table = b"\n0 3\n" + _entry(15, 0, b"n")
-    assert _fixed_width_entries(table) is None
-    assert _xref_entries(table) is None
+    assert fixed_width_entries(table) is None
+    assert xref_entries(table) is None
 
 
 def test_an_entry_of_another_kind_is_refused_by_both() -> None:
     table = b"\n0 1\n" + _entry(15, 0, b"x")
-    assert _fixed_width_entries(table) is None
-    assert _xref_entries(table) is None
+    assert fixed_width_entries(table) is None
+    assert xref_entries(table) is None
 
 
 def test_the_lines_written_all_at_once_are_those_formatted_one_by_one() -> None:
@@ -69,7 +70,7 @@ def test_the_lines_written_all_at_once_are_those_formatted_one_by_one() -> None:
         b"0000000000 65535 f \n" if offset < 0 else b"%010d %05d n \n" % (offset, generation)
         for offset, generation in zip(offsets, generations, strict=True)
     )
-    assert _xref_lines(offsets, generations) == one_by_one
+    assert xref_lines(offsets, generations) == one_by_one
 
 
 def _qpdf_file(*, pages: int) -> bytes:

@@ -1,4 +1,4 @@
-"""certdocs._pdfpatch read and written with the standard library: the same entries and lines as one at a time."""
+"""certdocs._pdfxref read and written with the standard library: the same entries and lines as one at a time."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from certdocs._pdfpatch import _fixed_width, _fixed_width_entries, _xref_entries, _xref_lines
+from certdocs._pdfxref import fixed_width, fixed_width_entries, xref_entries, xref_lines
 
 _STANDARD_ROWS = re.compile(rb"(?:[0-9]{10} [0-9]{5} [nf](?: \r| \n|\r\n))*")
 
@@ -48,7 +48,7 @@ def _used(sections: list[tuple[int, list[_Entry]]]) -> list[list[int]]:
 def test_a_standard_table_reads_as_its_entries_in_use(
     sections: list[tuple[int, list[_Entry]]],
 ) -> None:
-    found = _fixed_width_entries(_table(sections))
+    found = fixed_width_entries(_table(sections))
     assert found is not None
     assert [list(column) for column in found] == _used(sections)
 
@@ -59,7 +59,7 @@ def test_the_column_reader_and_the_token_reader_agree(
     sections: list[tuple[int, list[_Entry]]],
 ) -> None:
     table = _table(sections)
-    assert _in_use(_fixed_width_entries(table)) == _in_use(_xref_entries(table))
+    assert _in_use(fixed_width_entries(table)) == _in_use(xref_entries(table))
 
 
 def _in_use(found: tuple[Sequence[int], ...] | None) -> list[list[int]] | None:
@@ -76,7 +76,7 @@ def _in_use(found: tuple[Sequence[int], ...] | None) -> list[list[int]] | None:
 def test_any_byte_out_of_the_standard_form_is_refused(entries: list[_Entry], at: int, byte: int) -> None:
     rows = bytearray(b"".join(_row(entry) for entry in entries))
     rows[at % len(rows)] = byte
-    assert _fixed_width(bytes(rows), len(entries)) == (_STANDARD_ROWS.fullmatch(rows) is not None)
+    assert fixed_width(bytes(rows), len(entries)) == (_STANDARD_ROWS.fullmatch(rows) is not None)
 
 
 @settings(max_examples=50, deadline=None)
@@ -93,4 +93,4 @@ def test_the_lines_written_are_those_formatted_one_by_one(lines: list[tuple[int,
         b"0000000000 65535 f \n" if offset < 0 else b"%010d %05d n \n" % (offset, generation)
         for offset, generation in zip(offsets, generations, strict=True)
     )
-    assert _xref_lines(offsets, generations) == one_by_one
+    assert xref_lines(offsets, generations) == one_by_one
