@@ -4,7 +4,8 @@ Signing is always the last change to a file: pyHanko appends the signature as an
 update, so the bytes before it are exactly the document that was issued, and
 :func:`verify_pdf_signature` gives their SHA-256 (``original_sha256``) for comparison with the
 register. A visible signature box prints Chinese text in a subset of Noto Sans CJK SC embedded
-in the PDF (the box's font, text check and style: :mod:`certdocs._signbox`).
+in the PDF (the box's font, text check and style: :mod:`certdocs._signbox`; the key and trust
+roots: :mod:`certdocs._signkeys`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from certdocs._fs import atomic_write_bytes
 from certdocs._quiet import quiet_libraries
 from certdocs._signbox import CJK_FONT_FAMILY, PT_PER_MM, box_problems, cjk_font_bytes, find_cjk_font, stamp_style
+from certdocs._signkeys import load_root, load_signer
 from certdocs.errors import Problem, SigningError, SigningInputError, os_error_text
 
 quiet_libraries()
@@ -122,7 +124,7 @@ def sign_pdf(
         else:
             body, where = _body_name(writer.prev)
             if not body:  # the signing certificate's organisation, once the file is decrypted
-                signer = _load_signer(pkcs12, passphrase)
+                signer = load_signer(pkcs12, passphrase)
                 body, where = _organisation_name(signer)
             text = DEFAULT_BOX_TEXT.format(body=body.replace("%", "%%"))  # pyHanko fills the text with %
         # pyHanko fills ``%(ts)s`` in the machine's time zone; the box shows Beijing time instead.
@@ -139,7 +141,7 @@ def sign_pdf(
             raise SigningInputError(problems, source=str(src))
         style = stamp_style(text, font_size=visible.font_size)
     if signer is None:
-        signer = _load_signer(pkcs12, passphrase)
+        signer = load_signer(pkcs12, passphrase)
     meta = PdfSignatureMetadata(
         field_name=field_name,
         subfilter=fields.SigSeedSubFilter.PADES,
@@ -170,7 +172,7 @@ def verify_pdf_signature(path: Path, *, trust_roots: Sequence[Path] = ()) -> Sig
     from pyhanko_certvalidator import ValidationContext
 
     data = _read_pdf(path)
-    roots = [_load_root(root) for root in trust_roots]
+    roots = [load_root(root) for root in trust_roots]
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         embedded = list(reader.embedded_signatures)
@@ -247,70 +249,6 @@ def _signature_count(reader: Any) -> int:
         return len(reader.embedded_signatures)
     except Exception:  # a broken signature dictionary still counts as a signature
         return 1
-
-
-def _load_signer(pkcs12: Path, passphrase: bytes | None) -> Any:
-    """pyHanko's signer from a PKCS#12 file, with the usual mistakes told apart."""
-    from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]
-    from asn1crypto import pkcs12 as asn1_pkcs12
-    from asn1crypto import x509 as asn1_x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12 as pyca_pkcs12
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
-
-    from certdocs._pyhanko_parts import KeptKeySigner
-
-    where = str(pkcs12)
-    try:
-        raw = pkcs12.read_bytes()
-    except OSError as exc:
-        raise SigningError([Problem(where, f"无法读取签名证书文件：{os_error_text(exc)}")]) from exc
-    try:
-        pfx = asn1_pkcs12.Pfx.load(raw, strict=True)
-        pfx["auth_safe"]["content_type"].native  # noqa: B018 - forces the parse
-    except Exception as exc:  # asn1crypto raises many kinds on garbage
-        raise SigningInputError([Problem(where, "不是 PKCS#12（.p12/.pfx）签名证书文件")]) from exc
-    try:
-        key, cert, others = pyca_pkcs12.load_key_and_certificates(raw, passphrase)
-    except ValueError as exc:
-        rule = (
-            "签名证书文件的口令错误（口令取自环境变量，默认 CERTDOCS_P12_PASSPHRASE）"
-            if passphrase
-            else "签名证书文件需要口令，但未提供口令（请设置环境变量 CERTDOCS_P12_PASSPHRASE）"
-        )
-        raise SigningInputError([Problem(where, rule)]) from exc
-    if key is None or cert is None:
-        raise SigningInputError([Problem(where, "签名证书文件中缺少私钥或证书")])
-    now = datetime.now(UTC)
-    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-        period = f"{cert.not_valid_before_utc:%Y-%m-%d} 至 {cert.not_valid_after_utc:%Y-%m-%d}"
-        raise SigningInputError([Problem(where, f"签名证书不在有效期内（{period}）")])
-    # The signer is made from what was just decrypted: pyHanko's own loader
-    # (SimpleSigner.load_pkcs12_data) would run the passphrase's key derivation a second time.
-    der = serialization.Encoding.DER
-    try:
-        key_info = asn1_keys.PrivateKeyInfo.load(
-            key.private_bytes(der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        )
-        store = SimpleCertificateStore()  # type: ignore[no-untyped-call]
-        store.register_multiple({asn1_x509.Certificate.load(other.public_bytes(der)) for other in others})
-        return KeptKeySigner(
-            key=key,
-            signing_key=key_info,
-            signing_cert=asn1_x509.Certificate.load(cert.public_bytes(der)),
-            cert_registry=store,
-        )
-    except (ValueError, TypeError) as exc:  # pragma: no cover - cryptography accepted the same key above
-        raise SigningError([Problem(where, f"无法加载签名证书：{exc}")]) from exc
-
-
-def _load_root(path: Path) -> Any:
-    from pyhanko.keys import load_cert_from_pemder
-
-    try:
-        return load_cert_from_pemder(str(path))  # type: ignore[no-untyped-call]
-    except Exception as exc:  # OSError, ValueError, asn1 errors
-        raise SigningError([Problem(str(path), "无法读取信任根证书（须为 PEM 或 DER 格式的单个证书）")]) from exc
 
 
 # ---------------------------------------------------------------- the visible box
