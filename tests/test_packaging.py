@@ -1,10 +1,15 @@
-"""What pyproject.toml promises about the libraries certdocs depends on."""
+"""What pyproject.toml and the Makefile promise about the libraries and the interpreter certdocs runs on."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,3 +33,34 @@ def test_every_library_whose_internals_certdocs_uses_is_bounded_above() -> None:
     requirements = _requirements()
     unbounded = [name for name in PATCHED if "<" not in requirements.get(name, "")]
     assert unbounded == []
+
+
+def _make_python(env: dict[str, str]) -> str:
+    """The interpreter the Makefile would make .venv from, with this environment."""
+    printed = subprocess.run(
+        ["make", "-s", "--no-print-directory", "--eval", "print-python: ; @echo $(PYTHON)", "print-python"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return printed.stdout.strip()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_the_venv_is_made_from_debians_python_when_it_is_new_enough_else_from_python3_on_path() -> None:
+    system = Path("/usr/bin/python3")
+    new_enough = (
+        system.is_file()
+        and subprocess.run([system, "-c", "import sys; sys.exit(sys.version_info < (3, 11))"], check=False).returncode
+        == 0
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON", "MAKEFLAGS", "MAKELEVEL")}
+    assert _make_python(env) == (str(system) if new_enough else "python3")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_a_python_named_in_the_environment_wins() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON", "MAKEFLAGS", "MAKELEVEL")}
+    assert _make_python({**env, "PYTHON": "python3.99"}) == "python3.99"
