@@ -1,11 +1,11 @@
 # certdocs — one target per job. `make help` lists them.
 SHELL := /bin/bash
-# The interpreter .venv is made from: Debian's own /usr/bin/python3 where it is 3.11 or newer, else
-# the python3 on PATH. Debian builds it with profile-guided and link-time optimisation: pure
-# Python runs about a fifth quicker on it than on a plain build (pyenv's default), the tests
-# about 8% (docs/python.md). `make PYTHON=python3.12 …` picks another (remove .venv first to remake it).
-SYSTEM_PYTHON := $(shell /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo /usr/bin/python3)
-PYTHON ?= $(or $(SYSTEM_PYTHON),python3)
+# The interpreter .venv is made from (tools/python.sh): Debian's own /usr/bin/python3 where it is
+# 3.11 or newer, else the python3 on PATH. Debian builds it with profile-guided and link-time
+# optimisation: pure Python runs about a fifth quicker on it than on a plain build (pyenv's
+# default), the tests about 8% (docs/python.md). `make PYTHON=python3.12 …` picks another (remove
+# .venv first to remake it).
+PYTHON ?= $(shell $(dir $(abspath $(lastword $(MAKEFILE_LIST))))tools/python.sh)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
