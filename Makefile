@@ -20,7 +20,7 @@ RECORDS ?= records
 REGISTER ?= $(RECORDS)/register.sqlite3
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps test-deps certificate batch test lint unit bench regenerate archive templates workbook workbooks clean
+.PHONY: help setup system-deps test-deps certificate batch test lint unit bench bench-tests regenerate archive templates workbook workbooks clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ test: test-deps lint ## the whole test suite, as CI runs it (lint, unit, LibreOf
 
 bench: setup ## batch speed, CPU per stage and memory for 40 and 100 audits; regeneration check (BENCH_REGISTER=postgresql://… for PostgreSQL)
 	$(BIN)/python bench/run.py $(if $(BENCH_REGISTER),--register "$(BENCH_REGISTER)")
+
+bench-tests: test-deps ## the tests' wall and CPU time and the machine's speed, run RUNS=5 times (TESTS=all: every test; AGAINST=dir: alternate with another checkout)
+	$(BIN)/python bench/suite.py --runs $(or $(RUNS),5) $(if $(filter all,$(TESTS)),--all) $(if $(AGAINST),--against "$(AGAINST)")
 
 clean: ## remove output/ and caches (keeps .venv and the records in records/: register, archive)
 	rm -rf $(OUTPUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(WARM)
