@@ -48,7 +48,7 @@ class Run:
     yardstick: float
     summary: str
     returncode: int
-    tail: tuple[str, ...] = ()  # pytest's last lines, kept for a run that failed
+    tail: tuple[str, ...]  # pytest's last lines, printed for a run that failed
 
     @property
     def cpu(self) -> float:
