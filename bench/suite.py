@@ -107,7 +107,7 @@ def run_suite(checkout: Path, *, whole: bool, workers: str) -> Run:
     lines = output.decode(errors="replace").strip().splitlines()
     summary = lines[-1] if lines else ""
     if left:
-        summary += f" ({left} processes still running: their CPU is not counted)"
+        summary += f" (still running after it: {left} process{'es' if left > 1 else ''}, CPU not counted)"
     return Run(
         checkout=checkout,
         wall=wall,
