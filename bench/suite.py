@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -46,14 +45,22 @@ class Run:
     user: float
     system: float
     yardstick: float
-    summary: str
     returncode: int
-    tail: tuple[str, ...]  # pytest's last lines, printed for a run that failed
+    tail: tuple[str, ...]  # pytest's last lines: its summary, and what a failed run printed
+    left: int  # processes the run left still running when it was measured
 
     @property
     def cpu(self) -> float:
         """User and system CPU seconds of every process of the run."""
         return self.user + self.system
+
+    @property
+    def summary(self) -> str:
+        """pytest's last line, and how many processes the run left running (their CPU is not counted)."""
+        summary = self.tail[-1].strip() if self.tail else ""
+        if self.left:
+            summary += f" (still running after it: {self.left} process{'es' if self.left > 1 else ''}, CPU not counted)"
+        return summary
 
 
 def become_subreaper() -> None:
@@ -105,18 +112,15 @@ def run_suite(checkout: Path, *, whole: bool, workers: str) -> Run:
     left = _reap_leftovers(time.monotonic() + 10)
     after = os.times()
     lines = output.decode(errors="replace").strip().splitlines()
-    summary = lines[-1] if lines else ""
-    if left:
-        summary += f" (still running after it: {left} process{'es' if left > 1 else ''}, CPU not counted)"
     return Run(
         checkout=checkout,
         wall=wall,
         user=after.children_user - before.children_user,
         system=after.children_system - before.children_system,
         yardstick=speed,
-        summary=re.sub(r"=+", "", summary).strip(),
         returncode=process.returncode,
         tail=tuple(lines[-8:]),
+        left=left,
     )
 
 

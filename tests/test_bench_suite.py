@@ -32,9 +32,9 @@ def _run(suite: ModuleType, checkout: Path, wall: float, *, returncode: int = 0)
         user=wall * 1.6,
         system=wall * 0.2,
         yardstick=0.2,
-        summary="",
         returncode=returncode,
         tail=(),
+        left=0,
     )
 
 
