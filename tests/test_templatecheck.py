@@ -355,7 +355,7 @@ def test_check_templates_reports_missing_and_unreadable_files(tmp_path: Path) ->
         str(tmp_path / name) for name in ("audit_plan.docx", "scoresheet.docx", "surveillance_notice.docx")
     ]
     assert [p.rule for p in check_templates(tmp_path, names=["certificate.docx", "plan.docx"])] == ["模板文件不存在"]
-    assert check_templates(tmp_path / "nowhere")[0].rule == "模板文件夹不存在"
+    assert check_templates(tmp_path / "nowhere")[0].rule == "模板文件夹不存在，可用 --templates 指定模板文件夹"
 
 
 def test_known_context_is_the_real_context_key_tree() -> None:
@@ -767,3 +767,12 @@ def test_a_template_the_system_cannot_read_names_the_reason_in_chinese(
     assert problem.where == "locked.docx"
     assert problem.rule.startswith("无法读取模板文件：")
     assert "Permission denied" not in problem.rule
+
+
+def test_a_missing_relative_templates_folder_is_named_where_it_was_looked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (problem,) = check_templates(Path("templates"))
+    assert problem.where == "templates"
+    assert f"（即 {tmp_path / 'templates'}）" in problem.rule

@@ -72,7 +72,9 @@ def check_templates(folder: Path, *, names: Sequence[str] | None = None, profile
     in ``profiles``) that the folder does not have: issuing would stop there after reserving a number.
     """
     if not folder.is_dir():
-        return [Problem(str(folder), "模板文件夹不存在")]
+        # A relative folder is looked for where the command runs: say where that was.
+        where = "" if folder.is_absolute() else f"（即 {folder.absolute()}）"
+        return [Problem(str(folder), f"模板文件夹不存在{where}，可用 --templates 指定模板文件夹")]
     if names is None:
         # ~$name.docx is Word's lock file for a document open in Word, not a template.
         paths = sorted(p for p in folder.glob("*.docx") if not p.name.startswith("~$"))
