@@ -170,6 +170,48 @@ def test_a_change_the_register_refuses_writes_no_letter(ws: Workspace, register:
     assert files(ws.output) == before
 
 
+def test_a_reason_no_font_can_print_is_refused_before_anything_is_written(ws: Workspace, register: Register) -> None:
+    before = files(ws.output)
+    with pytest.raises(CertdocsError, match="「\ue000」（U\\+E000）") as caught:
+        change(ws, register, "suspend", reason="监督审核\ue000逾期")
+    assert [p.where for p in caught.value.problems] == ["--reason"]
+    assert caught.value.exit_code == 2
+    assert register.get(NUMBER, today=ON).status == Status.VALID
+    assert files(ws.output) == before
+
+
+def test_a_reason_longer_than_a_letter_prints_is_refused(ws: Workspace, register: Register) -> None:
+    change(ws, register, "suspend", reason="监" * 500)
+    with pytest.raises(CertdocsError, match="理由有 501 个字符，最多 500 个") as caught:
+        change(ws, register, "restore", reason="监" * 501)
+    assert [p.where for p in caught.value.problems] == ["--reason"]
+    assert register.get(NUMBER, today=ON).status == Status.SUSPENDED
+
+
+def test_a_reason_and_actor_that_would_print_differently_are_refused_naming_their_options(
+    ws: Workspace, register: Register
+) -> None:
+    before = files(ws.output)
+    with pytest.raises(CertdocsError) as caught:
+        change_status(
+            "withdraw",
+            NUMBER,
+            reason="逾期\u202e未监督",
+            actor="李\x1b文",
+            on=ON,
+            workspace=ws,
+            register=register,
+            converter=FakeConverter(),
+            today=ON,
+        )
+    assert [str(p) for p in caught.value.problems] == [
+        "--reason：第 3 个字符是 U+202E（双向文本控制符，RIGHT-TO-LEFT OVERRIDE），打印出来与看到的不同；请删除该字符",
+        "--by：第 2 个字符是 U+001B（控制字符），打印出来与看到的不同；请删除该字符",
+    ]
+    assert register.get(NUMBER, today=ON).status == Status.VALID
+    assert files(ws.output) == before
+
+
 def test_a_decision_dated_after_today_is_refused(ws: Workspace, register: Register) -> None:
     with pytest.raises(CertdocsError, match="晚于今天"):
         change_status(

@@ -151,6 +151,29 @@ def test_a_change_needs_a_reason_and_an_actor(register: Register) -> None:
     assert {p.where for p in caught.value.problems} == {"reason", "actor"}
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["\u202e期逾核审", "监督\x07审核", "监督\n审核", "\u2067李文"],
+    ids=["right-to-left-override", "bell", "newline", "right-to-left-isolate"],
+)
+def test_a_reason_or_actor_that_would_print_differently_is_refused_at_its_character(
+    register: Register, typed: str
+) -> None:
+    # The reason and the actor are shown on the public verification page and printed on letters.
+    number = issue(register, "k1")
+    with pytest.raises(RegisterError, match="个字符是 U\\+") as caught:
+        register.suspend(number, reason=typed, actor=typed, on=ON)
+    assert [p.where for p in caught.value.problems] == ["reason", "actor"]
+    assert register.get(number, today=ON).status == Status.VALID
+
+
+def test_a_void_reason_that_would_print_differently_is_refused(register: Register) -> None:
+    held = register.reserve("k1", pattern=PATTERN, year=2026, facts=facts())
+    with pytest.raises(RegisterError, match="双向文本控制符"):
+        register.void(held.number, reason="发证中止\u202e", actor="李文")
+    assert register.unissued(today=ON)[0].void_reason is None
+
+
 def test_list_active_holds_valid_and_suspended_certificates_in_force(register: Register) -> None:
     valid, suspended, withdrawn = issue(register, "k1"), issue(register, "k2"), issue(register, "k3")
     expired = issue(register, "k4", valid_until=date(2027, 6, 30))

@@ -16,10 +16,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from certdocs._validate import text_problem
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import PrintedCertificate, build_context
 from certdocs.convert import Converter
 from certdocs.errors import CertdocsError, DocumentError, Problem, RegisterError, TemplateError, os_error_text
+from certdocs.glyphcheck import uncovered_characters
 from certdocs.letters._context import LETTERS, LetterKind, letter_context, longest_suspension
 from certdocs.profile import Profile, profile_for_scheme
 from certdocs.register import CertificateRecord, Register, Status, StatusChange
@@ -180,6 +182,7 @@ def change_status(
         raise CertdocsError([Problem("--until", "只有暂停可以指定期限")])
     if on > today:
         raise CertdocsError([Problem("--on", f"决定日期 {on} 晚于今天 {today}：状态变更在作出决定之日登记")])
+    _check_typed_text(reason=reason, actor=actor)
     basis = _basis(record, kind, workspace)
     if action == "suspend":
         until = suspension_end(on, until, basis.profile)
@@ -210,6 +213,31 @@ def change_status(
         site,
         site_errors,
     )
+
+
+# The longest reason a letter prints: with it every kind of letter still fits on two pages
+# (measured with real LibreOffice for all four); a reason is a sentence or two.
+REASON_MAX = 500
+
+
+def _check_typed_text(*, reason: str, actor: str) -> None:
+    """Refuse a reason or actor that prints differently from how it reads, or a reason too long or unprintable.
+
+    The letter prints the reason and the verification site shows both; the register refuses
+    the same characters, but only after this could name the options they were typed into.
+    """
+    problems = [
+        Problem(option, rule)
+        for option, text in (("--reason", reason), ("--by", actor))
+        if isinstance(text, str) and (rule := text_problem(text, multiline=False))
+    ]
+    if len(reason) > REASON_MAX:
+        rule = f"理由有 {len(reason)} 个字符，最多 {REASON_MAX} 个（通知书不超过两页）；详细情况请另附说明"
+        problems.append(Problem("--reason", rule))
+    if not problems:
+        problems = uncovered_characters([("--reason", reason)])
+    if problems:
+        raise CertdocsError(problems)
 
 
 def _letter(

@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import PurePath
 
+from certdocs._validate import text_problem
 from certdocs.errors import Problem
 
 
@@ -259,6 +260,21 @@ def text_problems(value: object, *, where: str) -> list[Problem]:
     if isinstance(value, str) and value.strip():
         return []
     return [Problem(where, "不能为空")]
+
+
+def typed_text_problems(value: object, *, where: str) -> list[Problem]:
+    """:func:`text_problems`, and a Problem if ``value`` would print differently from how it reads.
+
+    For what a person types that letters print and the verification site shows (the reason and
+    the actor of a status change or a void): a right-to-left override there reorders the public
+    page and the letter. Not for text certdocs writes itself (a failure's reason holds an error
+    message, newlines included).
+    """
+    problems = text_problems(value, where=where)
+    if problems or not isinstance(value, str):
+        return problems
+    rule = text_problem(value, multiline=False)
+    return [Problem(where, rule)] if rule else []
 
 
 def path_problems(value: object, *, where: str) -> list[Problem]:

@@ -44,6 +44,7 @@ from certdocs.register._records import (
     path_problems,
     sha256_problems,
     text_problems,
+    typed_text_problems,
 )
 from certdocs.register._unissued import DEFAULT_ACTOR, VOIDED, Unissued, is_voided
 
@@ -254,7 +255,7 @@ class Register(Unissued):
     def _change(
         self, number: str, transition: Transition, *, reason: str, actor: str, on: date, until: date | None = None
     ) -> StatusChange:
-        problems = text_problems(reason, where="reason") + text_problems(actor, where="actor")
+        problems = typed_text_problems(reason, where="reason") + typed_text_problems(actor, where="actor")
         _refuse(problems + date_problems(on, where="on"), self.where)
         with self._write() as conn:
             row = self._certificate_row(conn, number)

@@ -6,7 +6,7 @@ from certdocs.errors import Problem, RegisterError
 from certdocs.register import _queries as q
 from certdocs.register._backend import Db, Row
 from certdocs.register._meetings import Meetings
-from certdocs.register._records import NumberNote, State, text_problems
+from certdocs.register._records import NumberNote, State, text_problems, typed_text_problems
 
 DEFAULT_ACTOR = "certdocs"
 VOIDED = "EXISTS (SELECT 1 FROM number_notes AS v WHERE v.certificate_id = {id} AND v.kind = 'void')"
@@ -34,7 +34,7 @@ class Unissued(Meetings):
         audit later takes a new number. An issued certificate cannot be voided (it is withdrawn
         or cancelled instead), and a number is voided once.
         """
-        _refuse(text_problems(reason, where="reason") + text_problems(actor, where="actor"), self.where)
+        _refuse(typed_text_problems(reason, where="reason") + typed_text_problems(actor, where="actor"), self.where)
         with self._write() as conn:
             row = self._reserved_row(conn, number, action="作废")
             # reservation_key is UNIQUE: keep the audit's identity in it, but out of reserve()'s way.
