@@ -578,6 +578,23 @@ def test_problems_of_the_call_itself_are_raised_together(tmp_path: Path, registe
     assert len(caught.value.problems) == 3
 
 
+def test_a_supersede_reason_with_a_line_break_or_bidirectional_control_is_refused(
+    tmp_path: Path, register: Register
+) -> None:
+    # bag-info.txt holds the reason on one line: bagit would silently drop the line break.
+    for reason in ("原件损坏\nCertdocs-Certificate: X", "\u202e坏损件原"):
+        with pytest.raises(ArchiveError, match="打印出来与看到的不同") as caught:
+            archive_files(
+                [tmp_path / "a.pdf"],
+                register=register,
+                archive_root=tmp_path / "archive",
+                today=TODAY,
+                supersede_reason=reason,
+            )
+        assert [p.where for p in caught.value.problems] == ["替换原因"]
+    assert not (tmp_path / "archive").exists()
+
+
 # -- one document, archived twice ----------------------------------------------------------------
 
 

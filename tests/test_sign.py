@@ -296,6 +296,26 @@ def test_it_refuses_to_sign_twice_unless_allowed(signed: Path, signed_once: Sign
     assert check.original_sha256 == hashlib.sha256(signed_once.unsigned).hexdigest()
 
 
+def test_a_reason_or_location_with_a_bidirectional_control_or_line_break_is_refused_before_decrypting(
+    unsigned: Path, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A signature panel shows them: U+202E would show the reason reversed.
+    monkeypatch.setattr("certdocs.sign.load_signer", lambda *a: pytest.fail("the key was decrypted"))
+    before = unsigned.read_bytes()
+    with pytest.raises(SigningInputError) as caught:
+        sign_pdf(
+            unsigned,
+            out=unsigned,
+            pkcs12=keys.p12,
+            passphrase=PASSPHRASE,
+            reason="认证证书\u202e签发",
+            location="北京\n上海",
+        )
+    assert [p.where for p in caught.value.problems] == ["--reason", "location"]
+    assert "U+202E" in caught.value.problems[0].rule
+    assert unsigned.read_bytes() == before
+
+
 def test_it_signs_in_place_atomically(unsigned: Path, keys: Keys) -> None:
     original = hashlib.sha256(unsigned.read_bytes()).hexdigest()
 

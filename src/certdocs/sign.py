@@ -22,6 +22,7 @@ from certdocs._fs import atomic_write_bytes
 from certdocs._quiet import quiet_libraries
 from certdocs._signbox import CJK_FONT_FAMILY, PT_PER_MM, box_problems, cjk_font_bytes, find_cjk_font, stamp_style
 from certdocs._signkeys import load_root, load_signer
+from certdocs._validate import text_problem
 from certdocs.errors import Problem, SigningError, SigningInputError, os_error_text
 
 quiet_libraries()
@@ -106,6 +107,15 @@ def sign_pdf(
     from pyhanko.sign.general import SigningError as PyHankoSigningError
     from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
 
+    # Readers show the reason and location in their signature panel: they must read as typed.
+    typed = (("--reason", "签名理由", reason), ("location", "签名地点", location))
+    problems = [
+        Problem(option, f"{what}：{rule}")
+        for option, what, text in typed
+        if (rule := text_problem(text, multiline=False))
+    ]
+    if problems:
+        raise SigningInputError(problems, source=str(src))
     data = _read_pdf(src)
     writer = _incremental_writer(data, src)
     existing = _signature_count(writer.prev)

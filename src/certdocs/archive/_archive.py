@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 import bagit
 
+from certdocs._validate import text_problem
 from certdocs.archive._bag import (
     bag_pdfs,
     certificate_folder,
@@ -75,6 +76,9 @@ def archive_files(
         problems.append(Problem("文件", "没有给出要归档的文件"))
     if supersede_reason is not None and not supersede_reason.strip():
         problems.append(Problem("替换原因", "替换已归档文件时须写明原因"))
+    elif supersede_reason is not None and (rule := text_problem(supersede_reason, multiline=False)):
+        # BagIt's bag-info.txt holds it on one line (bagit drops line breaks without a word).
+        problems.append(Problem("替换原因", rule))
     if archive_root.exists() and not archive_root.is_dir():
         problems.append(Problem(str(archive_root), "归档目录已存在但不是文件夹"))
     if problems:
