@@ -103,6 +103,15 @@ def test_surveillance_due_lists_by_due_date_and_marks_overdue(output: Path) -> N
     assert "共 0 项" in text
 
 
+@pytest.mark.parametrize("command", ["due", "notices"])
+def test_a_negative_window_is_refused(output: Path, command: str) -> None:
+    before = sorted(output.rglob("*"))
+    code, text = invoke(output, "surveillance", command, "--within", "-5")
+    assert code == 2
+    assert "-5 不在允许的范围 x>=0 内" in text
+    assert sorted(output.rglob("*")) == before
+
+
 def test_surveillance_notices_are_written_and_recorded(output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_app, "LibreOfficeConverter", FakeConverter)
     code, text = invoke(output, "surveillance", "notices", "--within", "400")

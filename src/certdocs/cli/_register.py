@@ -297,7 +297,7 @@ def surveillance_group() -> None:
 
 
 @surveillance_group.command("due")
-@click.option("--within", type=int, default=None, help="只列出这么多天内到期的（含已逾期）。")
+@click.option("--within", type=click.IntRange(min=0), default=None, help="只列出这么多天内到期的（含已逾期）。")
 @workspace_options
 @reports_errors
 def surveillance_due(
@@ -336,7 +336,9 @@ def surveillance_due(
 
 
 @surveillance_group.command("notices")
-@click.option("--within", type=int, default=60, show_default=True, help="为这么多天内到期的证书出具通知书。")
+@click.option(
+    "--within", type=click.IntRange(min=0), default=60, show_default=True, help="为这么多天内到期的证书出具通知书。"
+)
 @workspace_options
 @reports_errors
 def surveillance_notices(
