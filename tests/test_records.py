@@ -329,6 +329,18 @@ def test_a_backup_never_overwrites_a_folder_in_use(office: Path, signer: Signer,
     assert sorted(p.name for p in (office / "old-backup").iterdir()) == ["keep.txt"]
 
 
+@pytest.mark.parametrize("dest", ["records/backup", "records/archive/backup", "records"])
+def test_a_backup_inside_the_records_folder_is_refused(office: Path, dest: str) -> None:
+    # Beside the originals it is lost with them; in the archive folder its bags would pass for archived ones.
+    code, _ = run("certificate", AUDIT, "--issue-date", "2026-11-22")
+    assert code == 0
+    before = sorted(p.relative_to(office).as_posix() for p in (office / "records").rglob("*"))
+    code, text = run("register", "backup", dest)
+    assert code == 1
+    assert "备份不能放在证书记录文件夹" in text
+    assert sorted(p.relative_to(office).as_posix() for p in (office / "records").rglob("*")) == before
+
+
 # -- check --------------------------------------------------------------------------------------
 
 

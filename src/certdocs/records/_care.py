@@ -20,6 +20,7 @@ from certdocs.records._folder import (
     Records,
     _fsync_tree,
     _remove_tree,
+    inside,
     stored_output,
 )
 from certdocs.register import Register
@@ -48,6 +49,12 @@ def backup(records: Records, dest: Path) -> Backup:
         raise RegisterError([Problem(records.shown, "PostgreSQL 登记簿请用 pg_dump 备份（见 docs/postgresql.md）")])
     if not records.register.is_file():
         raise RegisterError([Problem(str(records.register), "登记簿文件不存在，无可备份")])
+    for kept in (records.folder, records.archive):
+        if inside(dest, kept):
+            # A copy beside the originals is lost with them, and bags in the archive folder would
+            # be taken for archived documents.
+            rule = f"备份不能放在证书记录文件夹 {kept} 之内；请放到另一个文件夹，最好在另一块磁盘上"
+            raise RecordsError([Problem(str(dest), rule)])
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise RecordsError([Problem(str(dest), "备份目标已存在且不是空文件夹；备份从不覆盖已有文件，请换一个新文件夹")])
     part = dest.with_name(f".{dest.name}{PART_SUFFIX}")
