@@ -229,7 +229,7 @@ def _check_typed_text(*, reason: str, actor: str) -> None:
     problems = [
         Problem(option, rule)
         for option, text in (("--reason", reason), ("--by", actor))
-        if isinstance(text, str) and (rule := text_problem(text, multiline=False))
+        if (rule := text_problem(text, multiline=False))
     ]
     if len(reason) > REASON_MAX:
         rule = f"理由有 {len(reason)} 个字符，最多 {REASON_MAX} 个（通知书不超过两页）；详细情况请另附说明"
