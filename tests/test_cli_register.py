@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
-from datetime import date
+import re
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from certdocs import cli
+from certdocs._clock import BEIJING
 from certdocs.cli import _app
 from certdocs.pipeline import Issuer, IssueRequest, Workspace
 from certdocs.register import Register
@@ -251,6 +253,11 @@ def test_a_voided_number_ends_its_series_as_void_and_is_never_issued(
     code, text = invoke(output, "register", "void", failed_run, "--reason", "模板有误，该次发证作废", "--by", "李文")
     assert code == 0, text
     assert "已作废" in text
+    # The time it was voided, in Beijing time (the register keeps UTC).
+    shown = re.search(r"已作废（(\d{4}-\d\d-\d\d \d\d:\d\d)，", text)
+    assert shown is not None, text
+    voided = datetime.strptime(shown[1], "%Y-%m-%d %H:%M").replace(tzinfo=BEIJING)
+    assert abs(voided - datetime.now(BEIJING)) < timedelta(minutes=2)
     code, text = invoke(output, "register", "list")
     assert f"{failed_run}" in text
     assert "作废：模板有误，该次发证作废（李文" in text

@@ -2,7 +2,6 @@
 
 The public API is what ``__all__`` lists; everything else is internal and may change::
 
-    from datetime import date
     from pathlib import Path
     import certdocs
 
@@ -12,7 +11,7 @@ The public API is what ``__all__`` lists; everything else is internal and may ch
     summary = certdocs.issue_batch(certdocs.load_meeting(Path("2026-47.json")), workspace=ws)
     result = certdocs.regenerate_documents(workspace=ws, dry_run=True)
     with certdocs.open_register(ws) as register:
-        for record in register.list(today=date.today()): ...
+        for record in register.list(today=certdocs.today()): ...   # Beijing's date
 
 Each function applies the office's policies (templates checked first, input and dates
 validated before anything is written or reserved) and raises a :class:`CertdocsError`
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 from certdocs._lazy import lazy_names
 
 if TYPE_CHECKING:
+    from certdocs._clock import today
     from certdocs.audit import AuditResult, load_audit, parse_audit
     from certdocs.batch import BatchRow, BatchSummary
     from certdocs.decisions import Meeting, load_meeting
@@ -100,6 +100,7 @@ _LAZY = {
     "scheme_ids": "certdocs.scheme",
     "Score": "certdocs.scoring",
     "score_audit": "certdocs.scoring",
+    "today": "certdocs._clock",
 }
 
 __all__ = [
@@ -142,6 +143,7 @@ __all__ = [
     "regenerate_documents",
     "scheme_ids",
     "score_audit",
+    "today",
 ]
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from certdocs import _clock
 from certdocs._validate import text_problem
 from certdocs.audit import load_audit
 from certdocs.batch import BatchSummary, run_batch
@@ -85,7 +86,7 @@ def issue_certificate(
     broken templates, before anything is written; otherwise the outcome says what happened
     (``issued``, ``unchanged``, ``refused`` or ``failed``).
     """
-    today = today or date.today()
+    today = today or _clock.today()
     day = issue_date or today
     result, scheme = load_audit(audit, schemes_dir=workspace.schemes)
     profile_for_scheme(scheme.id, folder=workspace.profiles)  # an invalid profile is invalid input too
@@ -162,7 +163,7 @@ def issue_batch(
     record that fails later (an invalid audit, a document LibreOffice cannot convert) fails
     alone and is listed in the summary's ``failed``.
     """
-    today = today or date.today()
+    today = today or _clock.today()
     load_profiles(workspace.profiles)  # an invalid profile is invalid input: refused before anything is recorded
     problems = meeting_problems(meeting, workspace=workspace, today=today, allow_future_date=allow_future_date)
     if problems:
@@ -205,7 +206,7 @@ def regenerate_documents(
 
     Raises :class:`TemplateError` for broken templates before anything is written.
     """
-    today = today or date.today()
+    today = today or _clock.today()
     check_templates(workspace)
     with open_register(workspace) as register:
         changes = plan(workspace=workspace, register=register, today=today)

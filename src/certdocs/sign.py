@@ -14,10 +14,11 @@ import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from certdocs._clock import BEIJING, now
 from certdocs._fs import atomic_write_bytes
 from certdocs._quiet import quiet_libraries
 from certdocs._signbox import CJK_FONT_FAMILY, PT_PER_MM, box_problems, cjk_font_bytes, find_cjk_font, stamp_style
@@ -27,8 +28,6 @@ from certdocs.errors import Problem, SigningError, SigningInputError, os_error_t
 
 quiet_libraries()
 
-#: Beijing time, in which the visible signature prints the signing time (China has no DST).
-BEIJING = timezone(timedelta(hours=8), "北京时间")
 #: The visible box's text when none is given: the body's name, then the signing time.
 DEFAULT_BOX_TEXT = "{body}\n签发：%(ts)s"
 
@@ -138,7 +137,7 @@ def sign_pdf(
                 body, where = _organisation_name(signer)
             text = DEFAULT_BOX_TEXT.format(body=body.replace("%", "%%"))  # pyHanko fills the text with %
         # pyHanko fills ``%(ts)s`` in the machine's time zone; the box shows Beijing time instead.
-        text_params = {"beijing_ts": datetime.now(BEIJING).strftime("%Y年%m月%d日 %H:%M")}
+        text_params = {"beijing_ts": now().strftime("%Y年%m月%d日 %H:%M")}
         problems = box_problems(
             text,
             where=where,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from certdocs import __version__
+from certdocs import __version__, _clock
 from certdocs.cli._usage import ChineseGroup
 from certdocs.convert import LibreOfficeConverter
 from certdocs.errors import CertdocsError, TemplateError
@@ -232,8 +232,8 @@ class Progress:
 
 
 def today() -> date:
-    """Today's date (the one place the commands read the clock)."""
-    return date.today()
+    """Today's date in Beijing (:mod:`certdocs._clock`); the commands' one call to it, replaced in tests."""
+    return _clock.today()
 
 
 def converter() -> LibreOfficeConverter:

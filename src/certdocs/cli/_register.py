@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from certdocs._clock import shown
 from certdocs.audit import AUDIT_TYPES
 from certdocs.cli import _app as app
 from certdocs.cli._app import (
@@ -83,11 +84,11 @@ def _unissued_detail(r: CertificateRecord) -> str:
     audit = f"审核结果 {r.facts.audit_path}（{r.facts.decision_meeting}）"
     if r.state == State.VOIDED:
         note = next(n for n in r.notes if n.kind == "void")
-        return f"{audit}；作废：{note.reason}（{note.actor}，{note.recorded_at:%Y-%m-%d %H:%M}）"
+        return f"{audit}；作废：{note.reason}（{note.actor}，{shown(note.recorded_at)}）"
     failure = r.last_failure
     if failure is not None:
         return (
-            f"{audit}；发证失败（{failure.recorded_at:%Y-%m-%d %H:%M}）：{failure.reason}；"
+            f"{audit}；发证失败（{shown(failure.recorded_at)}）：{failure.reason}；"
             "修正后重新发证，或用 certdocs register void 作废"
         )
     return f"{audit}；编号于 {r.reserved_at:%Y-%m-%d %H:%M} 预留，尚未完成发证（运行中断或仍在进行）"
@@ -131,7 +132,7 @@ def register_show(number: str, output: Path, register_path: str | None) -> None:
         click.echo("编号记录：")
         for n in r.notes:
             label = "作废" if n.kind == "void" else "发证失败"
-            click.echo(f"  {n.recorded_at:%Y-%m-%d %H:%M} {label} {n.reason}（{n.actor}）")
+            click.echo(f"  {shown(n.recorded_at)} {label} {n.reason}（{n.actor}）")
 
 
 @register_group.command("void")
@@ -144,7 +145,7 @@ def register_void(number: str, reason: str, actor: str | None, output: Path, reg
     """作废一个已预留、永不发证的编号（已发证的证书请用 withdraw 或 cancel）。"""
     with app.open_register(output, register_path) as register:
         note = register.void(number, reason=reason, actor=actor or _login())
-    click.echo(f"编号 {number} 已作废（{note.recorded_at:%Y-%m-%d %H:%M}，{note.reason}，{note.actor}）")
+    click.echo(f"编号 {number} 已作废（{shown(note.recorded_at)}，{note.reason}，{note.actor}）")
 
 
 def _login() -> str:
