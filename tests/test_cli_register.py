@@ -234,6 +234,19 @@ def test_a_number_reserved_by_a_failed_run_shows_in_the_list_with_its_audit(outp
     assert "共 3 张证书；另有预留未发证编号 1 个、作废编号 0 个" in text
 
 
+def test_a_number_still_being_issued_shows_when_it_was_reserved_in_beijing_time(output: Path) -> None:
+    from tests.test_register import PATTERN, facts
+
+    with Register.open(records_register(output)) as register:
+        held = register.reserve("running", pattern=PATTERN, year=2026, facts=facts())
+    code, text = invoke(output, "register", "list", "--status", "预留")
+    assert code == 0, text
+    shown = re.search(rf"{held.number}.*?编号于 (\d{{4}}-\d\d-\d\d \d\d:\d\d) 预留", text, re.S)
+    assert shown is not None, text
+    reserved = datetime.strptime(shown[1], "%Y-%m-%d %H:%M").replace(tzinfo=BEIJING)
+    assert abs(reserved - datetime.now(BEIJING)) < timedelta(minutes=2)
+
+
 def test_the_reason_a_run_failed_shows_beside_its_reserved_number(output: Path, failed_run: str) -> None:
     with Register.open(records_register(output)) as register:
         register.note_failure(failed_run, reason="模板错误：未知过滤器 money")

@@ -91,7 +91,7 @@ def _unissued_detail(r: CertificateRecord) -> str:
             f"{audit}；发证失败（{shown(failure.recorded_at)}）：{failure.reason}；"
             "修正后重新发证，或用 certdocs register void 作废"
         )
-    return f"{audit}；编号于 {r.reserved_at:%Y-%m-%d %H:%M} 预留，尚未完成发证（运行中断或仍在进行）"
+    return f"{audit}；编号于 {shown(r.reserved_at)} 预留，尚未完成发证（运行中断或仍在进行）"
 
 
 @register_group.command("show")
