@@ -64,6 +64,28 @@ def test_control_and_bidi_characters_in_a_meeting_are_refused_with_their_path(tm
     assert f"{where}：第" in refusal(path)
 
 
+@pytest.mark.parametrize("field", ["reason", "audit", "decision"])
+def test_a_refused_cell_is_reported_once_not_again_as_missing_or_invalid(tmp_path: Path, field: str) -> None:
+    decision = {"audit": str(PASS), "decision": "reject", "reason": "资料不全"}
+    decision[field] = decision[field] + "\x07"
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"meeting": "第1次", "date": "2026-11-20", "decisions": [decision]}), encoding="utf-8")
+    with pytest.raises(DecisionError) as info:
+        load_meeting(path)
+    assert [(p.where, p.rule.split("，")[0]) for p in info.value.problems] == [
+        (f"decisions[0].{field}", f"第 {len(decision[field])} 个字符是 U+0007（控制字符）")
+    ]
+
+
+def test_an_audit_that_is_not_a_regular_file_is_named_so(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    decisions = [{"audit": "/dev/null", "decision": "approve"}, {"audit": str(tmp_path), "decision": "approve"}]
+    path.write_text(json.dumps({"meeting": "第1次", "date": "2026-11-20", "decisions": decisions}), encoding="utf-8")
+    message = refusal(path)
+    assert "decisions[0].audit：审核结果文件 /dev/null 不是普通文件" in message
+    assert f"decisions[1].audit：审核结果文件 {tmp_path} 不是普通文件" in message
+
+
 def test_a_meeting_name_given_on_the_command_line_is_checked_too(tmp_path: Path) -> None:
     path = tmp_path / "m.csv"
     path.write_text(HEADER + f"{PASS},reject,,资料不全\n", encoding="utf-8")

@@ -63,6 +63,48 @@ def test_an_invalid_audit_is_refused_before_anything_is_written(ws: certdocs.Wor
     assert (ws.output.exists(), Path(ws.register).exists()) == (False, False)
 
 
+@pytest.mark.parametrize("name", ["审核\x1b[31m结果", "审核\u202enosj.结果"], ids=["escape", "right-to-left"])
+def test_an_audit_whose_path_would_print_differently_is_refused_before_anything_is_written(
+    ws: certdocs.Workspace, tmp_path: Path, name: str
+) -> None:
+    # The register keeps the path and its commands print it: an escape sequence would reach the terminal.
+    folder = tmp_path / name
+    folder.mkdir()
+    audit = Path(shutil.copy(PASS, folder / "pass.json"))
+    with pytest.raises(certdocs.InvalidAuditResult, match="给文件或所在文件夹改名") as caught:
+        certdocs.issue_certificate(audit, workspace=ws, today=TODAY, converter=FakeConverter())
+    assert caught.value.exit_code == 2
+    assert "\x1b" not in str(caught.value)
+    assert (ws.output.exists(), Path(ws.register).exists()) == (False, False)
+
+
+def test_a_batch_record_whose_path_would_print_differently_fails_alone_without_a_number(
+    ws: certdocs.Workspace, tmp_path: Path
+) -> None:
+    # The meeting's own text is checked when it is read; the folder it lies in is not in it.
+    odd = tmp_path / "审核\x07结果"
+    odd.mkdir()
+    shutil.copy(PASS, odd / "pass.json")
+    meeting = odd / "meeting.json"
+    decisions = [
+        {"audit": "pass.json", "decision": "approve"},
+        {"audit": str(ROOT / "fixtures" / "xbht-s04-2025" / "pass.json"), "decision": "approve"},
+    ]
+    meeting.write_text(
+        json.dumps({"meeting": "第47次", "date": "2026-11-22", "decisions": decisions}), encoding="utf-8"
+    )
+    summary = certdocs.issue_batch(certdocs.load_meeting(meeting), workspace=ws, today=TODAY, converter=FakeConverter())
+    odd_outcome, other = (row.outcome for row in summary.rows)
+    assert odd_outcome is not None
+    assert odd_outcome.status == "failed"
+    assert "给文件或所在文件夹改名" in " ".join(odd_outcome.errors)
+    assert other is not None
+    assert other.status == "issued"
+    with certdocs.open_register(ws) as register:
+        assert [r.number for r in register.list(today=TODAY)] == ["XBHT-SH-2026-0001"]
+        assert register.unissued(today=TODAY) == ()
+
+
 def test_a_date_before_the_audit_is_refused_before_anything_is_written(ws: certdocs.Workspace) -> None:
     with pytest.raises(certdocs.DateError):
         certdocs.issue_certificate(

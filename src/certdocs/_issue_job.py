@@ -1,7 +1,8 @@
 """One audit on its way to its documents: the job, what to write for it, how it differs from what was issued.
 
-Pure apart from hashing templates (:func:`certdocs.documents.built_from`); the register and the
-converter are the :class:`~certdocs.pipeline.Issuer`'s.
+Pure apart from hashing templates (:func:`certdocs.documents.built_from`) and resolving the audit's
+path (:func:`stored_audit_path`); the register and the converter are the
+:class:`~certdocs.pipeline.Issuer`'s.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from certdocs._validate import printable, text_problem
 from certdocs.audit import AuditResult
 from certdocs.context import PrintedCertificate, build_context
 from certdocs.documents import Document, DocumentSet, Pack, built_from, pack_built_from, stale_inputs, stale_reasons
+from certdocs.errors import InvalidAuditResult, Problem
 from certdocs.glyphcheck import check_pdfs
 from certdocs.pdf import PdfMetadata
 from certdocs.profile import DOCUMENT_TITLES, Profile
@@ -164,3 +167,15 @@ def refusal(score: Score) -> str:
 def joined(errors: Iterable[str]) -> str:
     """Errors as one line (a reason noted in the register)."""
     return "；".join(errors)
+
+
+def stored_audit_path(path: Path) -> str:
+    """The audit result's absolute path as the register keeps it (and its commands show it).
+
+    Refused (:class:`InvalidAuditResult`) when it would print differently from how it reads: a
+    control character or a bidirectional override in a file or folder name.
+    """
+    stored = str(path.resolve())
+    if rule := text_problem(stored, multiline=False):
+        raise InvalidAuditResult([Problem(printable(stored), f"文件路径的{rule}（给文件或所在文件夹改名）")])
+    return stored

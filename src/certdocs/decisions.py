@@ -82,8 +82,11 @@ def _rows_from_sheet(path: Path) -> list[dict[str, Any]]:
     return [dict(zip(header, row, strict=False)) for row in rows[1:] if any(c not in (None, "") for c in row)]
 
 
-def _cell(c: Checker, row: dict[str, Any], key: str, where: str, *, multiline: bool = False) -> str:
-    """A text cell (XLSX cells may be numbers); refused when it would not print as it reads."""
+def _cell(c: Checker, row: dict[str, Any], key: str, where: str, *, multiline: bool = False) -> str | None:
+    """A text cell (XLSX cells may be numbers), ``""`` when empty; None when refused (it would not print as it reads).
+
+    The refusal is reported here; None tells the caller not to report the cell again as missing or wrong.
+    """
     value = row.get(key)
     if value is None:
         return ""
@@ -91,7 +94,7 @@ def _cell(c: Checker, row: dict[str, Any], key: str, where: str, *, multiline: b
     rule = text_problem(text, multiline=multiline)
     if rule:
         c.bad(where, rule)
-        return ""
+        return None
     return text.strip()
 
 
@@ -153,22 +156,23 @@ def load_meeting(path: Path, *, meeting: str | None = None, meeting_date: date |
         reason = _cell(c, row, "reason", f"{where}.reason", multiline=True)
         issue = _day(row.get("issue_date"), f"{where}.issue_date", problems)
         audit = (path.parent / audit_text).resolve() if audit_text else path.parent
-        if not audit_text:
+        if audit_text == "":
             problems.append(Problem(f"{where}.audit", "缺少审核结果文件路径"))
-        elif not audit.is_file():
-            problems.append(Problem(f"{where}.audit", f"审核结果文件 {audit_text} 不存在"))
-        elif audit in seen:
+        elif audit_text is not None and not audit.is_file():
+            missing = "不存在" if not audit.exists() else "不是普通文件"
+            problems.append(Problem(f"{where}.audit", f"审核结果文件 {audit_text} {missing}"))
+        elif audit_text is not None and audit in seen:
             problems.append(Problem(f"{where}.audit", f"与第 {seen[audit] + 1} 条决定重复"))
         seen.setdefault(audit, n)
-        if kind not in DECISIONS:
+        if kind is not None and kind not in DECISIONS:
             problems.append(Problem(f"{where}.decision", f"决定 {kind!r} 无效，应为 approve、reject 或 defer"))
-        elif kind != "approve" and not reason:
+        elif kind is not None and kind != "approve" and reason == "":
             problems.append(Problem(f"{where}.reason", f"{DECISIONS[kind]}须写明理由"))
         if issue is not None and day != date.min and issue < day:
             problems.append(Problem(f"{where}.issue_date", f"发证日期 {issue} 早于认证决定日期 {day}"))
         if issue is not None and kind in ("reject", "defer"):
             problems.append(Problem(f"{where}.issue_date", f"{DECISIONS[kind]}的记录不应有发证日期"))
-        decisions.append(Decision(audit, audit_text, kind, issue, reason))
+        decisions.append(Decision(audit, audit_text or "", kind or "", issue, reason or ""))
     if not rows and not problems:
         problems.append(Problem("decisions", "决定列表为空"))
     if problems:

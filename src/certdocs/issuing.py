@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from certdocs import _clock
+from certdocs._issue_job import stored_audit_path
 from certdocs._validate import text_problem
 from certdocs.audit import load_audit
 from certdocs.batch import BatchSummary, run_batch
@@ -93,6 +94,7 @@ def issue_certificate(
     if rule := text_problem(decision_meeting, multiline=False):  # stored in the register, printed on documents
         raise DecisionError([Problem("--decision-meeting", rule)])
     check_audit_file(audit, schemes=workspace.schemes, profiles=workspace.profiles)  # glyphs, fields too long
+    stored_audit_path(audit)
     problems = issue_date_problems(
         where=str(audit),
         audit_end=result.audit.end_date,

@@ -35,6 +35,7 @@ from certdocs._issue_job import (
     document_set,
     joined,
     refusal,
+    stored_audit_path,
 )
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import PrintedCertificate
@@ -198,6 +199,7 @@ class Issuer:
         if problems:
             raise DateError(problems)
         check_printable(audit=audit, score=score, profile=profile)  # glyphs and one page, before a number
+        stored_path = stored_audit_path(request.audit_path)
         if not score.passed:
             folder = self.workspace.output / "未通过" / safe_name(f"{audit.organization.uscc}_{audit.audit.start_date}")
             return Job(request.audit_path, audit, scheme, score, profile, folder, request.decision_date), None
@@ -230,7 +232,7 @@ class Issuer:
             valid_until=dates.valid_until,
             decision_meeting=request.decision_meeting,
             decision_date=request.decision_date,
-            audit_path=str(request.audit_path.resolve()),
+            audit_path=stored_path,
             audit_sha256=audit.digest,
             audit_type=audit.audit.type,
             audit_end_date=audit.audit.end_date,

@@ -18,6 +18,7 @@ import click
 from click.core import ParameterSource
 
 from certdocs import __version__, _clock
+from certdocs._validate import printable
 from certdocs.cli._usage import ChineseGroup
 from certdocs.convert import LibreOfficeConverter
 from certdocs.errors import CertdocsError, TemplateError
@@ -255,7 +256,7 @@ def print_outcome(outcome: Outcome) -> None:
         for kind, path in outcome.documents.items():
             click.echo(f"  {pad(DOCUMENT_TITLES[kind], 12)}{path}")
     else:
-        click.echo(f"失败：{outcome.audit_path}", err=True)
+        click.echo(f"失败：{printable(str(outcome.audit_path))}", err=True)
         for error in outcome.errors:
             click.echo(f"  {error}", err=True)
 
