@@ -578,6 +578,16 @@ def test_problems_of_the_call_itself_are_raised_together(tmp_path: Path, registe
     assert len(caught.value.problems) == 3
 
 
+def test_a_source_file_name_that_would_not_print_as_it_reads_is_kept_escaped(
+    tmp_path: Path, register: Register, issued: Issued, signer: Signer
+) -> None:
+    # bag-info.txt is one line per tag: bagit would drop the line break and keep the override.
+    path = write(tmp_path / "in" / "签章\n证书\u202e.pdf", sign(issued.pdf, signer))
+    (result,) = archive(register, tmp_path / "archive", path, signer=signer)
+    assert result.status == "archived", result.problems
+    assert bagit.Bag(str(result.bag)).info["Certdocs-Source-File"] == "签章\\n证书\\u202e.pdf"
+
+
 def test_a_supersede_reason_with_a_line_break_or_bidirectional_control_is_refused(
     tmp_path: Path, register: Register
 ) -> None:

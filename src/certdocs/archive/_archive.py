@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 import bagit
 
-from certdocs._validate import text_problem
+from certdocs._validate import printable, text_problem
 from certdocs.archive._bag import (
     bag_pdfs,
     certificate_folder,
@@ -274,7 +274,9 @@ class _Job:
             "Certdocs-Kind": found.kind,
             "Certdocs-Issued-SHA256": issued.sha256,
             "Certdocs-Identified-By": found.found_by,
-            "Certdocs-Source-File": path.name,
+            # Escaped where it would not print as it reads: bag-info.txt is one line per tag, and
+            # bagit drops a line break in a value without a word.
+            "Certdocs-Source-File": printable(path.name),
         }
         if current is not None and self.supersede_reason:
             info |= {"Certdocs-Supersedes": current.bag_path, "Certdocs-Supersede-Reason": self.supersede_reason}
