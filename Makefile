@@ -10,14 +10,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WARM := $(VENV)/.tests-warm
-AUDIT ?= fixtures/xbht-s04-2025/pass.json
-SCHEME ?= xbht-s04-2025
-DECISIONS ?= fixtures/decisions/2026-47.json
-OUTPUT ?= output
-ISSUE_DATE ?=
+HERE := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
+# The jobs' variables are set on the command line only (`make certificate AUDIT=… OUTPUT=…`): a
+# variable of the same name that other software left in the environment (OUTPUT, RECORDS,
+# ISSUE_DATE …) must not redirect certdocs, date its documents, or change what `make clean` removes.
+given = $(if $(filter command line,$(origin $(1))),$($(1)),$(2))
+AUDIT := $(call given,AUDIT,fixtures/xbht-s04-2025/pass.json)
+SCHEME := $(call given,SCHEME,xbht-s04-2025)
+DECISIONS := $(call given,DECISIONS,fixtures/decisions/2026-47.json)
+OUTPUT := $(call given,OUTPUT,output)
+ISSUE_DATE := $(call given,ISSUE_DATE,)
 # Records (register and archive) live apart from output/: `make clean` never touches them.
-RECORDS ?= records
-REGISTER ?= $(RECORDS)/register.sqlite3
+RECORDS := $(call given,RECORDS,records)
+REGISTER := $(call given,REGISTER,$(RECORDS)/register.sqlite3)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup system-deps test-deps certificate batch test lint unit bench bench-tests regenerate archive templates workbook workbooks clean
@@ -90,4 +95,5 @@ bench-tests: test-deps ## the tests' wall and CPU time and the machine's speed, 
 	$(BIN)/python bench/suite.py --runs $(or $(RUNS),5) $(if $(filter all,$(TESTS)),--all) $(if $(AGAINST),--against "$(AGAINST)")
 
 clean: ## remove output/ and caches (keeps .venv and the records in records/: register, archive)
-	rm -rf $(OUTPUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(WARM)
+	@$(HERE)tools/clean-output.sh "$(OUTPUT)" "$(RECORDS)"
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis $(WARM)

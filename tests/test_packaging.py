@@ -64,3 +64,30 @@ def test_the_venv_is_made_from_debians_python_when_it_is_new_enough_else_from_py
 def test_a_python_named_in_the_environment_wins() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHON", "MAKEFLAGS", "MAKELEVEL")}
     assert _make_python({**env, "PYTHON": "python3.99"}) == "python3.99"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_the_jobs_variables_come_from_the_command_line_not_the_environment() -> None:
+    # ISSUE_DATE, OUTPUT or AUDIT left in the environment by other software must not date or move documents.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    env |= {"ISSUE_DATE": "2020-01-01", "OUTPUT": "/tmp/elsewhere", "AUDIT": "/etc/passwd", "RECORDS": "/tmp/r"}
+
+    def command(*args: str) -> str:
+        done = subprocess.run(
+            ["make", "-n", "--no-print-directory", "certificate", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    assert command().endswith(
+        'certificate "fixtures/xbht-s04-2025/pass.json" --output "output" --records "records"'
+        ' --register "records/register.sqlite3"'
+    )
+    assert command("ISSUE_DATE=2026-11-22", "OUTPUT=o").endswith(
+        'certificate "fixtures/xbht-s04-2025/pass.json" --output "o" --records "records"'
+        ' --register "records/register.sqlite3" --issue-date 2026-11-22'
+    )

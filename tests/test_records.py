@@ -114,6 +114,66 @@ def test_make_clean_removes_output_and_leaves_every_record(
     assert "检查通过" in text
 
 
+def _make_clean(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The Makefile's clean target run in ``folder``, without what an outer make passes down."""
+    base = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    return subprocess.run(
+        ["make", "-s", "-f", str(ROOT / "Makefile"), "clean", *args],
+        cwd=folder,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["OUTPUT=records"], "证书记录 records 在它里面"),
+        (["OUTPUT=.", "RECORDS=elsewhere"], "它就是当前文件夹"),
+        (["OUTPUT=.."], "不在当前文件夹"),
+        (["OUTPUT={outside}"], "不在当前文件夹"),
+        (["RECORDS=output/records"], "证书记录 output/records 在它里面"),
+    ],
+    ids=["records-as-output", "the-folder-itself", "its-parent", "elsewhere", "records-inside-output"],
+)
+def test_make_clean_removes_nothing_that_holds_records_or_lies_outside_the_folder(
+    tmp_path: Path, args: list[str], why: str
+) -> None:
+    office, outside = tmp_path / "office", tmp_path / "outside"
+    for folder in (office / "output" / "records", office / "records", outside):
+        folder.mkdir(parents=True)
+        (folder / "keep.txt").write_text("x", encoding="utf-8")
+    before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    done = _make_clean(office, *(arg.format(outside=outside) for arg in args))
+    assert done.returncode == 2
+    assert why in done.stderr
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_clean_leaves_an_older_certdocs_register_in_output_for_the_next_command_to_move(tmp_path: Path) -> None:
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "register.sqlite3").write_bytes(b"SQLite format 3\x00")
+    done = _make_clean(tmp_path)
+    assert done.returncode == 2
+    assert "旧版 certdocs 留下的 register.sqlite3" in done.stderr
+    assert (tmp_path / "output" / "register.sqlite3").is_file()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_an_output_variable_in_the_environment_does_not_change_what_make_clean_removes(tmp_path: Path) -> None:
+    # OUTPUT is a common name: another program's setting must not point make clean at its folder.
+    office, theirs = tmp_path / "office", tmp_path / "office" / "theirs"
+    (office / "output").mkdir(parents=True)
+    theirs.mkdir()
+    done = _make_clean(office, env={"OUTPUT": str(theirs)})
+    assert done.returncode == 0, done.stderr
+    assert (not (office / "output").exists(), theirs.is_dir()) == (True, True)
+
+
 def test_the_register_lives_in_the_records_folder_not_in_output(
     office: Path, signer: Signer, issued_folders: IssuedFolders
 ) -> None:
