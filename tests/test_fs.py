@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -11,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from certdocs._fs import atomic_write_bytes, move_durably, safe_name
+from certdocs import _fs
+from certdocs._fs import atomic_write_bytes, move_durably, safe_name, staging_dir
 from tests.forkserver import CONTEXT
 from tests.fs_writer import WORDS, write_groups_until_killed
 
@@ -173,3 +175,36 @@ def test_a_killed_group_leaves_each_destination_whole(tmp_path: Path, after: flo
         words = path.read_bytes().split()
         assert len(words) == WORDS, path.name
         assert len(set(words)) == 1, path.name  # one whole version
+
+
+# -- staging folders in an output folder several computers share ----------------------------------
+
+
+def _dead_pid() -> int:
+    """A process id no process has now (a child that has ended)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_staging_leaves_another_computers_live_folder_and_removes_this_computers_ended_ones(tmp_path: Path) -> None:
+    # A process id means nothing on another computer: its folder is kept while it is in use.
+    dead = _dead_pid()
+    theirs = tmp_path / f".staging-{dead}@0badc0de-abc123"
+    mine = tmp_path / f".staging-{dead}@{_fs._HOST}-def456"
+    older = tmp_path / f".staging-{dead}-ghi789"  # named before computers were told apart
+    for folder in (theirs, mine, older):
+        folder.mkdir()
+        (folder / "证书.pdf.part").write_bytes(b"%PDF")
+    with staging_dir(tmp_path) as staging:
+        assert staging.name.startswith(f".staging-{os.getpid()}@{_fs._HOST}-")
+        assert sorted(p.name for p in tmp_path.glob(".staging-*") if p != staging) == [theirs.name]
+
+
+def test_another_computers_staging_folder_idle_for_a_day_is_removed(tmp_path: Path) -> None:
+    theirs = tmp_path / f".staging-{os.getpid()}@0badc0de-abc123"  # a live process here: ignored for theirs
+    theirs.mkdir()
+    day_ago = time.time() - 24 * 3600 - 60
+    os.utime(theirs, (day_ago, day_ago))
+    with staging_dir(tmp_path):
+        assert not theirs.exists()

@@ -8,7 +8,9 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -92,20 +94,42 @@ def move_durably(moves: Sequence[tuple[Path, Path]]) -> None:
         fsync_directory(folder)
 
 
+# Computers sharing an output folder (docs/postgresql.md) tell their staging folders apart by this;
+# a process id means nothing on another computer.
+_HOST = hashlib.sha256(socket.gethostname().encode("utf-8", "surrogateescape")).hexdigest()[:8]
+# Another computer's staging folder untouched this long belongs to a run that ended (killed, or
+# the computer switched off): a live run writes into its folder every few seconds.
+_FOREIGN_STAGING_SECONDS = 24 * 3600
+
+
 @contextlib.contextmanager
 def staging_dir(output: Path) -> Iterator[Path]:
     """A private folder inside ``output`` (same file system, so finished files move by rename).
 
-    Folders left by runs that were killed are removed first; a live run's folder is kept, since
-    its name carries the process id.
+    Folders left by runs that ended without cleaning up are removed first (:func:`_abandoned`);
+    a live run's folder is kept: its name carries its computer and process id.
     """
     output.mkdir(parents=True, exist_ok=True)
     for old in output.glob(".staging-*"):
-        pid = old.name.split("-")[1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if _abandoned(old):
             shutil.rmtree(old, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix=f".staging-{os.getpid()}-", dir=output) as tmp:
+    with tempfile.TemporaryDirectory(prefix=f".staging-{os.getpid()}@{_HOST}-", dir=output) as tmp:
         yield Path(tmp)
+
+
+def _abandoned(folder: Path) -> bool:
+    """Whether a staging folder's run ended: its process gone here, or another computer's folder idle a day."""
+    owner = folder.name.removeprefix(".staging-").split("-", 1)[0]
+    pid, _, host = owner.partition("@")
+    if not pid.isdigit():
+        return False
+    if host in ("", _HOST):  # no host: named by a certdocs before computers were told apart
+        return not _alive(int(pid))
+    try:
+        idle = time.time() - folder.stat().st_mtime
+    except OSError:
+        return False
+    return idle > _FOREIGN_STAGING_SECONDS
 
 
 def _alive(pid: int) -> bool:
