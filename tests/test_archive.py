@@ -581,7 +581,7 @@ def test_problems_of_the_call_itself_are_raised_together(tmp_path: Path, registe
 def test_a_source_file_name_that_would_not_print_as_it_reads_is_kept_escaped(
     tmp_path: Path, register: Register, issued: Issued, signer: Signer
 ) -> None:
-    # bag-info.txt is one line per tag: bagit would drop the line break and keep the override.
+    # bag-info.txt is one line per tag: the line break was folded into a space, the override kept.
     path = write(tmp_path / "in" / "签章\n证书\u202e.pdf", sign(issued.pdf, signer))
     (result,) = archive(register, tmp_path / "archive", path, signer=signer)
     assert result.status == "archived", result.problems
@@ -591,7 +591,7 @@ def test_a_source_file_name_that_would_not_print_as_it_reads_is_kept_escaped(
 def test_a_supersede_reason_with_a_line_break_or_bidirectional_control_is_refused(
     tmp_path: Path, register: Register
 ) -> None:
-    # bag-info.txt holds the reason on one line: bagit would silently drop the line break.
+    # bag-info.txt holds the reason on one line: the line break was folded into a space unannounced.
     for reason in ("原件损坏\nCertdocs-Certificate: X", "\u202e坏损件原"):
         with pytest.raises(ArchiveError, match="打印出来与看到的不同") as caught:
             archive_files(

@@ -77,7 +77,7 @@ def archive_files(
     if supersede_reason is not None and not supersede_reason.strip():
         problems.append(Problem("替换原因", "替换已归档文件时须写明原因"))
     elif supersede_reason is not None and (rule := text_problem(supersede_reason, multiline=False)):
-        # BagIt's bag-info.txt holds it on one line (bagit drops line breaks without a word).
+        # bag-info.txt holds it on one line: a line break would be folded into a space unannounced.
         problems.append(Problem("替换原因", rule))
     if archive_root.exists() and not archive_root.is_dir():
         problems.append(Problem(str(archive_root), "归档目录已存在但不是文件夹"))
@@ -274,8 +274,8 @@ class _Job:
             "Certdocs-Kind": found.kind,
             "Certdocs-Issued-SHA256": issued.sha256,
             "Certdocs-Identified-By": found.found_by,
-            # Escaped where it would not print as it reads: bag-info.txt is one line per tag, and
-            # bagit drops a line break in a value without a word.
+            # Escaped where it would not print as it reads: bag-info.txt is one line per tag (a line
+            # break would be folded into a space) and a bidirectional control would reorder it.
             "Certdocs-Source-File": printable(path.name),
         }
         if current is not None and self.supersede_reason:
