@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from certdocs.errors import Problem, RegisterError
+from certdocs.register._filesystem import network_filesystem
 from certdocs.register._sqlite_file import quick_check
 
 BUSY_TIMEOUT_SECONDS = 30
@@ -127,6 +128,12 @@ def open_backend(target: Path | str) -> Backend:
 
 # -- SQLite ----------------------------------------------------------------------------------
 
+NETWORK_REFUSAL = (
+    "登记簿文件在网络文件系统（{kind}）上：SQLite 的文件锁和 WAL 日志在网络共享上不可靠，"
+    "多台计算机写入会损坏登记簿或发出重复编号。请把记录文件夹放在本机硬盘"
+    "（用 certdocs register backup 备份到共享文件夹），多台计算机共用则改用 PostgreSQL 登记簿（docs/postgresql.md）"
+)
+
 
 class SqliteDb:
     """A transaction on an SQLite connection; SQLite reads ``?`` and ``:name`` itself."""
@@ -156,6 +163,8 @@ class SqliteBackend:
         """The SQLite database at ``path`` (created, with its folder, when missing)."""
         where = str(path)
         if where != MEMORY:
+            if kind := network_filesystem(Path(path)):
+                raise RegisterError([Problem(where, NETWORK_REFUSAL.format(kind=kind))], source=where)
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn: sqlite3.Connection | None = None
         try:
