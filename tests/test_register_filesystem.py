@@ -1,4 +1,4 @@
-"""An SQLite register is refused on a network file system (SQLite's locks and WAL do not hold there)."""
+"""Where an SQLite register may lie: on a local disk, in a regular file (SQLite's locks and WAL need both)."""
 
 from __future__ import annotations
 
@@ -55,3 +55,14 @@ def test_an_sqlite_register_on_a_network_share_is_refused_before_any_file_is_mad
 
 def test_this_machines_test_folders_are_not_taken_for_a_share(tmp_path: Path) -> None:
     assert _filesystem.network_filesystem(tmp_path / "register.sqlite3") is None
+
+
+@pytest.mark.parametrize("given", ["folder", "/dev/null"])
+def test_a_register_path_that_is_not_a_regular_file_is_refused_and_nothing_made_beside_it(
+    tmp_path: Path, given: str
+) -> None:
+    path = tmp_path if given == "folder" else Path(given)
+    beside = sorted(path.parent.iterdir())
+    with pytest.raises(RegisterError, match="不是登记簿文件"):
+        Register.open(path)
+    assert sorted(path.parent.iterdir()) == beside  # no -journal or -wal beside it

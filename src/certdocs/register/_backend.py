@@ -165,6 +165,10 @@ class SqliteBackend:
         if where != MEMORY:
             if kind := network_filesystem(Path(path)):
                 raise RegisterError([Problem(where, NETWORK_REFUSAL.format(kind=kind))], source=where)
+            if Path(path).exists() and not Path(path).is_file():
+                # SQLite would open a device and leave its journal beside it (/dev/null-journal).
+                what = "文件夹" if Path(path).is_dir() else "设备或特殊文件"
+                raise RegisterError([Problem(where, f"这是{what}，不是登记簿文件")], source=where)
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn: sqlite3.Connection | None = None
         try:
