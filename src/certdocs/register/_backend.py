@@ -163,13 +163,14 @@ class SqliteBackend:
         """The SQLite database at ``path`` (created, with its folder, when missing)."""
         where = str(path)
         if where != MEMORY:
-            if kind := network_filesystem(Path(path)):
+            file = Path(path)
+            if kind := network_filesystem(file):
                 raise RegisterError([Problem(where, NETWORK_REFUSAL.format(kind=kind))], source=where)
-            if Path(path).exists() and not Path(path).is_file():
+            if file.exists() and not file.is_file():
                 # SQLite would open a device and leave its journal beside it (/dev/null-journal).
-                what = "文件夹" if Path(path).is_dir() else "设备或特殊文件"
+                what = "文件夹" if file.is_dir() else "设备或特殊文件"
                 raise RegisterError([Problem(where, f"这是{what}，不是登记簿文件")], source=where)
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            file.parent.mkdir(parents=True, exist_ok=True)
         conn: sqlite3.Connection | None = None
         try:
             conn = sqlite3.connect(where, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
