@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -134,6 +135,21 @@ def test_a_recertification_without_a_certificate_is_refused() -> None:
     refused = dates("recertification")
     assert isinstance(refused, DateRefusal)
     assert "再认证须有原证书" in refused.problem.rule
+
+
+@pytest.mark.parametrize("audit_type", ["initial", "recertification"])
+@pytest.mark.parametrize("status", ["撤销", "注销"])
+def test_an_audit_whose_certificate_has_ended_issues_nothing_again(audit_type: str, status: str) -> None:
+    ended = HeldCertificate("XBHT-SH-2026-0001", status, date(2026, 11, 22), date(2029, 11, 21))
+    refused = dates(audit_type, rerun=ended, current=ended)
+    assert isinstance(refused, DateRefusal)
+    assert f"证书 XBHT-SH-2026-0001 已{status}，同一审核结果不再发证" in refused.problem.rule
+
+
+@pytest.mark.parametrize("status", ["有效", "暂停", None])
+def test_an_audit_whose_certificate_is_in_force_or_reserved_is_issued_as_before(status: str | None) -> None:
+    held = HeldCertificate("XBHT-SH-2026-0001", status, date(2026, 11, 22), date(2029, 11, 21))
+    assert isinstance(dates("initial", rerun=held), CertificateDates)
 
 
 def test_a_withdrawn_certificate_cannot_be_recertified() -> None:

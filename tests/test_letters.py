@@ -250,6 +250,21 @@ def test_a_withdrawal_letter_asks_for_the_certificate_back_or_destroyed(ws: Work
     assert "停止使用认证证书和认证标志" in text
 
 
+def test_issuing_the_audit_of_a_withdrawn_certificate_again_says_so_and_issues_nothing(
+    ws: Workspace, register: Register
+) -> None:
+    # It used to answer "issued, inputs unchanged" with the number, as if the certificate stood.
+    change(ws, register, "withdraw")
+    before = files(ws.output)
+    (outcome,) = Issuer(ws, converter=FakeConverter(), register=register, today=ON).issue(
+        [IssueRequest(AUDIT, "2026年第47次认证决定会议", date(2026, 11, 20), ISSUED)]
+    )
+    assert outcome.status == "failed"
+    assert f"证书 {NUMBER} 已撤销，同一审核结果不再发证" in " ".join(outcome.errors)
+    assert [r.number for r in register.list(today=ON)] == [NUMBER]
+    assert files(ws.output) == before
+
+
 def test_a_cancellation_letter_is_written(ws: Workspace, register: Register) -> None:
     change(ws, register, "cancel", reason="获证组织申请注销")
     assert "认证证书注销通知书" in text_of(ws.output / NUMBER / "letter_cancellation-1.docx")

@@ -103,9 +103,13 @@ def certificate_dates(
 
     ``rerun`` is the certificate already held for this very audit (an earlier run reserved or
     issued it): a recertification keeps its dates (an initial certificate's follow the issue
-    date). ``current`` is the organisation's certificate under the scheme now (what a
-    recertification replaces).
+    date); one since withdrawn or cancelled is refused. ``current`` is the organisation's
+    certificate under the scheme now (what a recertification replaces).
     """
+    if rerun is not None and rerun.status in ENDED_STATUSES:
+        # Its documents exist, but saying "issued, unchanged" of a withdrawn certificate misleads.
+        rule = f"证书 {rerun.number} 已{rerun.status}，同一审核结果不再发证；重新认证须有新的审核和认证决定"
+        return DateRefusal(Problem("audit", rule))
     if audit_type != "recertification":
         return CertificateDates(issue_date, issue_date, initial_expiry(issue_date))
     if rerun is not None:  # keep what the first run decided
