@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sqlite3
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -245,6 +246,22 @@ def test_a_number_still_being_issued_shows_when_it_was_reserved_in_beijing_time(
     assert shown is not None, text
     reserved = datetime.strptime(shown[1], "%Y-%m-%d %H:%M").replace(tzinfo=BEIJING)
     assert abs(reserved - datetime.now(BEIJING)) < timedelta(minutes=2)
+
+
+def test_register_text_that_would_not_print_as_it_reads_is_shown_escaped(output: Path, failed_run: str) -> None:
+    # Text certdocs now refuses may be in a register written before, or by a program through SQL:
+    # an escape sequence or a right-to-left override must not reach the terminal.
+    with sqlite3.connect(records_register(output)) as conn:
+        conn.execute("UPDATE status_history SET reason = ? WHERE reason LIKE '认证决定%'", ("决定\u202e\x1b[2J",))
+    with Register.open(records_register(output)) as register:
+        register.note_failure(failed_run, reason="模板错误\n第二行\x1b]0;标题\x07")
+    code, text = invoke(output, "register", "show", "XBHT-SH-2026-0001")
+    assert code == 0, text
+    assert "决定\\u202e\\x1b[2J" in text
+    code, text = invoke(output, "register", "list", "--status", "预留")
+    assert code == 0, text
+    assert "模板错误\\n第二行\\x1b]0;标题\\x07" in text
+    assert "\x1b" not in text
 
 
 def test_the_reason_a_run_failed_shows_beside_its_reserved_number(output: Path, failed_run: str) -> None:

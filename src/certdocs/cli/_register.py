@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from certdocs._clock import shown
+from certdocs._validate import printable
 from certdocs.audit import AUDIT_TYPES
 from certdocs.cli import _app as app
 from certdocs.cli._app import (
@@ -54,7 +55,7 @@ def register_list(status: str | None, output: Path, register_path: str | None) -
     unissued = tuple(r for r in unissued if status is None or _state_label(r) == status)
     click.echo(pad("证书编号", 20) + pad("组织", 36) + pad("等级", 10) + pad("有效期至", 14) + "状态")
     for r in sorted((*issued, *unissued), key=lambda r: (r.series, r.serial)):
-        click.echo(
+        _echo(
             pad(r.number, 20)
             + pad(r.facts.organization_name, 36)
             + pad(r.facts.grade, 10)
@@ -62,11 +63,20 @@ def register_list(status: str | None, output: Path, register_path: str | None) -
             + (r.status or _state_label(r))
         )
         if r.state != State.ISSUED:
-            click.echo(f"    {_unissued_detail(r)}")
+            _echo(f"    {_unissued_detail(r)}")
     reserved = sum(1 for r in unissued if r.state == State.RESERVED)
     voided = len(unissued) - reserved
     tail = f"；另有预留未发证编号 {reserved} 个、作废编号 {voided} 个" if unissued else ""
     click.echo(f"共 {len(issued)} 张证书{tail}")
+
+
+def _echo(line: str) -> None:
+    """One line of what the register holds, escaped where it would not print as it reads.
+
+    A register written before such text was refused (or by a program) may hold a control
+    character, an escape sequence or a right-to-left override; the terminal shows ``\\u202e``.
+    """
+    click.echo(printable(line))
 
 
 def _audit(audit_type: str | None, end_date: date | None) -> str:
@@ -120,19 +130,19 @@ def register_show(number: str, output: Path, register_path: str | None) -> None:
         ("换发为", r.superseded_by or ""),
     ]
     for label, value in rows:
-        click.echo(pad(label, 18) + value)
+        _echo(pad(label, 18) + value)
     click.echo("文件：")
     for d in r.documents:
-        click.echo(f"  {pad(d.kind, 34)}{d.path}")
+        _echo(f"  {pad(d.kind, 34)}{d.path}")
     click.echo("状态历史：")
     for h in r.history:
         until = f"，暂停期至 {h.until.isoformat()}" if h.until else ""
-        click.echo(f"  {h.on.isoformat()} {h.status} {h.reason}（{h.actor}{until}）")
+        _echo(f"  {h.on.isoformat()} {h.status} {h.reason}（{h.actor}{until}）")
     if r.notes:
         click.echo("编号记录：")
         for n in r.notes:
             label = "作废" if n.kind == "void" else "发证失败"
-            click.echo(f"  {shown(n.recorded_at)} {label} {n.reason}（{n.actor}）")
+            _echo(f"  {shown(n.recorded_at)} {label} {n.reason}（{n.actor}）")
 
 
 @register_group.command("void")

@@ -266,9 +266,9 @@ def typed_text_problems(value: object, *, where: str) -> list[Problem]:
     """:func:`text_problems`, and a Problem if ``value`` would print differently from how it reads.
 
     For what a person types that letters print and the verification site shows (the reason and
-    the actor of a status change or a void): a right-to-left override there reorders the public
-    page and the letter. Not for text certdocs writes itself (a failure's reason holds an error
-    message, newlines included).
+    the actor of a status change or a void): a right-to-left override there reverses the rest of
+    the letter's line, and the reason itself on the public page. Not for text certdocs writes
+    itself (a failure's reason holds an error message, newlines included).
     """
     problems = text_problems(value, where=where)
     if problems or not isinstance(value, str):
