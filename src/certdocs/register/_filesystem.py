@@ -39,17 +39,19 @@ _ESCAPE = re.compile(r"\\([0-7]{3})")
 
 def mount_type(path: PurePosixPath, mountinfo: str) -> str | None:
     """The file-system type of the mount holding the absolute ``path``, from mountinfo's text."""
+    # Plain string prefixes, not PurePosixPath per line: this runs at every register opening, and
+    # path objects made it a quarter of a millisecond.
+    target = str(path)
     best: tuple[int, str] | None = None
     for line in mountinfo.splitlines():
         fields, _, after = line.partition(" - ")
         parts = fields.split()
         if len(parts) < 5 or not after:
             continue
-        point = PurePosixPath(_ESCAPE.sub(lambda m: chr(int(m[1], 8)), parts[4]))
-        if path == point or point in path.parents:
-            depth = len(point.parts)
-            if best is None or depth >= best[0]:  # the last of equal mounts is the one on top
-                best = (depth, after.split()[0])
+        point = parts[4] if "\\" not in parts[4] else _ESCAPE.sub(lambda m: chr(int(m[1], 8)), parts[4])
+        holds = target == point or target.startswith(point.rstrip("/") + "/")
+        if holds and (best is None or len(point) >= best[0]):  # the deepest; of equal ones, the last is on top
+            best = (len(point), after.split()[0])
     return best[1] if best else None
 
 
