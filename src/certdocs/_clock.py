@@ -3,7 +3,8 @@
 Dates printed on documents ("today" as the issue, decision and letter date) and the times the
 commands show are the body's, whatever time zone the computer running certdocs is set to: a
 server kept in UTC would otherwise date a certificate issued before 08:00 in Beijing the day
-before. The one place certdocs reads the clock.
+before. The one place certdocs takes today's date or formats a time to show; the moments it
+stores (archive entries, the register's timestamps) are taken in UTC where they are recorded.
 """
 
 from __future__ import annotations

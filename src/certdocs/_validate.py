@@ -56,6 +56,15 @@ def text_problem(value: str, *, multiline: bool) -> str:
     return f"第 {found.start() + 1} 个字符是 {_describe(found[0])}，打印出来与看到的不同；请删除该字符"
 
 
+def line_problems(*fields: tuple[str, str]) -> list[Problem]:
+    """A Problem for each ``(where, text)`` that would not print as it reads on one line.
+
+    For single-line text typed outside a data file (a command-line reason, a file's path), where
+    no :class:`Checker` walks a document.
+    """
+    return [Problem(where, rule) for where, text in fields if (rule := text_problem(text, multiline=False))]
+
+
 def printable(text: str) -> str:
     """``text`` with every character :func:`text_problem` refuses shown as an escape (for messages)."""
     return _BAD_CHAR.sub(lambda m: m[0].encode("unicode_escape", "backslashreplace").decode("ascii"), text)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from certdocs import _clock
 from certdocs._issue_job import stored_audit_path
-from certdocs._validate import text_problem
+from certdocs._validate import line_problems
 from certdocs.audit import load_audit
 from certdocs.batch import BatchSummary, run_batch
 from certdocs.convert import Converter, LibreOfficeConverter
@@ -91,8 +91,8 @@ def issue_certificate(
     day = issue_date or today
     result, scheme = load_audit(audit, schemes_dir=workspace.schemes)
     profile_for_scheme(scheme.id, folder=workspace.profiles)  # an invalid profile is invalid input too
-    if rule := text_problem(decision_meeting, multiline=False):  # stored in the register, printed on documents
-        raise DecisionError([Problem("--decision-meeting", rule)])
+    if problems := line_problems(("--decision-meeting", decision_meeting)):  # kept in the register, printed
+        raise DecisionError(problems)
     check_audit_file(audit, schemes=workspace.schemes, profiles=workspace.profiles)  # glyphs, fields too long
     stored_audit_path(audit)
     problems = issue_date_problems(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 import bagit
 
-from certdocs._validate import printable, text_problem
+from certdocs._validate import line_problems, printable
 from certdocs.archive._bag import (
     bag_pdfs,
     certificate_folder,
@@ -76,9 +76,9 @@ def archive_files(
         problems.append(Problem("文件", "没有给出要归档的文件"))
     if supersede_reason is not None and not supersede_reason.strip():
         problems.append(Problem("替换原因", "替换已归档文件时须写明原因"))
-    elif supersede_reason is not None and (rule := text_problem(supersede_reason, multiline=False)):
+    elif supersede_reason is not None:
         # bag-info.txt holds it on one line: a line break would be folded into a space unannounced.
-        problems.append(Problem("替换原因", rule))
+        problems += line_problems(("替换原因", supersede_reason))
     if archive_root.exists() and not archive_root.is_dir():
         problems.append(Problem(str(archive_root), "归档目录已存在但不是文件夹"))
     if problems:

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from certdocs._validate import text_problem
+from certdocs._validate import line_problems
 from certdocs.audit import AuditResult, load_audit
 from certdocs.context import PrintedCertificate, build_context
 from certdocs.convert import Converter
@@ -226,11 +226,7 @@ def _check_typed_text(*, reason: str, actor: str) -> None:
     The letter prints the reason and the verification site shows both; the register refuses
     the same characters, but only after this could name the options they were typed into.
     """
-    problems = [
-        Problem(option, rule)
-        for option, text in (("--reason", reason), ("--by", actor))
-        if (rule := text_problem(text, multiline=False))
-    ]
+    problems = line_problems(("--reason", reason), ("--by", actor))
     if len(reason) > REASON_MAX:
         rule = f"理由有 {len(reason)} 个字符，最多 {REASON_MAX} 个（通知书不超过两页）；详细情况请另附说明"
         problems.append(Problem("--reason", rule))

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import PurePath
 
-from certdocs._validate import text_problem
+from certdocs._validate import line_problems
 from certdocs.errors import Problem
 
 
@@ -273,8 +273,7 @@ def typed_text_problems(value: object, *, where: str) -> list[Problem]:
     problems = text_problems(value, where=where)
     if problems or not isinstance(value, str):
         return problems
-    rule = text_problem(value, multiline=False)
-    return [Problem(where, rule)] if rule else []
+    return line_problems((where, value))
 
 
 def path_problems(value: object, *, where: str) -> list[Problem]:
