@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 import pytest
 
@@ -35,12 +35,17 @@ def test_today_is_the_date_in_beijing(monkeypatch: pytest.MonkeyPatch, utc: date
 
 
 def test_today_does_not_follow_the_computers_time_zone() -> None:
-    # A process whose zone is 20 hours behind Beijing's (its date differs for 20 hours a day)
-    # still gets Beijing's date.
-    probe = "from certdocs import _clock; print(_clock.today())"
-    env = {**os.environ, "TZ": "Etc/GMT+12"}
+    # A process in a zone whose date differs from Beijing's right now (UTC-12 or UTC+14: at any
+    # hour one of them does) still gets Beijing's date.
+    beijing = datetime.now(_clock.BEIJING).date()
+    zones = {"Etc/GMT+12": -12, "Etc/GMT-14": 14}  # POSIX names: the sign is reversed
+    name = next(n for n, hours in zones.items() if datetime.now(timezone(timedelta(hours=hours))).date() != beijing)
+    probe = "from datetime import date; from certdocs import _clock; print(date.today(), _clock.today())"
+    env = {**os.environ, "TZ": name}
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == str(datetime.now(_clock.BEIJING).date())
+    local, today = done.stdout.split()
+    assert local != str(beijing)  # the zone took effect
+    assert today == str(beijing)
 
 
 def test_a_recorded_moment_is_shown_in_beijing_time() -> None:
